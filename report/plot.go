@@ -1,0 +1,184 @@
+package report
+
+import (
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/urlvr/urlvr/internal/atomicfile"
+)
+
+// Panel is one figure: several series against the training step.
+type Panel struct {
+	File   string // base file name without extension, e.g. "reward"
+	Title  string
+	YLabel string
+	Series []Series
+}
+
+// Metric keys written by the trainer and read by the standard panels. They
+// follow the prefix habit of RL trainers (train/, actor/, val/) so that
+// dashboards group them without configuration.
+const (
+	KeyProxyReward       = "train/proxy_reward"
+	KeyGroundTruthReward = "train/ground_truth_reward"
+	KeyRewardAccuracy    = "train/reward_accuracy"
+	KeyLabelAccuracy     = "train/label_accuracy"
+	KeyEntropy           = "actor/entropy"
+	KeyResponseLength    = "actor/response_length"
+	KeyKL                = "actor/kl"
+)
+
+// StandardPanels builds the paper's panels from a run's metrics rows and
+// validation rows. Panels whose series are all empty are left out.
+func StandardPanels(train, val []Row) []Panel {
+	pick := func(rows []Row, keys ...string) []Series {
+		var out []Series
+		for _, k := range keys {
+			if s := Extract(rows, k); len(s.Steps) > 0 {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	var valKeys []string
+	for _, k := range KeysMatching(val, "val/", "") {
+		if strings.Contains(k, "/avg@") {
+			valKeys = append(valKeys, k)
+		}
+	}
+	candidates := []Panel{
+		{File: "reward", Title: "Proxy reward vs ground-truth reward", YLabel: "mean reward",
+			Series: pick(train, KeyProxyReward, KeyGroundTruthReward)},
+		{File: "accuracy", Title: "Reward and label accuracy", YLabel: "accuracy",
+			Series: pick(train, KeyRewardAccuracy, KeyLabelAccuracy)},
+		{File: "validation", Title: "Validation accuracy", YLabel: "avg@k",
+			Series: pick(val, valKeys...)},
+		{File: "entropy", Title: "Actor entropy", YLabel: "nats per token",
+			Series: pick(train, KeyEntropy)},
+		{File: "response_length", Title: "Response length", YLabel: "tokens",
+			Series: pick(train, KeyResponseLength)},
+		{File: "kl", Title: "KL to the reference policy", YLabel: "KL",
+			Series: pick(train, KeyKL)},
+	}
+	var panels []Panel
+	for _, p := range candidates {
+		if len(p.Series) > 0 {
+			panels = append(panels, p)
+		}
+	}
+	return panels
+}
+
+// seriesColors is a palette that stays readable in print.
+var seriesColors = []color.Color{
+	color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
+	color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
+	color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
+	color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
+	color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
+	color.RGBA{R: 0x8c, G: 0x56, B: 0x4b, A: 0xff},
+}
+
+// Plot renders the panel as a gonum plot.
+func (p Panel) Plot() (*plot.Plot, error) {
+	plt := plot.New()
+	plt.Title.Text = p.Title
+	plt.X.Label.Text = "step"
+	plt.Y.Label.Text = p.YLabel
+	plt.Add(plotter.NewGrid())
+	plt.Legend.Top = true
+	for i, s := range p.Series {
+		xys := make(plotter.XYs, len(s.Steps))
+		for j := range s.Steps {
+			xys[j] = plotter.XY{X: s.Steps[j], Y: s.Values[j]}
+		}
+		line, err := plotter.NewLine(xys)
+		if err != nil {
+			return nil, fmt.Errorf("panel %s, series %s: %w", p.File, s.Name, err)
+		}
+		line.Color = seriesColors[i%len(seriesColors)]
+		line.Width = vg.Points(1.5)
+		plt.Add(line)
+		plt.Legend.Add(s.Name, line)
+	}
+	// Leave headroom above the data so the legend does not cover it.
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range p.Series {
+		for _, v := range s.Values {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	if hi > lo {
+		plt.Y.Min = lo
+		plt.Y.Max = hi + 0.12*float64(len(p.Series)+1)*(hi-lo)
+	}
+	plt.Legend.Padding = vg.Points(2)
+	plt.Legend.YOffs = -vg.Points(2)
+	plt.Legend.TextStyle.XAlign = draw.XLeft
+	return plt, nil
+}
+
+// Save writes the panel as dir/File.png and dir/File.svg, atomically, and
+// returns the paths written.
+func (p Panel) Save(dir string) ([]string, error) {
+	plt, err := p.Plot()
+	if err != nil {
+		return nil, err
+	}
+	var paths []string
+	for _, format := range []string{"png", "svg"} {
+		wt, err := plt.WriterTo(6*vg.Inch, 4*vg.Inch, format)
+		if err != nil {
+			return paths, fmt.Errorf("panel %s as %s: %w", p.File, format, err)
+		}
+		path := filepath.Join(dir, p.File+"."+format)
+		if err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
+			_, err := wt.WriteTo(w)
+			return err
+		}); err != nil {
+			return paths, err
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}
+
+// WriteRunPlots reads runDir/metrics.jsonl and runDir/validation.jsonl and
+// writes the standard panels into runDir/plots. It returns the files written.
+func WriteRunPlots(runDir string) ([]string, error) {
+	train, err := ReadRows(filepath.Join(runDir, "metrics.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	val, err := ReadRows(filepath.Join(runDir, "validation.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	return SavePanels(StandardPanels(train, val), filepath.Join(runDir, "plots"))
+}
+
+// SavePanels writes every panel into dir (created if needed).
+func SavePanels(panels []Panel, dir string) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating plot directory: %w", err)
+	}
+	var all []string
+	for _, p := range panels {
+		paths, err := p.Save(dir)
+		all = append(all, paths...)
+		if err != nil {
+			return all, err
+		}
+	}
+	return all, nil
+}
