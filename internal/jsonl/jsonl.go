@@ -44,11 +44,13 @@ func (r Record) Has(name string) bool {
 
 // Set encodes v as field name of the output line.
 func (r Record) Set(name string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // answers hold <answer> tags and inequalities
+	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("encoding field %q: %w", name, err)
 	}
-	r.Fields[name] = b
+	r.Fields[name] = bytes.TrimRight(buf.Bytes(), "\n")
 	return nil
 }
 

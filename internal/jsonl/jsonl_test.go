@@ -53,3 +53,13 @@ func TestGetNamesMissingAndMistypedFields(t *testing.T) {
 		t.Fatal("Has is wrong")
 	}
 }
+
+func TestSetDoesNotEscapeHTML(t *testing.T) {
+	r := Record{Fields: map[string]json.RawMessage{}}
+	if err := r.Set("reason", "no <answer> tag & x<y"); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(r.Fields["reason"]); got != `"no <answer> tag & x<y"` {
+		t.Fatalf("encoded %s", got)
+	}
+}
