@@ -1,0 +1,203 @@
+package reward
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/urlvr/urlvr/grade"
+	"github.com/urlvr/urlvr/rollout"
+	"github.com/urlvr/urlvr/task/countdown"
+)
+
+// External rewards (paper Sec. 2.2, 7) come from a procedure outside the
+// policy's beliefs: a grader against the gold answer, a Countdown checker,
+// or the policy's own verdict on a candidate (generation is hard,
+// verification is easy).
+
+// ErrNoGroundTruth reports a group with neither a gold answer nor a
+// Countdown problem, where a ground-truth reward was asked for.
+var ErrNoGroundTruth = errors.New("no ground truth: the group has neither a gold answer nor a Countdown problem")
+
+// Oracle names the verifier a GroundTruth reward uses.
+type Oracle int
+
+const (
+	// OracleAuto uses the Countdown verifier for groups with a Countdown
+	// problem and the math grader otherwise.
+	OracleAuto Oracle = iota
+	// OracleMath grades each rollout's answer against Group.Gold.
+	OracleMath
+	// OracleCountdown verifies each response against Group.Countdown.
+	OracleCountdown
+)
+
+// GroundTruth is the supervised RLVR reward (the paper's Oracle
+// Supervision): with the math grader, 1 when the rollout's answer is
+// equivalent to the gold answer and 0 otherwise; with the Countdown
+// verifier, its score (1 correct, the format score for a present but wrong
+// answer, 0 for none). The math grader compares Rollout.Answer when it is
+// set, so the ground truth agrees with what voting estimators counted, and
+// otherwise grades the whole response text. Stats["correct"] counts the
+// correct rollouts.
+type GroundTruth struct {
+	Oracle Oracle
+	// Grader compares math answers; nil means grade.Default().
+	Grader *grade.Grader
+	// Countdown scores Countdown responses; nil means
+	// countdown.DefaultVerifier() (1.0 / 0.1 / 0).
+	Countdown *countdown.Verifier
+}
+
+func (GroundTruth) Name() string { return "ground_truth" }
+
+func (e GroundTruth) Score(ctx context.Context, g *rollout.Group) (Scores, error) {
+	if err := checkGroup(ctx, g); err != nil {
+		return Scores{}, err
+	}
+	rewards, correct, err := e.score(ctx, g)
+	if err != nil {
+		return Scores{}, err
+	}
+	n := 0
+	for _, c := range correct {
+		if c {
+			n++
+		}
+	}
+	return Scores{Rewards: rewards, Stats: map[string]float64{"correct": float64(n)}}, nil
+}
+
+// score returns the reward and the correctness of every rollout.
+func (e GroundTruth) score(ctx context.Context, g *rollout.Group) ([]float64, []bool, error) {
+	oracle := e.Oracle
+	if oracle == OracleAuto {
+		oracle = OracleMath
+		if g.Countdown != nil {
+			oracle = OracleCountdown
+		}
+	}
+	rewards := make([]float64, len(g.Rollouts))
+	correct := make([]bool, len(g.Rollouts))
+	switch oracle {
+	case OracleMath:
+		if !g.HasGold {
+			return nil, nil, fmt.Errorf("ground_truth (math): prompt %q has no gold answer", g.PromptID)
+		}
+		gr := e.Grader
+		if gr == nil {
+			gr = grade.Default()
+		}
+		for i := range g.Rollouts {
+			if i%64 == 63 {
+				if err := ctx.Err(); err != nil {
+					return nil, nil, err
+				}
+			}
+			r := &g.Rollouts[i]
+			if r.Answer != "" {
+				correct[i] = gr.Equivalent(r.Answer, g.Gold)
+			} else {
+				correct[i] = gr.Grade(r.Text, g.Gold).Correct
+			}
+			rewards[i] = b2f(correct[i])
+		}
+	case OracleCountdown:
+		c := g.Countdown
+		if c == nil {
+			return nil, nil, fmt.Errorf("ground_truth (countdown): prompt %q has no Countdown problem (numbers and target)", g.PromptID)
+		}
+		v := countdown.DefaultVerifier()
+		if e.Countdown != nil {
+			v = *e.Countdown
+		}
+		for i := range g.Rollouts {
+			res := v.Verify(g.Rollouts[i].Text, c.Numbers, c.Target)
+			rewards[i] = res.Score
+			correct[i] = res.Outcome == countdown.Correct
+		}
+	default:
+		return nil, nil, fmt.Errorf("ground_truth: unknown oracle %d", oracle)
+	}
+	return rewards, correct, nil
+}
+
+// Truth returns the 0/1 ground-truth correctness of every rollout, for
+// monitoring (paper B.2's r_gt): the Countdown verifier's "correct" for a
+// group with a Countdown problem, else the math grader against the gold
+// answer. It returns ErrNoGroundTruth when the group has neither.
+func Truth(ctx context.Context, g *rollout.Group, gr *grade.Grader) ([]float64, error) {
+	if err := checkGroup(ctx, g); err != nil {
+		return nil, err
+	}
+	if g.Countdown == nil && !g.HasGold {
+		return nil, ErrNoGroundTruth
+	}
+	_, correct, err := GroundTruth{Grader: gr}.score(ctx, g)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, len(correct))
+	for i, c := range correct {
+		out[i] = b2f(c)
+	}
+	return out, nil
+}
+
+// SelfVerification rewards a rollout with the policy's own verdict on it
+// (paper Sec. 7): the policy was shown its candidate in a verification
+// prompt (Appendix C.1, P1 or P2) and Rollout.Verdict holds its reply. The
+// reward is 1 when the reply's last \boxed{} says True, 0 when it says False
+// or holds no verdict. Stats counts "verdict_true", "verdict_false" and
+// "no_verdict". A group in which no rollout has verdict text is an error:
+// the verdicts were not attached.
+type SelfVerification struct{}
+
+func (SelfVerification) Name() string { return "self_verification" }
+
+func (e SelfVerification) Score(ctx context.Context, g *rollout.Group) (Scores, error) {
+	if err := checkGroup(ctx, g); err != nil {
+		return Scores{}, err
+	}
+	rewards := make([]float64, len(g.Rollouts))
+	var counts [3]int
+	any := false
+	for i := range g.Rollouts {
+		text := g.Rollouts[i].Verdict
+		any = any || text != ""
+		v, _ := countdown.ParseVerdict(text)
+		rewards[i] = v.Reward()
+		switch v {
+		case countdown.VerdictTrue:
+			counts[0]++
+		case countdown.VerdictFalse:
+			counts[1]++
+		default:
+			counts[2]++
+		}
+	}
+	if !any {
+		return Scores{}, fmt.Errorf("%w: self_verification needs the policy's verdict on each rollout (\"verdict\"); prompt %q has none", ErrMissingInput, g.PromptID)
+	}
+	return Scores{Rewards: rewards, Stats: map[string]float64{
+		"verdict_true": float64(counts[0]), "verdict_false": float64(counts[1]), "no_verdict": float64(counts[2]),
+	}}, nil
+}
+
+func buildGroundTruth(a args) (Estimator, error) {
+	o, err := a.choice("oracle", "auto", []string{"auto", "math", "countdown"})
+	if err != nil {
+		return nil, err
+	}
+	e := GroundTruth{Oracle: Oracle(o)}
+	if _, given := a.m["format_score"]; given {
+		f, err := a.float("format_score", 0.1)
+		if err != nil {
+			return nil, err
+		}
+		v := countdown.DefaultVerifier()
+		v.Format = f
+		e.Countdown = &v
+	}
+	return e, nil
+}
