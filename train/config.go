@@ -64,26 +64,27 @@ type RolloutConfig struct {
 // RewardConfig selects the reward estimator by its registry name and
 // parameters (see `urlvr reward --list`).
 type RewardConfig struct {
-	Estimator string            `yaml:"estimator"`
-	Params    map[string]string `yaml:"params"`
+	Estimator string         `yaml:"estimator"`
+	Params    map[string]any `yaml:"params"`
 }
 
 // AlgorithmConfig holds the policy-optimisation choices.
 type AlgorithmConfig struct {
-	Advantage   string  `yaml:"advantage"`    // grpo, drgrpo, rloo, reinforce, reinforce_pp
+	Advantage   string  `yaml:"advantage"`    // grpo, dr_grpo, rloo, reinforce, reinforce_plus_plus_baseline
 	LossAgg     string  `yaml:"loss_agg"`     // token-mean, seq-mean-token-mean, seq-mean-token-sum, seq-mean-token-sum-norm
 	ClipLow     float64 `yaml:"clip_low"`     // PPO eps_low
 	ClipHigh    float64 `yaml:"clip_high"`    // PPO eps_high
 	DualClip    float64 `yaml:"dual_clip"`    // c for the dual clip on A<0; 0 turns it off
 	KLCoef      float64 `yaml:"kl_coef"`      // beta of the KL penalty to the reference policy; 0 is off (Table 7)
-	KLEstimator string  `yaml:"kl_estimator"` // k1, k2, k3 (low_var_kl)
+	KLEstimator string  `yaml:"kl_estimator"` // k1 (kl), k2 (mse), k3 (low_var_kl), abs
 	EntropyCoef float64 `yaml:"entropy_coef"` // entropy bonus; 0 is off (Table 7)
 }
 
 // OptimConfig is the optimiser and its schedule.
 type OptimConfig struct {
 	LR          float64 `yaml:"lr"`
-	Schedule    string  `yaml:"schedule"` // constant, linear_warmup, cosine
+	Schedule    string  `yaml:"schedule"` // constant, linear, cosine (each after WarmupSteps of linear warm-up)
+	MinLR       float64 `yaml:"min_lr"`   // end of a decaying schedule
 	WarmupSteps int     `yaml:"warmup_steps"`
 	WeightDecay float64 `yaml:"weight_decay"`
 	GradClip    float64 `yaml:"grad_clip"` // global grad-norm clip; 0 is off
@@ -136,14 +137,14 @@ func Default() Config {
 		Data: DataConfig{
 			Train:      "world:train",
 			SubsetSeed: 1,
-			Validation: []string{"world:val-easy", "world:val-medium", "world:val-hard"},
+			Validation: []string{"world:val-easy", "world:val-mid", "world:val-hard"},
 			Shuffle:    true,
 		},
 		Rollout: RolloutConfig{N: 8, Temperature: 1.0, TopP: 1.0, MaxPromptLength: 48, MaxResponseLength: 96},
 		Reward:  RewardConfig{Estimator: "majority_voting"},
 		Algorithm: AlgorithmConfig{
 			Advantage: "grpo", LossAgg: "token-mean", ClipLow: 0.2, ClipHigh: 0.2,
-			KLEstimator: "k3",
+			DualClip: 3, KLEstimator: "k3",
 		},
 		Optim: OptimConfig{LR: 1e-4, Schedule: "constant", GradClip: 1.0, Beta1: 0.9, Beta2: 0.999},
 		Trainer: TrainerConfig{

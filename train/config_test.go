@@ -18,7 +18,7 @@ func TestLoadConfigMergesRecipeAndOverrides(t *testing.T) {
 	if cfg.Name != "mine" || cfg.Rollout.N != 16 || cfg.Rollout.Temperature != 1.2 || cfg.Trainer.Steps != 7 {
 		t.Fatalf("merged config wrong: %+v", cfg)
 	}
-	if cfg.Reward.Estimator != "self_certainty" || cfg.Reward.Params["threshold"] != "0.5" {
+	if cfg.Reward.Estimator != "self_certainty" || cfg.Reward.Params["threshold"] != 0.5 {
 		t.Fatalf("reward = %+v", cfg.Reward)
 	}
 	if len(cfg.Data.Validation) != 1 || cfg.Data.Validation[0] != "world:val-hard" {

@@ -1,17 +1,110 @@
 package main
 
 import (
-	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+
+	"github.com/urlvr/urlvr/train"
 )
 
 func init() {
-	rootCmd.AddCommand(&cobra.Command{
+	var (
+		config, resume string
+		sets           []string
+		quiet          bool
+	)
+	cmd := &cobra.Command{
 		Use:   "train",
 		Short: "Train a policy with an unsupervised reward (the main job)",
+		Long: `train runs a URLVR recipe: each step samples N rollouts per prompt, scores them
+with the recipe's reward estimator (majority voting by default), grades them
+for monitoring, and updates the policy with GRPO. Without --config it runs
+the default recipe on the default base model.
+
+The run directory (runs/<name>) holds config.yaml, metrics.jsonl,
+validation.jsonl, events.jsonl, samples/, checkpoints/ and plots/. Ctrl-C
+saves a checkpoint; --resume DIR continues a run with identical results.`,
+		Example: `  urlvr train
+  urlvr train --config recipes/ground_truth.yaml --set trainer.steps=100
+  urlvr train --resume runs/default`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("the trainer is not built yet: it needs the engine, the synthetic world and its base models")
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			var (
+				t   *train.Trainer
+				err error
+			)
+			if resume != "" {
+				if config != "" {
+					return fmt.Errorf("--resume takes the recipe from the run directory; drop --config")
+				}
+				t, err = train.Resume(resume, sets)
+			} else {
+				var cfg train.Config
+				if cfg, err = train.LoadConfig(config, sets); err == nil {
+					t, err = train.New(cfg)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "run %s: reward %s, base model %s\n", t.Dir(), t.Config().Reward.Estimator, t.Config().Model.Base)
+			summary, err := t.Run(ctx, progressReporter(quiet))
+			fmt.Fprintln(os.Stderr)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "\nrun directory: %s\n", summary.Dir)
+			if len(summary.Plots) > 0 {
+				fmt.Fprintf(out, "plots:         %s/%s/*.png (and .svg)\n", summary.Dir, train.PlotsDir)
+			}
+			fmt.Fprintln(out)
+			return summary.WriteTable(out)
 		},
-	})
+	}
+	f := cmd.Flags()
+	f.StringVar(&config, "config", "", "recipe YAML (default: the built-in default recipe)")
+	f.StringArrayVar(&sets, "set", nil, "override a recipe key, e.g. --set rollout.n=16 (repeatable)")
+	f.StringVar(&resume, "resume", "", "continue the run in this directory from its last checkpoint")
+	f.BoolVar(&quiet, "quiet", false, "no progress bar")
+	rootCmd.AddCommand(cmd)
+}
+
+// progressReporter draws a progress bar with the ETA and the key metrics on
+// stderr.
+func progressReporter(quiet bool) func(train.Progress) {
+	if quiet {
+		return nil
+	}
+	var bar *progressbar.ProgressBar
+	return func(p train.Progress) {
+		if bar == nil {
+			bar = progressbar.NewOptions(p.Steps,
+				progressbar.OptionSetWriter(os.Stderr),
+				progressbar.OptionShowCount(),
+				progressbar.OptionSetWidth(20),
+				progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionSetPredictTime(false),
+			)
+			bar.Set(p.StartStep)
+		}
+		f := func(key string) string {
+			if v, ok := p.Row[key].(float64); ok {
+				return fmt.Sprintf("%.2f", v)
+			}
+			return "-"
+		}
+		bar.Describe(fmt.Sprintf("proxy %s gt %s acc %s ent %s | ETA %s",
+			f("train/proxy_reward"), f("train/ground_truth_reward"), f("train/reward_accuracy"), f("actor/entropy"),
+			p.ETA().Round(time.Second)))
+		bar.Set(p.Step)
+	}
 }

@@ -1,0 +1,11 @@
+// Package train is the URLVR trainer (paper Sec. 4-5, B.1-B.3): each step
+// samples N rollouts per prompt from the policy, scores them with an
+// unsupervised reward estimator, grades them against the gold answers for
+// monitoring only, turns rewards into advantages and updates the policy with
+// the clipped policy-gradient loss. Every step's training dynamics (paper
+// B.2), validation (avg@k, maj@k, pass@k) and checkpoints go to a run
+// directory that can be resumed after a kill with identical results, and an
+// optional detector stops the run at the Model Collapse Step (Sec. 6.3).
+// Test-time training (Sec. 5) is the same trainer pointed at a small
+// unlabeled set.
+package train

@@ -1,0 +1,247 @@
+package train
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/urlvr/urlvr/internal/atomicfile"
+)
+
+// The files of a run directory. Everything is plain JSONL, YAML, PNG/SVG
+// and safetensors, readable without urlvr.
+const (
+	ConfigFile     = "config.yaml"      // the resolved recipe
+	MetricsFile    = "metrics.jsonl"    // one line per training step
+	ValidationFile = "validation.jsonl" // one line per validation
+	EventsFile     = "events.jsonl"     // skipped updates, early stop, resume
+	SummaryFile    = "summary.json"     // written when a run ends
+	BestFile       = "best.json"        // the step and score of the best checkpoint
+	CheckpointDir  = "checkpoints"      // step-NNNNNN/ and best/
+	SamplesDir     = "samples"          // step-NNNNNN.jsonl: sample rollouts
+	PlotsDir       = "plots"
+	stateFile      = "trainer_state.json" // inside each checkpoint
+)
+
+// run is an open run directory.
+type run struct {
+	dir                      string
+	metrics, validate, event *os.File
+}
+
+// createRun makes a new run directory for cfg and writes its config. An
+// existing run is never overwritten.
+func createRun(cfg Config) (*run, error) {
+	dir := filepath.Join(cfg.Trainer.OutDir, cfg.Name)
+	if _, err := os.Stat(filepath.Join(dir, ConfigFile)); err == nil {
+		return nil, fmt.Errorf("run directory %s already holds a run: continue it with --resume %s, or choose another name with --set name=...", dir, dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating run directory: %w", err)
+	}
+	y, err := cfg.YAML()
+	if err != nil {
+		return nil, err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(dir, ConfigFile), y, 0o644); err != nil {
+		return nil, err
+	}
+	return openRun(dir)
+}
+
+// openRun opens the append-only logs of an existing run directory.
+func openRun(dir string) (*run, error) {
+	r := &run{dir: dir}
+	var err error
+	open := func(name string) *os.File {
+		if err != nil {
+			return nil
+		}
+		var f *os.File
+		f, err = os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		return f
+	}
+	r.metrics, r.validate, r.event = open(MetricsFile), open(ValidationFile), open(EventsFile)
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("opening run logs: %w", err)
+	}
+	return r, nil
+}
+
+// Close closes the logs.
+func (r *run) Close() error {
+	var errs []error
+	for _, f := range []*os.File{r.metrics, r.validate, r.event} {
+		if f != nil {
+			errs = append(errs, f.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// appendLine writes row as one JSON line and syncs it, so a killed run
+// loses at most the line being written. Non-finite numbers, which JSON
+// cannot hold, are written as null.
+func appendLine(f *os.File, row map[string]any) error {
+	for k, v := range row {
+		if x, ok := v.(float64); ok && (math.IsNaN(x) || math.IsInf(x, 0)) {
+			row[k] = nil
+		}
+	}
+	b, err := json.Marshal(row)
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", filepath.Base(f.Name()), err)
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("writing %s: %w", f.Name(), err)
+	}
+	return f.Sync()
+}
+
+// checkpointName is the directory of the checkpoint after step.
+func checkpointName(step int) string { return fmt.Sprintf("step-%06d", step) }
+
+// checkpoints lists the steps of the complete checkpoints of a run, in
+// order. The engine writes a checkpoint into a fresh directory and renames
+// it into place, so a listed one is whole.
+func checkpoints(dir string) ([]int, error) {
+	entries, err := os.ReadDir(filepath.Join(dir, CheckpointDir))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var steps []int
+	for _, e := range entries {
+		s, ok := strings.CutPrefix(e.Name(), "step-")
+		if !ok || !e.IsDir() {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, CheckpointDir, e.Name(), stateFile)); err == nil {
+			steps = append(steps, n)
+		}
+	}
+	sort.Ints(steps)
+	return steps, nil
+}
+
+// truncateLog rewrites a JSONL log keeping only the lines whose "step" is at
+// most maxStep, so that a resumed run appends exactly what the interrupted
+// one would have. A torn last line (the run was killed mid-write) is dropped.
+func truncateLog(path string, maxStep int) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var keep bytes.Buffer
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
+	for sc.Scan() {
+		var row struct {
+			Step *int `json:"step"`
+		}
+		line := sc.Bytes()
+		if json.Unmarshal(line, &row) != nil || row.Step == nil || *row.Step > maxStep {
+			continue
+		}
+		keep.Write(line)
+		keep.WriteByte('\n')
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
+	if bytes.Equal(keep.Bytes(), data) {
+		return nil
+	}
+	return atomicfile.WriteFile(path, keep.Bytes(), 0o644)
+}
+
+// readLog returns the rows of a JSONL log (for replaying validation history
+// on resume).
+func readLog(path string) ([]map[string]any, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var rows []map[string]any
+	dec := json.NewDecoder(f)
+	for {
+		var row map[string]any
+		if err := dec.Decode(&row); err == io.EOF {
+			return rows, nil
+		} else if err != nil {
+			return rows, fmt.Errorf("reading %s: %w", path, err)
+		}
+		rows = append(rows, row)
+	}
+}
+
+// removeSamplesAfter deletes sample files of steps after maxStep.
+func removeSamplesAfter(dir string, maxStep int) error {
+	entries, err := os.ReadDir(filepath.Join(dir, SamplesDir))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		s, ok := strings.CutPrefix(strings.TrimSuffix(e.Name(), ".jsonl"), "step-")
+		if n, err := strconv.Atoi(s); ok && err == nil && n > maxStep {
+			if err := os.Remove(filepath.Join(dir, SamplesDir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// pruneCheckpoints removes all but the newest keep step checkpoints.
+func pruneCheckpoints(dir string, keep int) error {
+	if keep <= 0 {
+		return nil
+	}
+	steps, err := checkpoints(dir)
+	if err != nil || len(steps) <= keep {
+		return err
+	}
+	for _, s := range steps[:len(steps)-keep] {
+		if err := os.RemoveAll(filepath.Join(dir, CheckpointDir, checkpointName(s))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sortedKeys returns a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,140 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urlvr/urlvr/internal/atomicfile"
+	"github.com/urlvr/urlvr/metrics"
+	"github.com/urlvr/urlvr/report"
+	"github.com/urlvr/urlvr/reward"
+)
+
+// Summary is what a finished run reports: where it is, how validation
+// moved, and whether and when it collapsed.
+type Summary struct {
+	Dir        string                 `json:"dir"`
+	Steps      int                    `json:"steps"`
+	StopReason string                 `json:"stop_reason,omitempty"`
+	Metric     string                 `json:"metric"` // e.g. avg@32
+	Sets       []SetSummary           `json:"sets"`
+	Best       bestRecord             `json:"best"`
+	Collapse   metrics.CollapseResult `json:"collapse"`
+	// CollapseMeasured says whether the reward had a reward accuracy to
+	// watch (binary proxy rewards only).
+	CollapseMeasured bool     `json:"collapse_measured"`
+	Plots            []string `json:"plots"`
+	Events           []string `json:"events,omitempty"`
+}
+
+// SetSummary is one validation set's accuracy at the start, at the best
+// checkpoint and at the end.
+type SetSummary struct {
+	Name  string  `json:"name"`
+	Start float64 `json:"start"`
+	Best  float64 `json:"best"`
+	Final float64 `json:"final"`
+}
+
+// finish writes the plots and summary.json of a run that ended.
+func (t *Trainer) finish(stopReason string) (*Summary, error) {
+	s := &Summary{
+		Dir: t.run.dir, Steps: t.st.Step, StopReason: stopReason, Best: t.best,
+		Metric:   fmt.Sprintf("avg@%d", t.cfg.Eval.N),
+		Collapse: t.collapse.Result(), CollapseMeasured: t.collapse.Result().Observations > 0,
+		Events: t.events,
+	}
+	rows, err := readLog(filepath.Join(t.run.dir, ValidationFile))
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) > 0 {
+		var bestRow map[string]any
+		for _, r := range rows {
+			if step, _ := r["step"].(float64); int(step) == t.best.Step {
+				bestRow = r
+			}
+		}
+		for _, set := range t.vals {
+			key := "val/" + set.name + "/" + s.Metric
+			get := func(r map[string]any) float64 { v, _ := r[key].(float64); return v }
+			ss := SetSummary{Name: set.name, Start: get(rows[0]), Final: get(rows[len(rows)-1])}
+			if bestRow != nil {
+				ss.Best = get(bestRow)
+			}
+			s.Sets = append(s.Sets, ss)
+		}
+	}
+	if s.Plots, err = report.WriteRunPlots(t.run.dir); err != nil {
+		return nil, fmt.Errorf("plotting: %w", err)
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(t.run.dir, SummaryFile), append(b, '\n'), 0o644); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// WriteTable prints the summary as a table: validation accuracy at the
+// start, at the best checkpoint and at the end, and the collapse step.
+func (s *Summary) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "validation %s\tstart (step 0)\tbest (step %d)\tfinal (step %d)\t\n", s.Metric, s.Best.Step, s.Steps)
+	for _, set := range s.Sets {
+		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t\n", set.Name, set.Start, set.Best, set.Final)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	switch {
+	case !s.CollapseMeasured:
+		fmt.Fprintln(w, "Model Collapse Step: not measured (the reward is not binary, so it has no reward accuracy)")
+	case s.Collapse.Collapsed:
+		fmt.Fprintf(w, "Model Collapse Step: %d (reward accuracy %.4f)\n", s.Collapse.Step, s.Collapse.Value)
+	default:
+		fmt.Fprintf(w, "Model Collapse Step: none within %d steps\n", s.Steps)
+	}
+	if s.StopReason != "" {
+		fmt.Fprintf(w, "stopped early: %s\n", s.StopReason)
+	}
+	return nil
+}
+
+// writeSamples writes every rollout of the first few prompts of a step, so
+// a reader can see what the policy writes as it trains.
+func (t *Trainer) writeSamples(step int, problems []Problem, rb *rolloutBatch, scores []reward.Scores) error {
+	const prompts = 4
+	dir := filepath.Join(t.run.dir, SamplesDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	for j := range min(prompts, len(rb.groups)) {
+		g := rb.groups[j]
+		label, _ := scores[j].Label()
+		for k, r := range g.Rollouts {
+			rec := map[string]any{
+				"step": step, "prompt_id": g.PromptID, "prompt": problems[j].Prompt, "gold": g.Gold,
+				"response": r.Text, "answer": r.Answer, "reward": scores[j].Rewards[k],
+				"correct": r.Answer != "" && t.grader.Equivalent(r.Answer, g.Gold),
+			}
+			if label != "" {
+				rec["label"] = label
+			}
+			if err := enc.Encode(rec); err != nil {
+				return err
+			}
+		}
+	}
+	return atomicfile.WriteFile(filepath.Join(dir, checkpointName(step)+".jsonl"), []byte(b.String()), 0o644)
+}

@@ -1,0 +1,556 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/urlvr/urlvr/basemodel"
+	"github.com/urlvr/urlvr/engine"
+	"github.com/urlvr/urlvr/grade"
+	"github.com/urlvr/urlvr/internal/atomicfile"
+	"github.com/urlvr/urlvr/metrics"
+	"github.com/urlvr/urlvr/reward"
+	"github.com/urlvr/urlvr/rl"
+)
+
+// microBatchSeqs bounds the sequences of one forward/backward pass; a
+// mini-batch is split into micro-batches whose gradients add up exactly.
+const microBatchSeqs = 64
+
+// Trainer runs one training recipe in one run directory.
+type Trainer struct {
+	cfg    Config
+	run    *run
+	policy *basemodel.Model // trained in place
+	ref    *engine.Model    // the frozen starting policy, for KL
+	et     *engine.Trainer
+	est    reward.Estimator
+	grader *grade.Grader
+
+	train    []Problem
+	trainIDs [][]int
+	vals     []evalSet
+	maxNew   int
+	steps    int // total training steps of the run
+
+	rngData, rngSample *rand.PCG
+	st                 trainerState
+
+	lossCfg  rl.LossConfig
+	advCfg   rl.AdvantageConfig
+	sched    engine.Schedule
+	collapse *metrics.CollapseDetector
+	valMeans []float64 // mean validation avg@n of each validation so far
+	best     bestRecord
+
+	tokenizerJSON []byte
+	events        []string // printed when the run ends
+}
+
+// trainerState is what a checkpoint adds to the model, optimiser and
+// generators so that a resumed run continues exactly.
+type trainerState struct {
+	Step           int   `json:"step"`   // completed training steps
+	Epoch          int   `json:"epoch"`  // data epoch of the next batch
+	Cursor         int   `json:"cursor"` // position in Order of the next batch
+	Order          []int `json:"order"`  // this epoch's order of training problems
+	SkippedUpdates int   `json:"skipped_updates"`
+}
+
+// bestRecord names the checkpoint with the best mean validation accuracy.
+type bestRecord struct {
+	Step  int     `json:"step"`
+	Score float64 `json:"score"` // mean over validation sets of avg@n
+	Dir   string  `json:"dir"`
+}
+
+// New prepares a fresh run of cfg: a new run directory, the base model and
+// the data.
+func New(cfg Config) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	t := &Trainer{cfg: cfg}
+	if err := t.setup(); err != nil {
+		return nil, err
+	}
+	r, err := createRun(cfg)
+	if err != nil {
+		return nil, err
+	}
+	t.run = r
+	if err := t.initState(); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// Resume reopens the run in dir at its last complete checkpoint. Logged
+// steps after that checkpoint are discarded, so the resumed run writes the
+// same metrics as an uninterrupted one. Overrides may change the run's
+// length (trainer.steps) and other settings; they are written back to the
+// run's config.
+func Resume(dir string, overrides []string) (*Trainer, error) {
+	cfg, err := LoadConfig(filepath.Join(dir, ConfigFile), overrides)
+	if err != nil {
+		return nil, err
+	}
+	t := &Trainer{cfg: cfg}
+	if err := t.setup(); err != nil {
+		return nil, err
+	}
+	if len(overrides) > 0 {
+		y, err := cfg.YAML()
+		if err != nil {
+			return nil, err
+		}
+		if err := atomicfile.WriteFile(filepath.Join(dir, ConfigFile), y, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	steps, err := checkpoints(dir)
+	if err != nil {
+		return nil, fmt.Errorf("listing checkpoints of %s: %w", dir, err)
+	}
+	resumeStep := 0
+	if len(steps) == 0 {
+		if err := t.initState(); err != nil {
+			return nil, err
+		}
+	} else {
+		resumeStep = steps[len(steps)-1]
+		if err := t.loadCheckpoint(filepath.Join(dir, CheckpointDir, checkpointName(resumeStep))); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range []string{MetricsFile, ValidationFile, EventsFile} {
+		if err := truncateLog(filepath.Join(dir, name), resumeStep); err != nil {
+			return nil, err
+		}
+	}
+	if err := removeSamplesAfter(dir, resumeStep); err != nil {
+		return nil, err
+	}
+	if err := t.replayLogs(dir); err != nil {
+		return nil, err
+	}
+	if t.run, err = openRun(dir); err != nil {
+		return nil, err
+	}
+	if resumeStep > 0 {
+		t.event(map[string]any{"event": "resume", "from_checkpoint": resumeStep})
+	}
+	return t, nil
+}
+
+// Dir is the run directory.
+func (t *Trainer) Dir() string { return t.run.dir }
+
+// Config is the resolved configuration.
+func (t *Trainer) Config() Config { return t.cfg }
+
+// setup loads everything that follows from the config alone: the base
+// model, the reward estimator, the data and the loss settings.
+func (t *Trainer) setup() error {
+	cfg := t.cfg
+	var err error
+	t.policy, err = openBase(cfg.Model.Base)
+	if err != nil {
+		return err
+	}
+	t.ref = t.policy.Engine.Clone()
+	t.tokenizerJSON, err = os.ReadFile(filepath.Join(t.policy.Dir, "tokenizer.json"))
+	if err != nil {
+		return fmt.Errorf("base model %s: reading its tokenizer: %w", cfg.Model.Base, err)
+	}
+	t.est, err = reward.New(cfg.Reward.Estimator, cfg.Reward.Params)
+	if err != nil {
+		return fmt.Errorf("reward: %w", err)
+	}
+	t.grader = grade.Default()
+
+	mc := t.policy.Engine.Config()
+	t.maxNew = min(cfg.Rollout.MaxResponseLength, mc.MaxPositions-1)
+	trainSet, _, err := LoadProblems(cfg.Data.Train)
+	if err != nil {
+		return err
+	}
+	trainSet = subset(trainSet, cfg.Data.Subset, cfg.Data.SubsetSeed)
+	t.train, t.trainIDs = t.encode(trainSet)
+	if len(t.train) == 0 {
+		return fmt.Errorf("dataset %s: no problem has a prompt of at most %d tokens", cfg.Data.Train, cfg.Rollout.MaxPromptLength)
+	}
+	for _, spec := range cfg.Data.Validation {
+		ps, name, err := LoadProblems(spec)
+		if err != nil {
+			return err
+		}
+		ps, ids := t.encode(ps)
+		t.vals = append(t.vals, evalSet{name: name, problems: ps, ids: ids})
+	}
+
+	t.steps = cfg.Trainer.Steps
+	if t.steps == 0 {
+		perEpoch := (len(t.train) + cfg.Trainer.GlobalBatch - 1) / cfg.Trainer.GlobalBatch
+		t.steps = cfg.Trainer.Epochs * perEpoch
+	}
+
+	a := cfg.Algorithm
+	adv, err := rl.ParseEstimator(a.Advantage)
+	if err != nil {
+		return fmt.Errorf("algorithm.advantage: %w", err)
+	}
+	t.advCfg = rl.AdvantageConfig{Estimator: adv}
+	agg, err := rl.ParseAggregation(a.LossAgg)
+	if err != nil {
+		return fmt.Errorf("algorithm.loss_agg: %w", err)
+	}
+	kl, err := rl.ParseKLKind(a.KLEstimator)
+	if err != nil {
+		return fmt.Errorf("algorithm.kl_estimator: %w", err)
+	}
+	t.lossCfg = rl.LossConfig{
+		Clip:        rl.ClipConfig{Low: a.ClipLow, High: a.ClipHigh, DualClip: a.DualClip},
+		Aggregation: agg,
+		Horizon:     t.maxNew,
+		KLCoef:      a.KLCoef,
+		KL:          kl,
+		EntropyCoef: a.EntropyCoef,
+	}
+	if err := t.lossCfg.Validate(); err != nil {
+		return fmt.Errorf("algorithm: %w", err)
+	}
+	o := cfg.Optim
+	updatesPerStep := cfg.Trainer.PPOEpochs * cfg.Trainer.GlobalBatch / cfg.Trainer.MiniBatch
+	t.sched = engine.Schedule{Kind: o.Schedule, PeakLR: o.LR, MinLR: o.MinLR, WarmupSteps: o.WarmupSteps, TotalSteps: t.steps * updatesPerStep}
+	if err := t.sched.Validate(); err != nil {
+		return fmt.Errorf("optim: %w", err)
+	}
+	t.collapse, err = metrics.NewCollapseDetector(metrics.CollapseConfig{
+		Threshold: cfg.EarlyStop.CollapseThreshold, Window: cfg.EarlyStop.CollapseWindow, Patience: cfg.EarlyStop.CollapsePatience,
+	})
+	if err != nil {
+		return fmt.Errorf("early_stop: %w", err)
+	}
+	return nil
+}
+
+// openBase opens a base model of the shipped suite by name, or a model or
+// checkpoint directory by path.
+func openBase(name string) (*basemodel.Model, error) {
+	if st, err := os.Stat(name); err == nil && st.IsDir() {
+		return basemodel.OpenDir(name)
+	}
+	return basemodel.Open(name)
+}
+
+// encode tokenises prompts, dropping those longer than max_prompt_length.
+func (t *Trainer) encode(ps []Problem) ([]Problem, [][]int) {
+	var keep []Problem
+	var ids [][]int
+	for _, p := range ps {
+		enc := t.policy.EncodePrompt(p.Prompt)
+		if len(enc) == 0 || len(enc) > t.cfg.Rollout.MaxPromptLength || len(enc) >= t.policy.Engine.Config().MaxPositions {
+			continue
+		}
+		keep = append(keep, p)
+		ids = append(ids, enc)
+	}
+	return keep, ids
+}
+
+// initState starts a run from step 0: fresh optimiser and generators.
+func (t *Trainer) initState() error {
+	seed := t.cfg.Seed
+	t.rngData = rand.NewPCG(seed, 0xda7a)
+	t.rngSample = rand.NewPCG(seed, 0x5a3e)
+	t.st = trainerState{}
+	t.newEpochOrder()
+	return t.newEngineTrainer(nil)
+}
+
+// newEpochOrder draws the order of the training problems for an epoch.
+func (t *Trainer) newEpochOrder() {
+	t.st.Order = make([]int, len(t.train))
+	for i := range t.st.Order {
+		t.st.Order[i] = i
+	}
+	if t.cfg.Data.Shuffle {
+		rand.New(t.rngData).Shuffle(len(t.st.Order), func(i, j int) {
+			t.st.Order[i], t.st.Order[j] = t.st.Order[j], t.st.Order[i]
+		})
+	}
+	t.st.Cursor = 0
+}
+
+// newEngineTrainer allocates the engine's training memory, resuming
+// optimiser state when given.
+func (t *Trainer) newEngineTrainer(resume *engine.AdamW) error {
+	o := t.cfg.Optim
+	adam := engine.DefaultAdamW()
+	adam.WeightDecay = o.WeightDecay
+	if o.Beta1 != 0 {
+		adam.Beta1 = o.Beta1
+	}
+	if o.Beta2 != 0 {
+		adam.Beta2 = o.Beta2
+	}
+	maxLen := t.policy.Engine.Config().MaxPositions
+	var err error
+	t.et, err = engine.NewTrainer(t.policy.Engine, engine.TrainerOptions{
+		MaxBatch: microBatchSeqs, MaxSeqLen: maxLen, AdamW: adam, Resume: resume, ClipNorm: o.GradClip,
+	})
+	return err
+}
+
+// nextBatch returns the indices of the next global batch of training
+// problems, starting a new epoch (and a new order) when one runs out.
+func (t *Trainer) nextBatch() []int {
+	n := t.cfg.Trainer.GlobalBatch
+	out := make([]int, 0, n)
+	for len(out) < n {
+		if t.st.Cursor >= len(t.st.Order) {
+			t.st.Epoch++
+			t.newEpochOrder()
+		}
+		take := min(n-len(out), len(t.st.Order)-t.st.Cursor)
+		out = append(out, t.st.Order[t.st.Cursor:t.st.Cursor+take]...)
+		t.st.Cursor += take
+	}
+	return out
+}
+
+// saveCheckpoint writes the state after the current step.
+func (t *Trainer) saveCheckpoint() error {
+	state, err := json.Marshal(t.st)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(t.run.dir, CheckpointDir, checkpointName(t.st.Step))
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return err
+	}
+	err = engine.SaveCheckpoint(dir, engine.Checkpoint{
+		Model:     t.policy.Engine,
+		Optimizer: t.et.Optimizer(),
+		RNG:       map[string]*rand.PCG{"data": t.rngData, "sampling": t.rngSample},
+		Files:     map[string][]byte{stateFile: state, "tokenizer.json": t.tokenizerJSON},
+	})
+	if err != nil {
+		return fmt.Errorf("checkpoint at step %d: %w", t.st.Step, err)
+	}
+	return pruneCheckpoints(t.run.dir, t.cfg.Trainer.KeepLast)
+}
+
+// loadCheckpoint restores the policy, optimiser, generators and trainer
+// state from a checkpoint directory.
+func (t *Trainer) loadCheckpoint(dir string) error {
+	ck, err := engine.LoadCheckpoint(dir)
+	if err != nil {
+		return fmt.Errorf("resuming: %w", err)
+	}
+	if ck.Optimizer == nil {
+		return fmt.Errorf("resuming from %s: the checkpoint has no optimiser state", dir)
+	}
+	if ck.Model.Config().VocabSize != t.policy.Engine.Config().VocabSize {
+		return fmt.Errorf("resuming from %s: the checkpoint's model does not match base model %s", dir, t.cfg.Model.Base)
+	}
+	t.policy.Engine = ck.Model
+	t.rngData, t.rngSample = ck.RNG["data"], ck.RNG["sampling"]
+	if t.rngData == nil || t.rngSample == nil {
+		return fmt.Errorf("resuming from %s: the checkpoint lacks the data or sampling generator", dir)
+	}
+	raw, ok := ck.Files[stateFile]
+	if !ok {
+		return fmt.Errorf("resuming from %s: no %s", dir, stateFile)
+	}
+	if err := json.Unmarshal(raw, &t.st); err != nil {
+		return fmt.Errorf("resuming from %s: corrupt %s: %w", dir, stateFile, err)
+	}
+	if len(t.st.Order) != len(t.train) {
+		return fmt.Errorf("resuming from %s: the checkpoint ordered %d training problems, the dataset has %d", dir, len(t.st.Order), len(t.train))
+	}
+	return t.newEngineTrainer(ck.Optimizer)
+}
+
+// replayLogs rebuilds the collapse detector, validation history and best
+// checkpoint from the (truncated) logs of a resumed run.
+func (t *Trainer) replayLogs(dir string) error {
+	rows, err := readLog(filepath.Join(dir, MetricsFile))
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		step, _ := r["step"].(float64)
+		if ra, ok := r[keyRewardAccuracy].(float64); ok {
+			if _, err := t.collapse.Observe(int(step), ra); err != nil {
+				return err
+			}
+		}
+	}
+	vrows, err := readLog(filepath.Join(dir, ValidationFile))
+	if err != nil {
+		return err
+	}
+	for _, r := range vrows {
+		step, _ := r["step"].(float64)
+		mean, ok := r[t.meanKey()].(float64)
+		if !ok {
+			continue
+		}
+		t.valMeans = append(t.valMeans, mean)
+		if len(t.valMeans) == 1 || mean > t.best.Score {
+			t.best = bestRecord{Step: int(step), Score: mean, Dir: filepath.Join(CheckpointDir, "best")}
+		}
+	}
+	return nil
+}
+
+// Run trains until the configured number of steps, an early stop, or ctx is
+// cancelled (then it saves a checkpoint at the last completed step, so the
+// run can be resumed). progress, when non-nil, is called after every step.
+func (t *Trainer) Run(ctx context.Context, progress func(Progress)) (*Summary, error) {
+	defer t.run.Close()
+	start := time.Now()
+	startStep := t.st.Step
+	if t.st.Step == 0 && len(t.vals) > 0 && t.cfg.Eval.Every > 0 {
+		if err := t.validate(ctx); err != nil {
+			return nil, err
+		}
+	}
+	var stopReason string
+	for t.st.Step < t.steps && stopReason == "" {
+		if err := ctx.Err(); err != nil {
+			return t.interrupted(err)
+		}
+		row, err := t.trainStep(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return t.interrupted(ctx.Err())
+			}
+			return nil, fmt.Errorf("step %d: %w", t.st.Step+1, err)
+		}
+		t.st.Step++
+		row["step"] = t.st.Step
+		row["epoch"] = t.st.Epoch
+		if err := appendLine(t.run.metrics, row); err != nil {
+			return nil, err
+		}
+		stopReason, err = t.afterStep(ctx, row)
+		if err != nil {
+			if ctx.Err() != nil {
+				return t.interrupted(ctx.Err())
+			}
+			return nil, err
+		}
+		if progress != nil {
+			progress(Progress{Step: t.st.Step, Steps: t.steps, StartStep: startStep, Elapsed: time.Since(start), Row: row})
+		}
+	}
+	if stopReason != "" {
+		t.event(map[string]any{"event": "early_stop", "reason": stopReason})
+	}
+	if err := t.saveCheckpoint(); err != nil {
+		return nil, err
+	}
+	return t.finish(stopReason)
+}
+
+// afterStep validates, checks for collapse and checkpoints as configured,
+// and returns a reason to stop early ("" to go on).
+func (t *Trainer) afterStep(ctx context.Context, row map[string]any) (string, error) {
+	step := t.st.Step
+	cfg := t.cfg
+	var stop string
+	if ra, ok := row[keyRewardAccuracy].(float64); ok {
+		before := t.collapse.Result().Collapsed
+		if _, err := t.collapse.Observe(step, ra); err != nil {
+			return "", err
+		}
+		if res := t.collapse.Result(); res.Collapsed && !before {
+			t.event(map[string]any{"event": "collapse", "collapse_step": res.Step, "detected_at": res.DetectedAt})
+			if cfg.EarlyStop.Enabled && cfg.EarlyStop.Collapse {
+				stop = fmt.Sprintf("reward accuracy fell below %g (Model Collapse Step %d)", t.collapse.Config().Threshold, res.Step)
+			}
+		}
+	}
+	if cfg.Eval.Every > 0 && len(t.vals) > 0 && (step%cfg.Eval.Every == 0 || step == t.steps) {
+		if err := t.validate(ctx); err != nil {
+			return "", err
+		}
+		if k := cfg.EarlyStop.ValidationDrops; cfg.EarlyStop.Enabled && k > 0 && fallingFor(t.valMeans, k) {
+			stop = fmt.Sprintf("validation accuracy fell for %d evaluations in a row", k)
+		}
+	}
+	if cfg.Trainer.SaveEvery > 0 && step%cfg.Trainer.SaveEvery == 0 && step != t.steps && stop == "" {
+		if err := t.saveCheckpoint(); err != nil {
+			return "", err
+		}
+	}
+	return stop, nil
+}
+
+// fallingFor reports whether the last k changes of xs were all decreases.
+func fallingFor(xs []float64, k int) bool {
+	if len(xs) <= k {
+		return false
+	}
+	for i := len(xs) - k; i < len(xs); i++ {
+		if !(xs[i] < xs[i-1]) {
+			return false
+		}
+	}
+	return true
+}
+
+// interrupted saves a checkpoint at the last completed step and returns the
+// cancellation error, so the run can be resumed.
+func (t *Trainer) interrupted(cause error) (*Summary, error) {
+	if t.st.Step > 0 {
+		if err := t.saveCheckpoint(); err != nil {
+			return nil, errors.Join(cause, err)
+		}
+	}
+	return nil, fmt.Errorf("interrupted after step %d (resume with --resume %s): %w", t.st.Step, t.run.dir, cause)
+}
+
+// event appends a line to the run's event log.
+func (t *Trainer) event(row map[string]any) {
+	row["step"] = t.st.Step
+	if t.run != nil {
+		appendLine(t.run.event, row)
+	}
+	b, _ := json.Marshal(row)
+	t.events = append(t.events, string(b))
+}
+
+// Progress is reported after every step.
+type Progress struct {
+	Step, Steps, StartStep int
+	Elapsed                time.Duration
+	Row                    map[string]any
+}
+
+// ETA estimates the time to the last step from the pace since the run (or
+// the resume) started.
+func (p Progress) ETA() time.Duration {
+	done := p.Step - p.StartStep
+	if done <= 0 {
+		return 0
+	}
+	return time.Duration(float64(p.Elapsed) / float64(done) * float64(p.Steps-p.Step))
+}
+
+// finite reports whether every number is finite.
+func finite(xs ...float64) bool {
+	return !slices.ContainsFunc(xs, func(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) })
+}

@@ -1,0 +1,143 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/urlvr/urlvr/engine"
+	"github.com/urlvr/urlvr/internal/atomicfile"
+	"github.com/urlvr/urlvr/metrics"
+)
+
+// evalSet is a validation set, tokenised.
+type evalSet struct {
+	name     string
+	problems []Problem
+	ids      [][]int
+}
+
+// meanKey is the validation metric that ranks checkpoints: avg@n averaged
+// over the validation sets.
+func (t *Trainer) meanKey() string { return fmt.Sprintf("val/mean/avg@%d", t.cfg.Eval.N) }
+
+// evalSeed gives validation set i the same sampling seed at every
+// validation, so that accuracy changes between validations come from the
+// policy and not from the draw.
+func evalSeed(seed uint64, i int) uint64 {
+	return seed*0x9e3779b97f4a7c15 + uint64(i+1)*0xbf58476d1ce4e5b9
+}
+
+// validate samples eval.n responses per validation problem (paper Sec. 4.1:
+// T=0.6, top-p 0.95) and logs avg@n, maj@n and pass@k per set. A new best
+// mean avg@n saves the policy as the best checkpoint.
+func (t *Trainer) validate(ctx context.Context) error {
+	e := t.cfg.Eval
+	row := map[string]any{"step": t.st.Step}
+	var sum float64
+	for si, set := range t.vals {
+		res, err := t.evaluate(ctx, set, evalSeed(t.cfg.Seed, si))
+		if err != nil {
+			return fmt.Errorf("validation on %s: %w", set.name, err)
+		}
+		prefix := "val/" + set.name + "/"
+		row[prefix+fmt.Sprintf("avg@%d", e.N)] = res.avg
+		row[prefix+fmt.Sprintf("maj@%d", e.N)] = res.maj
+		for k, v := range res.pass {
+			row[prefix+fmt.Sprintf("pass@%d", k)] = v
+		}
+		row[prefix+"response_length"] = res.length
+		sum += res.avg
+	}
+	mean := sum / float64(len(t.vals))
+	row[t.meanKey()] = mean
+	if err := appendLine(t.run.validate, row); err != nil {
+		return err
+	}
+	t.valMeans = append(t.valMeans, mean)
+	if len(t.valMeans) == 1 || mean > t.best.Score {
+		return t.saveBest(mean)
+	}
+	return nil
+}
+
+// evalResult is one validation set's accuracy, averaged over problems.
+type evalResult struct {
+	avg, maj, length float64
+	pass             map[int]float64
+}
+
+// evaluate samples and grades one validation set.
+func (t *Trainer) evaluate(ctx context.Context, set evalSet, seed uint64) (evalResult, error) {
+	e := t.cfg.Eval
+	rb, err := t.collect(ctx, set.problems, set.ids, e.N, engine.SampleOptions{
+		MaxNewTokens: t.maxNew, Temperature: e.Temperature, TopP: e.TopP, StopTokens: t.policy.StopTokens(),
+	}, seed)
+	if err != nil {
+		return evalResult{}, err
+	}
+	ks := append([]int{e.N}, e.PassK...)
+	res := evalResult{pass: map[int]float64{}}
+	var tokens int
+	for j, g := range rb.groups {
+		correct := make([]float64, len(g.Rollouts))
+		answers := make([]string, len(g.Rollouts))
+		c := 0
+		for k, r := range g.Rollouts {
+			answers[k] = r.Answer
+			if r.Answer != "" && t.grader.Equivalent(r.Answer, g.Gold) {
+				correct[k] = 1
+				c++
+			}
+			tokens += len(rb.gens[j*e.N+k].Tokens)
+		}
+		avg, err := metrics.AvgAtK(correct)
+		if err != nil {
+			return res, err
+		}
+		maj, err := metrics.MajAtK(t.grader.Classes(answers).Class, correct)
+		if err != nil {
+			return res, err
+		}
+		res.avg += avg
+		res.maj += maj
+		for _, k := range ks {
+			p, err := metrics.PassAtK(e.N, c, k)
+			if err != nil {
+				return res, err
+			}
+			res.pass[k] += p
+		}
+	}
+	n := float64(len(rb.groups))
+	res.avg /= n
+	res.maj /= n
+	for k := range res.pass {
+		res.pass[k] /= n
+	}
+	res.length = float64(tokens) / float64(len(rb.gens))
+	return res, nil
+}
+
+// saveBest writes the policy to checkpoints/best and records its step.
+func (t *Trainer) saveBest(score float64) error {
+	dir := filepath.Join(t.run.dir, CheckpointDir, "best")
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return err
+	}
+	err := engine.SaveCheckpoint(dir, engine.Checkpoint{
+		Model: t.policy.Engine,
+		Files: map[string][]byte{"tokenizer.json": t.tokenizerJSON},
+	})
+	if err != nil {
+		return fmt.Errorf("saving the best checkpoint: %w", err)
+	}
+	t.best = bestRecord{Step: t.st.Step, Score: score, Dir: filepath.Join(CheckpointDir, "best")}
+	b, err := json.MarshalIndent(t.best, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(filepath.Join(t.run.dir, BestFile), append(b, '\n'), 0o644)
+}
