@@ -8,7 +8,10 @@ for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
     echo "fuzz $pkg $target ($time)"
-    go test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$time" >/dev/null
+    if ! go test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$time" >/tmp/urlvr-fuzz.log 2>&1; then
+      cat /tmp/urlvr-fuzz.log
+      exit 1
+    fi
   done
 done
 echo "fuzzing passed"
