@@ -1,0 +1,104 @@
+package engine
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+)
+
+// The benchmarks time the reference workload of `urlvr bench engine` (see
+// BenchOptions) part by part; the kernels have their own benchmarks.
+
+func benchTrainer(b *testing.B) (*Trainer, Batch) {
+	cfg := BenchConfig()
+	m, err := New(cfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := NewTrainer(m, TrainerOptions{MaxBatch: 32, MaxSeqLen: 64, AdamW: DefaultAdamW(), ClipNorm: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	seqs := make([][]int, 32)
+	for i := range seqs {
+		seqs[i] = randomTokens(rng, cfg.VocabSize, 64)
+	}
+	batch, err := NewBatch(seqs, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return tr, batch
+}
+
+// BenchmarkTrainStep: forward, backward and AdamW on 32 × 64 tokens.
+func BenchmarkTrainStep(b *testing.B) {
+	tr, batch := benchTrainer(b)
+	flops := 3 * forwardFLOPs(BenchConfig(), 32, 64)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := tr.CrossEntropy(batch, 1); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tr.Step(1e-4); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkForward: the training forward alone (also what Score runs).
+func BenchmarkForward(b *testing.B) {
+	tr, batch := benchTrainer(b)
+	flops := forwardFLOPs(BenchConfig(), 32, 64)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := tr.Forward(batch, ForwardOptions{Entropy: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkBackward: the backward pass alone, after one forward.
+func BenchmarkBackward(b *testing.B) {
+	tr, batch := benchTrainer(b)
+	out, err := tr.Forward(batch, ForwardOptions{Entropy: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	dlogp := make([]float32, len(out.LogProbs))
+	for i := range dlogp {
+		dlogp[i] = -1.0 / float32(len(dlogp))
+	}
+	flops := 2 * forwardFLOPs(BenchConfig(), 32, 64)
+	b.ResetTimer()
+	for b.Loop() {
+		if err := tr.Backward(dlogp, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkSample: 64 prompts of 16 tokens, 48 new tokens each.
+func BenchmarkSample(b *testing.B) {
+	cfg := BenchConfig()
+	m, err := New(cfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	prompts := make([][]int, 64)
+	for i := range prompts {
+		prompts[i] = randomTokens(rng, cfg.VocabSize, 16)
+	}
+	opts := SampleOptions{MaxNewTokens: 48, Temperature: 1, Seed: 5}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := m.Sample(context.Background(), prompts, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(64*48*b.N)/b.Elapsed().Seconds(), "tokens/s")
+}

@@ -1,0 +1,313 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/urlvr/urlvr/engine/kernels"
+)
+
+// headBudget bounds the logits buffer (in floats): the LM head runs over the
+// scored rows in chunks of at most headBudget/V rows, so a large vocabulary
+// never needs an N × V buffer.
+const headBudget = 1 << 22
+
+// layerActs are one layer's activations over N rows, kept for its backward.
+type layerActs struct {
+	in           []float32 // [N × C] residual stream entering the layer
+	xn1, rstd1   []float32 // [N × C], [N]: input RMSNorm output and 1/rms
+	qPre, kPre   []float32 // [N × H·D], [N × G·D]: projections before QK norm (nil without it)
+	qRstd, kRstd []float32 // [N·H], [N·G]: QK norm 1/rms per head (nil without it)
+	q, k, v      []float32 // [N × H·D], [N × G·D] ×2: what attention reads (normed, rotated)
+	att          []float32 // [B × H × T × T] attention probabilities
+	attOut       []float32 // [N × H·D]
+	mid          []float32 // [N × C] residual stream after attention
+	xn2, rstd2   []float32 // [N × C], [N]: post-attention RMSNorm output and 1/rms
+	gate, up     []float32 // [N × F]
+	act          []float32 // [N × F] silu(gate)·up
+}
+
+// activations is the memory of the batched forward (and backward) pass,
+// allocated once for at most maxRows rows of at most maxT positions. Without
+// gradients every layer shares one set of buffers and the residual stream is
+// updated in place, so scoring needs about one layer's worth of memory.
+type activations struct {
+	cfg           Config
+	maxRows, maxT int
+
+	// Current batch.
+	B, T    int
+	invTemp float32
+	tokens  []int32 // [N]
+	scored  []int32 // positions i = b·T+t (t ≥ 1) whose token's log-prob is computed from row i-1
+	cos     []float32
+	sin     []float32 // [N × D/2] rotary tables gathered per row
+	ropeCos []float32
+	ropeSin []float32 // [maxT × D/2] rotary tables by position
+
+	layers []layerActs
+	final  []float32 // [N × C] residual stream after the last layer
+	xf     []float32 // [N × C] final RMSNorm output
+	rstdF  []float32 // [N]
+
+	// LM head over the scored rows, chunk by chunk.
+	chunkRows int
+	logits    []float32 // [chunkRows × V] temperature-scaled logits, then their gradient
+	xfc       []float32 // [chunkRows × C] gathered rows of xf
+	dxfc      []float32 // [chunkRows × C]
+	logp      []float32 // [N] log-prob of each scored position's token
+	ent       []float32 // [N] entropy of each scored position's distribution
+	lse       []float64 // [N] logsumexp of each scored position's scaled logits
+
+	// Backward scratch (grad only), shared by all layers.
+	dres, dxn, tmp      []float32 // [N × C]
+	dq, dk, dv, dAttOut []float32 // [N × H·D], [N × G·D] ×2, [N × H·D]
+	dqPre, dkPre        []float32 // QK norm input gradients (nil without it)
+	dgate, dup, dact    []float32 // [N × F]
+
+	attScratch []attentionScratch // per worker, forward and backward
+}
+
+// newActivations allocates the forward memory for batches of at most maxRows
+// rows (B·T) and maxT positions, with backward buffers when grad is set.
+func newActivations(cfg Config, maxRows, maxT int, grad bool) *activations {
+	C, F, D, H, G := cfg.HiddenSize, cfg.IntermediateSize, cfg.HeadDim, cfg.NumHeads, cfg.NumKVHeads
+	qd, kvd := H*D, G*D
+	R := maxRows
+	f := func(n int) []float32 { return make([]float32, n) }
+	a := &activations{cfg: cfg, maxRows: maxRows, maxT: maxT}
+	a.tokens = make([]int32, R)
+	a.scored = make([]int32, 0, R)
+	a.cos, a.sin = f(R*D/2), f(R*D/2)
+	a.ropeCos, a.ropeSin = cfg.ropeTable(maxT)
+	a.layers = make([]layerActs, cfg.NumLayers)
+	// Attention probabilities: B·H·T·T ≤ (R/T)·H·T·T = R·H·T ≤ R·H·maxT.
+	attLen := R * H * maxT
+	if grad {
+		for i := range a.layers {
+			a.layers[i] = newLayerActs(cfg, R, f(R*C), f(R*C), attLen)
+		}
+		a.final = f(R * C)
+	} else {
+		x := f(R * C)
+		shared := newLayerActs(cfg, R, x, x, attLen)
+		for i := range a.layers {
+			a.layers[i] = shared
+		}
+		a.final = x
+	}
+	a.xf, a.rstdF = f(R*C), f(R)
+	a.attScratch = newAttentionScratch(maxWorkersNow(), maxT, D)
+	a.chunkRows = max(1, min(R, headBudget/cfg.VocabSize))
+	a.logits = f(a.chunkRows * cfg.VocabSize)
+	a.xfc = f(a.chunkRows * C)
+	a.logp, a.ent, a.lse = f(R), f(R), make([]float64, R)
+	if grad {
+		a.dxfc = f(a.chunkRows * C)
+		a.dres, a.dxn, a.tmp = f(R*C), f(R*C), f(R*C)
+		a.dq, a.dk, a.dv, a.dAttOut = f(R*qd), f(R*kvd), f(R*kvd), f(R*qd)
+		if cfg.QKNorm() {
+			a.dqPre, a.dkPre = f(R*qd), f(R*kvd)
+		}
+		a.dgate, a.dup, a.dact = f(R*F), f(R*F), f(R*F)
+	}
+	return a
+}
+
+// newLayerActs allocates one layer's buffers for R rows around the given
+// residual-stream buffers, with attLen floats of attention probabilities.
+func newLayerActs(cfg Config, R int, in, mid []float32, attLen int) layerActs {
+	C, F, D, H, G := cfg.HiddenSize, cfg.IntermediateSize, cfg.HeadDim, cfg.NumHeads, cfg.NumKVHeads
+	qd, kvd := H*D, G*D
+	f := func(n int) []float32 { return make([]float32, n) }
+	l := layerActs{
+		in: in, mid: mid,
+		xn1: f(R * C), rstd1: f(R),
+		q: f(R * qd), k: f(R * kvd), v: f(R * kvd),
+		att: f(attLen), attOut: f(R * qd),
+		xn2: f(R * C), rstd2: f(R),
+		gate: f(R * F), up: f(R * F), act: f(R * F),
+	}
+	if cfg.QKNorm() {
+		l.qPre, l.kPre = f(R*qd), f(R*kvd)
+		l.qRstd, l.kRstd = f(R*H), f(R*G)
+	}
+	return l
+}
+
+// layerOut is the buffer layer l writes its output residual stream into.
+func (a *activations) layerOut(l int) []float32 {
+	if l+1 < len(a.layers) {
+		return a.layers[l+1].in
+	}
+	return a.final
+}
+
+// setBatch validates and copies a batch into the workspace: tokens [B·T] and
+// mask [B·T] (mask[b·T+t] asks for the log-prob of token t of sequence b).
+func (a *activations) setBatch(tokens []int, mask []bool, B, T int, temperature float32) error {
+	switch {
+	case B <= 0 || T <= 0:
+		return fmt.Errorf("batch shape %d×%d: both must be positive", B, T)
+	case T > a.maxT:
+		return fmt.Errorf("batch of %d positions: the workspace holds at most %d", T, a.maxT)
+	case T > a.cfg.MaxPositions:
+		return fmt.Errorf("batch of %d positions: the model accepts at most %d (max_position_embeddings)", T, a.cfg.MaxPositions)
+	case B*T > a.maxRows:
+		return fmt.Errorf("batch of %d×%d tokens: the workspace holds at most %d", B, T, a.maxRows)
+	case len(tokens) != B*T:
+		return fmt.Errorf("batch has %d tokens, want B·T = %d", len(tokens), B*T)
+	case len(mask) != B*T:
+		return fmt.Errorf("batch has %d mask entries, want B·T = %d", len(mask), B*T)
+	case !(temperature > 0) || math.IsInf(float64(temperature), 0):
+		return fmt.Errorf("temperature %v: must be positive and finite", temperature)
+	}
+	N := B * T
+	a.B, a.T, a.invTemp = B, T, 1/temperature
+	a.scored = a.scored[:0]
+	for i, tok := range tokens {
+		if tok < 0 || tok >= a.cfg.VocabSize {
+			return fmt.Errorf("token %d at sequence %d position %d: outside the vocabulary of %d", tok, i/T, i%T, a.cfg.VocabSize)
+		}
+		a.tokens[i] = int32(tok)
+		if mask[i] {
+			if i%T == 0 {
+				return fmt.Errorf("mask at sequence %d position 0: the first token has no prediction to score", i/T)
+			}
+			a.scored = append(a.scored, int32(i))
+		}
+	}
+	half := a.cfg.HeadDim / 2
+	for b := 0; b < B; b++ {
+		copy(a.cos[b*T*half:(b+1)*T*half], a.ropeCos[:T*half])
+		copy(a.sin[b*T*half:(b+1)*T*half], a.ropeSin[:T*half])
+	}
+	clear(a.logp[:N])
+	clear(a.ent[:N])
+	clear(a.lse[:N])
+	return nil
+}
+
+// forward runs the model over the batch set by setBatch and fills logp (and
+// ent when entropy is set) at the scored positions.
+func (a *activations) forward(m *Model, entropy bool) {
+	cfg := a.cfg
+	N, C := a.B*a.T, cfg.HiddenSize
+	shape := attentionShape{B: a.B, T: a.T, H: cfg.NumHeads, G: cfg.NumKVHeads, D: cfg.HeadDim}
+
+	embeddingForward(a.layers[0].in[:N*C], a.tokens[:N], m.w.embed, C)
+	attend := func(la *layerActs) {
+		attentionForward(la.attOut, la.att, la.q, la.k, la.v, shape, a.attScratch)
+	}
+	for l := range a.layers {
+		layerForward(cfg, &m.w.layers[l], &a.layers[l], a.layerOut(l)[:N*C], N, a.cos, a.sin, attend)
+	}
+	kernels.RMSNorm(a.xf, a.rstdF, a.final[:N*C], m.w.finalNorm, N, C, float32(cfg.RMSNormEps))
+	a.headForward(m, entropy)
+}
+
+// layerForward runs decoder layer lw over n rows of la.in:
+//
+//	mid = in + o_proj(attention(rope(qk_norm(q, k)), v)),  q, k, v = projections of rmsnorm(in)
+//	out = mid + down(silu(gate(x))·up(x)),                   x = rmsnorm(mid)
+//
+// attend fills la.attOut from la.q, la.k and la.v. in, mid and out may all be
+// one buffer (the residual stream updated in place) when nothing is kept for
+// a backward pass.
+func layerForward(cfg Config, lw *layerWeights, la *layerActs, out []float32, n int, cos, sin []float32, attend func(*layerActs)) {
+	C, F, D, H, G := cfg.HiddenSize, cfg.IntermediateSize, cfg.HeadDim, cfg.NumHeads, cfg.NumKVHeads
+	qd, kvd := H*D, G*D
+	eps := float32(cfg.RMSNormEps)
+	in, mid := la.in[:n*C], la.mid[:n*C]
+
+	kernels.RMSNorm(la.xn1, la.rstd1, in, lw.inNorm, n, C, eps)
+	q, k := la.q[:n*qd], la.k[:n*kvd]
+	if cfg.QKNorm() {
+		q, k = la.qPre[:n*qd], la.kPre[:n*kvd]
+	}
+	xn1 := la.xn1[:n*C]
+	linearForward(q, xn1, lw.q, lw.qBias, n, C, qd)
+	linearForward(k, xn1, lw.k, lw.kBias, n, C, kvd)
+	linearForward(la.v[:n*kvd], xn1, lw.v, lw.vBias, n, C, kvd)
+	if cfg.QKNorm() {
+		kernels.RMSNorm(la.q, la.qRstd, q, lw.qNorm, n*H, D, eps)
+		kernels.RMSNorm(la.k, la.kRstd, k, lw.kNorm, n*G, D, eps)
+	}
+	kernels.RoPE(la.q, cos, sin, n, H, D)
+	kernels.RoPE(la.k, cos, sin, n, G, D)
+	attend(la)
+	copy(mid, in)
+	kernels.MatMulBT(mid, la.attOut[:n*qd], lw.o, n, qd, C, true)
+	addBiasRows(mid, lw.oBias, n, C)
+
+	kernels.RMSNorm(la.xn2, la.rstd2, mid, lw.postNorm, n, C, eps)
+	xn2 := la.xn2[:n*C]
+	linearForward(la.gate[:n*F], xn2, lw.gate, nil, n, C, F)
+	linearForward(la.up[:n*F], xn2, lw.up, nil, n, C, F)
+	kernels.SwiGLU(la.act[:n*F], la.gate[:n*F], la.up[:n*F])
+	copy(out, mid)
+	kernels.MatMulBT(out, la.act[:n*F], lw.down, n, F, C, true)
+}
+
+// headForward computes, chunk by chunk over the scored positions, the
+// temperature-scaled logits z = (xf·Wᵀ)/τ of each position's predicting row
+// and from them its logsumexp, the log-prob of its token and (when entropy is
+// set) the entropy of softmax(z).
+func (a *activations) headForward(m *Model, entropy bool) {
+	V := a.cfg.VocabSize
+	for c0 := 0; c0 < len(a.scored); c0 += a.chunkRows {
+		rows := a.scored[c0:min(c0+a.chunkRows, len(a.scored))]
+		a.headLogits(m, rows)
+		parallelFor(len(rows), maxWorkersNow(), func(_, lo, hi int) {
+			for r := lo; r < hi; r++ {
+				pos := rows[r]
+				z := a.logits[r*V : (r+1)*V]
+				lse := logSumExp(z)
+				a.lse[pos] = lse
+				a.logp[pos] = float32(float64(z[a.tokens[pos]]) - lse)
+				if entropy {
+					a.ent[pos] = float32(entropyOf(z, lse))
+				}
+			}
+		})
+	}
+}
+
+// headLogits fills xfc with the predicting rows of the given positions and
+// logits with their temperature-scaled logits.
+func (a *activations) headLogits(m *Model, positions []int32) {
+	C, V := a.cfg.HiddenSize, a.cfg.VocabSize
+	for r, pos := range positions {
+		src := int(pos) - 1
+		copy(a.xfc[r*C:(r+1)*C], a.xf[src*C:(src+1)*C])
+	}
+	n := len(positions)
+	kernels.MatMulBT(a.logits[:n*V], a.xfc[:n*C], m.w.lmHead, n, C, V, false)
+	if a.invTemp != 1 {
+		for i := range a.logits[:n*V] {
+			a.logits[i] *= a.invTemp
+		}
+	}
+}
+
+// logSumExp returns log Σ exp(z) in float64.
+func logSumExp(z []float32) float64 {
+	mx := z[0]
+	for _, v := range z[1:] {
+		mx = max(mx, v)
+	}
+	var s float64
+	for _, v := range z {
+		s += math.Exp(float64(v - mx))
+	}
+	return float64(mx) + math.Log(s)
+}
+
+// entropyOf returns H(softmax(z)) = lse − Σ p·z given lse = logsumexp(z).
+func entropyOf(z []float32, lse float64) float64 {
+	var pz float64
+	for _, v := range z {
+		pz += math.Exp(float64(v)-lse) * float64(v)
+	}
+	return lse - pz
+}

@@ -1,0 +1,206 @@
+package engine
+
+import (
+	"math"
+
+	"github.com/urlvr/urlvr/engine/kernels"
+)
+
+// The layers of the decoder, each a forward function and its backward, in the
+// order a token meets them. Dimension letters, used in every shape comment:
+// B batch, T time (positions), N = B·T rows, C channels (hidden_size),
+// H query heads, G key/value heads, D head_dim, F MLP width, V vocabulary.
+// A row of a [N × ...] buffer is position t of sequence b at index b·T+t.
+// RMSNorm, rotary embeddings and SwiGLU are single kernels and are called
+// directly where they are used.
+
+// embeddingForward: out [N × C] row i = emb [V × C] row tokens[i].
+func embeddingForward(out []float32, tokens []int32, emb []float32, C int) {
+	for i, tok := range tokens {
+		copy(out[i*C:(i+1)*C], emb[int(tok)*C:int(tok+1)*C])
+	}
+}
+
+// embeddingBackward adds dout [N × C] row i into demb [V × C] row tokens[i].
+// Rows that share a token are summed in row order; the work is split over
+// columns, so each column is summed by one goroutine.
+func embeddingBackward(demb, dout []float32, tokens []int32, C int) {
+	parallelFor(C, maxWorkersNow(), func(_, c0, c1 int) {
+		for i, tok := range tokens {
+			kernels.Axpy(1, dout[i*C+c0:i*C+c1], demb[int(tok)*C+c0:int(tok)*C+c1])
+		}
+	})
+}
+
+// linearForward: out [N × O] = inp [N × I] · w[O × I]ᵀ (+ bias [O] when non-nil).
+func linearForward(out, inp, w, bias []float32, N, I, O int) {
+	kernels.MatMulBT(out, inp, w, N, I, O, false)
+	addBiasRows(out, bias, N, O)
+}
+
+// addBiasRows adds bias [O] to every row of out [N × O]; a nil bias is no bias.
+func addBiasRows(out, bias []float32, N, O int) {
+	if bias == nil {
+		return
+	}
+	for r := 0; r < N; r++ {
+		kernels.Axpy(1, bias, out[r*O:(r+1)*O])
+	}
+}
+
+// linearBackward takes dout [N × O] and the forward's inp [N × I] and w [O × I];
+// it adds the weight gradient into dw [O × I], the bias gradient into dbias [O]
+// (when non-nil), and writes dinp [N × I], or adds into it when accInp is set.
+func linearBackward(dinp, dw, dbias, dout, inp, w []float32, N, I, O int, accInp bool) {
+	kernels.MatMulAT(dw, dout, inp, O, N, I, true)
+	if dbias != nil {
+		for r := 0; r < N; r++ {
+			kernels.Axpy(1, dout[r*O:(r+1)*O], dbias)
+		}
+	}
+	kernels.MatMul(dinp, dout, w, N, O, I, accInp)
+}
+
+// attentionShape names the sizes of one causal grouped-query attention call.
+type attentionShape struct {
+	B, T, H, G, D int
+}
+
+// rowStrides: a query row holds H heads of D, a key/value row G heads of D.
+func (s attentionShape) qStride() int  { return s.H * s.D }
+func (s attentionShape) kvStride() int { return s.G * s.D }
+
+// attentionScratch is one worker's memory for attention over one sequence:
+// a head's queries, keys, values, output gradient and the gradients of all
+// three gathered into contiguous [T × D] matrices, and a [T × T] matrix.
+type attentionScratch struct {
+	q, k, v, do, dq, dk, dv []float32
+	tt                      []float32
+}
+
+// newAttentionScratch allocates scratch for workers goroutines and up to T
+// positions of head dimension D.
+func newAttentionScratch(workers, T, D int) []attentionScratch {
+	s := make([]attentionScratch, workers)
+	for i := range s {
+		f := func(n int) []float32 { return make([]float32, n) }
+		s[i] = attentionScratch{q: f(T * D), k: f(T * D), v: f(T * D), do: f(T * D), dq: f(T * D), dk: f(T * D), dv: f(T * D), tt: f(T * T)}
+	}
+	return s
+}
+
+// gatherHead copies head h of rows b·T .. b·T+T-1 of x [N × stride] into
+// dst [T × D]; scatterHead does the reverse.
+func gatherHead(dst, x []float32, b, T, stride, h, D int) {
+	for t := 0; t < T; t++ {
+		copy(dst[t*D:(t+1)*D], x[(b*T+t)*stride+h*D:][:D])
+	}
+}
+
+func scatterHead(x, src []float32, b, T, stride, h, D int) {
+	for t := 0; t < T; t++ {
+		copy(x[(b*T+t)*stride+h*D:][:D], src[t*D:(t+1)*D])
+	}
+}
+
+// attentionForward is causal grouped-query attention over a batch.
+// q [N × H·D], k, v [N × G·D] (already normalised and rotated); query head h
+// reads key/value head h/(H/G). att [B × H × T × T] receives the softmax
+// probabilities P = softmax(Q·Kᵀ/√D) with row t holding positions 0..t and
+// zeros after; out [N × H·D] receives P·V. Each (sequence, head) pair is
+// two matrix products over its gathered [T × D] matrices.
+func attentionForward(out, att, q, k, v []float32, s attentionShape, scratch []attentionScratch) {
+	B, T, H, G, D := s.B, s.T, s.H, s.G, s.D
+	qs, kvs := s.qStride(), s.kvStride()
+	scale := float32(1 / math.Sqrt(float64(D)))
+	rep := H / G
+	parallelFor(B*H, len(scratch), func(worker, lo, hi int) {
+		w := &scratch[worker]
+		for unit := lo; unit < hi; unit++ {
+			b, h := unit/H, unit%H
+			g := h / rep
+			gatherHead(w.q, q, b, T, qs, h, D)
+			gatherHead(w.k, k, b, T, kvs, g, D)
+			gatherHead(w.v, v, b, T, kvs, g, D)
+			p := att[(b*H+h)*T*T:][:T*T]
+			kernels.MatMulBT(p, w.q[:T*D], w.k[:T*D], T, D, T, false)
+			for t := 0; t < T; t++ {
+				row := p[t*T : (t+1)*T]
+				for j := 0; j <= t; j++ {
+					row[j] *= scale
+				}
+				softmaxInPlace(row[:t+1])
+				clear(row[t+1:])
+			}
+			headOut := w.dq // free in the forward pass
+			kernels.MatMul(headOut[:T*D], p, w.v[:T*D], T, T, D, false)
+			scatterHead(out, headOut, b, T, qs, h, D)
+		}
+	})
+}
+
+// attentionBackward takes dout [N × H·D] and the forward's att, q, k, v and
+// writes dq [N × H·D], dk, dv [N × G·D]. Work is split over (sequence,
+// key/value head) pairs so that each dk/dv row is summed by one goroutine
+// over its query heads in order. With S = Q·Kᵀ/√D and P = softmax(S):
+//
+//	dV = Σ_h Pᵀ·dO,  dP = dO·Vᵀ,  dS = P ⊙ (dP − rowsum(P ⊙ dP)),
+//	dQ = dS·K/√D,  dK = Σ_h dSᵀ·Q/√D.
+func attentionBackward(dq, dk, dv, dout, att, q, k, v []float32, s attentionShape, scratch []attentionScratch) {
+	B, T, H, G, D := s.B, s.T, s.H, s.G, s.D
+	qs, kvs := s.qStride(), s.kvStride()
+	scale := float32(1 / math.Sqrt(float64(D)))
+	rep := H / G
+	parallelFor(B*G, len(scratch), func(worker, lo, hi int) {
+		w := &scratch[worker]
+		for unit := lo; unit < hi; unit++ {
+			b, g := unit/G, unit%G
+			gatherHead(w.k, k, b, T, kvs, g, D)
+			gatherHead(w.v, v, b, T, kvs, g, D)
+			for h := g * rep; h < (g+1)*rep; h++ {
+				gatherHead(w.q, q, b, T, qs, h, D)
+				gatherHead(w.do, dout, b, T, qs, h, D)
+				p := att[(b*H+h)*T*T:][:T*T]
+				kernels.MatMulAT(w.dv[:T*D], p, w.do[:T*D], T, T, D, h > g*rep)
+				ds := w.tt[:T*T]
+				kernels.MatMulBT(ds, w.do[:T*D], w.v[:T*D], T, D, T, false)
+				for t := 0; t < T; t++ {
+					pr, dr := p[t*T:(t+1)*T], ds[t*T:(t+1)*T]
+					var sum float32
+					for j := 0; j <= t; j++ {
+						sum += pr[j] * dr[j]
+					}
+					for j := 0; j <= t; j++ {
+						dr[j] = pr[j] * (dr[j] - sum) * scale
+					}
+					clear(dr[t+1:])
+				}
+				kernels.MatMul(w.dq[:T*D], ds, w.k[:T*D], T, T, D, false)
+				scatterHead(dq, w.dq, b, T, qs, h, D)
+				kernels.MatMulAT(w.dk[:T*D], ds, w.q[:T*D], T, T, D, h > g*rep)
+			}
+			scatterHead(dk, w.dk, b, T, kvs, g, D)
+			scatterHead(dv, w.dv, b, T, kvs, g, D)
+		}
+	})
+}
+
+// softmaxInPlace replaces x by its softmax. It is kept here rather than in
+// the kernels because attention rows are short and numerous: the call must
+// not fan out to goroutines.
+func softmaxInPlace(x []float32) {
+	mx := x[0]
+	for _, v := range x[1:] {
+		mx = max(mx, v)
+	}
+	var sum float64
+	for i, v := range x {
+		e := math.Exp(float64(v - mx))
+		x[i] = float32(e)
+		sum += e
+	}
+	inv := float32(1 / sum)
+	for i := range x {
+		x[i] *= inv
+	}
+}

@@ -1,0 +1,161 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/urlvr/urlvr/engine/kernels"
+)
+
+// AdamWConfig holds AdamW's hyper-parameters. Weight decay is decoupled from
+// the gradient (p -= lr·wd·p beside the Adam update) and applies to weight
+// matrices and embeddings only, never to norm weights or biases.
+type AdamWConfig struct {
+	Beta1, Beta2 float64
+	Eps          float64
+	WeightDecay  float64
+}
+
+// DefaultAdamW returns β1 0.9, β2 0.999, ε 1e-8 and weight decay 0.01, the
+// actor defaults of common RL trainers.
+func DefaultAdamW() AdamWConfig {
+	return AdamWConfig{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01}
+}
+
+// Validate reports the first out-of-range hyper-parameter.
+func (c AdamWConfig) Validate() error {
+	switch {
+	case !(c.Beta1 >= 0 && c.Beta1 < 1):
+		return fmt.Errorf("adamw beta1 = %v: must be in [0, 1)", c.Beta1)
+	case !(c.Beta2 >= 0 && c.Beta2 < 1):
+		return fmt.Errorf("adamw beta2 = %v: must be in [0, 1)", c.Beta2)
+	case !(c.Eps > 0) || math.IsInf(c.Eps, 0):
+		return fmt.Errorf("adamw eps = %v: must be positive and finite", c.Eps)
+	case !(c.WeightDecay >= 0) || math.IsInf(c.WeightDecay, 0):
+		return fmt.Errorf("adamw weight decay = %v: must be non-negative and finite", c.WeightDecay)
+	}
+	return nil
+}
+
+// AdamW is the optimiser state of one model: the first and second moment of
+// every parameter and the number of updates made.
+type AdamW struct {
+	Config AdamWConfig
+	steps  int
+	m, v   []float32
+	specs  []tensorSpec
+}
+
+// newAdamW returns zeroed AdamW state for a model laid out by specs.
+func newAdamW(c AdamWConfig, specs []tensorSpec) *AdamW {
+	n := numParams(specs)
+	return &AdamW{Config: c, m: make([]float32, n), v: make([]float32, n), specs: specs}
+}
+
+// Steps returns the number of updates applied so far.
+func (o *AdamW) Steps() int { return o.steps }
+
+// update applies one AdamW step with learning rate lr, tensor by tensor so
+// that weight decay skips norms and biases.
+func (o *AdamW) update(params, grads []float32, lr float64) {
+	o.steps++
+	c := o.Config
+	for _, s := range o.specs {
+		wd := 0.0
+		if s.decay {
+			wd = c.WeightDecay
+		}
+		r := s.offset
+		kernels.AdamW(params[r:r+s.size], grads[r:r+s.size], o.m[r:r+s.size], o.v[r:r+s.size],
+			float32(lr), float32(c.Beta1), float32(c.Beta2), float32(c.Eps), float32(wd), o.steps)
+	}
+}
+
+// normChunks is the fixed number of partial sums of the gradient norm; it
+// does not depend on the core count, so the norm is the same everywhere.
+const normChunks = 64
+
+// globalNorm returns the Euclidean norm of g, summed in float64 over a fixed
+// chunking in a fixed order. partial holds normChunks floats.
+func globalNorm(g []float32, partial []float64) float64 {
+	parallelFor(normChunks, maxWorkersNow(), func(_, lo, hi int) {
+		for c := lo; c < hi; c++ {
+			var s float64
+			for _, x := range g[c*len(g)/normChunks : (c+1)*len(g)/normChunks] {
+				s += float64(x) * float64(x)
+			}
+			partial[c] = s
+		}
+	})
+	var s float64
+	for _, p := range partial {
+		s += p
+	}
+	return math.Sqrt(s)
+}
+
+// clipGradients scales g down to global norm maxNorm when it is larger (and
+// maxNorm > 0) and returns the norm before clipping. A non-finite norm
+// leaves g as it is.
+func clipGradients(g []float32, maxNorm float64, partial []float64) float64 {
+	norm := globalNorm(g, partial)
+	if maxNorm > 0 && norm > maxNorm && !math.IsInf(norm, 0) {
+		scale := float32(maxNorm / (norm + 1e-6))
+		for i := range g {
+			g[i] *= scale
+		}
+	}
+	return norm
+}
+
+// Schedule gives the learning rate of each optimiser step: a linear warm-up
+// from PeakLR/WarmupSteps to PeakLR over the first WarmupSteps steps, then
+// PeakLR held ("constant") or decayed to MinLR at TotalSteps along a half
+// cosine ("cosine") or a straight line ("linear").
+type Schedule struct {
+	Kind        string
+	PeakLR      float64
+	MinLR       float64
+	WarmupSteps int
+	TotalSteps  int
+}
+
+// Validate reports the first inconsistent field.
+func (s Schedule) Validate() error {
+	switch s.Kind {
+	case "constant", "cosine", "linear":
+	default:
+		return fmt.Errorf("schedule kind %q: want constant, cosine or linear", s.Kind)
+	}
+	switch {
+	case !(s.PeakLR >= 0) || math.IsInf(s.PeakLR, 0):
+		return fmt.Errorf("schedule peak lr %v: must be non-negative and finite", s.PeakLR)
+	case !(s.MinLR >= 0) || s.MinLR > s.PeakLR:
+		return fmt.Errorf("schedule min lr %v: must be in [0, peak lr %v]", s.MinLR, s.PeakLR)
+	case s.WarmupSteps < 0:
+		return fmt.Errorf("schedule warm-up %d steps: must be non-negative", s.WarmupSteps)
+	case s.Kind != "constant" && s.TotalSteps <= s.WarmupSteps:
+		return fmt.Errorf("schedule of %d steps with %d warm-up steps: a decaying schedule needs steps after the warm-up", s.TotalSteps, s.WarmupSteps)
+	}
+	return nil
+}
+
+// LR returns the learning rate of step (counted from 0).
+func (s Schedule) LR(step int) float64 {
+	if step < s.WarmupSteps {
+		return s.PeakLR * float64(step+1) / float64(s.WarmupSteps)
+	}
+	if s.Kind == "constant" {
+		return s.PeakLR
+	}
+	progress := math.Min(1, float64(step-s.WarmupSteps)/float64(s.TotalSteps-s.WarmupSteps))
+	frac := 1 - progress
+	if s.Kind == "cosine" {
+		frac = 0.5 * (1 + math.Cos(math.Pi*progress))
+	}
+	return s.MinLR + (s.PeakLR-s.MinLR)*frac
+}
+
+// errNonFinite reports a gradient with a NaN or infinite entry.
+var errNonFinite = errors.New("gradient norm is not finite")

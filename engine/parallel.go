@@ -1,0 +1,34 @@
+package engine
+
+import (
+	"runtime"
+	"sync"
+)
+
+// parallelFor calls body(worker, lo, hi) over [0, n) in contiguous chunks on
+// at most maxWorkers goroutines (and no more than GOMAXPROCS); worker numbers
+// the chunk's goroutine from 0 so that it can use per-worker scratch space.
+// Callers split only independent units of work, each computed in a fixed
+// order by one goroutine, so results never depend on the number of workers.
+func parallelFor(n, maxWorkers int, body func(worker, lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), n, maxWorkers)
+	if workers <= 1 {
+		if n > 0 {
+			body(0, 0, n)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body(w, w*n/workers, (w+1)*n/workers)
+		}()
+	}
+	body(0, 0, n/workers)
+	wg.Wait()
+}
+
+// maxWorkersNow is the number of workers to size per-worker scratch for.
+func maxWorkersNow() int { return runtime.GOMAXPROCS(0) }

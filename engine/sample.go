@@ -1,0 +1,379 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// SampleOptions configure Sample.
+type SampleOptions struct {
+	// MaxNewTokens bounds the tokens generated per sequence (required).
+	MaxNewTokens int
+	// Temperature divides the logits before sampling; 0 is greedy decoding
+	// (the most likely token, ties to the lowest ID), whose statistics are
+	// then reported at temperature 1.
+	Temperature float64
+	// TopK keeps only the K most likely tokens (0: all).
+	TopK int
+	// TopP keeps the smallest set of most likely tokens whose probability
+	// reaches TopP, after TopK (0 or 1: all).
+	TopP float64
+	// StopTokens end a sequence; the stop token is kept as its last token.
+	StopTokens []int
+	// Seed determines every draw: sequence i uses its own generator derived
+	// from (Seed, i), so results do not depend on thread count or on which
+	// sequences finish first.
+	Seed uint64
+}
+
+// Finish reasons of a Generation.
+const (
+	FinishStop   = "stop"   // a stop token was generated
+	FinishLength = "length" // MaxNewTokens or the model's context was reached
+)
+
+// Generation is one sampled continuation with per-token statistics. Every
+// statistic is computed from the full temperature-scaled distribution
+// π = softmax(z), z = logits/T, before any top-k/top-p filtering, so the
+// log-probs are those the training forward recomputes at the same temperature.
+type Generation struct {
+	Tokens []int `json:"tokens"` // generated tokens, the stop token included
+	// LogProbs[i] = log π(Tokens[i]).
+	LogProbs []float32 `json:"logprobs"`
+	// Entropies[i] = H(π) = −Σ π log π.
+	Entropies []float32 `json:"entropies"`
+	// SelfCertainty[i] = logsumexp(z) − mean(z) = KL(U‖π) + log V, the
+	// per-token self-certainty term without its constant log V.
+	SelfCertainty []float32 `json:"self_certainty"`
+	// TopGaps[i] = π(top-1 token) − π(top-2 token).
+	TopGaps []float32 `json:"top_gaps"`
+	// FinishReason is FinishStop or FinishLength.
+	FinishReason string `json:"finish_reason"`
+}
+
+// prefillRows bounds the rows of one prefill step; longer batches of prompts
+// are prefilled in chunks. (A variable so that tests can force chunking.)
+var prefillRows = 2048
+
+// Sample generates a continuation of each prompt (token IDs; prompts may
+// differ in length) with a key/value cache, all prompts as one batch. The
+// same prompts, options and model always give the same generations, for any
+// GOMAXPROCS.
+func (m *Model) Sample(ctx context.Context, prompts [][]int, o SampleOptions) ([]Generation, error) {
+	if err := m.checkSampleOptions(o); err != nil {
+		return nil, err
+	}
+	if len(prompts) == 0 {
+		return nil, nil
+	}
+	V, maxPos := m.cfg.VocabSize, m.cfg.MaxPositions
+	maxLen, total, err := m.checkPrompts(prompts, o.MaxNewTokens)
+	if err != nil {
+		return nil, err
+	}
+	S := len(prompts)
+	d := m.getDecoder(S, maxLen, max(S, min(total, prefillRows)))
+	defer m.decoders.put(d)
+	stops := make(map[int]bool, len(o.StopTokens))
+	for _, t := range o.StopTokens {
+		stops[t] = true
+	}
+	gens := make([]Generation, S)
+	rngs := make([]*rand.Rand, S)
+	for i := range rngs {
+		rngs[i] = rand.New(rand.NewPCG(streamSeeds(o.Seed, uint64(i))))
+		k := min(o.MaxNewTokens, maxPos-len(prompts[i]))
+		gens[i] = Generation{
+			Tokens: make([]int, 0, k), LogProbs: make([]float32, 0, k), Entropies: make([]float32, 0, k),
+			SelfCertainty: make([]float32, 0, k), TopGaps: make([]float32, 0, k),
+		}
+	}
+	scratch := make([]samplerScratch, maxWorkersNow())
+	for i := range scratch {
+		scratch[i] = samplerScratch{e: make([]float64, V), idx: make([]int32, V)}
+	}
+	greedy := o.Temperature == 0
+	invTemp := 1.0
+	if !greedy {
+		invTemp = 1 / o.Temperature
+	}
+	// choose samples the next token of each sequence seqs[i] from logits
+	// row i and records it; sequences are independent, each with its own
+	// generator, so they are processed in parallel. A sequence whose logits
+	// are not finite (a diverged model) is marked in bad.
+	bad := make([]bool, S)
+	choose := func(seqs []int32) {
+		parallelFor(len(seqs), len(scratch), func(worker, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				s := seqs[i]
+				var u float64
+				if !greedy {
+					u = rngs[s].Float64()
+				}
+				tok, st := sampleToken(d.logits[i*V:(i+1)*V], invTemp, greedy, o.TopK, o.TopP, u, &scratch[worker])
+				g := &gens[s]
+				if math.IsNaN(st.logp) || math.IsInf(st.logp, 0) {
+					bad[s] = true
+					g.FinishReason = FinishLength
+					continue
+				}
+				g.Tokens = append(g.Tokens, tok)
+				g.LogProbs = append(g.LogProbs, float32(st.logp))
+				g.Entropies = append(g.Entropies, float32(st.entropy))
+				g.SelfCertainty = append(g.SelfCertainty, float32(st.selfCertainty))
+				g.TopGaps = append(g.TopGaps, float32(st.topGap))
+				switch {
+				case stops[tok]:
+					g.FinishReason = FinishStop
+				case len(g.Tokens) == o.MaxNewTokens || len(prompts[s])+len(g.Tokens) >= maxPos:
+					g.FinishReason = FinishLength
+				}
+			}
+		})
+	}
+
+	// Prefill: every prompt token is a row, in chunks of at most d.cap rows;
+	// the last row of each prompt gives the logits of its first new token,
+	// consumed before the next chunk reuses the logits buffer.
+	rows := make([]int32, 0, d.cap) // rows of the current step whose logits are wanted
+	seqs := make([]int32, 0, S)     // their sequences
+	n := 0
+	flush := func() error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		d.step(n, rows)
+		choose(seqs)
+		n, rows, seqs = 0, rows[:0], seqs[:0]
+		for i, b := range bad {
+			if b {
+				return fmt.Errorf("sequence %d, token %d: the model's logits are not finite", i, len(gens[i].Tokens))
+			}
+		}
+		return nil
+	}
+	for i, p := range prompts {
+		for t, tok := range p {
+			if n == d.cap {
+				if err := flush(); err != nil {
+					return nil, err
+				}
+			}
+			d.seq[n], d.pos[n], d.tokens[n] = int32(i), int32(t), int32(tok)
+			if t == len(p)-1 {
+				rows, seqs = append(rows, int32(n)), append(seqs, int32(i))
+			}
+			n++
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+
+	// Decode: one row per unfinished sequence, feeding its last token.
+	for {
+		for i := range gens {
+			g := &gens[i]
+			if g.FinishReason != "" {
+				continue
+			}
+			d.seq[n], d.pos[n], d.tokens[n] = int32(i), int32(len(prompts[i])+len(g.Tokens)-1), int32(g.Tokens[len(g.Tokens)-1])
+			rows, seqs = append(rows, int32(n)), append(seqs, int32(i))
+			n++
+		}
+		if n == 0 {
+			return gens, nil
+		}
+		if err := flush(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// getDecoder returns the kept decoder if it is big enough for the call, or a
+// new one: repeated sampling of same-sized batches reuses one key/value cache.
+func (m *Model) getDecoder(S, maxLen, rows int) *decoder {
+	if d, ok := m.decoders.take(); ok && d.fits(S, maxLen, rows) {
+		return d
+	}
+	return newDecoder(m, S, maxLen, rows)
+}
+
+// streamSeeds derives the two PCG seeds of stream i of a seed with the
+// SplitMix64 finaliser, so that neighbouring streams are unrelated.
+func streamSeeds(seed, i uint64) (uint64, uint64) {
+	a := splitMix64(seed ^ splitMix64(i+0x9e3779b97f4a7c15))
+	return a, splitMix64(a)
+}
+
+func splitMix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// checkPrompts validates the prompts and returns the key/value cache length
+// they need and their total token count.
+func (m *Model) checkPrompts(prompts [][]int, maxNew int) (maxLen, total int, err error) {
+	V, maxPos := m.cfg.VocabSize, m.cfg.MaxPositions
+	for i, p := range prompts {
+		if len(p) == 0 {
+			return 0, 0, fmt.Errorf("prompt %d is empty", i)
+		}
+		if len(p) >= maxPos {
+			return 0, 0, fmt.Errorf("prompt %d has %d tokens: the model's context of %d leaves no room to generate", i, len(p), maxPos)
+		}
+		for t, tok := range p {
+			if tok < 0 || tok >= V {
+				return 0, 0, fmt.Errorf("prompt %d token %d is %d: outside the vocabulary of %d", i, t, tok, V)
+			}
+		}
+		// The last generated token is never fed back, so the cache holds
+		// the prompt and all but one of the new tokens, and never reaches
+		// the context's last position.
+		maxLen = max(maxLen, min(len(p)+maxNew-1, maxPos-1))
+		total += len(p)
+	}
+	return maxLen, total, nil
+}
+
+func (m *Model) checkSampleOptions(o SampleOptions) error {
+	switch {
+	case o.MaxNewTokens <= 0:
+		return fmt.Errorf("max new tokens %d: must be positive", o.MaxNewTokens)
+	case !(o.Temperature >= 0) || math.IsInf(o.Temperature, 0):
+		return fmt.Errorf("temperature %v: must be non-negative and finite", o.Temperature)
+	case o.TopK < 0:
+		return fmt.Errorf("top-k %d: must be non-negative", o.TopK)
+	case !(o.TopP >= 0 && o.TopP <= 1):
+		return fmt.Errorf("top-p %v: must be in [0, 1]", o.TopP)
+	}
+	for _, t := range o.StopTokens {
+		if t < 0 || t >= m.cfg.VocabSize {
+			return fmt.Errorf("stop token %d: outside the vocabulary of %d", t, m.cfg.VocabSize)
+		}
+	}
+	return nil
+}
+
+// samplerScratch is one worker's memory for choosing a token.
+type samplerScratch struct {
+	e   []float64 // exp(z − max z)
+	idx []int32   // candidate token IDs
+}
+
+// tokenStats are the statistics of one sampled token.
+type tokenStats struct {
+	logp, entropy, selfCertainty, topGap float64
+}
+
+// sampleToken chooses a token from raw logits and computes its statistics
+// under softmax(logits·invTemp). u is the uniform draw in [0, 1) (ignored
+// when greedy).
+func sampleToken(logits []float32, invTemp float64, greedy bool, topK int, topP float64, u float64, s *samplerScratch) (int, tokenStats) {
+	V := len(logits)
+	mx := math.Inf(-1)
+	var sumZ float64
+	for _, l := range logits {
+		z := float64(l) * invTemp
+		mx = math.Max(mx, z)
+		sumZ += z
+	}
+	var sum, sumEZ float64
+	first, second := -1, -1 // indices of the two largest, ties to the lower ID
+	e := s.e[:V]
+	for j, l := range logits {
+		z := float64(l) * invTemp
+		e[j] = math.Exp(z - mx)
+		sum += e[j]
+		sumEZ += e[j] * z
+		switch {
+		case first < 0 || e[j] > e[first]:
+			first, second = j, first
+		case second < 0 || e[j] > e[second]:
+			second = j
+		}
+	}
+	lse := mx + math.Log(sum)
+	st := tokenStats{entropy: lse - sumEZ/sum, selfCertainty: lse - sumZ/float64(V)}
+	if second >= 0 {
+		st.topGap = (e[first] - e[second]) / sum
+	} else {
+		st.topGap = 1
+	}
+
+	tok := first
+	if !greedy {
+		tok = drawToken(e, sum, topK, topP, u, s.idx[:V])
+	}
+	st.logp = float64(logits[tok])*invTemp - lse
+	return tok, st
+}
+
+// drawToken draws from the distribution proportional to e (total sum),
+// restricted to the top-k and then top-p tokens when those are set.
+func drawToken(e []float64, sum float64, topK int, topP float64, u float64, idx []int32) int {
+	V := len(e)
+	if (topK == 0 || topK >= V) && (topP == 0 || topP == 1) {
+		target := u * sum
+		var acc float64
+		last := 0
+		for j, w := range e {
+			if w == 0 {
+				continue
+			}
+			acc += w
+			last = j
+			if acc > target {
+				return j
+			}
+		}
+		return last // rounding left target at the very end
+	}
+	for j := range idx {
+		idx[j] = int32(j)
+	}
+	slices.SortFunc(idx, func(a, b int32) int {
+		if c := cmp.Compare(e[b], e[a]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	kept := idx
+	if topK > 0 && topK < V {
+		kept = idx[:topK]
+	}
+	var keptSum float64
+	for _, j := range kept {
+		keptSum += e[j]
+	}
+	if topP > 0 && topP < 1 {
+		// Keep tokens while the probability before them is below topP.
+		var acc float64
+		for i, j := range kept {
+			if acc >= topP*keptSum {
+				kept = kept[:i]
+				break
+			}
+			acc += e[j]
+		}
+		keptSum = 0
+		for _, j := range kept {
+			keptSum += e[j]
+		}
+	}
+	target := u * keptSum
+	var acc float64
+	for _, j := range kept {
+		acc += e[j]
+		if acc > target {
+			return int(j)
+		}
+	}
+	return int(kept[len(kept)-1])
+}

@@ -1,0 +1,396 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// toyCorpus is four sequences in which every token is determined by the
+// sequence's first token and the position, so a model that memorises the
+// corpus reaches a loss near zero. (No sequence opens with a run of one
+// token: without absolute positions, causal attention cannot tell [6] from
+// [6, 6], whose values average to the same vector.)
+func toyCorpus() [][]int {
+	return [][]int{
+		{1, 3, 5, 7, 9, 11, 3, 5, 7, 9, 11, 3, 5, 7, 9, 11},
+		{2, 4, 4, 6, 6, 8, 8, 10, 10, 4, 4, 6, 6, 8, 8, 10},
+		{0, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 11, 10, 9},
+		{5, 6, 6, 1, 1, 1, 6, 6, 6, 1, 1, 1, 6, 6, 6, 1},
+	}
+}
+
+func toyConfig() Config {
+	return Config{
+		ModelType: "qwen3", VocabSize: 12, HiddenSize: 32, IntermediateSize: 64,
+		NumLayers: 2, NumHeads: 4, NumKVHeads: 2, HeadDim: 8, MaxPositions: 16,
+		RMSNormEps: 1e-6, RopeTheta: 10000, TieWordEmbeddings: true, BOSTokenID: -1,
+	}
+}
+
+// TestOverfitToyCorpus trains a small model with cross-entropy until it has
+// memorised the corpus, then checks that greedy sampling reproduces it.
+func TestOverfitToyCorpus(t *testing.T) {
+	m, err := New(toyConfig(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	corpus := toyCorpus()
+	batch, err := NewBatch(corpus, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTrainer(m, TrainerOptions{MaxBatch: 4, MaxSeqLen: 16, AdamW: AdamWConfig{Beta1: 0.9, Beta2: 0.99, Eps: 1e-8}, ClipNorm: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sched := Schedule{Kind: "cosine", PeakLR: 1e-2, MinLR: 1e-3, WarmupSteps: 10, TotalSteps: 200}
+	first, loss := 0.0, 0.0
+	for step := 0; step < 200; step++ {
+		if loss, err = tr.CrossEntropy(batch, 1); err != nil {
+			t.Fatal(err)
+		}
+		if step == 0 {
+			first = loss
+		}
+		if _, err := tr.Step(sched.LR(step)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if math.Abs(first-math.Log(12)) > 0.1 {
+		t.Errorf("initial loss %.3f, want about ln 12 = %.3f", first, math.Log(12))
+	}
+	t.Logf("cross-entropy %.3f -> %.5f in 200 steps", first, loss)
+	if loss > 0.01 {
+		t.Fatalf("loss after 200 steps %.4f, want < 0.01 (started at %.3f)", loss, first)
+	}
+	gens, err := m.Sample(context.Background(), [][]int{corpus[0][:1], corpus[1][:1], corpus[2][:1], corpus[3][:1]}, SampleOptions{MaxNewTokens: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range gens {
+		for j, tok := range g.Tokens {
+			if tok != corpus[i][j+1] {
+				t.Errorf("sequence %d: greedy continuation %v, want %v", i, g.Tokens, corpus[i][1:])
+				break
+			}
+		}
+	}
+}
+
+// TestGradientAccumulation: two micro-batches, each weighted by its share of
+// the scored tokens, give the gradient of the whole batch.
+func TestGradientAccumulation(t *testing.T) {
+	cfg := tinyConfig("qwen2")
+	m := randomModel(t, cfg, 81)
+	rng := rand.New(rand.NewPCG(82, 83))
+	full := randomBatch(rng, cfg.VocabSize, 4, 6)
+	half := func(i int) Batch {
+		return Batch{B: 2, T: 6, Tokens: full.Tokens[i*12 : (i+1)*12], Mask: full.Mask[i*12 : (i+1)*12]}
+	}
+	count := func(b Batch) (n int) {
+		for _, on := range b.Mask {
+			if on {
+				n++
+			}
+		}
+		return n
+	}
+	tr, err := NewTrainer(m, TrainerOptions{MaxBatch: 4, MaxSeqLen: 6, AdamW: DefaultAdamW()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss, err := tr.CrossEntropy(full, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := to64(tr.grads)
+	tr.ZeroGrad()
+	var accLoss float64
+	for i := range 2 {
+		share := float64(count(half(i))) / float64(count(full))
+		l, err := tr.CrossEntropy(half(i), share)
+		if err != nil {
+			t.Fatal(err)
+		}
+		accLoss += share * l
+	}
+	if math.Abs(accLoss-loss) > 1e-5 {
+		t.Errorf("accumulated loss %v, whole-batch loss %v", accLoss, loss)
+	}
+	expectClose(t, "accumulated gradient", tr.grads, want, 1e-5)
+}
+
+func TestScheduleHandValues(t *testing.T) {
+	cases := []struct {
+		s    Schedule
+		step int
+		want float64
+	}{
+		{Schedule{Kind: "constant", PeakLR: 0.1}, 0, 0.1},
+		{Schedule{Kind: "constant", PeakLR: 0.1}, 1000, 0.1},
+		{Schedule{Kind: "constant", PeakLR: 0.1, WarmupSteps: 4}, 0, 0.025},
+		{Schedule{Kind: "constant", PeakLR: 0.1, WarmupSteps: 4}, 2, 0.075},
+		{Schedule{Kind: "constant", PeakLR: 0.1, WarmupSteps: 4}, 4, 0.1},
+		// Cosine from 1 to 0 over 10 steps after 2 warm-up steps: half way
+		// (step 7) is 0.5, a quarter (step 4.5) is (1+cos(π/4))/2.
+		{Schedule{Kind: "cosine", PeakLR: 1, WarmupSteps: 2, TotalSteps: 12}, 2, 1},
+		{Schedule{Kind: "cosine", PeakLR: 1, WarmupSteps: 2, TotalSteps: 12}, 7, 0.5},
+		{Schedule{Kind: "cosine", PeakLR: 1, WarmupSteps: 2, TotalSteps: 12}, 12, 0},
+		{Schedule{Kind: "cosine", PeakLR: 1, WarmupSteps: 2, TotalSteps: 12}, 50, 0},
+		{Schedule{Kind: "cosine", PeakLR: 1, MinLR: 0.2, TotalSteps: 4}, 1, 0.2 + 0.8*(1+math.Cos(math.Pi/4))/2},
+		{Schedule{Kind: "linear", PeakLR: 1, MinLR: 0.2, TotalSteps: 4}, 1, 0.8},
+		{Schedule{Kind: "linear", PeakLR: 1, MinLR: 0.2, TotalSteps: 4}, 4, 0.2},
+	}
+	for _, c := range cases {
+		if err := c.s.Validate(); err != nil {
+			t.Errorf("%+v: %v", c.s, err)
+		}
+		if got := c.s.LR(c.step); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("%+v step %d: lr %v, want %v", c.s, c.step, got, c.want)
+		}
+	}
+	for _, bad := range []Schedule{
+		{Kind: "step", PeakLR: 1},
+		{Kind: "cosine", PeakLR: 1, WarmupSteps: 5, TotalSteps: 5},
+		{Kind: "constant", PeakLR: 1, MinLR: 2},
+		{Kind: "constant", PeakLR: math.NaN()},
+		{Kind: "constant", PeakLR: 1, WarmupSteps: -1},
+	} {
+		if bad.Validate() == nil {
+			t.Errorf("%+v validated", bad)
+		}
+	}
+}
+
+func TestClipGradients(t *testing.T) {
+	partial := make([]float64, normChunks)
+	g := []float32{3, 4} // norm 5
+	if n := clipGradients(g, 0, partial); n != 5 || g[0] != 3 {
+		t.Errorf("no clipping: norm %v, g %v", n, g)
+	}
+	if n := clipGradients(g, 10, partial); n != 5 || g[0] != 3 {
+		t.Errorf("norm below the limit: norm %v, g %v", n, g)
+	}
+	if n := clipGradients(g, 1, partial); n != 5 || math.Abs(float64(g[0])-0.6) > 1e-6 || math.Abs(float64(g[1])-0.8) > 1e-6 {
+		t.Errorf("clip to 1: norm %v, g %v, want 5 and (0.6, 0.8)", n, g)
+	}
+	// The norm is summed in float64 in a fixed order: a long vector of ones
+	// has norm exactly √n.
+	ones := make([]float32, 10007)
+	for i := range ones {
+		ones[i] = 1
+	}
+	if n := globalNorm(ones, partial); n != math.Sqrt(10007) {
+		t.Errorf("norm of 10007 ones %v, want %v", n, math.Sqrt(10007))
+	}
+}
+
+// TestAdamWDecaySkipsNormsAndBiases: with a zero gradient the Adam part of
+// the update is zero, so one step scales matrices by 1 − lr·wd and leaves
+// norm weights and biases alone.
+func TestAdamWDecaySkipsNormsAndBiases(t *testing.T) {
+	m := randomModel(t, tinyConfig("qwen2"), 91)
+	before := m.Clone()
+	tr, err := NewTrainer(m, TrainerOptions{MaxBatch: 1, MaxSeqLen: 4, AdamW: AdamWConfig{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Step(0.1); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range m.specs {
+		factor := float32(1)
+		if s.decay {
+			factor = 1 - 0.1*0.5
+		}
+		for i := s.offset; i < s.offset+s.size; i++ {
+			if want := before.params[i] * factor; math.Abs(float64(m.params[i]-want)) > 1e-6 {
+				t.Fatalf("%s: %v after a zero-gradient step, want %v", s.name, m.params[i], want)
+			}
+		}
+	}
+	if tr.Optimizer().Steps() != 1 {
+		t.Errorf("optimizer steps %d, want 1", tr.Optimizer().Steps())
+	}
+}
+
+func TestStepRejectsNonFiniteGradient(t *testing.T) {
+	m := randomModel(t, tinyConfig("llama"), 92)
+	before := m.Clone()
+	tr, err := NewTrainer(m, TrainerOptions{MaxBatch: 1, MaxSeqLen: 4, AdamW: DefaultAdamW()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.grads[3] = float32(math.Inf(1))
+	if _, err := tr.Step(0.1); !errors.Is(err, errNonFinite) {
+		t.Fatalf("infinite gradient: error %v", err)
+	}
+	if !equalFloats(m.params, before.params) {
+		t.Error("parameters changed on a rejected step")
+	}
+	if tr.GradNorm() != 0 {
+		t.Error("gradients kept after a rejected step")
+	}
+}
+
+func TestTrainerRejectsBadInput(t *testing.T) {
+	m := randomModel(t, tinyConfig("llama"), 93)
+	tr, err := NewTrainer(m, TrainerOptions{MaxBatch: 2, MaxSeqLen: 4, AdamW: DefaultAdamW()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := Batch{B: 1, T: 3, Tokens: []int{1, 2, 3}, Mask: []bool{false, true, true}}
+	cases := []struct {
+		b    Batch
+		want string
+	}{
+		{Batch{B: 1, T: 5, Tokens: make([]int, 5), Mask: make([]bool, 5)}, "at most 4"},
+		{Batch{B: 3, T: 4, Tokens: make([]int, 12), Mask: make([]bool, 12)}, "at most 8"},
+		{Batch{B: 1, T: 3, Tokens: []int{1, 2}, Mask: []bool{false, true, true}}, "2 tokens"},
+		{Batch{B: 1, T: 3, Tokens: []int{1, 2, 40}, Mask: []bool{false, true, true}}, "token 40"},
+		{Batch{B: 1, T: 3, Tokens: []int{1, 2, 3}, Mask: []bool{true, true, true}}, "position 0"},
+	}
+	for _, c := range cases {
+		if _, err := tr.Forward(c.b, ForwardOptions{}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: error %v, want it to mention %q", c.b, err, c.want)
+		}
+	}
+	if err := tr.Backward(make([]float32, 3), nil); err == nil {
+		t.Error("backward after a failed forward: no error")
+	}
+	if _, err := tr.Forward(good, ForwardOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Backward(make([]float32, 4), nil); err == nil {
+		t.Error("wrong gradient length: no error")
+	}
+	if err := tr.Backward(make([]float32, 3), make([]float32, 3)); err == nil {
+		t.Error("entropy gradient without entropies: no error")
+	}
+	if _, err := NewTrainer(m, TrainerOptions{MaxBatch: 1, MaxSeqLen: 64, AdamW: DefaultAdamW()}); err == nil {
+		t.Error("trainer longer than the context: no error")
+	}
+	if _, err := NewTrainer(m, TrainerOptions{MaxBatch: 1, MaxSeqLen: 4, AdamW: AdamWConfig{Beta1: 0.9, Beta2: 0.999}}); err == nil {
+		t.Error("AdamW eps 0: no error")
+	}
+	if tr, err := NewTrainer(m, TrainerOptions{MaxBatch: 1, MaxSeqLen: 4}); err != nil || tr.Optimizer().Config != DefaultAdamW() {
+		t.Errorf("zero AdamW config: %v, want the defaults", err)
+	}
+}
+
+// TestStepAllocatesNoBuffers: after the first step, the engine's own code
+// allocates no buffers in a training step, only the small closures and
+// goroutines of its parallel loops. Allocations made inside the kernels
+// (their packing buffers) are theirs to account for and are not counted.
+func TestStepAllocatesNoBuffers(t *testing.T) {
+	m := randomModel(t, toyConfig(), 94)
+	batch, _ := NewBatch(toyCorpus(), nil)
+	tr, err := NewTrainer(m, TrainerOptions{MaxBatch: 4, MaxSeqLen: 16, AdamW: DefaultAdamW()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := func() {
+		if _, err := tr.CrossEntropy(batch, 1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.Step(1e-3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step()
+	defer func(rate int) { runtime.MemProfileRate = rate }(runtime.MemProfileRate)
+	runtime.MemProfileRate = 1
+	before := engineAllocBytes()
+	const steps = 5
+	for range steps {
+		step()
+	}
+	perStep := (engineAllocBytes() - before) / steps
+	// The activations alone are over 200 KB.
+	if perStep > 16<<10 {
+		t.Errorf("a training step allocated %d bytes in the engine", perStep)
+	}
+}
+
+// engineAllocBytes returns the bytes allocated so far (as of a completed
+// garbage collection) by engine code outside the kernels package.
+func engineAllocBytes() int64 {
+	runtime.GC()
+	runtime.GC()
+	var recs []runtime.MemProfileRecord
+	n, _ := runtime.MemProfile(nil, true)
+	for {
+		recs = make([]runtime.MemProfileRecord, n+50)
+		var ok bool
+		if n, ok = runtime.MemProfile(recs, true); ok {
+			recs = recs[:n]
+			break
+		}
+	}
+	var total int64
+	for _, r := range recs {
+		frames := runtime.CallersFrames(r.Stack())
+		engine := false
+		for {
+			f, more := frames.Next()
+			if strings.HasPrefix(f.Function, "github.com/urlvr/urlvr/engine/kernels.") {
+				engine = false
+				break
+			}
+			if strings.HasPrefix(f.Function, "github.com/urlvr/urlvr/engine.") && !strings.Contains(f.Function, "_test") &&
+				!strings.Contains(f.Function, "engine.Test") && !strings.Contains(f.Function, "engine.engineAllocBytes") {
+				engine = true
+			}
+			if !more {
+				break
+			}
+		}
+		if engine {
+			total += r.AllocBytes
+		}
+	}
+	return total
+}
+
+// TestTrainingIndependentOfGOMAXPROCS: a few training steps give bit-identical
+// weights whatever the number of threads.
+func TestTrainingIndependentOfGOMAXPROCS(t *testing.T) {
+	train := func(procs int) *Model {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		// Large enough that the kernels split their work too.
+		m := randomModel(t, toyConfig(), 95)
+		tr, err := NewTrainer(m, TrainerOptions{MaxBatch: 4, MaxSeqLen: 16, AdamW: DefaultAdamW(), ClipNorm: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(96, 97))
+		for range 3 {
+			b := randomBatch(rng, 12, 4, 16)
+			if _, err := tr.Forward(b, ForwardOptions{Temperature: 0.7, Entropy: true}); err != nil {
+				t.Fatal(err)
+			}
+			dl, de := make([]float32, 64), make([]float32, 64)
+			for i := range dl {
+				dl[i], de[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+			}
+			if err := tr.Backward(dl, de); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tr.Step(1e-2); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return m
+	}
+	want := train(1)
+	for _, procs := range []int{2, 3, 8} {
+		if !equalFloats(train(procs).params, want.params) {
+			t.Errorf("GOMAXPROCS=%d changed the trained weights", procs)
+		}
+	}
+}
