@@ -1,0 +1,66 @@
+//go:build amd64 && !purego
+
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+// The amd64 micro-kernels, one assembly function per row count so that an
+// edge panel of A runs exactly the FMA chains a full one would.
+
+var sgemmAVX512 = [...]func(kc int, a, b, c *float32, ldc int, add bool){
+	nil, sgemmAVX512x1, sgemmAVX512x2, sgemmAVX512x3, sgemmAVX512x4, sgemmAVX512x5, sgemmAVX512x6,
+	sgemmAVX512x7, sgemmAVX512x8, sgemmAVX512x9, sgemmAVX512x10, sgemmAVX512x11, sgemmAVX512x12,
+}
+
+var sgemmAVX512RowA = [...]func(kc int, a *float32, lda int, b, c *float32, ldc int, add bool){
+	nil, sgemmAVX512RowA1, sgemmAVX512RowA2, sgemmAVX512RowA3, sgemmAVX512RowA4, sgemmAVX512RowA5, sgemmAVX512RowA6,
+	sgemmAVX512RowA7, sgemmAVX512RowA8, sgemmAVX512RowA9, sgemmAVX512RowA10, sgemmAVX512RowA11, sgemmAVX512RowA12,
+}
+
+var sgemmAVX2RowA = [...]func(kc int, a *float32, lda int, b, c *float32, ldc int, add bool){
+	nil, sgemmAVX2RowA1, sgemmAVX2RowA2, sgemmAVX2RowA3, sgemmAVX2RowA4, sgemmAVX2RowA5, sgemmAVX2RowA6,
+}
+
+var sgemmAVX2 = [...]func(kc int, a, b, c *float32, ldc int, add bool){
+	nil, sgemmAVX2x1, sgemmAVX2x2, sgemmAVX2x3, sgemmAVX2x4, sgemmAVX2x5, sgemmAVX2x6,
+}
+
+// avx512Arch: 12×32 micro-tile (24 zmm accumulators). kc = 256 keeps the
+// 32 KiB B micro-panel in L1 while the 12 KiB A panels stream from L2.
+var avx512Arch = gemmArch{
+	name: "avx512", mr: 12, nr: 32, kc: 256,
+	mcPanels: 8, ncPanels: 48,
+	kernel: func(mr, kc int, a, b, c *float32, ldc int, add bool) {
+		sgemmAVX512[mr](kc, a, b, c, ldc, add)
+	},
+	kernelRowA: func(mr, kc int, a *float32, lda int, b, c *float32, ldc int, add bool) {
+		sgemmAVX512RowA[mr](kc, a, lda, b, c, ldc, add)
+	},
+}
+
+// avx2Arch: 6×16 micro-tile (12 ymm accumulators).
+var avx2Arch = gemmArch{
+	name: "avx2", mr: 6, nr: 16, kc: 256,
+	mcPanels: 16, ncPanels: 96,
+	kernel: func(mr, kc int, a, b, c *float32, ldc int, add bool) {
+		sgemmAVX2[mr](kc, a, b, c, ldc, add)
+	},
+	kernelRowA: func(mr, kc int, a *float32, lda int, b, c *float32, ldc int, add bool) {
+		sgemmAVX2RowA[mr](kc, a, lda, b, c, ldc, add)
+	},
+}
+
+func init() {
+	hasAVX2 := cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	hasAVX512 := hasAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
+	if hasAVX2 {
+		packBT8 = packBT8AVX2
+		addT8x8, addT4x8 = addT8x8AVX2, addT4x8AVX2
+	}
+	switch {
+	case hasAVX512:
+		archs = []*gemmArch{&avx512Arch, &avx2Arch, &genericArch}
+	case hasAVX2:
+		archs = []*gemmArch{&avx2Arch, &genericArch}
+	}
+}

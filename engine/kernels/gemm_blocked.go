@@ -1,0 +1,350 @@
+package kernels
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// The blocked multiplication follows the GotoBLAS/BLIS scheme. B is packed
+// once into column panels nr wide, stored K-block by K-block; each tile of C
+// (a range of mr-row panels × a range of nr-column panels) packs its rows of
+// A, one K block at a time, into mr-row panels; a register-blocked micro-kernel
+// then computes each mr×nr block of C from one A panel and one B panel.
+//
+// Determinism: every element of C is the sum over K blocks, in order, of an
+// FMA (or multiply-add) chain over that block in ascending k, added to C
+// once per block. The K block size is a constant of the micro-kernel, and no
+// element is ever split between goroutines, so the tile grid (which adapts to
+// the core count) cannot change any bit of the result.
+
+// microKernel computes, for an mr×nr block, acc[r][j] = Σ_{p<kc} a[p·MR+r]·b[p·nr+j]
+// (each element a chain in ascending p) and stores acc into c[r·ldc+j], or
+// adds it when add is set. a is an A panel with row stride MR (only the first
+// mr ≤ MR rows are read); b is a B panel nr wide; c has room for mr rows.
+type microKernel func(mr, kc int, a, b, c *float32, ldc int, add bool)
+
+// rowAKernel is a micro-kernel that reads A in place from a row-major
+// matrix, element (r, p) at a[r·lda+p], instead of from a packed panel; it
+// must run exactly the chains of the packed kernel.
+type rowAKernel func(mr, kc int, a *float32, lda int, b, c *float32, ldc int, add bool)
+
+// gemmArch is one micro-kernel with its blocking.
+type gemmArch struct {
+	name   string
+	mr, nr int // micro-tile
+	kc     int // K block: fixed, part of the reduction order
+	// Largest tile, in micro-panels: A tile mc = mcPanels·mr rows (kept in
+	// L2 with kc), B columns nc = ncPanels·nr per tile.
+	mcPanels, ncPanels int
+	kernel             microKernel
+	kernelRowA         rowAKernel // optional: skips packing A for MatMul and MatMulBT
+}
+
+// bufCache keeps packing buffers between calls so that a training step
+// allocates nothing: a few are enough (one B buffer, one A buffer per
+// worker). Unlike sync.Pool it survives garbage collections, and it hands
+// out the smallest buffer that fits.
+var bufCache struct {
+	sync.Mutex
+	free []*[]float32
+}
+
+const maxCachedBufs = 16
+
+func getFloats(n int) *[]float32 {
+	bufCache.Lock()
+	best := -1
+	for i, p := range bufCache.free {
+		if cap(*p) >= n && (best < 0 || cap(*p) < cap(*bufCache.free[best])) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		p := bufCache.free[best]
+		bufCache.free = append(bufCache.free[:best], bufCache.free[best+1:]...)
+		bufCache.Unlock()
+		*p = (*p)[:n]
+		return p
+	}
+	bufCache.Unlock()
+	s := make([]float32, n)
+	return &s
+}
+
+func putFloats(p *[]float32) {
+	bufCache.Lock()
+	defer bufCache.Unlock()
+	if len(bufCache.free) < maxCachedBufs {
+		bufCache.free = append(bufCache.free, p)
+		return
+	}
+	// Full: replace the smallest if this one is larger.
+	small := 0
+	for i, q := range bufCache.free {
+		if cap(*q) < cap(*bufCache.free[small]) {
+			small = i
+		}
+	}
+	if cap(*p) > cap(*bufCache.free[small]) {
+		bufCache.free[small] = p
+	}
+}
+
+// gemmBlocked computes C[m×n] (+)= op(A)·op(B). With outT it writes the
+// transpose instead: C is [n×m] and receives (op(A)·op(B))ᵀ.
+func gemmBlocked(arch *gemmArch, transA, transB bool, c, a, b []float32, m, k, n int, acc, outT bool) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		if !acc {
+			clear(c[:m*n])
+		}
+		return
+	}
+	mr, nr, kc := arch.mr, arch.nr, arch.kc
+	rowPanels := (m + mr - 1) / mr
+	colPanels := (n + nr - 1) / nr
+
+	bBuf := getFloats(k * colPanels * nr)
+	defer putFloats(bBuf)
+	bp := *bBuf
+	parallelFor(colPanels, k*n, func(j0, j1 int) {
+		for jp := j0; jp < j1; jp++ {
+			for pc := 0; pc < k; pc += kc {
+				kcur := min(kc, k-pc)
+				dst := bp[pc*colPanels*nr+jp*kcur*nr : pc*colPanels*nr+(jp+1)*kcur*nr]
+				packB(dst, b, transB, k, n, pc, kcur, jp*nr, nr)
+			}
+		}
+	})
+
+	workers := runtime.GOMAXPROCS(0)
+	if 2*m*n*k < 1<<18 {
+		workers = 1
+	}
+	tr, tc := tileGrid(rowPanels, colPanels, workers, arch.mcPanels, arch.ncPanels)
+	var next atomic.Int64
+	inPlaceA := !transA && arch.kernelRowA != nil
+	work := func() {
+		var aBuf *[]float32
+		if !inPlaceA {
+			tileRows := (rowPanels + tr - 1) / tr
+			aBuf = getFloats(tileRows * mr * min(kc, k))
+			defer putFloats(aBuf)
+		}
+		// micro runs the kernel on row panel ip (rows i..i+mcur) of the
+		// current K block, from the packed tile or from A itself.
+		var ap []float32
+		var pc, kcur, rp0 int
+		micro := func(ip, i, mcur int, bpanel, c *float32, ldc int, add bool) {
+			if inPlaceA {
+				arch.kernelRowA(mcur, kcur, &a[i*k+pc], k, bpanel, c, ldc, add)
+				return
+			}
+			arch.kernel(mcur, kcur, &ap[(ip-rp0)*kcur*mr], bpanel, c, ldc, add)
+		}
+		edgeBuf := getFloats((mr + 8) * nr) // addT4x8 reads 8 rows from row 8
+		defer putFloats(edgeBuf)
+		edge := *edgeBuf
+		for {
+			t := int(next.Add(1)) - 1
+			if t >= tr*tc {
+				return
+			}
+			ti, tj := t/tc, t%tc
+			var rp1 int
+			rp0, rp1 = ti*rowPanels/tr, (ti+1)*rowPanels/tr
+			cp0, cp1 := tj*colPanels/tc, (tj+1)*colPanels/tc
+			for pc = 0; pc < k; pc += kc {
+				kcur = min(kc, k-pc)
+				for ip := rp0; ip < rp1 && !inPlaceA; ip++ {
+					ap = *aBuf
+					i := ip * mr
+					packA(ap[(ip-rp0)*kcur*mr:(ip-rp0+1)*kcur*mr], a, transA, m, k, i, min(mr, m-i), pc, kcur, mr)
+				}
+				add := acc || pc > 0
+				for jp := cp0; jp < cp1; jp++ {
+					bpanel := &bp[pc*colPanels*nr+jp*kcur*nr]
+					j := jp * nr
+					ncur := min(nr, n-j)
+					for ip := rp0; ip < rp1; ip++ {
+						i := ip * mr
+						mcur := min(mr, m-i)
+						if ncur == nr && !outT {
+							micro(ip, i, mcur, bpanel, &c[i*n+j], n, add)
+							continue
+						}
+						// Right edge or transposed output: compute the
+						// full-width block into a scratch tile, then keep the
+						// columns that exist with the same single add.
+						micro(ip, i, mcur, bpanel, &edge[0], nr, false)
+						if outT {
+							mergeTransposed(c, m, edge, nr, i, j, mcur, ncur, add)
+							continue
+						}
+						for r := 0; r < mcur; r++ {
+							crow := c[(i+r)*n+j : (i+r)*n+j+ncur]
+							erow := edge[r*nr : r*nr+ncur]
+							if add {
+								for q := range crow {
+									crow[q] += erow[q]
+								}
+							} else {
+								copy(crow, erow)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if workers > 1 && tr*tc > 1 {
+		var wg sync.WaitGroup
+		for w := 1; w < min(workers, tr*tc); w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				work()
+			}()
+		}
+		work()
+		wg.Wait()
+	} else {
+		work()
+	}
+}
+
+// addT8x8 and addT4x8, when set, write the transpose of an 8×8 (4×8) block
+// of a tile t (row stride ldt) into c (row stride ldc), adding when add:
+// c[q·ldc+r] (+)= t[r·ldt+q]. addT4x8 reads eight rows of t.
+var addT8x8, addT4x8 func(c *float32, ldc int, t *float32, ldt int, add bool)
+
+// mergeTransposed stores (or adds) the mcur×ncur block of the scratch tile
+// edge (row stride nr) transposed into c (row stride ldc) at column i, row j:
+// c[(j+q)·ldc+i+r] (+)= edge[r·nr+q].
+func mergeTransposed(c []float32, ldc int, edge []float32, nr, i, j, mcur, ncur int, add bool) {
+	scalar := func(r0, r1, q0, q1 int) {
+		if r0 >= r1 {
+			return
+		}
+		for q := q0; q < q1; q++ {
+			ccol := c[(j+q)*ldc+i+r0 : (j+q)*ldc+i+r1]
+			for r := range ccol {
+				if add {
+					ccol[r] += edge[(r0+r)*nr+q]
+				} else {
+					ccol[r] = edge[(r0+r)*nr+q]
+				}
+			}
+		}
+	}
+	r0 := 0
+	if addT8x8 != nil {
+		q8 := ncur &^ 7
+		need("mergeTransposed", "c", len(c), (j+ncur-1)*ldc+i+mcur)
+		for ; r0+8 <= mcur; r0 += 8 {
+			for q := 0; q < q8; q += 8 {
+				addT8x8(&c[(j+q)*ldc+i+r0], ldc, &edge[r0*nr+q], nr, add)
+			}
+			scalar(r0, r0+8, q8, ncur)
+		}
+		if r0+4 <= mcur {
+			need("mergeTransposed", "edge", len(edge), (r0+8)*nr)
+			for q := 0; q < q8; q += 8 {
+				addT4x8(&c[(j+q)*ldc+i+r0], ldc, &edge[r0*nr+q], nr, add)
+			}
+			scalar(r0, r0+4, q8, ncur)
+			r0 += 4
+		}
+	}
+	scalar(r0, mcur, 0, ncur)
+}
+
+// tileGrid splits rowPanels×colPanels micro-panels into tr×tc tiles no
+// larger than mcPanels×ncPanels, with enough tiles to keep every worker busy.
+func tileGrid(rowPanels, colPanels, workers, mcPanels, ncPanels int) (tr, tc int) {
+	tr = (rowPanels + mcPanels - 1) / mcPanels
+	tc = (colPanels + ncPanels - 1) / ncPanels
+	if workers <= 1 {
+		return tr, tc
+	}
+	// Round the tile count up to a multiple of the workers, preferring more
+	// row tiles (each packs its own A, B is shared).
+	for tr*tc%workers != 0 || tr*tc < workers {
+		switch {
+		case tr < rowPanels:
+			tr++
+		case tc < colPanels:
+			tc++
+		default:
+			return tr, tc
+		}
+	}
+	return tr, tc
+}
+
+// packA copies rows i..i+mcur of A's K block [pc, pc+kcur) into dst as a
+// panel with row stride mr: dst[p·mr+r] = A[i+r][pc+p]. A is m×k, or k×m
+// when transA.
+func packA(dst, a []float32, transA bool, m, k, i, mcur, pc, kcur, mr int) {
+	if transA {
+		for p := 0; p < kcur; p++ {
+			copy(dst[p*mr:p*mr+mcur], a[(pc+p)*m+i:(pc+p)*m+i+mcur])
+		}
+		return
+	}
+	for r := 0; r < mcur; r++ {
+		src := a[(i+r)*k+pc : (i+r)*k+pc+kcur]
+		for p, v := range src {
+			dst[p*mr+r] = v
+		}
+	}
+}
+
+// packBT8, when set, transposes eight rows of a row-major matrix (stride
+// lds) into eight columns of a panel (row stride nr) for kc steps, kc a
+// multiple of 8.
+var packBT8 func(dst *float32, nr int, src *float32, lds, kc int)
+
+// packB copies columns j..j+nr of B's K block [pc, pc+kcur) into dst as a
+// panel nr wide, zero-padded past column n: dst[p·nr+q] = B[pc+p][j+q].
+// B is k×n, or n×k when transB.
+func packB(dst, b []float32, transB bool, k, n, pc, kcur, j, nr int) {
+	ncur := min(nr, n-j)
+	if ncur < nr {
+		clear(dst)
+	}
+	if transB {
+		q := 0
+		if packBT8 != nil && kcur >= 8 {
+			// Eight columns at a time through a register transpose.
+			k8 := kcur &^ 7
+			for ; q+8 <= ncur; q += 8 {
+				need("packB", "b", len(b), (j+q+7)*k+pc+k8)
+				packBT8(&dst[q], nr, &b[(j+q)*k+pc], k, k8)
+				for i := 0; i < 8; i++ {
+					src := b[(j+q+i)*k+pc+k8 : (j+q+i)*k+pc+kcur]
+					for p, v := range src {
+						dst[(k8+p)*nr+q+i] = v
+					}
+				}
+			}
+		}
+		for ; q < ncur; q++ {
+			src := b[(j+q)*k+pc : (j+q)*k+pc+kcur]
+			for p, v := range src {
+				dst[p*nr+q] = v
+			}
+		}
+		return
+	}
+	for p := 0; p < kcur; p++ {
+		copy(dst[p*nr:p*nr+ncur], b[(pc+p)*n+j:(pc+p)*n+j+ncur])
+	}
+}
+
+// floats views n float32s at p as a slice.
+func floats(p *float32, n int) []float32 { return unsafe.Slice(p, n) }

@@ -1,0 +1,200 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+)
+
+// Dot returns Σ a[i]·b[i] over len(a); b must be at least as long. It runs on
+// the calling goroutine: attention calls it many times on short vectors.
+func Dot(a, b []float32) float32 {
+	need("Dot", "b", len(b), len(a))
+	return dot(a, b[:len(a)])
+}
+
+// Axpy computes y += alpha·x over len(x) on the calling goroutine.
+func Axpy(alpha float32, x, y []float32) {
+	need("Axpy", "y", len(y), len(x))
+	axpy(alpha, x, y[:len(x)])
+}
+
+// RMSNorm normalises each row of x [rows×dim] by its root mean square and
+// scales by w [dim]: out = x·rstd·w with rstd[r] = 1/√(mean(x[r]²)+eps).
+// rstd [rows] is kept for the backward pass.
+func RMSNorm(out, rstd, x, w []float32, rows, dim int, eps float32) {
+	needDims("RMSNorm", rows, dim)
+	need("RMSNorm", "out", len(out), rows*dim)
+	need("RMSNorm", "rstd", len(rstd), rows)
+	need("RMSNorm", "x", len(x), rows*dim)
+	need("RMSNorm", "w", len(w), dim)
+	parallelFor(rows, rows*dim*4, func(r0, r1 int) {
+		for r := r0; r < r1; r++ {
+			row := x[r*dim : (r+1)*dim]
+			s := float32(1 / math.Sqrt(float64(dot(row, row)/float32(dim)+eps)))
+			rstd[r] = s
+			scaleMul(out[r*dim:(r+1)*dim], row, w[:dim], s)
+		}
+	})
+}
+
+// RMSNormBackward takes dout [rows×dim] and the forward's x, w, rstd, writes
+// dx [rows×dim] and adds the weight gradient into dw [dim].
+func RMSNormBackward(dx, dw, dout, x, w, rstd []float32, rows, dim int) {
+	needDims("RMSNormBackward", rows, dim)
+	need("RMSNormBackward", "dx", len(dx), rows*dim)
+	need("RMSNormBackward", "dw", len(dw), dim)
+	need("RMSNormBackward", "dout", len(dout), rows*dim)
+	need("RMSNormBackward", "x", len(x), rows*dim)
+	need("RMSNormBackward", "w", len(w), dim)
+	need("RMSNormBackward", "rstd", len(rstd), rows)
+	// dx: rows are independent.
+	parallelFor(rows, rows*dim*6, func(r0, r1 int) {
+		for r := r0; r < r1; r++ {
+			s := rstd[r]
+			xr, dr := x[r*dim:(r+1)*dim], dout[r*dim:(r+1)*dim]
+			var d float32
+			for i := range xr {
+				d += dr[i] * w[i] * xr[i]
+			}
+			mean := d * s / float32(dim)
+			dxr := dx[r*dim : (r+1)*dim]
+			for i := range dxr {
+				dxr[i] = s * (dr[i]*w[i] - xr[i]*s*mean)
+			}
+		}
+	})
+	// dw is a sum over rows: split over columns so each column is summed in
+	// row order by one goroutine whatever the core count.
+	parallelFor(dim, rows*dim*2, func(c0, c1 int) {
+		for r := 0; r < rows; r++ {
+			s := rstd[r]
+			xr, dr := x[r*dim+c0:r*dim+c1], dout[r*dim+c0:r*dim+c1]
+			dwc := dw[c0:c1]
+			for i := range dwc {
+				dwc[i] += dr[i] * (xr[i] * s)
+			}
+		}
+	})
+}
+
+// SwiGLU computes out = silu(gate)·up = gate·σ(gate)·up elementwise over len(out).
+func SwiGLU(out, gate, up []float32) {
+	n := len(out)
+	need("SwiGLU", "gate", len(gate), n)
+	need("SwiGLU", "up", len(up), n)
+	parallelForAligned(n, 64, n*16, func(lo, hi int) {
+		swiglu(out[lo:hi], gate[lo:hi], up[lo:hi])
+	})
+}
+
+// SwiGLUBackward writes dgate and dup (overwriting both) from dout and the
+// forward inputs, over len(dout).
+func SwiGLUBackward(dgate, dup, dout, gate, up []float32) {
+	n := len(dout)
+	need("SwiGLUBackward", "dgate", len(dgate), n)
+	need("SwiGLUBackward", "dup", len(dup), n)
+	need("SwiGLUBackward", "gate", len(gate), n)
+	need("SwiGLUBackward", "up", len(up), n)
+	parallelForAligned(n, 64, n*20, func(lo, hi int) {
+		swigluBackward(dgate[lo:hi], dup[lo:hi], dout[lo:hi], gate[lo:hi], up[lo:hi])
+	})
+}
+
+// RoPE applies rotary position embeddings in place to x [nTok×nHeads×headDim]
+// with the Hugging Face rotate_half convention: for i < h = headDim/2 the pair
+// (x_i, x_{i+h}) is rotated by the angle whose cos/sin are cos[t·h+i],
+// sin[t·h+i] (cos, sin [nTok×h]). headDim must be even.
+func RoPE(x, cos, sin []float32, nTok, nHeads, headDim int) {
+	checkRoPE("RoPE", x, cos, sin, nTok, nHeads, headDim)
+	rope(x, cos, sin, nTok, nHeads, headDim, false)
+}
+
+// RoPEBackward turns the gradient with respect to RoPE's output into the
+// gradient with respect to its input, in place: the inverse rotation.
+func RoPEBackward(dx, cos, sin []float32, nTok, nHeads, headDim int) {
+	checkRoPE("RoPEBackward", dx, cos, sin, nTok, nHeads, headDim)
+	rope(dx, cos, sin, nTok, nHeads, headDim, true)
+}
+
+func checkRoPE(kernel string, x, cos, sin []float32, nTok, nHeads, headDim int) {
+	needDims(kernel, nTok, nHeads, headDim)
+	if headDim%2 != 0 {
+		panic(fmt.Sprintf("kernels.%s: odd headDim %d", kernel, headDim))
+	}
+	need(kernel, "x", len(x), nTok*nHeads*headDim)
+	need(kernel, "cos", len(cos), nTok*headDim/2)
+	need(kernel, "sin", len(sin), nTok*headDim/2)
+}
+
+func rope(x, cos, sin []float32, nTok, nHeads, headDim int, inverse bool) {
+	h := headDim / 2
+	parallelFor(nTok, nTok*nHeads*headDim*3, func(t0, t1 int) {
+		for t := t0; t < t1; t++ {
+			ct, st := cos[t*h:(t+1)*h], sin[t*h:(t+1)*h]
+			for hd := 0; hd < nHeads; hd++ {
+				v := x[(t*nHeads+hd)*headDim : (t*nHeads+hd+1)*headDim]
+				x1, x2 := v[:h], v[h:]
+				if inverse {
+					for i := range x1 {
+						a, b := x1[i], x2[i]
+						x1[i] = a*ct[i] + b*st[i]
+						x2[i] = b*ct[i] - a*st[i]
+					}
+				} else {
+					for i := range x1 {
+						a, b := x1[i], x2[i]
+						x1[i] = a*ct[i] - b*st[i]
+						x2[i] = b*ct[i] + a*st[i]
+					}
+				}
+			}
+		}
+	})
+}
+
+// SoftmaxRows replaces each row of x [rows×cols] by its softmax, subtracting
+// the row maximum first. A row that is entirely −Inf (fully masked) becomes
+// zeros rather than NaN.
+func SoftmaxRows(x []float32, rows, cols int) {
+	needDims("SoftmaxRows", rows, cols)
+	need("SoftmaxRows", "x", len(x), rows*cols)
+	parallelFor(rows, rows*cols*16, func(r0, r1 int) {
+		for r := r0; r < r1; r++ {
+			softmaxRow(x[r*cols : (r+1)*cols])
+		}
+	})
+}
+
+// LogSumExpRows writes out[r] = log Σ_j exp(x[r][j]) for x [rows×cols],
+// computed as max + log Σ exp(x−max). A row that is entirely −Inf gives −Inf.
+func LogSumExpRows(out, x []float32, rows, cols int) {
+	needDims("LogSumExpRows", rows, cols)
+	need("LogSumExpRows", "out", len(out), rows)
+	need("LogSumExpRows", "x", len(x), rows*cols)
+	parallelFor(rows, rows*cols*16, func(r0, r1 int) {
+		for r := r0; r < r1; r++ {
+			out[r] = logSumExpRow(x[r*cols : (r+1)*cols])
+		}
+	})
+}
+
+// AdamW applies one AdamW step (decoupled weight decay, bias-corrected
+// moments; step counts from 1) to parameters p with gradient g and moment
+// buffers m, v, all of len(p):
+//
+//	m = β1·m + (1−β1)·g,  v = β2·v + (1−β2)·g²
+//	p −= lr·( m̂/(√v̂ + eps) + weightDecay·p ),  m̂ = m/(1−β1^step), v̂ = v/(1−β2^step)
+func AdamW(p, g, m, v []float32, lr, beta1, beta2, eps, weightDecay float32, step int) {
+	n := len(p)
+	need("AdamW", "g", len(g), n)
+	need("AdamW", "m", len(m), n)
+	need("AdamW", "v", len(v), n)
+	if step < 1 {
+		panic(fmt.Sprintf("kernels.AdamW: step %d, steps count from 1", step))
+	}
+	bc1 := float32(1 - math.Pow(float64(beta1), float64(step)))
+	bc2 := float32(1 - math.Pow(float64(beta2), float64(step)))
+	parallelForAligned(n, 64, n*12, func(lo, hi int) {
+		adamw(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], lr, beta1, beta2, eps, weightDecay, 1/bc1, 1/bc2)
+	})
+}

@@ -1,0 +1,106 @@
+//go:build amd64 && !purego
+
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+// The row loops run the AVX2+FMA assembly over the first len&^7 elements and
+// the portable code over the rest.
+
+var rowAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+func dot(a, b []float32) float32 {
+	n8 := len(a) &^ 7
+	if !rowAVX2 || n8 == 0 {
+		return dotGeneric(a, b)
+	}
+	s := dotAVX2(a[:n8], b[:n8])
+	for i := n8; i < len(a); i++ {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+func axpy(alpha float32, x, y []float32) {
+	n8 := len(x) &^ 7
+	if !rowAVX2 || n8 == 0 {
+		axpyGeneric(alpha, x, y)
+		return
+	}
+	axpyAVX2(alpha, x[:n8], y[:n8])
+	axpyGeneric(alpha, x[n8:], y[n8:])
+}
+
+func scaleMul(out, x, w []float32, s float32) {
+	n8 := len(x) &^ 7
+	if rowAVX2 && n8 > 0 {
+		scaleMulAVX2(out[:n8], x[:n8], w[:n8], s)
+	} else {
+		n8 = 0
+	}
+	scaleMulGeneric(out[n8:], x[n8:], w[n8:], s)
+}
+
+func maxf(x []float32) float32 {
+	n8 := len(x) &^ 7
+	if !rowAVX2 || n8 == 0 {
+		return maxGeneric(x)
+	}
+	return max(maxAVX2(x[:n8]), maxGeneric(x[n8:]))
+}
+
+func expSubSum(x []float32, mx float32) float32 {
+	n8 := len(x) &^ 7
+	if !rowAVX2 || n8 == 0 {
+		return expSubSumGeneric(x, mx)
+	}
+	return expSubSumAVX2(x[:n8], mx) + expSubSumGeneric(x[n8:], mx)
+}
+
+func sumExpSub(x []float32, mx float32) float32 {
+	n8 := len(x) &^ 7
+	if !rowAVX2 || n8 == 0 {
+		return sumExpSubGeneric(x, mx)
+	}
+	return sumExpSubAVX2(x[:n8], mx) + sumExpSubGeneric(x[n8:], mx)
+}
+
+func scale(x []float32, s float32) {
+	n8 := len(x) &^ 7
+	if rowAVX2 && n8 > 0 {
+		scaleAVX2(x[:n8], s)
+	} else {
+		n8 = 0
+	}
+	scaleGeneric(x[n8:], s)
+}
+
+func swiglu(out, gate, up []float32) {
+	n8 := len(out) &^ 7
+	if rowAVX2 && n8 > 0 {
+		swigluAVX2(out[:n8], gate[:n8], up[:n8])
+	} else {
+		n8 = 0
+	}
+	swigluGeneric(out[n8:], gate[n8:], up[n8:])
+}
+
+func swigluBackward(dgate, dup, dout, gate, up []float32) {
+	n8 := len(dgate) &^ 7
+	if rowAVX2 && n8 > 0 {
+		swigluBackwardAVX2(dgate[:n8], dup[:n8], dout[:n8], gate[:n8], up[:n8])
+	} else {
+		n8 = 0
+	}
+	swigluBackwardGeneric(dgate[n8:], dup[n8:], dout[n8:], gate[n8:], up[n8:])
+}
+
+func adamw(p, g, m, v []float32, lr, b1, b2, eps, wd, i1, i2 float32) {
+	n8 := len(p) &^ 7
+	if rowAVX2 && n8 > 0 {
+		adamwAVX2(p[:n8], g[:n8], m[:n8], v[:n8], lr, b1, b2, eps, wd, i1, i2)
+	} else {
+		n8 = 0
+	}
+	adamwGeneric(p[n8:], g[n8:], m[n8:], v[n8:], lr, b1, b2, eps, wd, i1, i2)
+}

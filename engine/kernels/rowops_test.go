@@ -1,0 +1,439 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// closeTo reports whether got is within rel·scale + abs of want.
+func closeTo(got float32, want, scale, rel float64) bool {
+	return math.Abs(float64(got)-want) <= rel*scale+1e-30 && !math.IsNaN(float64(got))
+}
+
+var rowLengths = []int{1, 3, 7, 8, 15, 16, 17, 31, 63, 64, 65, 100, 257, 1000}
+
+func TestDotAxpy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, n := range append([]int{0}, rowLengths...) {
+		a, b := randSlice(rng, n), randSlice(rng, n+3)
+		var want, mag float64
+		for i := 0; i < n; i++ {
+			want += float64(a[i]) * float64(b[i])
+			mag += math.Abs(float64(a[i]) * float64(b[i]))
+		}
+		if got := Dot(a, b); !closeTo(got, want, mag, float64(n+2)*u32) {
+			t.Fatalf("Dot n=%d: %v, want %v", n, got, want)
+		}
+		y := randSlice(rng, n+3)
+		y0 := append([]float32(nil), y...)
+		Axpy(-0.75, a, y)
+		for i := 0; i < n; i++ {
+			w := float64(y0[i]) - 0.75*float64(a[i])
+			if !closeTo(y[i], w, math.Abs(float64(y0[i]))+math.Abs(float64(a[i])), 2*u32) {
+				t.Fatalf("Axpy n=%d: y[%d] = %v, want %v", n, i, y[i], w)
+			}
+		}
+		for i := n; i < n+3; i++ {
+			if y[i] != y0[i] {
+				t.Fatalf("Axpy n=%d wrote past len(x) at %d", n, i)
+			}
+		}
+	}
+}
+
+// Hand-computed: rows (3,4) and (0,0) with w = (1,2), eps = 0.
+// mean(x²) = 12.5, rstd = 1/√12.5 = 0.28284271, out = (0.84852814, 2.2627417).
+func TestRMSNormHandValues(t *testing.T) {
+	x := []float32{3, 4, 1, 1}
+	w := []float32{1, 2}
+	out, rstd := make([]float32, 4), make([]float32, 2)
+	RMSNorm(out, rstd, x, w, 2, 2, 0)
+	want := []float64{0.848528137, 2.262741700, 1, 2}
+	for i, v := range want {
+		if !closeTo(out[i], v, v, 4*u32) {
+			t.Fatalf("out[%d] = %v, want %v", i, out[i], v)
+		}
+	}
+	if !closeTo(rstd[0], 0.282842712, 1, 4*u32) || rstd[1] != 1 {
+		t.Fatalf("rstd = %v", rstd)
+	}
+}
+
+func rmsNorm64(x, w []float64, rows, dim int, eps float64) []float64 {
+	out := make([]float64, rows*dim)
+	for r := 0; r < rows; r++ {
+		var ss float64
+		for i := 0; i < dim; i++ {
+			ss += x[r*dim+i] * x[r*dim+i]
+		}
+		s := 1 / math.Sqrt(ss/float64(dim)+eps)
+		for i := 0; i < dim; i++ {
+			out[r*dim+i] = x[r*dim+i] * s * w[i]
+		}
+	}
+	return out
+}
+
+func to64(x []float32) []float64 {
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = float64(v)
+	}
+	return y
+}
+
+// fdGrad returns the central-difference gradient of L(x) = Σ dout·f(x) in
+// float64 with respect to each entry of x.
+func fdGrad(x, dout []float64, f func(x []float64) []float64) []float64 {
+	g := make([]float64, len(x))
+	const h = 1e-6
+	for i := range x {
+		old := x[i]
+		x[i] = old + h
+		up := f(x)
+		x[i] = old - h
+		dn := f(x)
+		x[i] = old
+		var s float64
+		for j := range dout {
+			s += dout[j] * (up[j] - dn[j])
+		}
+		g[i] = s / (2 * h)
+	}
+	return g
+}
+
+// checkGrad compares with tolerance rel·max(floor, max|want|): floor is the
+// size of the terms that cancel in the gradient.
+func checkGrad(t *testing.T, name string, got []float32, want []float64, floor, rel float64) {
+	t.Helper()
+	scale := floor
+	for _, v := range want {
+		scale = max(scale, math.Abs(v))
+	}
+	for i := range want {
+		if !closeTo(got[i], want[i], scale, rel) {
+			t.Fatalf("%s[%d] = %v, finite difference %v (scale %v)", name, i, got[i], want[i], scale)
+		}
+	}
+}
+
+func TestRMSNormForwardBackward(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	for _, dim := range []int{1, 7, 17, 64} {
+		rows := 5
+		x, w, dout := randSlice(rng, rows*dim), randSlice(rng, dim), randSlice(rng, rows*dim)
+		const eps = 1e-5
+		out, rstd := make([]float32, rows*dim), make([]float32, rows)
+		RMSNorm(out, rstd, x, w, rows, dim, eps)
+		want := rmsNorm64(to64(x), to64(w), rows, dim, eps)
+		for i := range want {
+			if !closeTo(out[i], want[i], math.Abs(want[i])+1e-3, float64(dim+8)*u32) {
+				t.Fatalf("dim %d out[%d] = %v, want %v", dim, i, out[i], want[i])
+			}
+		}
+		dx, dw := make([]float32, rows*dim), make([]float32, dim)
+		dw[0] = 0.5 // dw accumulates
+		RMSNormBackward(dx, dw, dout, x, w, rstd, rows, dim)
+		w64, x64 := to64(w), to64(x)
+		checkGrad(t, "dx", dx, fdGrad(x64, to64(dout), func(x []float64) []float64 { return rmsNorm64(x, w64, rows, dim, eps) }), 1, 1e-4)
+		gw := fdGrad(w64, to64(dout), func(w []float64) []float64 { return rmsNorm64(x64, w, rows, dim, eps) })
+		gw[0] += 0.5
+		checkGrad(t, "dw", dw, gw, 1, 1e-4)
+	}
+}
+
+func swiglu64(gate, up []float64) []float64 {
+	out := make([]float64, len(gate))
+	for i, g := range gate {
+		out[i] = g / (1 + math.Exp(-g)) * up[i]
+	}
+	return out
+}
+
+func TestSwiGLU(t *testing.T) {
+	// Hand value: silu(1)·2 = 2/(1+e⁻¹) = 1.4621172.
+	out := make([]float32, 1)
+	SwiGLU(out, []float32{1}, []float32{2})
+	if !closeTo(out[0], 1.46211716, 1, 4*u32) {
+		t.Fatalf("SwiGLU(1,2) = %v", out[0])
+	}
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, n := range rowLengths {
+		gate, up, dout := randSlice(rng, n), randSlice(rng, n), randSlice(rng, n)
+		for i := range gate {
+			gate[i] *= 8 // reach the saturated ends of the sigmoid
+		}
+		out := make([]float32, n)
+		SwiGLU(out, gate, up)
+		want := swiglu64(to64(gate), to64(up))
+		for i := range want {
+			if !closeTo(out[i], want[i], math.Abs(want[i])+1e-6, 16*u32) {
+				t.Fatalf("n=%d out[%d] = %v, want %v", n, i, out[i], want[i])
+			}
+		}
+		dg, du := make([]float32, n), make([]float32, n)
+		SwiGLUBackward(dg, du, dout, gate, up)
+		g64, u64 := to64(gate), to64(up)
+		checkGrad(t, "dgate", dg, fdGrad(g64, to64(dout), func(g []float64) []float64 { return swiglu64(g, u64) }), 0, 1e-5)
+		checkGrad(t, "dup", du, fdGrad(u64, to64(dout), func(u []float64) []float64 { return swiglu64(g64, u) }), 0, 1e-5)
+	}
+}
+
+func rope64(x []float64, cos, sin []float32, nTok, nHeads, headDim int) []float64 {
+	y := append([]float64(nil), x...)
+	h := headDim / 2
+	for t := 0; t < nTok; t++ {
+		for hd := 0; hd < nHeads; hd++ {
+			o := (t*nHeads + hd) * headDim
+			for i := 0; i < h; i++ {
+				c, s := float64(cos[t*h+i]), float64(sin[t*h+i])
+				y[o+i] = x[o+i]*c - x[o+i+h]*s
+				y[o+i+h] = x[o+i+h]*c + x[o+i]*s
+			}
+		}
+	}
+	return y
+}
+
+func TestRoPE(t *testing.T) {
+	// Hand value: headDim 2, angle π/2 maps (x0, x1) = (1, 2) to (−2, 1).
+	x := []float32{1, 2}
+	RoPE(x, []float32{0}, []float32{1}, 1, 1, 2)
+	if x[0] != -2 || x[1] != 1 {
+		t.Fatalf("quarter turn gave %v, want [-2 1]", x)
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, headDim := range []int{2, 8, 14, 64} {
+		nTok, nHeads := 5, 3
+		h := headDim / 2
+		cos, sin := make([]float32, nTok*h), make([]float32, nTok*h)
+		for t := 0; t < nTok; t++ {
+			for i := 0; i < h; i++ {
+				ang := float64(t) * math.Pow(10000, -float64(2*i)/float64(headDim))
+				cos[t*h+i], sin[t*h+i] = float32(math.Cos(ang)), float32(math.Sin(ang))
+			}
+		}
+		x := randSlice(rng, nTok*nHeads*headDim)
+		x0 := append([]float32(nil), x...)
+		RoPE(x, cos, sin, nTok, nHeads, headDim)
+		want := rope64(to64(x0), cos, sin, nTok, nHeads, headDim)
+		for i := range want {
+			if !closeTo(x[i], want[i], 1, 4*u32) {
+				t.Fatalf("headDim %d x[%d] = %v, want %v", headDim, i, x[i], want[i])
+			}
+		}
+		dout := randSlice(rng, len(x))
+		dx := append([]float32(nil), dout...)
+		RoPEBackward(dx, cos, sin, nTok, nHeads, headDim)
+		checkGrad(t, "dx", dx, fdGrad(to64(x0), to64(dout), func(x []float64) []float64 { return rope64(x, cos, sin, nTok, nHeads, headDim) }), 0, 1e-5)
+	}
+}
+
+func TestSoftmaxLogSumExp(t *testing.T) {
+	// Hand values: softmax(0, ln 3) = (1/4, 3/4); logsumexp = ln 4.
+	x := []float32{0, float32(math.Log(3))}
+	lse := make([]float32, 1)
+	LogSumExpRows(lse, x, 1, 2)
+	SoftmaxRows(x, 1, 2)
+	if !closeTo(x[0], 0.25, 1, 4*u32) || !closeTo(x[1], 0.75, 1, 4*u32) || !closeTo(lse[0], math.Log(4), 1, 4*u32) {
+		t.Fatalf("softmax %v, logsumexp %v", x, lse)
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, cols := range rowLengths {
+		rows := 4
+		x := randSlice(rng, rows*cols)
+		for i := range x {
+			x[i] = x[i]*30 + 1000 // large offset: must subtract the max
+		}
+		lse := make([]float32, rows)
+		LogSumExpRows(lse, x, rows, cols)
+		x0 := append([]float32(nil), x...)
+		SoftmaxRows(x, rows, cols)
+		for r := 0; r < rows; r++ {
+			mx := math.Inf(-1)
+			for j := 0; j < cols; j++ {
+				mx = math.Max(mx, float64(x0[r*cols+j]))
+			}
+			var s float64
+			for j := 0; j < cols; j++ {
+				s += math.Exp(float64(x0[r*cols+j]) - mx)
+			}
+			if !closeTo(lse[r], mx+math.Log(s), 1000, 4*u32) {
+				t.Fatalf("cols %d lse[%d] = %v, want %v", cols, r, lse[r], mx+math.Log(s))
+			}
+			for j := 0; j < cols; j++ {
+				want := math.Exp(float64(x0[r*cols+j])-mx) / s
+				if !closeTo(x[r*cols+j], want, want+1e-7, float64(cols+16)*u32) {
+					t.Fatalf("cols %d softmax[%d,%d] = %v, want %v", cols, r, j, x[r*cols+j], want)
+				}
+			}
+		}
+	}
+	// Fully masked row: zeros and −Inf, no NaN. Partly masked row: exact zeros.
+	inf := float32(math.Inf(-1))
+	m := []float32{inf, inf, inf, 0, inf, 0}
+	lse = make([]float32, 2)
+	rm, rlse := append([]float32(nil), m...), make([]float32, 2)
+	refLogSumExpRows(rlse, rm, 2, 3)
+	refSoftmaxRows(rm, 2, 3)
+	LogSumExpRows(lse, m, 2, 3)
+	SoftmaxRows(m, 2, 3)
+	for i := range m {
+		if m[i] != rm[i] || (i < 2 && lse[i] != rlse[i] && !(i == 1 && closeTo(lse[1], float64(rlse[1]), 1, 4*u32))) {
+			t.Fatalf("masked rows: softmax %v lse %v, reference %v %v", m, lse, rm, rlse)
+		}
+	}
+	if !math.IsInf(float64(lse[0]), -1) || m[0] != 0 || m[2] != 0 || m[3] != 0.5 || m[4] != 0 || m[5] != 0.5 {
+		t.Fatalf("masked rows: softmax %v, lse %v", m, lse[:2])
+	}
+}
+
+func adamW64(p, g, m, v []float64, lr, b1, b2, eps, wd float64, step int) {
+	for i := range p {
+		m[i] = b1*m[i] + (1-b1)*g[i]
+		v[i] = b2*v[i] + (1-b2)*g[i]*g[i]
+		mh := m[i] / (1 - math.Pow(b1, float64(step)))
+		vh := v[i] / (1 - math.Pow(b2, float64(step)))
+		p[i] -= lr * (mh/(math.Sqrt(vh)+eps) + wd*p[i])
+	}
+}
+
+func TestAdamW(t *testing.T) {
+	// Hand value, first step: m̂ = g, v̂ = g², so p −= lr·(sign(g)·|g|/(|g|+eps) + wd·p).
+	// p=1, g=0.5, lr=0.1, eps=0, wd=0.1: p = 1 − 0.1·(1 + 0.1) = 0.89.
+	p, g, m, v := []float32{1}, []float32{0.5}, []float32{0}, []float32{0}
+	// m = (1−β1)·g and v = (1−β2)·g² with the float32 values of β1 = 0.9, β2 = 0.999.
+	AdamW(p, g, m, v, 0.1, 0.9, 0.999, 0, 0.1, 1)
+	wantM, wantV := 0.5*(1-float64(float32(0.9))), 0.25*(1-float64(float32(0.999)))
+	if !closeTo(p[0], 0.89, 1, 4*u32) || !closeTo(m[0], wantM, wantM, 2*u32) || !closeTo(v[0], wantV, wantV, 4*u32) {
+		t.Fatalf("p=%v m=%v v=%v", p, m, v)
+	}
+	rng := rand.New(rand.NewPCG(6, 6))
+	for _, n := range rowLengths {
+		p, m := randSlice(rng, n), randSlice(rng, n)
+		v := randSlice(rng, n)
+		for i := range v {
+			v[i] *= v[i]
+		}
+		p64, m64, v64 := to64(p), to64(m), to64(v)
+		for step := 1; step <= 3; step++ {
+			g := randSlice(rng, n)
+			AdamW(p, g, m, v, 1e-2, 0.9, 0.95, 1e-8, 0.1, step)
+			adamW64(p64, to64(g), m64, v64, 1e-2, 0.9, 0.95, 1e-8, 0.1, step)
+		}
+		for i := range p {
+			if !closeTo(p[i], p64[i], 1, 64*u32) || !closeTo(m[i], m64[i], 1, 16*u32) || !closeTo(v[i], v64[i], 1, 16*u32) {
+				t.Fatalf("n=%d i=%d: p %v/%v m %v/%v v %v/%v", n, i, p[i], p64[i], m[i], m64[i], v[i], v64[i])
+			}
+		}
+	}
+}
+
+// The row kernels must agree with the plain reference kernels.
+func TestRowOpsMatchReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	rows, dim := 9, 129
+	x, w := randSlice(rng, rows*dim), randSlice(rng, dim)
+	out, rstd := make([]float32, rows*dim), make([]float32, rows)
+	rout, rrstd := make([]float32, rows*dim), make([]float32, rows)
+	RMSNorm(out, rstd, x, w, rows, dim, 1e-6)
+	refRMSNorm(rout, rrstd, x, w, rows, dim, 1e-6)
+	dx, dw, rdx, rdw := make([]float32, rows*dim), make([]float32, dim), make([]float32, rows*dim), make([]float32, dim)
+	RMSNormBackward(dx, dw, x, x, w, rstd, rows, dim)
+	refRMSNormBackward(rdx, rdw, x, x, w, rstd, rows, dim)
+	sm, rsm := append([]float32(nil), x...), append([]float32(nil), x...)
+	SoftmaxRows(sm, rows, dim)
+	refSoftmaxRows(rsm, rows, dim)
+	lse, rlse := make([]float32, rows), make([]float32, rows)
+	LogSumExpRows(lse, x, rows, dim)
+	refLogSumExpRows(rlse, x, rows, dim)
+	sw, rsw := make([]float32, rows*dim), make([]float32, rows*dim)
+	SwiGLU(sw, x, x)
+	refSwiGLU(rsw, x, x)
+	dg, du, rdg, rdu := make([]float32, rows*dim), make([]float32, rows*dim), make([]float32, rows*dim), make([]float32, rows*dim)
+	SwiGLUBackward(dg, du, x, x, x)
+	refSwiGLUBackward(rdg, rdu, x, x, x)
+	for _, pair := range []struct {
+		name      string
+		got, want []float32
+	}{{"RMSNorm", out, rout}, {"rstd", rstd, rrstd}, {"dx", dx, rdx}, {"dw", dw, rdw}, {"softmax", sm, rsm}, {"lse", lse, rlse}, {"swiglu", sw, rsw}, {"dgate", dg, rdg}, {"dup", du, rdu}} {
+		for i := range pair.want {
+			if !closeTo(pair.got[i], float64(pair.want[i]), math.Abs(float64(pair.want[i]))+1e-3, 1e-5) {
+				t.Fatalf("%s[%d] = %v, reference %v", pair.name, i, pair.got[i], pair.want[i])
+			}
+		}
+	}
+	if got, want := Dot(x[:dim], w), refDot(x[:dim], w); !closeTo(got, float64(want), 10, 1e-5) {
+		t.Fatalf("Dot = %v, reference %v", got, want)
+	}
+	ax, rax := append([]float32(nil), w...), append([]float32(nil), w...)
+	Axpy(0.3, x[:dim], ax)
+	refAxpy(0.3, x[:dim], rax)
+	p, g := append([]float32(nil), x...), sw
+	am, av := make([]float32, len(p)), make([]float32, len(p))
+	rp, rm, rv := append([]float32(nil), x...), make([]float32, len(p)), make([]float32, len(p))
+	for step := 1; step <= 2; step++ {
+		AdamW(p, g, am, av, 1e-2, 0.9, 0.95, 1e-8, 0.1, step)
+		refAdamW(rp, g, rm, rv, 1e-2, 0.9, 0.95, 1e-8, 0.1, step)
+	}
+	for _, pair := range []struct {
+		name      string
+		got, want []float32
+	}{{"Axpy", ax, rax}, {"AdamW p", p, rp}, {"AdamW m", am, rm}, {"AdamW v", av, rv}} {
+		for i := range pair.want {
+			if !closeTo(pair.got[i], float64(pair.want[i]), math.Abs(float64(pair.want[i]))+1e-3, 1e-5) {
+				t.Fatalf("%s[%d] = %v, reference %v", pair.name, i, pair.got[i], pair.want[i])
+			}
+		}
+	}
+	ro, rro := append([]float32(nil), x...), append([]float32(nil), x...)
+	cs, sn := make([]float32, 3*dim), make([]float32, 3*dim)
+	for i := range cs {
+		ang := rng.Float64() * 2 * math.Pi
+		cs[i], sn[i] = float32(math.Cos(ang)), float32(math.Sin(ang))
+	}
+	RoPE(ro, cs, sn, 3, 3, dim-1)
+	refRoPE(rro, cs, sn, 3, 3, dim-1, false)
+	RoPEBackward(ro, cs, sn, 3, 3, dim-1)
+	refRoPE(rro, cs, sn, 3, 3, dim-1, true)
+	for i := range ro {
+		if !closeTo(ro[i], float64(rro[i]), 1, 1e-6) || !closeTo(ro[i], float64(x[i]), 10, 1e-6) {
+			t.Fatalf("RoPE then RoPEBackward [%d] = %v, reference %v, original %v", i, ro[i], rro[i], x[i])
+		}
+	}
+}
+
+// The vector and scalar exp agree with math.Exp to 2 ulp over float32's
+// range, give exactly 0 below it (masked logits are −Inf), and keep NaN.
+func TestExp(t *testing.T) {
+	var xs []float32
+	for x := -90.0; x <= 88.3; x += 0.0137 {
+		xs = append(xs, float32(x))
+	}
+	xs = append(xs, float32(math.Inf(-1)), -1e-30, 0, 1e-30, float32(math.Log(2)), 88.3)
+	for len(xs)%8 != 0 {
+		xs = append(xs, 0)
+	}
+	vec := append([]float32(nil), xs...)
+	expSubSum(vec, 0) // the vector path on amd64
+	for i, x := range xs {
+		want := math.Exp(float64(x))
+		for name, got := range map[string]float32{"exp32": exp32(x), "vector": vec[i]} {
+			switch {
+			case x < -87.3:
+				if got != 0 {
+					t.Fatalf("%s(%v) = %v, want 0", name, x, got)
+				}
+			case !closeTo(got, want, want, 2.5*u32):
+				t.Fatalf("%s(%v) = %v, want %v", name, x, got, want)
+			}
+		}
+	}
+	nan := []float32{float32(math.NaN()), 0, 0, 0, 0, 0, 0, 0}
+	expSubSum(nan, 0)
+	if !math.IsNaN(float64(nan[0])) || !math.IsNaN(float64(exp32(float32(math.NaN())))) {
+		t.Fatalf("exp of NaN gave %v", nan[0])
+	}
+}
