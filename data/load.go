@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/urlvr/urlvr/internal/atomicfile"
 )
 
 // Format is a file format the loaders read and the writers produce.
@@ -97,48 +99,26 @@ func Scan(path string, opts Options, fn func(Record) error) error {
 // JSON Lines or Parquet according to the extension (a .json file gets JSON
 // Lines too; .gz compresses JSON). The file is written under a temporary name
 // and renamed into place, so a failed write leaves no partial file.
-func Save(path string, recs []Record) (err error) {
+func Save(path string, recs []Record) error {
 	format, gzipped, err := FormatOf(path)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		var zw *gzip.Writer
+		if gzipped {
+			zw = gzip.NewWriter(w)
+			w = zw
 		}
-	}()
-	var w io.Writer = tmp
-	var zw *gzip.Writer
-	if gzipped {
-		zw = gzip.NewWriter(tmp)
-		w = zw
-	}
-	if format == Parquet {
-		err = WriteParquet(w, recs)
-	} else {
-		err = WriteJSONL(w, recs)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if zw != nil {
-		if err = zw.Close(); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+		var err error
+		if format == Parquet {
+			err = WriteParquet(w, recs)
+		} else {
+			err = WriteJSONL(w, recs)
 		}
-	}
-	if err = tmp.Chmod(0o644); err != nil { // CreateTemp makes 0600
+		if err == nil && zw != nil {
+			err = zw.Close()
+		}
 		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return nil
+	})
 }

@@ -8,7 +8,8 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
+
+	"github.com/urlvr/urlvr/internal/atomicfile"
 )
 
 // WriteJSONL writes problems as JSON Lines with the fields prompt, answer,
@@ -30,27 +31,8 @@ func WriteJSONL(w io.Writer, problems []Problem) error {
 // SaveJSONL writes problems to the file at path with WriteJSONL, under a
 // temporary name renamed into place, so a failed write leaves no partial
 // file.
-func SaveJSONL(path string, problems []Problem) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = WriteJSONL(tmp, problems); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return os.Rename(tmp.Name(), path)
+func SaveJSONL(path string, problems []Problem) error {
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error { return WriteJSONL(w, problems) })
 }
 
 // LoadJSONL reads the problems in the file at path with ReadJSONL.
