@@ -1,0 +1,14 @@
+// Package serve holds what urlvr's HTTP services share: a server runner with
+// read/write timeouts, a connection cap and graceful shutdown; middleware that
+// recovers panics, logs each request with log/slog and counts requests and
+// latencies; a concurrency limiter that answers 503 when saturated; JSON body
+// decoding whose errors say which field is wrong and how; and a writer for the
+// Prometheus text exposition format.
+//
+// The services themselves live in subpackages: rewardserver (the reward
+// service distributed RL engines call), modelserver (an OpenAI-compatible
+// server over an embedded checkpoint), evalclient (avg@k, maj@k and pass@k
+// against any such server) and loadtest. They are how urlvr's rewards,
+// metrics and collapse detection (paper Sec. 2, 6 and B.2) reach trainers
+// that run elsewhere.
+package serve
