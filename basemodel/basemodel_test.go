@@ -1,0 +1,206 @@
+package basemodel
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/urlvr/urlvr/grade"
+	"github.com/urlvr/urlvr/task/arith"
+)
+
+// tinyPrior is a prior small enough to train in a second.
+func tinyPrior() arith.Prior {
+	return arith.Prior{
+		Name: "tiny", Description: "a test prior", Seed: 7,
+		Model: arith.ModelShape{HiddenSize: 16, NumLayers: 1, NumHeads: 2, IntermediateSize: 32, MaxPositions: 128},
+		Stages: []arith.Stage{
+			{Name: "pretrain", Epochs: 1, Corpus: arith.CorpusConfig{Examples: 400, Seed: 1,
+				Misconceptions: []arith.Rule{{Family: arith.AddCarry, Kind: arith.DropCarry, Rate: 0.9}}}},
+			{Name: "sft", Epochs: 0.5, LearningRate: 1e-3, Corpus: arith.CorpusConfig{Examples: 64, Seed: 2}},
+		},
+	}
+}
+
+func tinyOptions() TrainOptions {
+	o := DefaultTrainOptions()
+	o.BatchSize, o.PeakLR, o.WarmupSteps = 16, 1e-2, 2
+	return o
+}
+
+func TestPretrainLossFallsAndIsDeterministic(t *testing.T) {
+	var losses []float64
+	res, err := Pretrain(context.Background(), tinyPrior(), tinyOptions(), func(p Progress) {
+		if p.StageIndex == 0 {
+			losses = append(losses, p.Loss)
+		}
+		if p.Done > p.Total || p.TokensPerSec <= 0 {
+			t.Errorf("progress %+v", p)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Stages) != 2 || res.Stages[0].Steps != 25 || res.Stages[1].Steps != 2 {
+		t.Fatalf("stages %+v, want 25 steps (400 documents / 16) and 2 (32 / 16)", res.Stages)
+	}
+	st := res.Stages[0]
+	if st.Documents != 400 || st.WrongDocuments == 0 || st.WrongDocuments > 400/6*2 || st.Characters < 400*30 {
+		t.Errorf("corpus description %+v", st)
+	}
+	first, last := meanOf(losses[:5]), meanOf(losses[len(losses)-5:])
+	if !(last < first-0.3) {
+		t.Errorf("loss fell from %.3f to only %.3f: %v", first, last, losses)
+	}
+	again, err := Pretrain(context.Background(), tinyPrior(), tinyOptions(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range res.Model.TensorNames() {
+		a, _, _ := res.Model.Tensor(name)
+		b, _, _ := again.Model.Tensor(name)
+		if !slices.Equal(a, b) {
+			t.Fatalf("tensor %s differs between two runs with one seed", name)
+		}
+	}
+}
+
+func TestBuildWritesModelAndManifest(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "tiny")
+	o := tinyOptions()
+	o.MaxSteps = 5
+	eo := DefaultEvalOptions()
+	eo.N, eo.MaxNewTokens = 2, 12
+	mf, err := Build(context.Background(), tinyPrior(), BuildOptions{Dir: dir, Command: "urlvr pretrain --prior tiny", Train: o, Eval: eo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read.Name != "tiny" || read.Command != "urlvr pretrain --prior tiny" || read.Seed != 7 || read.Stages[0].Steps != 5 ||
+		read.Eval == nil || len(read.Eval.Sets) != 3 || len(read.Eval.Families) != 6 || read.Params != mf.Params {
+		t.Errorf("manifest %+v", read)
+	}
+	if read.Eval.Sets[0].Problems != 40 || read.Eval.Families[0].Problems != 40 {
+		t.Errorf("eval covers %d validation and %d probe problems per family", read.Eval.Sets[0].Problems, read.Eval.Families[0].Problems)
+	}
+	m, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Name != "tiny" || m.Manifest == nil || m.Engine.NumParams() != mf.Params {
+		t.Errorf("opened %+v", m)
+	}
+	// A changed weight file no longer matches its manifest.
+	path := filepath.Join(dir, "model.safetensors")
+	data, _ := os.ReadFile(path)
+	data[len(data)-1] ^= 1
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenDir(dir); err == nil || !strings.Contains(err.Error(), "model.safetensors") {
+		t.Errorf("a corrupted model opened: %v", err)
+	}
+}
+
+func TestOrderCoversEveryDocumentInSimilarLengths(t *testing.T) {
+	docs := make([]document, 100)
+	for i := range docs {
+		docs[i].tokens = make([]int, 10+i%37)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	batches := order(rng, docs, 2.5, 8)
+	count := make([]int, len(docs))
+	total := 0
+	for _, b := range batches {
+		if len(b) > 8 {
+			t.Fatalf("batch of %d", len(b))
+		}
+		for _, j := range b {
+			count[j]++
+			total++
+		}
+	}
+	if total != 250 {
+		t.Fatalf("%d documents in 2.5 epochs of 100", total)
+	}
+	for j, c := range count {
+		if c < 2 || c > 3 {
+			t.Fatalf("document %d drawn %d times in 2.5 epochs", j, c)
+		}
+	}
+	// Sorting within groups keeps the padding of a batch small: the mean
+	// spread of lengths in a batch is far below the spread overall (36).
+	spread := 0
+	for _, b := range batches {
+		lo, hi := 1000, 0
+		for _, j := range b {
+			lo, hi = min(lo, len(docs[j].tokens)), max(hi, len(docs[j].tokens))
+		}
+		spread += hi - lo
+	}
+	if mean := float64(spread) / float64(len(batches)); mean > 12 {
+		t.Errorf("mean length spread in a batch %.1f", mean)
+	}
+}
+
+func TestGradeSamplesVotes(t *testing.T) {
+	// Gold 7; answers 7, 7/1 (the same class), 8, 8, 8, none: the majority
+	// (8, three votes) is wrong, pass is 1, two samples are right.
+	responses := []string{`\boxed{7}`, `\boxed{7/1}`, `\boxed{8}`, `1+7=8` + "\n" + `\boxed{8}`, `\boxed{8}`, "3+4=7\n7+1=8"}
+	st, err := gradeSamples(responses, "7", grade.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.majority != 0 || st.correct != 2 || st.share != 0.5 || st.noAnswer != 1 {
+		t.Errorf("%+v", st)
+	}
+	// A tie goes to the class seen first: 7 (right).
+	st, _ = gradeSamples([]string{`\boxed{7}`, `\boxed{8}`}, "7", grade.Default())
+	if st.majority != 1 || st.share != 0.5 {
+		t.Errorf("tie: %+v", st)
+	}
+	r := summarise("s", []problemStats{{greedy: true, majority: 1, share: 1, correct: 4, length: 40}, {majority: 0, share: 0.5, noAnswer: 2, length: 20}}, 4)
+	want := SetReport{Name: "s", Problems: 2, Greedy: 0.5, MajAtN: 0.5, PassAtN: 0.5, AvgAtN: 0.5, MajShare: 0.75, MeanLength: 7.5, NoAnswer: 0.25}
+	if r != want {
+		t.Errorf("summarise = %+v, want %+v", r, want)
+	}
+}
+
+func TestWriteMarkdown(t *testing.T) {
+	rep := &Report{Model: "m", Options: EvalOptions{N: 4, Temperature: 1},
+		Sets: []SetReport{{Name: arith.ValEasy, Greedy: 0.5, MajAtN: 0.25, PassAtN: 1, MeanLength: 30}},
+		Families: []FamilyReport{
+			{Family: arith.AddCarry, Problems: 40, MajAtN: 0.1, WrongMajorityShare: 0.8},
+			{Family: arith.NegSub, Problems: 40, MajAtN: 0.9},
+		}}
+	var b bytes.Buffer
+	if err := WriteMarkdown(&b, []*Report{rep}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| m | 50% | 25% | 100% | 30.0 |", "| easy greedy | maj@4 | pass@4 | len |", "| m | 10% (80%) | 90% |"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+func TestResolveAndOpenErrors(t *testing.T) {
+	if Resolve(DefaultAlias) != Default || Resolve("") != Default || Resolve("small") != "small" {
+		t.Error("Resolve")
+	}
+	root := t.TempDir()
+	if _, err := OpenIn(root, "missing"); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("opening a missing model: %v", err)
+	}
+	if _, err := OpenIn(root, "../x"); err == nil {
+		t.Error("opened a model outside the models directory")
+	}
+}

@@ -1,0 +1,260 @@
+package basemodel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/urlvr/urlvr/engine"
+	"github.com/urlvr/urlvr/engine/tokenizer"
+	"github.com/urlvr/urlvr/task/arith"
+)
+
+// Default is the name of the base model a trainer starts from when its
+// recipe names none: a mid-strength prior whose majority is right on
+// roughly half the easy and medium validation problems and whose samples
+// at T=1 still disagree, so that RL with ground-truth reward has room to
+// raise accuracy and majority-vote training has room to collapse.
+const Default = "mild"
+
+// DefaultAlias is the name recipes use for Default.
+const DefaultAlias = "base"
+
+// ModelsEnv names the environment variable that overrides where the
+// shipped models are looked for.
+const ModelsEnv = "URLVR_MODELS"
+
+// BuildOptions configure Build.
+type BuildOptions struct {
+	// Dir is the model directory to write (replaced if it holds a model).
+	Dir string
+	// Command is recorded in the manifest as the command that made the
+	// model.
+	Command string
+	Train   TrainOptions
+	Eval    EvalOptions
+	// SkipEval leaves the manifest without measurements.
+	SkipEval bool
+	// Foundations supplies the prior's foundation (nil: a private store,
+	// so the foundation is trained here).
+	Foundations *Foundations
+	Progress    func(Progress)
+}
+
+// Build pretrains the prior's model, saves it with its tokenizer to
+// o.Dir, evaluates the saved model, and writes its manifest.
+func Build(ctx context.Context, prior arith.Prior, o BuildOptions) (*Manifest, error) {
+	if o.Dir == "" {
+		return nil, errors.New("build: no output directory")
+	}
+	if err := prior.Validate(); err != nil {
+		return nil, err
+	}
+	store := o.Foundations
+	if store == nil {
+		store = &Foundations{}
+	}
+	found := FoundationOf(prior)
+	base, rec, err := store.Get(ctx, found, o.Train, o.Progress)
+	if err != nil {
+		return nil, fmt.Errorf("prior %s: foundation: %w", prior.Name, err)
+	}
+	res, err := PretrainFrom(ctx, base, prior, o.Train, o.Progress)
+	if err != nil {
+		return nil, err
+	}
+	tokJSON, err := res.Tokenizer.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	if err := engine.SaveCheckpoint(o.Dir, engine.Checkpoint{Model: res.Model, Files: map[string][]byte{tokenizer.FileName: tokJSON}}); err != nil {
+		return nil, err
+	}
+	files, err := HashFiles(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	mf := &Manifest{
+		Name: prior.Name, Description: prior.Description, Command: o.Command, Seed: prior.Seed,
+		Prior: prior, Train: o.Train, Alphabet: arith.Alphabet, VocabSize: res.Tokenizer.VocabSize(),
+		Params: res.Model.NumParams(), Stages: res.Stages, FinalLoss: res.FinalLoss(),
+		TrainSeconds: res.Seconds, Machine: machine(), Files: files, Foundation: &rec,
+	}
+	if !o.SkipEval {
+		m, err := OpenDir(o.Dir)
+		if err != nil {
+			return nil, err
+		}
+		m.Name = prior.Name
+		if mf.Eval, err = Evaluate(ctx, m, o.Eval); err != nil {
+			return nil, err
+		}
+	}
+	if err := WriteManifest(o.Dir, mf); err != nil {
+		return nil, err
+	}
+	return mf, nil
+}
+
+// OpenDir loads the model in dir: its weights, tokenizer and, when
+// present, manifest (whose file hashes must then match).
+func OpenDir(dir string) (*Model, error) {
+	em, err := engine.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := tokenizer.LoadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	if tok.VocabSize() > em.Config().VocabSize {
+		return nil, fmt.Errorf("%s: the tokenizer has %d tokens, the model's embedding %d", dir, tok.VocabSize(), em.Config().VocabSize)
+	}
+	m := &Model{Name: filepath.Base(dir), Dir: dir, Engine: em, Tokenizer: tok}
+	mf, err := ReadManifest(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, err
+	default:
+		if err := mf.CheckFiles(dir); err != nil {
+			return nil, err
+		}
+		m.Manifest, m.Name = mf, mf.Name
+	}
+	if len(m.StopTokens()) == 0 {
+		return nil, fmt.Errorf("%s: config.json names no eos_token_id to end a response", dir)
+	}
+	return m, nil
+}
+
+// ModelsDir finds the directory of shipped models: $URLVR_MODELS when set,
+// else the models directory of the urlvr checkout that holds the working
+// directory or the executable.
+func ModelsDir() (string, error) {
+	if d := os.Getenv(ModelsEnv); d != "" {
+		return d, nil
+	}
+	var starts []string
+	if wd, err := os.Getwd(); err == nil {
+		starts = append(starts, wd)
+	}
+	if exe, err := os.Executable(); err == nil {
+		starts = append(starts, filepath.Dir(exe))
+	}
+	for _, dir := range starts {
+		for {
+			if isModelsRoot(dir) {
+				return filepath.Join(dir, "models"), nil
+			}
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				break
+			}
+			dir = parent
+		}
+	}
+	return "", fmt.Errorf("no models directory found above the working directory or the executable; set %s", ModelsEnv)
+}
+
+// isModelsRoot reports whether dir is a urlvr checkout with a models
+// directory.
+func isModelsRoot(dir string) bool {
+	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil || !slices.Equal(firstLine(data), []byte("module github.com/urlvr/urlvr")) {
+		return false
+	}
+	st, err := os.Stat(filepath.Join(dir, "models"))
+	return err == nil && st.IsDir()
+}
+
+func firstLine(b []byte) []byte {
+	for i, c := range b {
+		if c == '\n' {
+			return b[:i]
+		}
+	}
+	return b
+}
+
+// Resolve maps DefaultAlias to Default and returns other names unchanged.
+func Resolve(name string) string {
+	if name == DefaultAlias || name == "" {
+		return Default
+	}
+	return name
+}
+
+// Open loads the shipped model called name (DefaultAlias or "" for
+// Default) from ModelsDir or, when there is none, from the copies embedded
+// in the binary (package models).
+func Open(name string) (*Model, error) {
+	root, err := ModelsDir()
+	if err != nil {
+		// Outside a checkout: the copies embedded in the binary.
+		var embErr error
+		if root, embErr = embeddedRoot(); embErr != nil {
+			return nil, fmt.Errorf("%w; %w", err, embErr)
+		}
+	}
+	return OpenIn(root, name)
+}
+
+// OpenIn loads the model called name from the models directory root.
+func OpenIn(root, name string) (*Model, error) {
+	name = Resolve(name)
+	dir := filepath.Join(root, name)
+	if name != filepath.Base(name) || name == "." || name == ".." {
+		return nil, fmt.Errorf("model name %q is not a plain name", name)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		names, _ := List(root)
+		return nil, fmt.Errorf("no base model %q in %s (have %v): %w", name, root, names, err)
+	}
+	return OpenDir(dir)
+}
+
+// List returns the names of the models in root (directories with a
+// config.json), in the order of the built-in priors, then by name.
+func List(root string) ([]string, error) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join(root, e.Name(), "config.json")); e.IsDir() && err == nil {
+			names = append(names, e.Name())
+		}
+	}
+	rank := map[string]int{}
+	if ps, err := arith.Priors(); err == nil {
+		for i, p := range ps {
+			rank[p.Name] = i + 1
+		}
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		ra, rb := rank[a], rank[b]
+		if ra == 0 {
+			ra = len(rank) + 1
+		}
+		if rb == 0 {
+			rb = len(rank) + 1
+		}
+		if ra != rb {
+			return ra - rb
+		}
+		if a < b {
+			return -1
+		}
+		if a > b {
+			return 1
+		}
+		return 0
+	})
+	return names, nil
+}
