@@ -148,7 +148,7 @@ func Default() Config {
 		},
 		Optim: OptimConfig{LR: 1e-4, Schedule: "constant", GradClip: 1.0, Beta1: 0.9, Beta2: 0.999},
 		Trainer: TrainerConfig{
-			GlobalBatch: 32, MiniBatch: 32, PPOEpochs: 1, Steps: 60, Epochs: 1,
+			GlobalBatch: 32, MiniBatch: 32, PPOEpochs: 1, Steps: 100, Epochs: 1,
 			SaveEvery: 20, SampleEvery: 10, OutDir: "runs",
 		},
 		Eval:      EvalConfig{Every: 10, N: 32, Temperature: 0.6, TopP: 0.95},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/urlvr/urlvr/engine"
@@ -104,9 +105,33 @@ func (t *Trainer) collect(ctx context.Context, problems []Problem, ids [][]int, 
 			rb.scoreFrom = append(rb.scoreFrom, len(prompts[i]))
 		}
 		g.ExtractAnswers(t.grader.Extract)
+		for k := range g.Rollouts {
+			r := &g.Rollouts[k]
+			r.AnswerMask = t.answerMask(gens[j*n+k].Tokens, r.Text, r.Answer)
+		}
 		rb.groups[j] = g
 	}
 	return rb, nil
+}
+
+// answerMask marks the response tokens that spell the extracted answer
+// (its last occurrence in the text), which Probability Disparity averages
+// over. Token spans come from decoding growing prefixes, which works for any
+// tokenizer; responses are short, so the quadratic cost does not matter.
+func (t *Trainer) answerMask(tokens []int, text, answer string) []bool {
+	mask := make([]bool, len(tokens))
+	at := strings.LastIndex(text, answer)
+	if answer == "" || at < 0 {
+		return mask
+	}
+	end := at + len(answer)
+	prev := 0
+	for i := range tokens {
+		n := len(t.policy.Tokenizer.Decode(tokens[:i+1]))
+		mask[i] = n > at && prev < end
+		prev = n
+	}
+	return mask
 }
 
 // trainStep runs one training step and returns its metrics row.

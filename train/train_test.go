@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -187,5 +188,29 @@ func TestResumeGivesIdenticalMetrics(t *testing.T) {
 				t.Errorf("%s line %d differs after resume:\n got %v\nwant %v", name, i+1, got[i], want[i])
 			}
 		}
+	}
+}
+
+func TestAnswerMaskCoversTheAnswerTokens(t *testing.T) {
+	base, err := basemodel.OpenDir(tinyBase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &Trainer{policy: base}
+	text := "2+3=5\n\\boxed{5}"
+	ids := base.Tokenizer.Encode(text)
+	mask := tr.answerMask(append(ids, 2), text, "5")
+	var got []int
+	for i, m := range mask {
+		if m {
+			got = append(got, i)
+		}
+	}
+	// The answer's last occurrence is the 5 inside \boxed{}: character 13.
+	if !reflect.DeepEqual(got, []int{13}) {
+		t.Fatalf("answer tokens %v, want [13]", got)
+	}
+	if m := tr.answerMask(ids, text, ""); slices.Contains(m, true) {
+		t.Fatal("no answer must mark no token")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/urlvr/urlvr/basemodel"
@@ -244,10 +245,11 @@ func (t *Trainer) setup() error {
 	return nil
 }
 
-// openBase opens a base model of the shipped suite by name, or a model or
-// checkpoint directory by path.
+// openBase opens a base model of the shipped suite by name ("mild",
+// "base"), or a model or checkpoint directory by path (any name with a
+// path separator, such as ./mine or runs/x/checkpoints/best).
 func openBase(name string) (*basemodel.Model, error) {
-	if st, err := os.Stat(name); err == nil && st.IsDir() {
+	if strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
 		return basemodel.OpenDir(name)
 	}
 	return basemodel.Open(name)

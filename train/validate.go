@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 
@@ -23,11 +24,13 @@ type evalSet struct {
 // over the validation sets.
 func (t *Trainer) meanKey() string { return fmt.Sprintf("val/mean/avg@%d", t.cfg.Eval.N) }
 
-// evalSeed gives validation set i the same sampling seed at every
-// validation, so that accuracy changes between validations come from the
-// policy and not from the draw.
-func evalSeed(seed uint64, i int) uint64 {
-	return seed*0x9e3779b97f4a7c15 + uint64(i+1)*0xbf58476d1ce4e5b9
+// evalSeed gives a validation set the same sampling seed at every
+// validation, and in every run with the same seed, so that accuracy changes
+// come from the policy and not from the draw.
+func evalSeed(seed uint64, set string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(set))
+	return seed*0x9e3779b97f4a7c15 ^ h.Sum64()
 }
 
 // validate samples eval.n responses per validation problem (paper Sec. 4.1:
@@ -37,8 +40,8 @@ func (t *Trainer) validate(ctx context.Context) error {
 	e := t.cfg.Eval
 	row := map[string]any{"step": t.st.Step}
 	var sum float64
-	for si, set := range t.vals {
-		res, err := t.evaluate(ctx, set, evalSeed(t.cfg.Seed, si))
+	for _, set := range t.vals {
+		res, err := t.evaluate(ctx, set, evalSeed(t.cfg.Seed, set.name))
 		if err != nil {
 			return fmt.Errorf("validation on %s: %w", set.name, err)
 		}
