@@ -283,9 +283,6 @@ func (t *Trainer) update(ctx context.Context, rb *rolloutBatch, adv []float64, r
 	mini := cfg.Trainer.MiniBatch * N
 	for range cfg.Trainer.PPOEpochs {
 		for lo := 0; lo < len(rb.seqs); lo += mini {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
 			hi := min(len(rb.seqs), lo+mini)
 			ok, err := t.miniBatch(rb, adv, old, ref, lo, hi, temp, &agg)
 			if err != nil {

@@ -214,3 +214,44 @@ func TestAnswerMaskCoversTheAnswerTokens(t *testing.T) {
 		t.Fatal("no answer must mark no token")
 	}
 }
+
+func TestResumeWithoutCheckpointStartsOver(t *testing.T) {
+	base := tinyBase(t)
+	cfg := tinyConfig(t, base)
+	cfg.Trainer.Steps = 2
+	full, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := full.Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Trainer.OutDir = t.TempDir()
+	part, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if _, err := part.Run(ctx, func(Progress) { cancel() }); err == nil {
+		t.Fatal("a cancelled run reported success")
+	}
+	// As if killed before its first checkpoint: the logs of step 0 and 1
+	// are there, no checkpoint is.
+	if err := os.RemoveAll(filepath.Join(part.Dir(), CheckpointDir)); err != nil {
+		t.Fatal(err)
+	}
+	resumed, err := Resume(part.Dir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := resumed.Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{MetricsFile, ValidationFile} {
+		want := withoutTimings(readLines(t, filepath.Join(full.Dir(), name)))
+		got := withoutTimings(readLines(t, filepath.Join(part.Dir(), name)))
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s after starting over:\n got %v\nwant %v", name, got, want)
+		}
+	}
+}

@@ -122,7 +122,9 @@ func Resume(dir string, overrides []string) (*Trainer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing checkpoints of %s: %w", dir, err)
 	}
-	resumeStep := 0
+	// Without a checkpoint the run starts over, and everything it logged
+	// (even its step-0 validation) is dropped.
+	resumeStep := -1
 	if len(steps) == 0 {
 		if err := t.initState(); err != nil {
 			return nil, err
@@ -418,14 +420,20 @@ func (t *Trainer) replayLogs(dir string) error {
 }
 
 // Run trains until the configured number of steps, an early stop, or ctx is
-// cancelled (then it saves a checkpoint at the last completed step, so the
-// run can be resumed). progress, when non-nil, is called after every step.
+// cancelled. Cancellation is honoured between steps: the step under way
+// (with its validation) finishes, a checkpoint is saved, and Run returns an
+// error wrapping ctx's, so the run can be resumed exactly. progress, when
+// non-nil, is called after every step.
 func (t *Trainer) Run(ctx context.Context, progress func(Progress)) (*Summary, error) {
 	defer t.run.Close()
+	// A step is never cut in half: its sampling, update and validation run
+	// to the end even after ctx is cancelled, so the state saved on
+	// interruption is that of a completed step.
+	stepCtx := context.WithoutCancel(ctx)
 	start := time.Now()
 	startStep := t.st.Step
 	if t.st.Step == 0 && len(t.vals) > 0 && t.cfg.Eval.Every > 0 {
-		if err := t.validate(ctx); err != nil {
+		if err := t.validate(stepCtx); err != nil {
 			return nil, err
 		}
 	}
@@ -434,11 +442,8 @@ func (t *Trainer) Run(ctx context.Context, progress func(Progress)) (*Summary, e
 		if err := ctx.Err(); err != nil {
 			return t.interrupted(err)
 		}
-		row, err := t.trainStep(ctx)
+		row, err := t.trainStep(stepCtx)
 		if err != nil {
-			if ctx.Err() != nil {
-				return t.interrupted(ctx.Err())
-			}
 			return nil, fmt.Errorf("step %d: %w", t.st.Step+1, err)
 		}
 		t.st.Step++
@@ -447,11 +452,7 @@ func (t *Trainer) Run(ctx context.Context, progress func(Progress)) (*Summary, e
 		if err := appendLine(t.run.metrics, row); err != nil {
 			return nil, err
 		}
-		stopReason, err = t.afterStep(ctx, row)
-		if err != nil {
-			if ctx.Err() != nil {
-				return t.interrupted(ctx.Err())
-			}
+		if stopReason, err = t.afterStep(stepCtx, row); err != nil {
 			return nil, err
 		}
 		if progress != nil {
