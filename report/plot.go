@@ -98,18 +98,33 @@ func (p Panel) Plot() (*plot.Plot, error) {
 	plt.Add(plotter.NewGrid())
 	plt.Legend.Top = true
 	for i, s := range p.Series {
-		xys := make(plotter.XYs, len(s.Steps))
-		for j := range s.Steps {
-			xys[j] = plotter.XY{X: s.Steps[j], Y: s.Values[j]}
-		}
-		line, err := plotter.NewLine(xys)
+		c := seriesColors[i%len(seriesColors)]
+		raw, err := plotter.NewLine(points(s.Steps, s.Values))
 		if err != nil {
 			return nil, fmt.Errorf("panel %s, series %s: %w", p.File, s.Name, err)
 		}
-		line.Color = seriesColors[i%len(seriesColors)]
-		line.Width = vg.Points(1.5)
-		plt.Add(line)
-		plt.Legend.Add(s.Name, line)
+		raw.Color = c
+		raw.Width = vg.Points(1.5)
+		w := smoothingWindow(len(s.Values))
+		if w > 1 {
+			// Per-step metrics are noisy: draw them faintly, with a moving
+			// average over them, as training curves are usually shown.
+			r, g, b, _ := c.RGBA()
+			raw.Color = color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 0x50}
+			raw.Width = vg.Points(0.75)
+			plt.Add(raw)
+			smooth, err := plotter.NewLine(points(s.Steps, MovingAverage(s.Values, w)))
+			if err != nil {
+				return nil, fmt.Errorf("panel %s, series %s: %w", p.File, s.Name, err)
+			}
+			smooth.Color = c
+			smooth.Width = vg.Points(1.75)
+			plt.Add(smooth)
+			plt.Legend.Add(fmt.Sprintf("%s (mean of %d steps)", s.Name, w), smooth)
+			continue
+		}
+		plt.Add(raw)
+		plt.Legend.Add(s.Name, raw)
 	}
 	// Leave headroom above the data so the legend does not cover it.
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -181,4 +196,36 @@ func SavePanels(panels []Panel, dir string) ([]string, error) {
 		}
 	}
 	return all, nil
+}
+
+func points(xs, ys []float64) plotter.XYs {
+	xys := make(plotter.XYs, len(xs))
+	for j := range xs {
+		xys[j] = plotter.XY{X: xs[j], Y: ys[j]}
+	}
+	return xys
+}
+
+// smoothingWindow is the moving-average window for a series of n points:
+// none for short series, about a fortieth of the run for long ones.
+func smoothingWindow(n int) int {
+	if n < 40 {
+		return 1
+	}
+	return max(5, n/40)
+}
+
+// MovingAverage returns the trailing moving average of xs over w points
+// (fewer at the start).
+func MovingAverage(xs []float64, w int) []float64 {
+	out := make([]float64, len(xs))
+	var sum float64
+	for i, x := range xs {
+		sum += x
+		if i >= w {
+			sum -= xs[i-w]
+		}
+		out[i] = sum / float64(min(i+1, w))
+	}
+	return out
 }

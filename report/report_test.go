@@ -86,3 +86,14 @@ func TestWriteRunPlots(t *testing.T) {
 		t.Error("validation panel plots pass@k; it should show avg@k only")
 	}
 }
+
+func TestMovingAverage(t *testing.T) {
+	got := MovingAverage([]float64{1, 2, 3, 4, 5}, 2)
+	want := []float64{1, 1.5, 2.5, 3.5, 4.5}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("MovingAverage = %v, want %v", got, want)
+	}
+	if smoothingWindow(20) != 1 || smoothingWindow(400) != 10 || smoothingWindow(100) != 5 {
+		t.Fatal("smoothing window")
+	}
+}
