@@ -158,6 +158,9 @@ func Resume(dir string, overrides []string) (*Trainer, error) {
 // Dir is the run directory.
 func (t *Trainer) Dir() string { return t.run.dir }
 
+// BaseModel names the model the run started from.
+func (t *Trainer) BaseModel() string { return t.policy.Name }
+
 // Config is the resolved configuration.
 func (t *Trainer) Config() Config { return t.cfg }
 

@@ -61,7 +61,7 @@ saves a checkpoint; --resume DIR continues a run with identical results.`,
 				return err
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "run %s: reward %s, base model %s\n", t.Dir(), t.Config().Reward.Estimator, t.Config().Model.Base)
+			fmt.Fprintf(out, "run %s: reward %s, base model %s\n", t.Dir(), t.Config().Reward.Estimator, t.BaseModel())
 			summary, err := t.Run(ctx, progressReporter(quiet))
 			fmt.Fprintln(os.Stderr)
 			if err != nil {
