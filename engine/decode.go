@@ -2,6 +2,8 @@ package engine
 
 import (
 	"math"
+	"runtime"
+	"sync"
 
 	"github.com/urlvr/urlvr/engine/kernels"
 )
@@ -12,134 +14,415 @@ import (
 // Prefill is a step with every prompt token as a row; each later step has
 // one row per unfinished sequence. Sequences of different lengths need no
 // padding: a row attends to exactly its own sequence's cached positions.
+//
+// Every row is computed by the same operations whatever the other rows of
+// its step: the products run on weights prepared once per Sample call
+// (kernels.PackedBT, packed or viewed, whose rows are independent and the
+// same bits either way) and attention reads only the row's own sequence. So results do not depend on how prompts are
+// chunked, on which sequences share a step, or on how the rows are split
+// between goroutines. A step splits its rows into one contiguous range per
+// worker, and each worker runs its range through every layer on its own:
+// the workers meet only where a sequence's rows straddle two ranges (a
+// long prompt's prefill), once per layer, between writing the cache and
+// reading it.
 type decoder struct {
 	m      *Model
 	S      int // sequences
 	maxLen int // cached positions per sequence
+	ld     int // key cache row: maxLen rounded up to a multiple of 16
 	cap    int // rows per step
 
-	// kc, vc are per layer [S × G × maxLen × D]: each (sequence, key/value
-	// head) pair's positions are contiguous, so attention streams them.
+	// kc, vc are per layer. Keys are stored transposed, [S × G × D × ld]:
+	// a query's scores are then one vector-matrix product over contiguous
+	// rows. Values are [S × G × maxLen × D]: the attention output is the
+	// weights times those rows.
 	kc, vc [][]float32
 
 	// Per-row inputs of the current step.
 	seq, pos []int32
 	tokens   []int32
 
-	x          []float32        // [cap × C] residual stream, updated in place
-	acts       layerActs        // one layer's buffers, shared by all layers
-	rows       int              // rows in the current step
-	layer      int              // the layer being run
-	attendFn   func(*layerActs) // d.attend, bound once
-	cos, sin   []float32        // [cap × D/2] gathered by position
-	ropeCos    []float32        // [maxLen × D/2]
-	ropeSin    []float32
-	attScratch []float32 // [workers × maxLen]
-	xfc        []float32 // [S × C] final-norm rows that need logits
-	rstdF      []float32 // [S]
-	logits     []float32 // [S × V]
+	w decodeWeights
+
+	x        []float32 // [cap × C] residual stream, updated in place
+	xn       []float32 // [cap × C] RMSNorm output
+	qkv      []float32 // [cap × (H+2G)·D] queries, keys, values (normed, rotated)
+	attOut   []float32 // [cap × H·D]
+	cos, sin []float32 // [cap × D/2] gathered by position
+	ropeCos  []float32 // [maxLen × D/2]
+	ropeSin  []float32
+	work     []decodeScratch // per worker
+	xfc      []float32       // [S × C] final-norm rows that need logits
+	logits   []float32       // [S × V]
 }
+
+// decodeWeights are the model's matrices prepared for the decoder's products:
+// per layer the q, k and v projections stacked (one product gives a row's
+// queries, keys and values side by side) and the gate and up projections
+// stacked.
+type decodeWeights struct {
+	layers []decodeLayer
+	head   kernels.PackedBT
+}
+
+type decodeLayer struct {
+	qkv, o, gateUp, down kernels.PackedBT
+	qkvBias              []float32 // [(H+2G)·D]; nil without biases
+}
+
+// decodeScratch is one worker's memory.
+type decodeScratch struct {
+	scores []float32 // [ld] one query's attention weights
+	q      []float32 // [D] the query scaled by 1/√D
+	normed []float32 // [D] QK-norm output (nil without QK norm)
+	gateUp []float32 // [mlpRows × 2F]
+	act    []float32 // [mlpRows × F]
+
+	sampler samplerScratch
+}
+
+// blockRows bounds the rows of one product: a worker runs its rows through
+// the projections and the MLP in blocks of at most this many, so that the
+// block's activations stay in cache while the packed weights stream past
+// and the MLP's wide intermediate rows need only a block's memory.
+const blockRows = 64
+
+// prefetchPairs is how many (token, head) pairs ahead attention fetches
+// the cache: far enough for the memory to answer, near enough to stay cached.
+const prefetchPairs = 2
+
+// minWorkerRows is the fewest rows worth a goroutine of their own.
+const minWorkerRows = 8
 
 // newDecoder allocates caches for S sequences of up to maxLen positions and
 // working memory for steps of up to rows rows.
 func newDecoder(m *Model, S, maxLen, rows int) *decoder {
 	cfg := m.cfg
-	C, D, V := cfg.HiddenSize, cfg.HeadDim, cfg.VocabSize
-	kvd := cfg.NumKVHeads * D
+	C, D, V, F := cfg.HiddenSize, cfg.HeadDim, cfg.VocabSize, cfg.IntermediateSize
+	H, G := cfg.NumHeads, cfg.NumKVHeads
 	f := func(n int) []float32 { return make([]float32, n) }
-	d := &decoder{m: m, S: S, maxLen: maxLen, cap: rows}
+	d := &decoder{m: m, S: S, maxLen: maxLen, ld: (maxLen + 15) &^ 15, cap: rows}
 	d.kc, d.vc = make([][]float32, cfg.NumLayers), make([][]float32, cfg.NumLayers)
 	for l := range d.kc {
-		d.kc[l], d.vc[l] = f(S*maxLen*kvd), f(S*maxLen*kvd)
+		d.kc[l], d.vc[l] = f(S*G*D*d.ld), f(S*G*maxLen*D)
+	}
+	d.w.layers = make([]decodeLayer, cfg.NumLayers)
+	if cfg.QKVBias() {
+		for l := range d.w.layers {
+			d.w.layers[l].qkvBias = f((H + 2*G) * D)
+		}
 	}
 	d.seq, d.pos, d.tokens = make([]int32, rows), make([]int32, rows), make([]int32, rows)
-	d.x = f(rows * C)
-	d.acts = newLayerActs(cfg, rows, d.x, d.x, 0)
-	d.attendFn = d.attend
+	d.x, d.xn = f(rows*C), f(rows*C)
+	d.qkv, d.attOut = f(rows*(H+2*G)*D), f(rows*H*D)
 	d.cos, d.sin = f(rows*D/2), f(rows*D/2)
 	d.ropeCos, d.ropeSin = cfg.ropeTable(maxLen)
-	d.attScratch = f(maxWorkersNow() * maxLen)
-	d.xfc, d.rstdF, d.logits = f(S*C), f(S), f(S*V)
+	d.work = make([]decodeScratch, maxWorkersNow())
+	mlpRows := min(rows, blockRows)
+	for i := range d.work {
+		ws := &d.work[i]
+		ws.scores, ws.q = f(d.ld), f(D)
+		if cfg.QKNorm() {
+			ws.normed = f(D)
+		}
+		ws.gateUp, ws.act = f(mlpRows*2*F), f(mlpRows*F)
+		ws.sampler = samplerScratch{e: make([]float64, V), idx: make([]int32, V)}
+	}
+	d.xfc, d.logits = f(S*C), f(S*V)
 	return d
-}
-
-// step runs rows 0..n-1 (seq, pos, tokens set by the caller) through the
-// model, caching their keys and values, and writes the logits of the rows
-// listed in want (in that order) to logits [len(want) × V].
-func (d *decoder) step(n int, want []int32) {
-	m, cfg := d.m, d.m.cfg
-	C, D, V := cfg.HiddenSize, cfg.HeadDim, cfg.VocabSize
-	half := D / 2
-	d.rows = n
-
-	embeddingForward(d.x[:n*C], d.tokens[:n], m.w.embed, C)
-	for r := 0; r < n; r++ {
-		p := int(d.pos[r])
-		copy(d.cos[r*half:(r+1)*half], d.ropeCos[p*half:(p+1)*half])
-		copy(d.sin[r*half:(r+1)*half], d.ropeSin[p*half:(p+1)*half])
-	}
-	for l := range m.w.layers {
-		d.layer = l
-		layerForward(cfg, &m.w.layers[l], &d.acts, d.x[:n*C], n, d.cos, d.sin, d.attendFn)
-	}
-	if len(want) == 0 {
-		return
-	}
-	w := len(want)
-	gathered := d.acts.xn1 // free after the last layer
-	for i, r := range want {
-		copy(gathered[i*C:(i+1)*C], d.x[int(r)*C:int(r+1)*C])
-	}
-	kernels.RMSNorm(d.xfc, d.rstdF, gathered[:w*C], m.w.finalNorm, w, C, float32(cfg.RMSNormEps))
-	kernels.MatMulBT(d.logits[:w*V], d.xfc[:w*C], m.w.lmHead, w, C, V, false)
-}
-
-// cacheAt is the offset of (sequence, key/value head, position) in a layer's cache.
-func (d *decoder) cacheAt(seq, g, pos int) int {
-	return ((seq*d.m.cfg.NumKVHeads+g)*d.maxLen + pos) * d.m.cfg.HeadDim
 }
 
 // fits reports whether the decoder can serve S sequences of maxLen
 // positions in steps of rows rows.
 func (d *decoder) fits(S, maxLen, rows int) bool {
-	return d.S >= S && d.maxLen >= maxLen && d.cap >= rows && len(d.attScratch) >= maxWorkersNow()*d.maxLen
+	return d.S >= S && d.maxLen >= maxLen && d.cap >= rows && len(d.work) >= maxWorkersNow()
 }
 
-// attend appends the current step's keys and values (la.k, la.v) to the
-// current layer's caches, then computes la.attOut: each (row, head) pair
-// attends over its sequence's cached positions 0..pos.
-func (d *decoder) attend(la *layerActs) {
-	cfg := d.m.cfg
-	H, G, D := cfg.NumHeads, cfg.NumKVHeads, cfg.HeadDim
-	qd, kvd := H*D, G*D
-	rep := H / G
-	scale := float32(1 / math.Sqrt(float64(D)))
-	kc, vc := d.kc[d.layer], d.vc[d.layer]
-	n := d.rows
-	for r := 0; r < n; r++ {
-		for g := 0; g < G; g++ {
-			at := d.cacheAt(int(d.seq[r]), g, int(d.pos[r]))
-			copy(kc[at:at+D], la.k[r*kvd+g*D:][:D])
-			copy(vc[at:at+D], la.v[r*kvd+g*D:][:D])
+// packMinRows and packMaxFloats decide when a Sample call packs the
+// weights rather than viewing them (kernels.PackedBT; the results are the
+// same bits either way). Packing copies every matrix once, about two passes
+// over the weights. A view pays on every product: a transposed store, and
+// rows of A padded to the micro-kernel's 32, so that a step of a few
+// sequences computes as much as one of 32 (about two passes over the
+// weights' memory time on this class of machine). Packing therefore pays
+// from a few steps on, and a call views only when it runs fewer rows than
+// packMinRows (prompt tokens plus every decoding step's rows) or when the
+// model's matrices exceed packMaxFloats (a Hub checkpoint, whose second copy
+// would cost too much memory).
+const (
+	packMinRows   = 64
+	packMaxFloats = 1 << 26
+)
+
+// prepare packs or views the model's current weights; Sample calls it once
+// per call, since the weights may change between calls (a training step)
+// but not during one. rows is the number of rows the call expects to run.
+func (d *decoder) prepare(rows int) {
+	w := &d.m.w
+	C, F := d.m.cfg.HiddenSize, d.m.cfg.IntermediateSize
+	qd := d.m.cfg.NumHeads * d.m.cfg.HeadDim
+	matrices := len(w.lmHead)
+	for _, lw := range w.layers {
+		matrices += len(lw.q) + len(lw.k) + len(lw.v) + len(lw.o) + len(lw.gate) + len(lw.up) + len(lw.down)
+	}
+	prep := (*kernels.PackedBT).Pack
+	if rows < packMinRows || matrices > packMaxFloats {
+		prep = (*kernels.PackedBT).View
+	}
+	for l := range w.layers {
+		lw, dl := &w.layers[l], &d.w.layers[l]
+		prep(&dl.qkv, C, lw.q, lw.k, lw.v)
+		prep(&dl.o, qd, lw.o)
+		prep(&dl.gateUp, C, lw.gate, lw.up)
+		prep(&dl.down, F, lw.down)
+		if dl.qkvBias != nil {
+			copy(dl.qkvBias, lw.qBias)
+			copy(dl.qkvBias[len(lw.qBias):], lw.kBias)
+			copy(dl.qkvBias[len(lw.qBias)+len(lw.kBias):], lw.vBias)
 		}
 	}
-	parallelFor(n*H, len(d.attScratch)/d.maxLen, func(worker, lo, hi int) {
-		sc := d.attScratch[worker*d.maxLen:][:d.maxLen]
-		for unit := lo; unit < hi; unit++ {
-			r, h := unit/H, unit%H
-			g := h / rep
-			base := d.cacheAt(int(d.seq[r]), g, 0)
-			p := sc[:d.pos[r]+1]
-			qrow := la.q[r*qd+h*D:][:D]
-			for j := range p {
-				p[j] = scale * kernels.Dot(qrow, kc[base+j*D:][:D])
+	prep(&d.w.head, C, w.lmHead)
+}
+
+// keyAt is the offset of (sequence, key/value head)'s transposed keys
+// [D × ld] in a layer's key cache.
+func (d *decoder) keyAt(seq, g int) int {
+	return (seq*d.m.cfg.NumKVHeads + g) * d.m.cfg.HeadDim * d.ld
+}
+
+// valueAt is the offset of (sequence, key/value head, position)'s value in
+// a layer's value cache.
+func (d *decoder) valueAt(seq, g, pos int) int {
+	return ((seq*d.m.cfg.NumKVHeads+g)*d.maxLen + pos) * d.m.cfg.HeadDim
+}
+
+// step runs rows 0..n-1 (seq, pos, tokens set by the caller; a sequence's
+// rows in ascending position) through the model, caching their keys and
+// values, and writes the logits of the rows listed in want (ascending) to
+// logits [len(want) × V]. Each worker then calls use(scratch, i0, i1) for
+// its run of want, logits rows i0..i1, with its own sampling memory.
+func (d *decoder) step(n int, want []int32, use func(s *samplerScratch, i0, i1 int)) {
+	workers := min(len(d.work), runtime.GOMAXPROCS(0), max(1, n/minWorkerRows))
+	bounds := make([]int, workers+1)
+	shared := false // a sequence straddles two ranges
+	for w := 1; w < workers; w++ {
+		b := w * n / workers
+		// Prefer a nearby boundary between sequences, so that the workers
+		// need not meet at every layer.
+		slack := n / (4 * workers)
+		for off := 0; off <= slack; off++ {
+			if b-off > bounds[w-1] && d.seq[b-off-1] != d.seq[b-off] {
+				b -= off
+				break
 			}
-			softmaxInPlace(p)
-			out := la.attOut[r*qd+h*D:][:D]
-			clear(out)
-			for j := range p {
-				kernels.Axpy(p[j], vc[base+j*D:][:D], out)
+			if b+off < n && d.seq[b+off-1] != d.seq[b+off] {
+				b += off
+				break
 			}
 		}
-	})
+		bounds[w] = max(b, bounds[w-1])
+		shared = shared || (bounds[w] > 0 && bounds[w] < n && d.seq[bounds[w]-1] == d.seq[bounds[w]])
+	}
+	bounds[workers] = n
+	var bar *barrier
+	if shared {
+		bar = newBarrier(workers)
+	}
+	// want is ascending, so each range's wanted rows are a run of it.
+	wantAt := func(row int) int {
+		i := 0
+		for i < len(want) && int(want[i]) < row {
+			i++
+		}
+		return i
+	}
+	if workers == 1 {
+		d.run(&d.work[0], 0, n, want, 0, len(want), bar, use)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
+		lo, hi := bounds[w], bounds[w+1]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.run(&d.work[w], lo, hi, want, wantAt(lo), wantAt(hi), bar, use)
+		}()
+	}
+	d.run(&d.work[0], 0, bounds[1], want, 0, wantAt(bounds[1]), bar, use)
+	wg.Wait()
+}
+
+// run takes rows lo..hi through the model, writes the logits of
+// want[w0:w1] (the wanted rows among them) and hands them to use.
+func (d *decoder) run(ws *decodeScratch, lo, hi int, want []int32, w0, w1 int, bar *barrier, use func(*samplerScratch, int, int)) {
+	m, cfg := d.m, d.m.cfg
+	C, D, V := cfg.HiddenSize, cfg.HeadDim, cfg.VocabSize
+	half := D / 2
+	eps := float32(cfg.RMSNormEps)
+	embeddingForward(d.x[lo*C:hi*C], d.tokens[lo:hi], m.w.embed, C)
+	for r := lo; r < hi; r++ {
+		p := int(d.pos[r])
+		copy(d.cos[r*half:(r+1)*half], d.ropeCos[p*half:(p+1)*half])
+		copy(d.sin[r*half:(r+1)*half], d.ropeSin[p*half:(p+1)*half])
+	}
+	for l := range m.w.layers {
+		d.attentionInputs(ws, l, lo, hi)
+		if bar != nil {
+			bar.wait() // every row's keys and values are cached
+		}
+		d.attend(ws, l, lo, hi)
+		d.attentionOutputAndMLP(ws, l, lo, hi)
+	}
+	for i := w0; i < w1; i++ {
+		r := int(want[i])
+		kernels.RMSNormRow(d.xfc[i*C:(i+1)*C], d.x[r*C:(r+1)*C], m.w.finalNorm, eps)
+	}
+	if w1 > w0 {
+		d.w.head.MulBT(d.logits[w0*V:], V, d.xfc[w0*C:], C, w1-w0, false)
+		use(&ws.sampler, w0, w1)
+	}
+}
+
+// attentionInputs computes rows lo..hi's queries, keys and values for
+// layer l and appends the keys and values to the layer's cache:
+//
+//	q, k, v = projections of rmsnorm(x) (+ biases), then QK norm and rotary
+//	embeddings on q and k.
+func (d *decoder) attentionInputs(ws *decodeScratch, l, lo, hi int) {
+	cfg := d.m.cfg
+	C, D, H, G := cfg.HiddenSize, cfg.HeadDim, cfg.NumHeads, cfg.NumKVHeads
+	qd, kvd := H*D, G*D
+	W := qd + 2*kvd
+	half := D / 2
+	eps := float32(cfg.RMSNormEps)
+	lw, dl := &d.m.w.layers[l], &d.w.layers[l]
+	kc, vc := d.kc[l], d.vc[l]
+	for b0 := lo; b0 < hi; b0 += blockRows {
+		b1 := min(hi, b0+blockRows)
+		for r := b0; r < b1; r++ {
+			kernels.RMSNormRow(d.xn[r*C:(r+1)*C], d.x[r*C:(r+1)*C], lw.inNorm, eps)
+		}
+		dl.qkv.MulBT(d.qkv[b0*W:], W, d.xn[b0*C:], C, b1-b0, false)
+	}
+	for r := lo; r < hi; r++ {
+		row := d.qkv[r*W : (r+1)*W]
+		if dl.qkvBias != nil {
+			kernels.Axpy(1, dl.qkvBias, row)
+		}
+		if cfg.QKNorm() {
+			for h := 0; h < H+G; h++ {
+				w := lw.qNorm
+				if h >= H {
+					w = lw.kNorm
+				}
+				head := row[h*D : (h+1)*D]
+				kernels.RMSNormRow(ws.normed, head, w, eps)
+				copy(head, ws.normed)
+			}
+		}
+		kernels.RoPERow(row[:qd+kvd], d.cos[r*half:(r+1)*half], d.sin[r*half:(r+1)*half], H+G, D)
+		s, p := int(d.seq[r]), int(d.pos[r])
+		for g := 0; g < G; g++ {
+			kt := kc[d.keyAt(s, g)+p:]
+			for i, v := range row[qd+g*D : qd+(g+1)*D] {
+				kt[i*d.ld] = v
+			}
+			copy(vc[d.valueAt(s, g, p):][:D], row[qd+kvd+g*D:][:D])
+		}
+	}
+}
+
+// attend computes rows lo..hi's attention outputs for layer l: each query
+// head attends over its sequence's cached positions 0..pos,
+//
+//	out = softmax(q·Kᵀ/√D)·V,
+//
+// as two vector-matrix products around a softmax.
+func (d *decoder) attend(ws *decodeScratch, l, lo, hi int) {
+	cfg := d.m.cfg
+	D, H, G := cfg.HeadDim, cfg.NumHeads, cfg.NumKVHeads
+	qd := H * D
+	W := qd + 2*G*D
+	rep := H / G
+	scale := float32(1 / math.Sqrt(float64(D)))
+	kc, vc := d.kc[l], d.vc[l]
+	// Each (token, head) pair reads its own slice of the cache, once per
+	// step: the products fetch the keys and values of the pair
+	// prefetchPairs ahead as they go.
+	for r := lo; r < hi; r++ {
+		s, n := int(d.seq[r]), int(d.pos[r])+1
+		for h := 0; h < H; h++ {
+			g := h / rep
+			ahead := (r-lo)*H + h + prefetchPairs
+			nr, nh := min(lo+ahead/H, hi-1), ahead%H
+			ns, ng := int(d.seq[nr]), nh/rep
+			for i, v := range d.qkv[r*W+h*D : r*W+(h+1)*D] {
+				ws.q[i] = v * scale
+			}
+			p := ws.scores[:n]
+			kernels.VecMatPrefetch(p, ws.q, kc[d.keyAt(s, g):], d.ld, kc[d.keyAt(ns, ng):])
+			kernels.SoftmaxRow(p)
+			kernels.VecMatPrefetch(d.attOut[r*qd+h*D:r*qd+(h+1)*D], p, vc[d.valueAt(s, g, 0):], D, vc[d.valueAt(ns, ng, 0):])
+		}
+	}
+}
+
+// attentionOutputAndMLP finishes layer l for rows lo..hi:
+//
+//	x += o_proj(attention),  x += down(silu(gate(y))·up(y)),  y = rmsnorm(x).
+func (d *decoder) attentionOutputAndMLP(ws *decodeScratch, l, lo, hi int) {
+	cfg := d.m.cfg
+	C, F := cfg.HiddenSize, cfg.IntermediateSize
+	qd := cfg.NumHeads * cfg.HeadDim
+	eps := float32(cfg.RMSNormEps)
+	lw, dl := &d.m.w.layers[l], &d.w.layers[l]
+	for b0 := lo; b0 < hi; b0 += blockRows {
+		b1 := min(hi, b0+blockRows)
+		dl.o.MulBT(d.x[b0*C:], C, d.attOut[b0*qd:], qd, b1-b0, true)
+		for r := b0; r < b1; r++ {
+			x := d.x[r*C : (r+1)*C]
+			if lw.oBias != nil {
+				kernels.Axpy(1, lw.oBias, x)
+			}
+			kernels.RMSNormRow(d.xn[r*C:(r+1)*C], x, lw.postNorm, eps)
+		}
+		dl.gateUp.MulBT(ws.gateUp, 2*F, d.xn[b0*C:], C, b1-b0, false)
+		for i := range b1 - b0 {
+			gu := ws.gateUp[i*2*F : (i+1)*2*F]
+			kernels.SwiGLURow(ws.act[i*F:(i+1)*F], gu[:F], gu[F:])
+		}
+		dl.down.MulBT(d.x[b0*C:], C, ws.act, F, b1-b0, true)
+	}
+}
+
+// barrier makes a fixed number of goroutines wait for one another, any
+// number of times.
+type barrier struct {
+	mu      sync.Mutex
+	cond    sync.Cond
+	n, here int
+	round   int
+}
+
+func newBarrier(n int) *barrier {
+	b := &barrier{n: n}
+	b.cond.L = &b.mu
+	return b
+}
+
+// wait returns once all n goroutines have called it in this round.
+func (b *barrier) wait() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	round := b.round
+	b.here++
+	if b.here == b.n {
+		b.here, b.round = 0, b.round+1
+		b.cond.Broadcast()
+		return
+	}
+	for round == b.round {
+		b.cond.Wait()
+	}
 }

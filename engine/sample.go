@@ -1,12 +1,10 @@
 package engine
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 )
 
 // SampleOptions configure Sample.
@@ -78,6 +76,7 @@ func (m *Model) Sample(ctx context.Context, prompts [][]int, o SampleOptions) ([
 	S := len(prompts)
 	d := m.getDecoder(S, maxLen, max(S, min(total, prefillRows)))
 	defer m.decoders.put(d)
+	d.prepare(total + S*o.MaxNewTokens)
 	stops := make(map[int]bool, len(o.StopTokens))
 	for _, t := range o.StopTokens {
 		stops[t] = true
@@ -92,62 +91,57 @@ func (m *Model) Sample(ctx context.Context, prompts [][]int, o SampleOptions) ([
 			SelfCertainty: make([]float32, 0, k), TopGaps: make([]float32, 0, k),
 		}
 	}
-	scratch := make([]samplerScratch, maxWorkersNow())
-	for i := range scratch {
-		scratch[i] = samplerScratch{e: make([]float64, V), idx: make([]int32, V)}
-	}
 	greedy := o.Temperature == 0
 	invTemp := 1.0
 	if !greedy {
 		invTemp = 1 / o.Temperature
 	}
-	// choose samples the next token of each sequence seqs[i] from logits
-	// row i and records it; sequences are independent, each with its own
-	// generator, so they are processed in parallel. A sequence whose logits
-	// are not finite (a diverged model) is marked in bad.
+	// choose samples the next token of each sequence seqs[i], i in lo..hi,
+	// from logits row i and records it. The decoder's workers call it for
+	// their own rows as soon as their logits are ready: sequences are
+	// independent, each with its own generator. A sequence whose logits are
+	// not finite (a diverged model) is marked in bad.
 	bad := make([]bool, S)
-	choose := func(seqs []int32) {
-		parallelFor(len(seqs), len(scratch), func(worker, lo, hi int) {
-			for i := lo; i < hi; i++ {
-				s := seqs[i]
-				var u float64
-				if !greedy {
-					u = rngs[s].Float64()
-				}
-				tok, st := sampleToken(d.logits[i*V:(i+1)*V], invTemp, greedy, o.TopK, o.TopP, u, &scratch[worker])
-				g := &gens[s]
-				if math.IsNaN(st.logp) || math.IsInf(st.logp, 0) {
-					bad[s] = true
-					g.FinishReason = FinishLength
-					continue
-				}
-				g.Tokens = append(g.Tokens, tok)
-				g.LogProbs = append(g.LogProbs, float32(st.logp))
-				g.Entropies = append(g.Entropies, float32(st.entropy))
-				g.SelfCertainty = append(g.SelfCertainty, float32(st.selfCertainty))
-				g.TopGaps = append(g.TopGaps, float32(st.topGap))
-				switch {
-				case stops[tok]:
-					g.FinishReason = FinishStop
-				case len(g.Tokens) == o.MaxNewTokens || len(prompts[s])+len(g.Tokens) >= maxPos:
-					g.FinishReason = FinishLength
-				}
+	var seqs []int32 // the sequence of each wanted row of the current step
+	choose := func(scratch *samplerScratch, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			s := seqs[i]
+			var u float64
+			if !greedy {
+				u = rngs[s].Float64()
 			}
-		})
+			tok, st := sampleToken(d.logits[i*V:(i+1)*V], invTemp, greedy, o.TopK, o.TopP, u, scratch)
+			g := &gens[s]
+			if math.IsNaN(st.logp) || math.IsInf(st.logp, 0) {
+				bad[s] = true
+				g.FinishReason = FinishLength
+				continue
+			}
+			g.Tokens = append(g.Tokens, tok)
+			g.LogProbs = append(g.LogProbs, float32(st.logp))
+			g.Entropies = append(g.Entropies, float32(st.entropy))
+			g.SelfCertainty = append(g.SelfCertainty, float32(st.selfCertainty))
+			g.TopGaps = append(g.TopGaps, float32(st.topGap))
+			switch {
+			case stops[tok]:
+				g.FinishReason = FinishStop
+			case len(g.Tokens) == o.MaxNewTokens || len(prompts[s])+len(g.Tokens) >= maxPos:
+				g.FinishReason = FinishLength
+			}
+		}
 	}
 
 	// Prefill: every prompt token is a row, in chunks of at most d.cap rows;
 	// the last row of each prompt gives the logits of its first new token,
 	// consumed before the next chunk reuses the logits buffer.
 	rows := make([]int32, 0, d.cap) // rows of the current step whose logits are wanted
-	seqs := make([]int32, 0, S)     // their sequences
+	seqs = make([]int32, 0, S)      // their sequences
 	n := 0
 	flush := func() error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		d.step(n, rows)
-		choose(seqs)
+		d.step(n, rows, choose)
 		n, rows, seqs = 0, rows[:0], seqs[:0]
 		for i, b := range bad {
 			if b {
@@ -316,10 +310,16 @@ func sampleToken(logits []float32, invTemp float64, greedy bool, topK int, topP 
 }
 
 // drawToken draws from the distribution proportional to e (total sum),
-// restricted to the top-k and then top-p tokens when those are set.
+// restricted to the top-k and then top-p tokens when those are set. Kept
+// tokens are taken most likely first (ties to the lower ID) from a heap, so
+// only they are put in order, never the whole vocabulary. Top-p keeps tokens
+// while the probability before them is below TopP (of the top-k mass when
+// top-k is set, of sum otherwise).
 func drawToken(e []float64, sum float64, topK int, topP float64, u float64, idx []int32) int {
 	V := len(e)
-	if (topK == 0 || topK >= V) && (topP == 0 || topP == 1) {
+	limitK := topK > 0 && topK < V
+	limitP := topP > 0 && topP < 1
+	if !limitK && !limitP {
 		target := u * sum
 		var acc float64
 		last := 0
@@ -335,45 +335,102 @@ func drawToken(e []float64, sum float64, topK int, topP float64, u float64, idx 
 		}
 		return last // rounding left target at the very end
 	}
-	for j := range idx {
-		idx[j] = int32(j)
-	}
-	slices.SortFunc(idx, func(a, b int32) int {
-		if c := cmp.Compare(e[b], e[a]); c != 0 {
-			return c
+	h := tokenHeap{e: e, idx: idx[:V]}
+	h.init()
+	// Popped tokens collect at the end of idx, the first popped last:
+	// kept(i) is the i-th most likely.
+	kept := func(i int) int32 { return idx[V-1-i] }
+	n := 0 // tokens kept
+	if limitK {
+		for n < topK {
+			h.pop()
+			n++
 		}
-		return cmp.Compare(a, b)
-	})
-	kept := idx
-	if topK > 0 && topK < V {
-		kept = idx[:topK]
+	}
+	if limitP {
+		threshold := topP * sum
+		if limitK {
+			var keptSum float64
+			for i := range n {
+				keptSum += e[kept(i)]
+			}
+			threshold = topP * keptSum
+		}
+		candidates := V
+		if limitK {
+			candidates = n
+		}
+		var acc float64
+		i := 0
+		for ; i < candidates && acc < threshold; i++ {
+			if i == n {
+				h.pop()
+				n++
+			}
+			acc += e[kept(i)]
+		}
+		n = i
 	}
 	var keptSum float64
-	for _, j := range kept {
-		keptSum += e[j]
-	}
-	if topP > 0 && topP < 1 {
-		// Keep tokens while the probability before them is below topP.
-		var acc float64
-		for i, j := range kept {
-			if acc >= topP*keptSum {
-				kept = kept[:i]
-				break
-			}
-			acc += e[j]
-		}
-		keptSum = 0
-		for _, j := range kept {
-			keptSum += e[j]
-		}
+	for i := range n {
+		keptSum += e[kept(i)]
 	}
 	target := u * keptSum
 	var acc float64
-	for _, j := range kept {
-		acc += e[j]
+	for i := range n {
+		acc += e[kept(i)]
 		if acc > target {
-			return int(j)
+			return int(kept(i))
 		}
 	}
-	return int(kept[len(kept)-1])
+	return int(kept(n - 1))
+}
+
+// tokenHeap is a binary max-heap of token IDs ordered by e (descending,
+// ties to the lower ID) in idx[:size]; pop moves the top to idx[size-1].
+type tokenHeap struct {
+	e    []float64
+	idx  []int32
+	size int
+}
+
+// before reports whether token a comes before token b.
+func (h *tokenHeap) before(a, b int32) bool {
+	if h.e[a] != h.e[b] {
+		return h.e[a] > h.e[b]
+	}
+	return a < b
+}
+
+func (h *tokenHeap) init() {
+	for j := range h.idx {
+		h.idx[j] = int32(j)
+	}
+	h.size = len(h.idx)
+	for i := h.size/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+}
+
+func (h *tokenHeap) pop() {
+	h.size--
+	h.idx[0], h.idx[h.size] = h.idx[h.size], h.idx[0]
+	h.down(0)
+}
+
+func (h *tokenHeap) down(i int) {
+	for {
+		c := 2*i + 1
+		if c >= h.size {
+			return
+		}
+		if c+1 < h.size && h.before(h.idx[c+1], h.idx[c]) {
+			c++
+		}
+		if !h.before(h.idx[c], h.idx[i]) {
+			return
+		}
+		h.idx[i], h.idx[c] = h.idx[c], h.idx[i]
+		i = c
+	}
 }

@@ -17,6 +17,13 @@
 // kernels/openblas offers the system OpenBLAS in the same shape for
 // benchmarks; it is never required.
 //
+// Generation runs many products of a few rows each against the same
+// weights: PackedBT packs a weight matrix once for them and computes each
+// row of C exactly as MatMulBT would, whatever the row count. VecMat (and
+// VecMatPrefetch) is the vector-matrix product of decode-time attention, and
+// the ...Row forms of the row kernels run one row on the calling goroutine
+// for callers that split the work themselves.
+//
 // Work is split over cores only across independent outputs (tiles of C,
 // rows, 64-aligned column ranges), never across a reduction, and the K block
 // size is fixed, so every result is bit-identical for any GOMAXPROCS. Each

@@ -248,3 +248,73 @@ func addT8x8AVX2(c *float32, ldc int, t *float32, ldt int, add bool)
 //
 //go:noescape
 func addT4x8AVX2(c *float32, ldc int, t *float32, ldt int, add bool)
+
+// vecMatAVX512 sets y[j] = Σ_i x[i]·m[i·ld+j] over rows rows for the columns of a 64-wide block whose bits are set in masks (16 per zmm, lowest first).
+//
+//go:noescape
+func vecMatAVX512(y *float32, x *float32, rows int, m *float32, ld int, masks uint64)
+
+// vecMatPfAVX512 is vecMatAVX512 that also prefetches, for zn (1 to 4) zmm columns, the lines of pf at the offsets it reads from m.
+//
+//go:noescape
+func vecMatPfAVX512(y *float32, x *float32, rows int, m *float32, ld int, masks uint64, pf *float32, zn int)
+
+// sgemmAVX512RowAPf1 is sgemmAVX512RowA1 that also prefetches the kc×32 panel at pf.
+//
+//go:noescape
+func sgemmAVX512RowAPf1(kc int, a *float32, lda int, b *float32, c *float32, ldc int, add bool, pf *float32)
+
+// sgemmAVX512RowAPf2 is sgemmAVX512RowA2 that also prefetches the kc×32 panel at pf.
+//
+//go:noescape
+func sgemmAVX512RowAPf2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, add bool, pf *float32)
+
+// sgemmAVX512RowAPf3 is sgemmAVX512RowA3 that also prefetches the kc×32 panel at pf.
+//
+//go:noescape
+func sgemmAVX512RowAPf3(kc int, a *float32, lda int, b *float32, c *float32, ldc int, add bool, pf *float32)
+
+// sgemmAVX512RowAPf4 is sgemmAVX512RowA4 that also prefetches the kc×32 panel at pf.
+//
+//go:noescape
+func sgemmAVX512RowAPf4(kc int, a *float32, lda int, b *float32, c *float32, ldc int, add bool, pf *float32)
+
+// sgemmAVX512RowAPf5 is sgemmAVX512RowA5 that also prefetches the kc×32 panel at pf.
+//
+//go:noescape
+func sgemmAVX512RowAPf5(kc int, a *float32, lda int, b *float32, c *float32, ldc int, add bool, pf *float32)
+
+// sgemmAVX512RowAPf6 is sgemmAVX512RowA6 that also prefetches the kc×32 panel at pf.
+//
+//go:noescape
+func sgemmAVX512RowAPf6(kc int, a *float32, lda int, b *float32, c *float32, ldc int, add bool, pf *float32)
+
+// sgemmAVX512RowAPf7 is sgemmAVX512RowA7 that also prefetches the kc×32 panel at pf.
+//
+//go:noescape
+func sgemmAVX512RowAPf7(kc int, a *float32, lda int, b *float32, c *float32, ldc int, add bool, pf *float32)
+
+// sgemmAVX512RowAPf8 is sgemmAVX512RowA8 that also prefetches the kc×32 panel at pf.
+//
+//go:noescape
+func sgemmAVX512RowAPf8(kc int, a *float32, lda int, b *float32, c *float32, ldc int, add bool, pf *float32)
+
+// sgemmAVX512RowAPf9 is sgemmAVX512RowA9 that also prefetches the kc×32 panel at pf.
+//
+//go:noescape
+func sgemmAVX512RowAPf9(kc int, a *float32, lda int, b *float32, c *float32, ldc int, add bool, pf *float32)
+
+// sgemmAVX512RowAPf10 is sgemmAVX512RowA10 that also prefetches the kc×32 panel at pf.
+//
+//go:noescape
+func sgemmAVX512RowAPf10(kc int, a *float32, lda int, b *float32, c *float32, ldc int, add bool, pf *float32)
+
+// sgemmAVX512RowAPf11 is sgemmAVX512RowA11 that also prefetches the kc×32 panel at pf.
+//
+//go:noescape
+func sgemmAVX512RowAPf11(kc int, a *float32, lda int, b *float32, c *float32, ldc int, add bool, pf *float32)
+
+// sgemmAVX512RowAPf12 is sgemmAVX512RowA12 that also prefetches the kc×32 panel at pf.
+//
+//go:noescape
+func sgemmAVX512RowAPf12(kc int, a *float32, lda int, b *float32, c *float32, ldc int, add bool, pf *float32)

@@ -25,6 +25,9 @@ func main() {
 	rowOps()
 	packTranspose8()
 	addTransposed()
+	vecMat()
+	vecMatPrefetch()
+	rowAPrefetchKernels()
 	Generate()
 }
 

@@ -1,0 +1,251 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"runtime"
+	"slices"
+	"testing"
+)
+
+// midConfig is big enough for the decoder's vector paths: 64-wide heads
+// (full vector blocks in attention), grouped-query heads, an MLP width that
+// is not a multiple of the packed panels, and contexts past one vector.
+func midConfig(kind string) Config {
+	c := Config{
+		ModelType: "llama", VocabSize: 37, HiddenSize: 96, IntermediateSize: 200,
+		NumLayers: 2, NumHeads: 4, NumKVHeads: 2, HeadDim: 64, MaxPositions: 96,
+		RMSNormEps: 1e-5, RopeTheta: 10000, TieWordEmbeddings: true, BOSTokenID: -1,
+	}
+	switch kind {
+	case "llama":
+	case "qwen2": // q/k/v biases, untied head
+		c.ModelType, c.TieWordEmbeddings = "qwen2", false
+	case "qwen3": // QK norm
+		c.ModelType = "qwen3"
+	default:
+		panic("unknown mid config " + kind)
+	}
+	return c
+}
+
+// sampleOrFail samples or fails the test.
+func sampleOrFail(t *testing.T, m *Model, prompts [][]int, o SampleOptions) []Generation {
+	t.Helper()
+	g, err := m.Sample(context.Background(), prompts, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// TestDecodeBitIdentical: every generation is the same bits whatever the
+// core count, the prefill chunk size, and the other prompts of the batch
+// (greedy decoding, so a prompt alone draws nothing different), on a model
+// that exercises the vector paths, with prompts long enough that prefill
+// splits a sequence between workers.
+func TestDecodeBitIdentical(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	saved := prefillRows
+	defer func() { prefillRows = saved }()
+	for _, kind := range []string{"llama", "qwen2", "qwen3"} {
+		cfg := midConfig(kind)
+		m := randomModel(t, cfg, 61)
+		prompts := samplePrompts(rand.New(rand.NewPCG(62, 63)), cfg.VocabSize, 70, 3, 17, 1, 33, 9)
+		for _, opts := range []SampleOptions{
+			{MaxNewTokens: 20, Temperature: 0.9, TopP: 0.95, Seed: 3},
+			{MaxNewTokens: 20},
+		} {
+			runtime.GOMAXPROCS(1)
+			want := sampleOrFail(t, m, prompts, opts)
+			for _, procs := range []int{2, 3, 8} {
+				runtime.GOMAXPROCS(procs)
+				if got := sampleOrFail(t, m, prompts, opts); !reflect.DeepEqual(got, want) {
+					t.Errorf("%s T=%v: GOMAXPROCS=%d changed the generations", kind, opts.Temperature, procs)
+				}
+			}
+			for _, rows := range []int{1, 5, 40} {
+				prefillRows = rows
+				if got := sampleOrFail(t, m, prompts, opts); !reflect.DeepEqual(got, want) {
+					t.Errorf("%s T=%v: prefill in chunks of %d rows changed the generations", kind, opts.Temperature, rows)
+				}
+			}
+			prefillRows = saved
+			if opts.Temperature != 0 {
+				continue
+			}
+			for i, p := range prompts {
+				alone := sampleOrFail(t, m, [][]int{p}, opts)
+				if !reflect.DeepEqual(alone[0], want[i]) {
+					t.Errorf("%s: prompt %d alone differs from the same prompt in the batch", kind, i)
+				}
+			}
+		}
+	}
+}
+
+// TestDecodeMatchesScore: on the vector paths too, the log-probs and
+// entropies reported while sampling are those the training forward
+// recomputes.
+func TestDecodeMatchesScore(t *testing.T) {
+	for _, kind := range []string{"llama", "qwen2", "qwen3"} {
+		cfg := midConfig(kind)
+		m := randomModel(t, cfg, 71)
+		prompts := samplePrompts(rand.New(rand.NewPCG(72, 73)), cfg.VocabSize, 40, 5, 12)
+		const temp = 1.3
+		gens := sampleOrFail(t, m, prompts, SampleOptions{MaxNewTokens: 30, Temperature: temp, Seed: 9})
+		seqs := make([][]int, len(prompts))
+		from := make([]int, len(prompts))
+		for i, g := range gens {
+			seqs[i] = append(slices.Clone(prompts[i]), g.Tokens...)
+			from[i] = len(prompts[i])
+		}
+		scores, err := m.Score(context.Background(), seqs, ScoreOptions{Temperature: temp, Entropy: true, ScoreFrom: from})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, g := range gens {
+			for j := range g.Tokens {
+				p := from[i] + j
+				if d := math.Abs(float64(g.LogProbs[j] - scores[i].LogProbs[p])); d > 1e-4 {
+					t.Errorf("%s seq %d token %d: sampled logp %v, scored %v", kind, i, j, g.LogProbs[j], scores[i].LogProbs[p])
+				}
+				if d := math.Abs(float64(g.Entropies[j] - scores[i].Entropies[p])); d > 1e-4 {
+					t.Errorf("%s seq %d token %d: sampled entropy %v, scored %v", kind, i, j, g.Entropies[j], scores[i].Entropies[p])
+				}
+			}
+		}
+	}
+}
+
+// TestSampleSeesNewWeights: the decoder packs the weights for each call, so
+// a change between calls (a training step) is seen by the next one.
+func TestSampleSeesNewWeights(t *testing.T) {
+	cfg := midConfig("llama")
+	m := randomModel(t, cfg, 81)
+	prompts := samplePrompts(rand.New(rand.NewPCG(82, 83)), cfg.VocabSize, 10, 4)
+	opts := SampleOptions{MaxNewTokens: 12, Temperature: 1, Seed: 4}
+	before := sampleOrFail(t, m, prompts, opts)
+	w, _, _ := m.Tensor("model.layers.1.mlp.down_proj.weight")
+	rng := rand.New(rand.NewPCG(84, 85))
+	for i := range w {
+		w[i] = float32(rng.NormFloat64())
+	}
+	after := sampleOrFail(t, m, prompts, opts)
+	if reflect.DeepEqual(after, before) {
+		t.Fatal("changing a weight left the generations unchanged")
+	}
+	if fresh := sampleOrFail(t, m.Clone(), prompts, opts); !reflect.DeepEqual(after, fresh) {
+		t.Fatal("after a weight change, the model and a fresh copy of it sample differently")
+	}
+}
+
+// drawTokenSorted is drawToken written as a sort of the whole vocabulary,
+// the plain definition: without filters, the token where the running sum in
+// ID order passes u·sum; with them, tokens most likely first (ties to the
+// lower ID), the first topK kept, then tokens kept while the mass before
+// them is below topP of the top-k mass (of sum without top-k).
+func drawTokenSorted(e []float64, sum float64, topK int, topP float64, u float64) int {
+	V := len(e)
+	idx := make([]int, V)
+	for j := range idx {
+		idx[j] = j
+	}
+	if (topK == 0 || topK >= V) && (topP == 0 || topP == 1) {
+		var acc float64
+		last := 0
+		for j, w := range e {
+			if w > 0 {
+				acc, last = acc+w, j
+				if acc > u*sum {
+					return j
+				}
+			}
+		}
+		return last
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		if c := cmp.Compare(e[b], e[a]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	kept := idx
+	total := sum
+	if topK > 0 && topK < V {
+		kept = idx[:topK]
+		total = 0
+		for _, j := range kept {
+			total += e[j]
+		}
+	}
+	if topP > 0 && topP < 1 {
+		var acc float64
+		for i, j := range kept {
+			if acc >= topP*total {
+				kept = kept[:i]
+				break
+			}
+			acc += e[j]
+		}
+	}
+	var keptSum float64
+	for _, j := range kept {
+		keptSum += e[j]
+	}
+	var acc float64
+	for _, j := range kept {
+		acc += e[j]
+		if acc > u*keptSum {
+			return j
+		}
+	}
+	return kept[len(kept)-1]
+}
+
+// TestDrawTokenMatchesSort: the heap selection draws exactly the token the
+// full sort does, over random distributions with ties and every filter.
+func TestDrawTokenMatchesSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(91, 92))
+	for trial := range 3000 {
+		V := 1 + rng.IntN(70)
+		e := make([]float64, V)
+		var sum float64
+		for j := range e {
+			switch rng.IntN(4) {
+			case 0:
+				e[j] = 0.25 // ties
+			case 1:
+				e[j] = math.Exp(-10 * rng.Float64()) // a long tail
+			default:
+				e[j] = rng.Float64()
+			}
+			sum += e[j]
+		}
+		topK := []int{0, 1, 2, 5, V, V + 3}[rng.IntN(6)]
+		topP := []float64{0, 1, 0.1, 0.5, 0.9, 0.999}[rng.IntN(6)]
+		u := rng.Float64()
+		want := drawTokenSorted(e, sum, topK, topP, u)
+		if got := drawToken(e, sum, topK, topP, u, make([]int32, V)); got != want {
+			t.Fatalf("trial %d (V=%d top-k %d top-p %v u %v): heap drew %d, the sort %d", trial, V, topK, topP, u, got, want)
+		}
+	}
+}
+
+func BenchmarkDrawTopP(b *testing.B) {
+	const V = 151936
+	rng := rand.New(rand.NewPCG(93, 94))
+	e := make([]float64, V)
+	var sum float64
+	for j := range e {
+		e[j] = math.Exp(8 * rng.NormFloat64()) // peaked, as a trained model's are
+		sum += e[j]
+	}
+	idx := make([]int32, V)
+	for b.Loop() {
+		drawToken(e, sum, 0, 0.9, rng.Float64(), idx)
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !amd64 || purego
+
+package kernels
+
+func rowAPrefetchKernel(arch *gemmArch) rowAPrefetch { return nil }
