@@ -70,3 +70,22 @@ func TestDefaultConfigIsValidAndRoundTrips(t *testing.T) {
 		t.Fatalf("round trip changed the config:\n%s\nvs\n%s", y, y2)
 	}
 }
+
+func TestShippedRecipesLoad(t *testing.T) {
+	paths, err := filepath.Glob("../recipes/*.yaml")
+	if err != nil || len(paths) < 8 {
+		t.Fatalf("recipes: %v %v", paths, err)
+	}
+	for _, p := range paths {
+		cfg, err := LoadConfig(p, nil)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		for _, spec := range append([]string{cfg.Data.Train}, cfg.Data.Validation...) {
+			if _, _, err := LoadProblems(spec); err != nil {
+				t.Errorf("%s: dataset %s: %v", p, spec, err)
+			}
+		}
+	}
+}

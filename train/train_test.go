@@ -13,6 +13,7 @@ import (
 
 	"github.com/urlvr/urlvr/basemodel"
 	"github.com/urlvr/urlvr/engine"
+	"github.com/urlvr/urlvr/metrics"
 	"github.com/urlvr/urlvr/task/arith"
 )
 
@@ -253,5 +254,36 @@ func TestResumeWithoutCheckpointStartsOver(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s after starting over:\n got %v\nwant %v", name, got, want)
 		}
+	}
+}
+
+func TestEarlyStopReasons(t *testing.T) {
+	det, err := metrics.NewCollapseDetector(metrics.CollapseConfig{Threshold: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &Trainer{cfg: Default(), collapse: det}
+	tr.cfg.EarlyStop.Collapse = true
+	tr.cfg.EarlyStop.ValidationDrops = 2
+	if _, err := det.Observe(1, 0.5); err != nil {
+		t.Fatal(err)
+	}
+	tr.valMeans = []float64{0.5, 0.4, 0.3}
+	if r := tr.earlyStopReason(); r != "" {
+		t.Fatalf("early stop off, got %q", r)
+	}
+	tr.cfg.EarlyStop.Enabled = true
+	if r := tr.earlyStopReason(); !strings.Contains(r, "fell for 2 evaluations") {
+		t.Fatalf("two falling validations: %q", r)
+	}
+	tr.valMeans = []float64{0.5, 0.4, 0.45}
+	if r := tr.earlyStopReason(); r != "" {
+		t.Fatalf("validation recovered, got %q", r)
+	}
+	if _, err := det.Observe(2, 0.005); err != nil {
+		t.Fatal(err)
+	}
+	if r := tr.earlyStopReason(); !strings.Contains(r, "Model Collapse Step 2") {
+		t.Fatalf("collapse: %q", r)
 	}
 }

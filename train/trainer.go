@@ -440,7 +440,7 @@ func (t *Trainer) Run(ctx context.Context, progress func(Progress)) (*Summary, e
 			return nil, err
 		}
 	}
-	var stopReason string
+	stopReason := t.earlyStopReason()
 	for t.st.Step < t.steps && stopReason == "" {
 		if err := ctx.Err(); err != nil {
 			return t.interrupted(err)
@@ -484,17 +484,15 @@ func (t *Trainer) afterStep(ctx context.Context, row map[string]any) (string, er
 		}
 		if res := t.collapse.Result(); res.Collapsed && !before {
 			t.event(map[string]any{"event": "collapse", "collapse_step": res.Step, "detected_at": res.DetectedAt})
-			if cfg.EarlyStop.Enabled && cfg.EarlyStop.Collapse {
-				stop = fmt.Sprintf("reward accuracy fell below %g (Model Collapse Step %d)", t.collapse.Config().Threshold, res.Step)
-			}
+			stop = t.earlyStopReason()
 		}
 	}
 	if cfg.Eval.Every > 0 && len(t.vals) > 0 && (step%cfg.Eval.Every == 0 || step == t.steps) {
 		if err := t.validate(ctx); err != nil {
 			return "", err
 		}
-		if k := cfg.EarlyStop.ValidationDrops; cfg.EarlyStop.Enabled && k > 0 && fallingFor(t.valMeans, k) {
-			stop = fmt.Sprintf("validation accuracy fell for %d evaluations in a row", k)
+		if stop == "" {
+			stop = t.earlyStopReason()
 		}
 	}
 	if cfg.Trainer.SaveEvery > 0 && step%cfg.Trainer.SaveEvery == 0 && step != t.steps && stop == "" {
@@ -503,6 +501,23 @@ func (t *Trainer) afterStep(ctx context.Context, row map[string]any) (string, er
 		}
 	}
 	return stop, nil
+}
+
+// earlyStopReason says why the run should stop early given everything
+// observed so far ("" to go on). It is also asked when a run resumes, so a
+// run that had reached its stop before being killed does not train past it.
+func (t *Trainer) earlyStopReason() string {
+	es := t.cfg.EarlyStop
+	if !es.Enabled {
+		return ""
+	}
+	if res := t.collapse.Result(); es.Collapse && res.Collapsed {
+		return fmt.Sprintf("reward accuracy fell below %g (Model Collapse Step %d)", t.collapse.Config().Threshold, res.Step)
+	}
+	if k := es.ValidationDrops; k > 0 && fallingFor(t.valMeans, k) {
+		return fmt.Sprintf("validation accuracy fell for %d evaluations in a row", k)
+	}
+	return ""
 }
 
 // fallingFor reports whether the last k changes of xs were all decreases.
