@@ -1,0 +1,202 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/urlvr/urlvr/experiment"
+)
+
+func init() {
+	cmd := &cobra.Command{
+		Use:   "experiment",
+		Short: "Multi-run studies: Model Collapse Step across models, dataset size and test-time training",
+		Long: `experiment runs the paper's multi-run studies. Each study is a directory of
+independent training runs (runs/...), a study.json with the settings, and
+results.jsonl, results.md and plots/. Running the same command again skips
+finished runs and resumes interrupted ones from their last checkpoint.`,
+	}
+	cmd.AddCommand(experimentMCSCmd(), experimentTTTCmd())
+	rootCmd.AddCommand(cmd)
+}
+
+// studyFlags are the flags both studies share.
+type studyFlags struct {
+	out, config string
+	sets        []string
+	jobs        int
+	quiet       bool
+	reportOnly  bool
+}
+
+func (s *studyFlags) register(cmd *cobra.Command, defaultOut string) {
+	f := cmd.Flags()
+	f.StringVar(&s.out, "out", defaultOut, "study directory (rerun to continue an interrupted study)")
+	f.StringVar(&s.config, "config", "", "recipe YAML every run starts from (default: the built-in default recipe)")
+	f.StringArrayVar(&s.sets, "set", nil, "override a recipe key in every run, e.g. --set trainer.steps=100 (repeatable)")
+	f.IntVar(&s.jobs, "jobs", 1, "runs trained at once")
+	f.BoolVar(&s.quiet, "quiet", false, "report only the start and end of each run")
+	f.BoolVar(&s.reportOnly, "report-only", false, "write the results of the finished runs in --out without training")
+}
+
+func (s *studyFlags) options(errOut io.Writer) experiment.Options {
+	return experiment.Options{
+		Out: s.out, Recipe: s.config, Overrides: s.sets, Jobs: s.jobs,
+		Progress: studyProgress(errOut, s.quiet),
+	}
+}
+
+func experimentMCSCmd() *cobra.Command {
+	var (
+		sf             studyFlags
+		models         []string
+		mvSets, gtSets []string
+		gain           string
+	)
+	cmd := &cobra.Command{
+		Use:   "mcs",
+		Short: "Model Collapse Step of every base model vs its ground-truth RLVR gain (paper Sec. 6)",
+		Long: `mcs trains each base model twice: with majority voting until its reward
+accuracy falls below 1% (the Model Collapse Step; early_stop on collapse, at
+most trainer.steps steps), and with ground-truth reward for the same budget.
+It reports per model the Model Collapse Step (or "none within N"), its token
+cost by the paper's Table 3 accounting (response tokens x rollouts x steps x
+batch, measured), the GT gain (validation avg@k at the end, or the best,
+minus the start), and the Spearman and Kendall rank correlations between the
+Model Collapse Step and the GT gain across models, with the pass@k gain as
+the static baseline of the paper's Fig. 11.`,
+		Example: `  urlvr experiment mcs --set trainer.steps=120 --set optim.lr=1e-3 --set eval.n=8
+  urlvr experiment mcs --models mild,clean,undertrained --out studies/mcs-3
+  urlvr experiment mcs --mv-set trainer.mini_batch=4 --gt-set optim.lr=1e-4
+  urlvr experiment mcs --report-only --gain best`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			basis, err := experiment.ParseGainBasis(gain)
+			if err != nil {
+				return err
+			}
+			var rep *experiment.MCSReport
+			if sf.reportOnly {
+				rep, err = experiment.ReportMCS(sf.out, basis)
+			} else {
+				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+				defer stop()
+				rep, err = experiment.RunMCS(ctx, experiment.MCSOptions{
+					Options: sf.options(cmd.ErrOrStderr()), Models: models,
+					MVOverrides: mvSets, GTOverrides: gtSets, Gain: basis,
+				})
+			}
+			if err != nil {
+				return err
+			}
+			return printStudy(cmd.OutOrStdout(), rep.Dir, rep.Files)
+		},
+	}
+	sf.register(cmd, filepath.Join("studies", "mcs"))
+	f := cmd.Flags()
+	f.StringSliceVar(&models, "models", nil, "base models (suite names or model directories; default: every shipped model)")
+	f.StringArrayVar(&mvSets, "mv-set", nil, "override a recipe key in the majority-voting runs only (repeatable)")
+	f.StringArrayVar(&gtSets, "gt-set", nil, "override a recipe key in the ground-truth runs only (repeatable)")
+	f.StringVar(&gain, "gain", string(experiment.GainFinal), "GT gain to correlate with: final or best validation minus start")
+	return cmd
+}
+
+func experimentTTTCmd() *cobra.Command {
+	var (
+		sf       studyFlags
+		sizes    []int
+		testSets []string
+	)
+	cmd := &cobra.Command{
+		Use:   "ttt",
+		Short: "Majority voting on training subsets of growing size and at test time (paper Sec. 5)",
+		Long: `ttt trains majority voting on subsets of the recipe's training set (data.subset)
+of each size in --sizes, and on each of --test-sets itself (test-time
+training, the set added to validation), all for the same number of steps and
+without early stopping. It records whether and when each run collapses
+(reward accuracy below 1%), its validation trajectory, and its training
+dynamics (ground-truth and majority-voting reward, reward accuracy, KL to the
+start).`,
+		Example: `  urlvr experiment ttt --set trainer.steps=150 --set optim.lr=5e-4
+  urlvr experiment ttt --sizes 32,512 --test-sets world:val-easy,world:val-mid
+  urlvr experiment ttt --test-sets "" --sizes 16,64,256`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var (
+				rep *experiment.TTTReport
+				err error
+			)
+			if sf.reportOnly {
+				rep, err = experiment.ReportTTT(sf.out)
+			} else {
+				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+				defer stop()
+				var sets []string
+				for _, s := range testSets {
+					if s != "" {
+						sets = append(sets, s)
+					}
+				}
+				rep, err = experiment.RunTTT(ctx, experiment.TTTOptions{
+					Options: sf.options(cmd.ErrOrStderr()), Sizes: sizes, TestSets: sets,
+				})
+			}
+			if err != nil {
+				return err
+			}
+			return printStudy(cmd.OutOrStdout(), rep.Dir, rep.Files)
+		},
+	}
+	sf.register(cmd, filepath.Join("studies", "ttt"))
+	f := cmd.Flags()
+	f.IntSliceVar(&sizes, "sizes", experiment.DefaultSizes, "training subset sizes")
+	f.StringSliceVar(&testSets, "test-sets", experiment.DefaultTestSets, `datasets to train on at test time ("" for none)`)
+	return cmd
+}
+
+// printStudy prints the study's results table and the files written.
+func printStudy(w io.Writer, dir string, files []string) error {
+	table, err := os.ReadFile(filepath.Join(dir, experiment.ResultsTable))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s\n", table)
+	fmt.Fprintf(w, "study directory: %s\n", dir)
+	for _, f := range files {
+		fmt.Fprintf(w, "  %s\n", f)
+	}
+	return nil
+}
+
+// studyProgress prints a line when a run starts, resumes, is skipped or
+// ends, and, unless quiet, every tenth step with the key metrics, so that
+// the lines of runs trained at once stay readable.
+func studyProgress(w io.Writer, quiet bool) func(experiment.Event) {
+	return func(e experiment.Event) {
+		prefix := fmt.Sprintf("[%d/%d] %s", e.Index, e.Total, e.Run)
+		if e.Kind != experiment.RunStep {
+			fmt.Fprintf(w, "%s: %s\n", prefix, e.Kind)
+			return
+		}
+		p := e.Step
+		if quiet || (p.Step%10 != 0 && p.Step != p.Steps) {
+			return
+		}
+		v := func(key string) string {
+			if x, ok := p.Row[key].(float64); ok {
+				return fmt.Sprintf("%.2f", x)
+			}
+			return "-"
+		}
+		fmt.Fprintf(w, "%s: step %d/%d  proxy %s  gt %s  reward acc %s  len %s  ETA %s\n", prefix, p.Step, p.Steps,
+			v("train/proxy_reward"), v("train/ground_truth_reward"), v("train/reward_accuracy"), v("actor/response_length"),
+			p.ETA().Round(time.Second))
+	}
+}
