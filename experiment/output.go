@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"image/color"
-	"io"
 	"math"
 	"path/filepath"
 	"slices"
@@ -45,39 +43,13 @@ func writeText(path, text string) error {
 	return atomicfile.WriteFile(path, []byte(text), 0o644)
 }
 
-// palette has enough distinct colours for the eight shipped models; series
-// beyond it repeat a colour with a dashed line.
-var palette = []color.Color{
-	color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
-	color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
-	color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
-	color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
-	color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
-	color.RGBA{R: 0x8c, G: 0x56, B: 0x4b, A: 0xff},
-	color.RGBA{R: 0xe3, G: 0x77, B: 0xc2, A: 0xff},
-	color.RGBA{R: 0x7f, G: 0x7f, B: 0x7f, A: 0xff},
-	color.RGBA{R: 0xbc, G: 0xbd, B: 0x22, A: 0xff},
-	color.RGBA{R: 0x17, G: 0xbe, B: 0xcf, A: 0xff},
-}
+// palette colours one series per model; series beyond it repeat a colour
+// with a dashed line.
+var palette = report.Palette
 
 // savePlot writes plt as dir/name.png and dir/name.svg.
 func savePlot(plt *plot.Plot, dir, name string) ([]string, error) {
-	var paths []string
-	for _, format := range []string{"png", "svg"} {
-		wt, err := plt.WriterTo(7*vg.Inch, 4.5*vg.Inch, format)
-		if err != nil {
-			return paths, fmt.Errorf("plot %s as %s: %w", name, format, err)
-		}
-		path := filepath.Join(dir, name+"."+format)
-		if err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
-			_, err := wt.WriteTo(w)
-			return err
-		}); err != nil {
-			return paths, err
-		}
-		paths = append(paths, path)
-	}
-	return paths, nil
+	return report.SavePlot(plt, dir, name, 7*vg.Inch, 4.5*vg.Inch)
 }
 
 // linePlot draws one line per series against the training step.

@@ -79,14 +79,19 @@ func StandardPanels(train, val []Row) []Panel {
 	return panels
 }
 
-// seriesColors is a palette that stays readable in print.
-var seriesColors = []color.Color{
+// Palette is a set of distinct colours that stay readable in print, for
+// plots with several series (the eight shipped models fit).
+var Palette = []color.Color{
 	color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
 	color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
 	color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
 	color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
 	color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
 	color.RGBA{R: 0x8c, G: 0x56, B: 0x4b, A: 0xff},
+	color.RGBA{R: 0xe3, G: 0x77, B: 0xc2, A: 0xff},
+	color.RGBA{R: 0x7f, G: 0x7f, B: 0x7f, A: 0xff},
+	color.RGBA{R: 0xbc, G: 0xbd, B: 0x22, A: 0xff},
+	color.RGBA{R: 0x17, G: 0xbe, B: 0xcf, A: 0xff},
 }
 
 // Plot renders the panel as a gonum plot.
@@ -98,7 +103,7 @@ func (p Panel) Plot() (*plot.Plot, error) {
 	plt.Add(plotter.NewGrid())
 	plt.Legend.Top = true
 	for i, s := range p.Series {
-		c := seriesColors[i%len(seriesColors)]
+		c := Palette[i%len(Palette)]
 		raw, err := plotter.NewLine(points(s.Steps, s.Values))
 		if err != nil {
 			return nil, fmt.Errorf("panel %s, series %s: %w", p.File, s.Name, err)
@@ -150,13 +155,19 @@ func (p Panel) Save(dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return SavePlot(plt, dir, p.File, 6*vg.Inch, 4*vg.Inch)
+}
+
+// SavePlot writes plt as dir/name.png and dir/name.svg of the given size,
+// each atomically, and returns the paths written.
+func SavePlot(plt *plot.Plot, dir, name string, width, height vg.Length) ([]string, error) {
 	var paths []string
 	for _, format := range []string{"png", "svg"} {
-		wt, err := plt.WriterTo(6*vg.Inch, 4*vg.Inch, format)
+		wt, err := plt.WriterTo(width, height, format)
 		if err != nil {
-			return paths, fmt.Errorf("panel %s as %s: %w", p.File, format, err)
+			return paths, fmt.Errorf("plot %s as %s: %w", name, format, err)
 		}
-		path := filepath.Join(dir, p.File+"."+format)
+		path := filepath.Join(dir, name+"."+format)
 		if err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
 			_, err := wt.WriteTo(w)
 			return err
