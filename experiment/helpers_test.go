@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/urlvr/urlvr/basemodel"
-	"github.com/urlvr/urlvr/engine"
 	"github.com/urlvr/urlvr/metrics"
 	"github.com/urlvr/urlvr/task/arith"
 	"github.com/urlvr/urlvr/train"
@@ -19,33 +18,20 @@ import (
 // returns their directories.
 func tinyModels(t *testing.T, seeds ...uint64) []string {
 	t.Helper()
-	tok, err := basemodel.NewTokenizer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := basemodel.ModelConfig(arith.ModelShape{HiddenSize: 16, NumLayers: 1, NumHeads: 2, IntermediateSize: 32, MaxPositions: 64}, tok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tj, err := json.Marshal(tok)
-	if err != nil {
-		t.Fatal(err)
-	}
 	root := t.TempDir()
 	var dirs []string
 	for i, seed := range seeds {
-		m, err := engine.New(cfg, seed)
-		if err != nil {
-			t.Fatal(err)
-		}
 		dir := filepath.Join(root, "tiny-"+string(rune('a'+i)))
-		if err := engine.SaveCheckpoint(dir, engine.Checkpoint{Model: m, Files: map[string][]byte{"tokenizer.json": tj}}); err != nil {
+		if err := basemodel.WriteRandom(dir, tinyShape, seed); err != nil {
 			t.Fatal(err)
 		}
 		dirs = append(dirs, dir)
 	}
 	return dirs
 }
+
+// tinyShape is a model small enough for a study to train in seconds.
+var tinyShape = arith.ModelShape{HiddenSize: 16, NumLayers: 1, NumHeads: 2, IntermediateSize: 32, MaxPositions: 64}
 
 // tinyOverrides make every sub-run a few steps on a few short problems.
 var tinyOverrides = []string{
