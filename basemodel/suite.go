@@ -189,17 +189,26 @@ func Resolve(name string) string {
 	return name
 }
 
-// Open loads the shipped model called name (DefaultAlias or "" for
-// Default) from ModelsDir or, when there is none, from the copies embedded
-// in the binary (package models).
-func Open(name string) (*Model, error) {
+// Root returns the directory of the shipped models: ModelsDir or, outside a
+// checkout, the copies embedded in the binary (package models).
+func Root() (string, error) {
 	root, err := ModelsDir()
+	if err == nil {
+		return root, nil
+	}
+	root, embErr := embeddedRoot()
+	if embErr != nil {
+		return "", fmt.Errorf("%w; %w", err, embErr)
+	}
+	return root, nil
+}
+
+// Open loads the shipped model called name (DefaultAlias or "" for
+// Default) from Root.
+func Open(name string) (*Model, error) {
+	root, err := Root()
 	if err != nil {
-		// Outside a checkout: the copies embedded in the binary.
-		var embErr error
-		if root, embErr = embeddedRoot(); embErr != nil {
-			return nil, fmt.Errorf("%w; %w", err, embErr)
-		}
+		return nil, err
 	}
 	return OpenIn(root, name)
 }

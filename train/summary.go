@@ -86,8 +86,13 @@ func (t *Trainer) finish(stopReason string) (*Summary, error) {
 // WriteTable prints the summary as a table: validation accuracy at the
 // start, at the best checkpoint and at the end, and the collapse step.
 func (s *Summary) WriteTable(w io.Writer) error {
+	if len(s.Sets) == 0 {
+		fmt.Fprintln(w, "validation: none (no validation sets, or eval.every is 0)")
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "validation %s\tstart (step 0)\tbest (step %d)\tfinal (step %d)\t\n", s.Metric, s.Best.Step, s.Steps)
+	if len(s.Sets) > 0 {
+		fmt.Fprintf(tw, "validation %s\tstart (step 0)\tbest (step %d)\tfinal (step %d)\t\n", s.Metric, s.Best.Step, s.Steps)
+	}
 	for _, set := range s.Sets {
 		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t\n", set.Name, set.Start, set.Best, set.Final)
 	}

@@ -25,12 +25,13 @@ base model, which recipes call "base", is ` + basemodel.Default + `.`,
 	rootCmd.AddCommand(models)
 }
 
-// modelsRoot returns --dir or the default models directory.
+// modelsRoot returns --dir, or the checkout's models directory, or outside
+// a checkout the models embedded in the binary.
 func modelsRoot(dir string) (string, error) {
 	if dir != "" {
 		return dir, nil
 	}
-	return basemodel.ModelsDir()
+	return basemodel.Root()
 }
 
 func modelsListCmd() *cobra.Command {
