@@ -99,7 +99,10 @@ func SolveWith(expr string, kinds []Kind) (Solution, error) {
 			parseText = ParseFlat
 		}
 		if read, err = parseText(text); err != nil {
-			return Solution{}, fmt.Errorf("misreading %q: %w", expr, err)
+			// Dropping parentheses can leave text that is no expression
+			// ("0*(-1*0)" reads "0*-1*0"); nobody misreads a problem into
+			// nonsense, so the writer falls back to the correct solution.
+			return clean()
 		}
 		if active[IgnorePrecedence] {
 			if strict, err := Parse(text); err == nil && !strict.Equal(read) {
