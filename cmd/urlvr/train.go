@@ -37,10 +37,15 @@ saves a checkpoint; --resume DIR continues a run with identical results.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			finished := make(chan struct{})
+			defer close(finished)
 			go func() {
-				<-ctx.Done()
-				stop() // a second Ctrl-C ends the process at once
-				fmt.Fprintln(os.Stderr, "\nstopping after the current step to save a checkpoint (Ctrl-C again to quit now)")
+				select {
+				case <-finished:
+				case <-ctx.Done():
+					stop() // a second Ctrl-C ends the process at once
+					fmt.Fprintln(os.Stderr, "\nstopping after the current step to save a checkpoint (Ctrl-C again to quit now)")
+				}
 			}()
 			var (
 				t   *train.Trainer
