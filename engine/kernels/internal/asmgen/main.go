@@ -15,12 +15,12 @@ import (
 func main() {
 	ConstraintExpr("amd64,!purego")
 	for mr := 1; mr <= 12; mr++ {
-		gemmKernel(fmt.Sprintf("sgemmAVX512x%d", mr), mr, 12, zmmBank, false)
-		gemmKernel(fmt.Sprintf("sgemmAVX512RowA%d", mr), mr, 12, zmmBank, true)
+		gemmKernel(fmt.Sprintf("sgemmAVX512x%d", mr), mr, 12, zmmBank, false, false)
+		gemmKernel(fmt.Sprintf("sgemmAVX512RowA%d", mr), mr, 12, zmmBank, true, false)
 	}
 	for mr := 1; mr <= 6; mr++ {
-		gemmKernel(fmt.Sprintf("sgemmAVX2x%d", mr), mr, 6, ymmBank, false)
-		gemmKernel(fmt.Sprintf("sgemmAVX2RowA%d", mr), mr, 6, ymmBank, true)
+		gemmKernel(fmt.Sprintf("sgemmAVX2x%d", mr), mr, 6, ymmBank, false, false)
+		gemmKernel(fmt.Sprintf("sgemmAVX2RowA%d", mr), mr, 6, ymmBank, true, false)
 	}
 	rowOps()
 	packTranspose8()
@@ -52,7 +52,12 @@ var ymmRegs = []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y1
 // With rowMajorA false, A is a packed panel: element (r, p) at a[p·strideMR+r].
 // With rowMajorA true, A is read in place from a row-major matrix: element
 // (r, p) at a[r·lda+p], so no packing is needed for MatMul and MatMulBT.
-func gemmKernel(name string, mr, strideMR int, bank vecBank, rowMajorA bool) {
+//
+// With prefetch (row-major A only), the kernel also takes pf, the B panel's
+// successor, and asks for two of its cache lines per step, so that a
+// product whose packed weights stream from memory (each panel read once,
+// by the first row panel) computes on one panel while the next arrives.
+func gemmKernel(name string, mr, strideMR int, bank vecBank, rowMajorA, prefetch bool) {
 	nr := 2 * bank.bytes / 4
 	sig := "func(kc int, a, b, c *float32, ldc int, add bool)"
 	layout := fmt.Sprintf("a[p·%d+r]", strideMR)
@@ -60,14 +65,26 @@ func gemmKernel(name string, mr, strideMR int, bank vecBank, rowMajorA bool) {
 		sig = "func(kc int, a *float32, lda int, b, c *float32, ldc int, add bool)"
 		layout = "a[r·lda+p]"
 	}
+	doc := fmt.Sprintf("%s computes a %d×%d block of c (row stride ldc): c (+)= Σ_p %s·b[p·%d+j] over kc steps.", name, mr, nr, layout, nr)
+	if prefetch {
+		if !rowMajorA {
+			panic("gemmKernel: prefetch needs row-major A")
+		}
+		sig = "func(kc int, a *float32, lda int, b, c *float32, ldc int, add bool, pf *float32)"
+		doc = fmt.Sprintf("%s is sgemmAVX512RowA%d that also prefetches the kc×%d panel at pf.", name, mr, nr)
+	}
 	TEXT(name, NOSPLIT, sig)
-	Doc(fmt.Sprintf("%s computes a %d×%d block of c (row stride ldc): c (+)= Σ_p %s·b[p·%d+j] over kc steps.", name, mr, nr, layout, nr))
+	Doc(doc)
 	Pragma("noescape")
 	kc := Load(Param("kc"), GP64())
 	a := Load(Param("a"), GP64())
 	b := Load(Param("b"), GP64())
 	c := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
+	var pf Register
+	if prefetch {
+		pf = Load(Param("pf"), GP64())
+	}
 	SHLQ(U8(2), ldc)
 
 	// aAt is the address of A element (r, p) relative to the current step.
@@ -121,6 +138,10 @@ func gemmKernel(name string, mr, strideMR int, bank vecBank, rowMajorA bool) {
 	step := func(p int) {
 		VMOVUPS(Mem{Base: b, Disp: p * nr * 4}, b0)
 		VMOVUPS(Mem{Base: b, Disp: p*nr*4 + bank.bytes}, b1)
+		if prefetch {
+			PREFETCHT1(Mem{Base: pf, Disp: p * nr * 4})
+			PREFETCHT1(Mem{Base: pf, Disp: p*nr*4 + bank.bytes})
+		}
 		for r := 0; r < mr; r++ {
 			t := tmp(r)
 			VBROADCASTSS(aAt(r, p), t)
@@ -137,6 +158,9 @@ func gemmKernel(name string, mr, strideMR int, bank vecBank, rowMajorA bool) {
 	}
 	advanceA(unroll)
 	ADDQ(U32(unroll*nr*4), b)
+	if prefetch {
+		ADDQ(U32(unroll*nr*4), pf)
+	}
 	SUBQ(U8(unroll), kc)
 	JMP(LabelRef(name + "_loop4"))
 
@@ -146,6 +170,9 @@ func gemmKernel(name string, mr, strideMR int, bank vecBank, rowMajorA bool) {
 	step(0)
 	advanceA(1)
 	ADDQ(U32(nr*4), b)
+	if prefetch {
+		ADDQ(U32(nr*4), pf)
+	}
 	DECQ(kc)
 	JMP(LabelRef(name + "_tail"))
 
