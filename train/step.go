@@ -105,10 +105,6 @@ func (t *Trainer) collect(ctx context.Context, problems []Problem, ids [][]int, 
 			rb.scoreFrom = append(rb.scoreFrom, len(prompts[i]))
 		}
 		g.ExtractAnswers(t.grader.Extract)
-		for k := range g.Rollouts {
-			r := &g.Rollouts[k]
-			r.AnswerMask = t.answerMask(gens[j*n+k].Tokens, r.Text, r.Answer)
-		}
 		rb.groups[j] = g
 	}
 	return rb, nil
@@ -154,6 +150,14 @@ func (t *Trainer) trainStep(ctx context.Context) (map[string]any, error) {
 		return nil, err
 	}
 	sampleDur := time.Since(start)
+	// Answer-token masks serve the reward (Probability Disparity), so only
+	// training rollouts need them, not validation samples.
+	for j, g := range rb.groups {
+		for k := range g.Rollouts {
+			r := &g.Rollouts[k]
+			r.AnswerMask = t.answerMask(rb.gens[j*N+k].Tokens, r.Text, r.Answer)
+		}
+	}
 
 	scores, err := reward.ScoreAll(ctx, t.est, rb.groups)
 	if err != nil {
