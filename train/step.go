@@ -9,27 +9,28 @@ import (
 
 	"github.com/urlvr/urlvr/engine"
 	"github.com/urlvr/urlvr/metrics"
+	"github.com/urlvr/urlvr/report"
 	"github.com/urlvr/urlvr/reward"
 	"github.com/urlvr/urlvr/rl"
 	"github.com/urlvr/urlvr/rollout"
 )
 
 // Metric keys of metrics.jsonl, grouped by prefix (train/ for the paper's
-// B.2 dynamics, actor/ for the policy, perf/ for speed). The report package
-// plots them.
+// B.2 dynamics, actor/ for the policy, perf/ for speed). The ones the
+// report package plots are its constants, so the two cannot drift apart.
 const (
-	keyProxyReward       = "train/proxy_reward"
-	keyGroundTruthReward = "train/ground_truth_reward"
-	keyLabelAccuracy     = "train/label_accuracy"
-	keyRewardAccuracy    = "train/reward_accuracy"
+	keyProxyReward       = report.KeyProxyReward
+	keyGroundTruthReward = report.KeyGroundTruthReward
+	keyLabelAccuracy     = report.KeyLabelAccuracy
+	keyRewardAccuracy    = report.KeyRewardAccuracy
 	keyMajorityRatio     = "train/majority_ratio"
 	keyPointBiserial     = "train/point_biserial"
 	keyZeroVariance      = "train/zero_variance_fraction"
 	keyNoAnswer          = "train/no_answer_fraction"
-	keyEntropy           = "actor/entropy"
-	keyResponseLength    = "actor/response_length"
+	keyEntropy           = report.KeyEntropy
+	keyResponseLength    = report.KeyResponseLength
 	keyTruncated         = "actor/truncated_fraction"
-	keyKL                = "actor/kl"
+	keyKL                = report.KeyKL
 	keyPGLoss            = "actor/pg_loss"
 	keyLoss              = "actor/loss"
 	keyClipFraction      = "actor/clip_fraction"
