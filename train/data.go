@@ -94,3 +94,73 @@ func subset(ps []Problem, n int, seed uint64) []Problem {
 	}
 	return out
 }
+
+// promptLimit is the longest prompt, in tokens, a run can use and what sets
+// it: rollout.max_prompt_length, or the model's context when that is
+// shorter (a prompt must leave at least one position for the response).
+func (t *Trainer) promptLimit() (int, string) {
+	ctx := t.policy.Engine.Config().MaxPositions
+	if ctx-1 < t.cfg.Rollout.MaxPromptLength {
+		return ctx - 1, fmt.Sprintf("the model's context of %d positions (rollout.max_prompt_length is %d)", ctx, t.cfg.Rollout.MaxPromptLength)
+	}
+	return t.cfg.Rollout.MaxPromptLength, "rollout.max_prompt_length"
+}
+
+// droppedPrompts counts the prompts of a dataset left out for their length.
+type droppedPrompts struct {
+	key, spec      string
+	dropped, total int
+	limit          int
+	by             string
+}
+
+// encodeSet tokenises a dataset's prompts and keeps those that fit the
+// prompt limit; the others are counted (see logDroppedPrompts). A dataset
+// with no usable prompt is an error that says what limited it, so a run
+// never starts with a validation set it cannot evaluate.
+func (t *Trainer) encodeSet(ps []Problem, key, spec string) ([]Problem, [][]int, error) {
+	limit, by := t.promptLimit()
+	var keep []Problem
+	var ids [][]int
+	shortest, longest := -1, 0
+	for _, p := range ps {
+		enc := t.policy.EncodePrompt(p.Prompt)
+		if len(enc) > 0 {
+			longest = max(longest, len(enc))
+			if shortest < 0 || len(enc) < shortest {
+				shortest = len(enc)
+			}
+		}
+		if len(enc) == 0 || len(enc) > limit {
+			continue
+		}
+		keep = append(keep, p)
+		ids = append(ids, enc)
+	}
+	switch {
+	case len(ps) == 0:
+		return nil, nil, fmt.Errorf("%s %s: the dataset has no problems", key, spec)
+	case shortest < 0:
+		return nil, nil, fmt.Errorf("%s %s: all %d prompts are empty", key, spec, len(ps))
+	case len(keep) == 0:
+		lengths := fmt.Sprintf("its %d prompts have %d to %d tokens", len(ps), shortest, longest)
+		if shortest == longest {
+			lengths = fmt.Sprintf("its prompts have %d tokens", longest)
+		}
+		return nil, nil, fmt.Errorf("%s %s: no usable prompt: %s, and %s allows at most %d",
+			key, spec, lengths, by, limit)
+	}
+	if len(keep) < len(ps) {
+		t.dropped = append(t.dropped, droppedPrompts{key: key, spec: spec, dropped: len(ps) - len(keep), total: len(ps), limit: limit, by: by})
+	}
+	return keep, ids, nil
+}
+
+// logDroppedPrompts records in events.jsonl how many prompts of each
+// dataset were too long (or empty) to use.
+func (t *Trainer) logDroppedPrompts() {
+	for _, d := range t.dropped {
+		t.event(map[string]any{"event": "prompts_dropped", "setting": d.key, "dataset": d.spec,
+			"dropped": d.dropped, "of": d.total, "max_prompt_tokens": d.limit, "limited_by": d.by})
+	}
+}

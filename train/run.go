@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -33,35 +34,52 @@ const (
 	stateFile      = "trainer_state.json" // inside each checkpoint
 )
 
-// run is an open run directory.
+// run is an open run directory, locked for its one writer.
 type run struct {
 	dir                      string
+	lock                     *runLock
 	metrics, validate, event *os.File
 }
 
-// createRun makes a new run directory for cfg and writes its config. An
-// existing run is never overwritten.
+// createRun makes a new run directory for cfg, takes its lock and writes
+// the config. An existing run is never overwritten, and of two processes
+// creating the same run at the same instant exactly one succeeds: the
+// directory is made with a single mkdir, and whoever holds the lock writes
+// the config, which the other then finds.
 func createRun(cfg Config) (*run, error) {
 	dir := filepath.Join(cfg.Trainer.OutDir, cfg.Name)
-	if _, err := os.Stat(filepath.Join(dir, ConfigFile)); err == nil {
-		return nil, fmt.Errorf("run directory %s already holds a run: continue it with --resume %s, or choose another name with --set name=...", dir, dir)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(cfg.Trainer.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating run directory: %w", err)
 	}
-	y, err := cfg.YAML()
+	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("creating run directory: %w", err)
+	}
+	lock, err := lockRun(dir)
 	if err != nil {
+		if errors.Is(err, ErrRunInUse) {
+			return nil, fmt.Errorf("%w; choose another name with --set name=...", err)
+		}
 		return nil, err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, ConfigFile), y, 0o644); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, ConfigFile)); err == nil {
+		lock.release()
+		return nil, fmt.Errorf("run directory %s already holds a run: continue it with --resume %s, or choose another name with --set name=...", dir, dir)
+	}
+	y, err := cfg.YAML()
+	if err == nil {
+		err = atomicfile.WriteFile(filepath.Join(dir, ConfigFile), y, 0o644)
+	}
+	if err != nil {
+		lock.release()
 		return nil, err
 	}
-	return openRun(dir)
+	return openRun(dir, lock)
 }
 
-// openRun opens the append-only logs of an existing run directory.
-func openRun(dir string) (*run, error) {
-	r := &run{dir: dir}
+// openRun opens the append-only logs of a run directory whose lock the
+// caller holds; the run owns the lock from then on, also on error.
+func openRun(dir string, lock *runLock) (*run, error) {
+	r := &run{dir: dir, lock: lock}
 	var err error
 	open := func(name string) *os.File {
 		if err != nil {
@@ -79,7 +97,7 @@ func openRun(dir string) (*run, error) {
 	return r, nil
 }
 
-// Close closes the logs.
+// Close closes the logs and releases the lock.
 func (r *run) Close() error {
 	var errs []error
 	for _, f := range []*os.File{r.metrics, r.validate, r.event} {
@@ -87,19 +105,16 @@ func (r *run) Close() error {
 			errs = append(errs, f.Close())
 		}
 	}
+	r.metrics, r.validate, r.event = nil, nil, nil
+	errs = append(errs, r.lock.release())
 	return errors.Join(errs...)
 }
 
 // appendLine writes row as one JSON line and syncs it, so a killed run
 // loses at most the line being written. Non-finite numbers, which JSON
-// cannot hold, are written as null.
+// cannot hold, are written as null, at any depth.
 func appendLine(f *os.File, row map[string]any) error {
-	for k, v := range row {
-		if x, ok := v.(float64); ok && (math.IsNaN(x) || math.IsInf(x, 0)) {
-			row[k] = nil
-		}
-	}
-	b, err := json.Marshal(row)
+	b, err := json.Marshal(jsonSafe(row))
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", filepath.Base(f.Name()), err)
 	}
@@ -107,6 +122,39 @@ func appendLine(f *os.File, row map[string]any) error {
 		return fmt.Errorf("writing %s: %w", f.Name(), err)
 	}
 	return f.Sync()
+}
+
+// jsonSafe returns v with every NaN or infinite float64 or float32 inside
+// maps and slices replaced by nil (null in JSON), so that encoding never
+// fails on, and no file ever holds, a number JSON cannot represent.
+func jsonSafe(v any) any {
+	switch x := v.(type) {
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil
+		}
+	case float32:
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return nil
+		}
+	case map[string]any:
+		for k, e := range x {
+			x[k] = jsonSafe(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = jsonSafe(e)
+		}
+	case []float64:
+		if !finite(x...) {
+			out := make([]any, len(x))
+			for i, e := range x {
+				out[i] = jsonSafe(e)
+			}
+			return out
+		}
+	}
+	return v
 }
 
 // checkpointName is the directory of the checkpoint after step.

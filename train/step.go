@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -297,7 +298,10 @@ func (t *Trainer) update(ctx context.Context, rb *rolloutBatch, adv []float64, r
 				continue
 			}
 			lr := t.sched.LR(t.et.Optimizer().Steps())
-			norm, err := t.et.Step(lr)
+			norm, err := t.optimStep(ctx, lr, rb.seqs[lo], rb.scoreFrom[lo], temp)
+			if errors.Is(err, ErrDiverged) {
+				return err
+			}
 			if err != nil {
 				t.st.SkippedUpdates++
 				t.event(map[string]any{"event": "skipped_update", "reason": err.Error()})

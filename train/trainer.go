@@ -53,7 +53,9 @@ type Trainer struct {
 	best     bestRecord
 
 	tokenizerJSON []byte
-	events        []string // printed when the run ends
+	events        []string         // printed when the run ends
+	dropped       []droppedPrompts // datasets that lost prompts to the length limit
+	snapshot      *engine.TrainerSnapshot
 }
 
 // trainerState is what a checkpoint adds to the model, optimiser and
@@ -73,14 +75,18 @@ type bestRecord struct {
 	Dir   string  `json:"dir"`
 }
 
-// New prepares a fresh run of cfg: a new run directory, the base model and
-// the data.
+// New prepares a fresh run of cfg: the base model and the data, checked
+// (prompts that fit, memory for a step) before the run directory is created
+// and locked.
 func New(cfg Config) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	t := &Trainer{cfg: cfg}
 	if err := t.setup(); err != nil {
+		return nil, err
+	}
+	if err := t.checkMemory(); err != nil {
 		return nil, err
 	}
 	r, err := createRun(cfg)
@@ -92,15 +98,37 @@ func New(cfg Config) (*Trainer, error) {
 		r.Close()
 		return nil, err
 	}
+	t.logDroppedPrompts()
 	return t, nil
 }
 
-// Resume reopens the run in dir at its last complete checkpoint. Logged
-// steps after that checkpoint are discarded, so the resumed run writes the
-// same metrics as an uninterrupted one. Overrides may change the run's
-// length (trainer.steps) and other settings; they are written back to the
-// run's config.
+// Resume reopens the run in dir at its last readable checkpoint; a
+// checkpoint that cannot be read (a torn or damaged file) is moved aside
+// and the one before it is used, which events.jsonl records. Logged steps
+// after that checkpoint are discarded, so the resumed run writes the same
+// metrics as an uninterrupted one. Overrides may change the run's length
+// (trainer.steps) and other settings; they are written back to the run's
+// config, but only once everything else has been checked, so a resume that
+// fails leaves config.yaml as it was.
 func Resume(dir string, overrides []string) (*Trainer, error) {
+	if _, err := os.Stat(filepath.Join(dir, ConfigFile)); err != nil {
+		return nil, fmt.Errorf("resuming %s: not a run directory: %w", dir, err)
+	}
+	lock, err := lockRun(dir)
+	if err != nil {
+		return nil, err
+	}
+	t, err := resumeLocked(dir, overrides, lock)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	return t, nil
+}
+
+// resumeLocked is Resume once the run's lock is held. On success the run
+// owns the lock.
+func resumeLocked(dir string, overrides []string, lock *runLock) (*Trainer, error) {
 	cfg, err := LoadConfig(filepath.Join(dir, ConfigFile), overrides)
 	if err != nil {
 		return nil, err
@@ -109,31 +137,12 @@ func Resume(dir string, overrides []string) (*Trainer, error) {
 	if err := t.setup(); err != nil {
 		return nil, err
 	}
-	if len(overrides) > 0 {
-		y, err := cfg.YAML()
-		if err != nil {
-			return nil, err
-		}
-		if err := atomicfile.WriteFile(filepath.Join(dir, ConfigFile), y, 0o644); err != nil {
-			return nil, err
-		}
+	if err := t.checkMemory(); err != nil {
+		return nil, err
 	}
-	steps, err := checkpoints(dir)
+	resumeStep, unreadable, err := t.restoreLatest(dir)
 	if err != nil {
-		return nil, fmt.Errorf("listing checkpoints of %s: %w", dir, err)
-	}
-	// Without a checkpoint the run starts over, and everything it logged
-	// (even its step-0 validation) is dropped.
-	resumeStep := -1
-	if len(steps) == 0 {
-		if err := t.initState(); err != nil {
-			return nil, err
-		}
-	} else {
-		resumeStep = steps[len(steps)-1]
-		if err := t.loadCheckpoint(filepath.Join(dir, CheckpointDir, checkpointName(resumeStep))); err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 	for _, name := range []string{MetricsFile, ValidationFile, EventsFile} {
 		if err := truncateLog(filepath.Join(dir, name), resumeStep); err != nil {
@@ -146,8 +155,25 @@ func Resume(dir string, overrides []string) (*Trainer, error) {
 	if err := t.replayLogs(dir); err != nil {
 		return nil, err
 	}
-	if t.run, err = openRun(dir); err != nil {
+	if len(overrides) > 0 {
+		y, err := cfg.YAML()
+		if err != nil {
+			return nil, err
+		}
+		if err := atomicfile.WriteFile(filepath.Join(dir, ConfigFile), y, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	moved, err := setAside(dir, unreadable)
+	if err != nil {
 		return nil, err
+	}
+	if t.run, err = openRun(dir, lock); err != nil {
+		return nil, err
+	}
+	for i, u := range unreadable {
+		t.event(map[string]any{"event": "checkpoint_fallback", "unreadable_checkpoint": u.step,
+			"moved_to": moved[i], "reason": u.err.Error(), "from_checkpoint": max(resumeStep, 0)})
 	}
 	if resumeStep > 0 {
 		t.event(map[string]any{"event": "resume", "from_checkpoint": resumeStep})
@@ -191,16 +217,18 @@ func (t *Trainer) setup() error {
 		return err
 	}
 	trainSet = subset(trainSet, cfg.Data.Subset, cfg.Data.SubsetSeed)
-	t.train, t.trainIDs = t.encode(trainSet)
-	if len(t.train) == 0 {
-		return fmt.Errorf("dataset %s: no problem has a prompt of at most %d tokens", cfg.Data.Train, cfg.Rollout.MaxPromptLength)
+	if t.train, t.trainIDs, err = t.encodeSet(trainSet, "data.train", cfg.Data.Train); err != nil {
+		return err
 	}
 	for _, spec := range cfg.Data.Validation {
 		ps, name, err := LoadProblems(spec)
 		if err != nil {
 			return err
 		}
-		ps, ids := t.encode(ps)
+		ps, ids, err := t.encodeSet(ps, "data.validation", spec)
+		if err != nil {
+			return err
+		}
 		t.vals = append(t.vals, evalSet{name: name, problems: ps, ids: ids})
 	}
 
@@ -258,21 +286,6 @@ func openBase(name string) (*basemodel.Model, error) {
 		return basemodel.OpenDir(name)
 	}
 	return basemodel.Open(name)
-}
-
-// encode tokenises prompts, dropping those longer than max_prompt_length.
-func (t *Trainer) encode(ps []Problem) ([]Problem, [][]int) {
-	var keep []Problem
-	var ids [][]int
-	for _, p := range ps {
-		enc := t.policy.EncodePrompt(p.Prompt)
-		if len(enc) == 0 || len(enc) > t.cfg.Rollout.MaxPromptLength || len(enc) >= t.policy.Engine.Config().MaxPositions {
-			continue
-		}
-		keep = append(keep, p)
-		ids = append(ids, enc)
-	}
-	return keep, ids
 }
 
 // initState starts a run from step 0: fresh optimiser and generators.
@@ -358,37 +371,6 @@ func (t *Trainer) saveCheckpoint() error {
 	return pruneCheckpoints(t.run.dir, t.cfg.Trainer.KeepLast)
 }
 
-// loadCheckpoint restores the policy, optimiser, generators and trainer
-// state from a checkpoint directory.
-func (t *Trainer) loadCheckpoint(dir string) error {
-	ck, err := engine.LoadCheckpoint(dir)
-	if err != nil {
-		return fmt.Errorf("resuming: %w", err)
-	}
-	if ck.Optimizer == nil {
-		return fmt.Errorf("resuming from %s: the checkpoint has no optimiser state", dir)
-	}
-	if ck.Model.Config().VocabSize != t.policy.Engine.Config().VocabSize {
-		return fmt.Errorf("resuming from %s: the checkpoint's model does not match base model %s", dir, t.cfg.Model.Base)
-	}
-	t.policy.Engine = ck.Model
-	t.rngData, t.rngSample = ck.RNG["data"], ck.RNG["sampling"]
-	if t.rngData == nil || t.rngSample == nil {
-		return fmt.Errorf("resuming from %s: the checkpoint lacks the data or sampling generator", dir)
-	}
-	raw, ok := ck.Files[stateFile]
-	if !ok {
-		return fmt.Errorf("resuming from %s: no %s", dir, stateFile)
-	}
-	if err := json.Unmarshal(raw, &t.st); err != nil {
-		return fmt.Errorf("resuming from %s: corrupt %s: %w", dir, stateFile, err)
-	}
-	if len(t.st.Order) != len(t.train) {
-		return fmt.Errorf("resuming from %s: the checkpoint ordered %d training problems, the dataset has %d", dir, len(t.st.Order), len(t.train))
-	}
-	return t.newEngineTrainer(ck.Optimizer)
-}
-
 // replayLogs rebuilds the collapse detector, validation history and best
 // checkpoint from the (truncated) logs of a resumed run.
 func (t *Trainer) replayLogs(dir string) error {
@@ -415,8 +397,8 @@ func (t *Trainer) replayLogs(dir string) error {
 			continue
 		}
 		t.valMeans = append(t.valMeans, mean)
-		if len(t.valMeans) == 1 || mean > t.best.Score {
-			t.best = bestRecord{Step: int(step), Score: mean, Dir: filepath.Join(CheckpointDir, "best")}
+		if t.isNewBest(mean) {
+			t.best = bestRecord{Step: int(step), Score: mean, Dir: filepath.Join(CheckpointDir, bestLink)}
 		}
 	}
 	return nil
@@ -547,6 +529,7 @@ func (t *Trainer) interrupted(cause error) (*Summary, error) {
 // event appends a line to the run's event log.
 func (t *Trainer) event(row map[string]any) {
 	row["step"] = t.st.Step
+	jsonSafe(row)
 	if t.run != nil {
 		appendLine(t.run.event, row)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"os"
 	"path/filepath"
 
 	"github.com/urlvr/urlvr/engine"
@@ -60,7 +59,7 @@ func (t *Trainer) validate(ctx context.Context) error {
 		return err
 	}
 	t.valMeans = append(t.valMeans, mean)
-	if len(t.valMeans) == 1 || mean > t.best.Score {
+	if t.isNewBest(mean) {
 		return t.saveBest(mean)
 	}
 	return nil
@@ -126,18 +125,10 @@ func (t *Trainer) evaluate(ctx context.Context, set evalSet, seed uint64) (evalR
 
 // saveBest writes the policy to checkpoints/best and records its step.
 func (t *Trainer) saveBest(score float64) error {
-	dir := filepath.Join(t.run.dir, CheckpointDir, "best")
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return err
-	}
-	err := engine.SaveCheckpoint(dir, engine.Checkpoint{
-		Model: t.policy.Engine,
-		Files: map[string][]byte{"tokenizer.json": t.tokenizerJSON},
-	})
-	if err != nil {
+	if err := t.writeBestCheckpoint(); err != nil {
 		return fmt.Errorf("saving the best checkpoint: %w", err)
 	}
-	t.best = bestRecord{Step: t.st.Step, Score: score, Dir: filepath.Join(CheckpointDir, "best")}
+	t.best = bestRecord{Step: t.st.Step, Score: score, Dir: filepath.Join(CheckpointDir, bestLink)}
 	b, err := json.MarshalIndent(t.best, "", "  ")
 	if err != nil {
 		return err
