@@ -2,8 +2,11 @@ package train
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -158,44 +161,112 @@ func Default() Config {
 
 // LoadConfig reads a recipe file over the defaults and applies --set
 // overrides ("rollout.n=16"). Unknown keys are errors, so a typo in a
-// recipe cannot silently fall back to a default.
+// recipe cannot silently fall back to a default. Errors name the line of
+// the recipe file, or the --set override, that caused them.
 func LoadConfig(path string, overrides []string) (Config, error) {
 	cfg := Default()
-	var tree map[string]any
+	var doc *yaml.Node
 	if path != "" {
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			return cfg, fmt.Errorf("reading recipe: %w", err)
 		}
-		if err := yaml.Unmarshal(raw, &tree); err != nil {
-			return cfg, fmt.Errorf("recipe %s: %w", path, err)
+		// The file is decoded on its own, so the decoder's line numbers
+		// are the user's.
+		if err := decodeStrict(raw, &cfg); err != nil {
+			return cfg, fmt.Errorf("recipe %s: %s", path, yamlMessage(err, true))
+		}
+		doc = new(yaml.Node)
+		if err := yaml.Unmarshal(raw, doc); err != nil {
+			return cfg, fmt.Errorf("recipe %s: %s", path, yamlMessage(err, true))
 		}
 	}
-	if tree == nil {
-		tree = map[string]any{}
-	}
+	setBy := map[string]string{} // key -> the override that set it last
 	for _, o := range overrides {
+		tree := map[string]any{}
 		if err := applyOverride(tree, o); err != nil {
 			return cfg, err
 		}
-	}
-	merged, err := yaml.Marshal(tree)
-	if err != nil {
-		return cfg, fmt.Errorf("encoding recipe: %w", err)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(merged))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
-		where := path
-		if where == "" {
-			where = "--set overrides"
+		y, err := yaml.Marshal(tree)
+		if err != nil {
+			return cfg, fmt.Errorf("--set %s: %w", o, err)
 		}
-		return cfg, fmt.Errorf("recipe %s: %w", where, err)
+		if err := decodeStrict(y, &cfg); err != nil {
+			return cfg, fmt.Errorf("--set %s: %s", o, yamlMessage(err, false))
+		}
+		key, _, _ := strings.Cut(o, "=")
+		setBy[key] = o
 	}
 	if err := cfg.Validate(); err != nil {
+		var ce *ConfigError
+		if !errors.As(err, &ce) {
+			return cfg, err
+		}
+		if o, ok := setBy[ce.Key]; ok {
+			return cfg, fmt.Errorf("--set %s: %w", o, err)
+		}
+		if line := keyLine(doc, ce.Key); line > 0 {
+			return cfg, fmt.Errorf("recipe %s, line %d: %w", path, line, err)
+		}
 		return cfg, err
 	}
 	return cfg, nil
+}
+
+// decodeStrict decodes YAML into cfg, rejecting unknown keys. An empty
+// document changes nothing.
+func decodeStrict(y []byte, cfg *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(y))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// lineRef matches the "line N: " that YAML errors start with.
+var lineRef = regexp.MustCompile(`^line \d+: `)
+
+// yamlMessage turns a YAML error into one line. Line numbers are kept for a
+// recipe file and dropped for an override, whose YAML only exists inside
+// LoadConfig.
+func yamlMessage(err error, withLines bool) string {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err.Error()
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, m := range te.Errors {
+		if !withLines {
+			m = lineRef.ReplaceAllString(m, "")
+		}
+		msgs[i] = m
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// keyLine is the line of a dotted key in a YAML document (0 if absent).
+func keyLine(doc *yaml.Node, key string) int {
+	if doc == nil || doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return 0
+	}
+	node, line := doc.Content[0], 0
+	for _, part := range strings.Split(key, ".") {
+		if node.Kind != yaml.MappingNode {
+			return 0
+		}
+		found := false
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			if node.Content[i].Value == part {
+				line, node, found = node.Content[i].Line, node.Content[i+1], true
+				break
+			}
+		}
+		if !found {
+			return 0
+		}
+	}
+	return line
 }
 
 // applyOverride sets a dotted key in the YAML tree. The value is parsed as
@@ -226,48 +297,59 @@ func applyOverride(tree map[string]any, o string) error {
 	return nil
 }
 
-// Validate reports the first setting that cannot work, naming its key.
+// ConfigError is a setting that cannot work: Key is its dotted YAML key.
+type ConfigError struct {
+	Key, Msg string
+}
+
+func (e *ConfigError) Error() string { return "invalid recipe: " + e.Msg }
+
+// Validate reports the first setting that cannot work, naming its key, as a
+// *ConfigError.
 func (c Config) Validate() error {
 	check := []struct {
-		bad bool
-		msg string
+		bad      bool
+		key, msg string
 	}{
-		{c.Name == "" || strings.ContainsAny(c.Name, `/\`), "name must be a non-empty file name"},
-		{c.Model.Base == "", "model.base is required"},
-		{c.Data.Train == "", "data.train is required"},
-		{c.Data.Subset < 0, "data.subset must be >= 0"},
-		{c.Rollout.N < 1, "rollout.n must be >= 1"},
-		{!(c.Rollout.Temperature >= 0), "rollout.temperature must be >= 0"},
-		{!(c.Rollout.TopP > 0 && c.Rollout.TopP <= 1), "rollout.top_p must be in (0, 1]"},
-		{c.Rollout.TopK < 0, "rollout.top_k must be >= 0"},
-		{c.Rollout.MaxPromptLength < 1, "rollout.max_prompt_length must be >= 1"},
-		{c.Rollout.MaxResponseLength < 1, "rollout.max_response_length must be >= 1"},
-		{c.Reward.Estimator == "", "reward.estimator is required"},
-		{c.Algorithm.ClipLow < 0 || c.Algorithm.ClipHigh < 0, "algorithm.clip_low and clip_high must be >= 0"},
-		{c.Algorithm.DualClip != 0 && c.Algorithm.DualClip <= 1, "algorithm.dual_clip must be 0 (off) or > 1"},
-		{c.Algorithm.KLCoef < 0, "algorithm.kl_coef must be >= 0"},
-		{!(c.Optim.LR > 0), "optim.lr must be > 0"},
-		{c.Optim.GradClip < 0, "optim.grad_clip must be >= 0"},
-		{c.Trainer.GlobalBatch < 1, "trainer.global_batch must be >= 1"},
-		{c.Trainer.MiniBatch < 1 || c.Trainer.MiniBatch > c.Trainer.GlobalBatch, "trainer.mini_batch must be in [1, global_batch]"},
-		{c.Trainer.GlobalBatch%max(c.Trainer.MiniBatch, 1) != 0, "trainer.global_batch must be a multiple of trainer.mini_batch"},
-		{c.Trainer.PPOEpochs < 1, "trainer.ppo_epochs must be >= 1"},
-		{c.Trainer.Steps < 0 || (c.Trainer.Steps == 0 && c.Trainer.Epochs < 1), "set trainer.steps > 0 or trainer.epochs >= 1"},
-		{c.Trainer.SaveEvery < 0 || c.Trainer.SampleEvery < 0, "trainer.save_every and sample_every must be >= 0"},
-		{c.Trainer.OutDir == "", "trainer.out_dir is required"},
-		{c.Eval.Every < 0, "eval.every must be >= 0"},
-		{c.Eval.Every > 0 && c.Eval.N < 1, "eval.n must be >= 1"},
-		{c.EarlyStop.CollapseWindow < 1 || c.EarlyStop.CollapsePatience < 1, "early_stop.collapse_window and collapse_patience must be >= 1"},
-		{c.EarlyStop.ValidationDrops < 0, "early_stop.validation_drops must be >= 0"},
+		{c.Name == "" || strings.ContainsAny(c.Name, `/\`), "name", "name must be a non-empty file name"},
+		{c.Model.Base == "", "model.base", "model.base is required"},
+		{c.Data.Train == "", "data.train", "data.train is required"},
+		{c.Data.Subset < 0, "data.subset", "data.subset must be >= 0"},
+		{c.Rollout.N < 1, "rollout.n", "rollout.n must be >= 1"},
+		{!(c.Rollout.Temperature >= 0), "rollout.temperature", "rollout.temperature must be >= 0"},
+		{!(c.Rollout.TopP > 0 && c.Rollout.TopP <= 1), "rollout.top_p", "rollout.top_p must be in (0, 1]"},
+		{c.Rollout.TopK < 0, "rollout.top_k", "rollout.top_k must be >= 0"},
+		{c.Rollout.MaxPromptLength < 1, "rollout.max_prompt_length", "rollout.max_prompt_length must be >= 1"},
+		{c.Rollout.MaxResponseLength < 1, "rollout.max_response_length", "rollout.max_response_length must be >= 1"},
+		{c.Reward.Estimator == "", "reward.estimator", "reward.estimator is required"},
+		{c.Algorithm.ClipLow < 0, "algorithm.clip_low", "algorithm.clip_low must be >= 0"},
+		{c.Algorithm.ClipHigh < 0, "algorithm.clip_high", "algorithm.clip_high must be >= 0"},
+		{c.Algorithm.DualClip != 0 && c.Algorithm.DualClip <= 1, "algorithm.dual_clip", "algorithm.dual_clip must be 0 (off) or > 1"},
+		{c.Algorithm.KLCoef < 0, "algorithm.kl_coef", "algorithm.kl_coef must be >= 0"},
+		{!(c.Optim.LR > 0), "optim.lr", "optim.lr must be > 0"},
+		{c.Optim.GradClip < 0, "optim.grad_clip", "optim.grad_clip must be >= 0"},
+		{c.Trainer.GlobalBatch < 1, "trainer.global_batch", "trainer.global_batch must be >= 1"},
+		{c.Trainer.MiniBatch < 1 || c.Trainer.MiniBatch > c.Trainer.GlobalBatch, "trainer.mini_batch", "trainer.mini_batch must be in [1, global_batch]"},
+		{c.Trainer.GlobalBatch%max(c.Trainer.MiniBatch, 1) != 0, "trainer.mini_batch", "trainer.global_batch must be a multiple of trainer.mini_batch"},
+		{c.Trainer.PPOEpochs < 1, "trainer.ppo_epochs", "trainer.ppo_epochs must be >= 1"},
+		{c.Trainer.Steps < 0 || (c.Trainer.Steps == 0 && c.Trainer.Epochs < 1), "trainer.steps", "set trainer.steps > 0 or trainer.epochs >= 1"},
+		{c.Trainer.SaveEvery < 0, "trainer.save_every", "trainer.save_every must be >= 0"},
+		{c.Trainer.SampleEvery < 0, "trainer.sample_every", "trainer.sample_every must be >= 0"},
+		{c.Trainer.OutDir == "", "trainer.out_dir", "trainer.out_dir is required"},
+		{c.Eval.Every < 0, "eval.every", "eval.every must be >= 0"},
+		{c.Eval.Every > 0 && c.Eval.N < 1, "eval.n", "eval.n must be >= 1"},
+		{c.EarlyStop.CollapseWindow < 1, "early_stop.collapse_window", "early_stop.collapse_window must be >= 1"},
+		{c.EarlyStop.CollapsePatience < 1, "early_stop.collapse_patience", "early_stop.collapse_patience must be >= 1"},
+		{c.EarlyStop.ValidationDrops < 0, "early_stop.validation_drops", "early_stop.validation_drops must be >= 0"},
 	}
 	for _, ch := range check {
 		if ch.bad {
-			return fmt.Errorf("invalid recipe: %s", ch.msg)
+			return &ConfigError{Key: ch.key, Msg: ch.msg}
 		}
 	}
 	for _, k := range c.Eval.PassK {
 		if k < 1 || k > c.Eval.N {
-			return fmt.Errorf("invalid recipe: eval.pass_k %d must be in [1, eval.n=%d]", k, c.Eval.N)
+			return &ConfigError{Key: "eval.pass_k", Msg: fmt.Sprintf("eval.pass_k %d must be in [1, eval.n=%d]", k, c.Eval.N)}
 		}
 	}
 	return nil

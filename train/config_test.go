@@ -89,3 +89,55 @@ func TestShippedRecipesLoad(t *testing.T) {
 		}
 	}
 }
+
+// Errors cite the line of the user's recipe file (comments, blank lines and
+// all), not of the YAML merged from it and the overrides, and errors of an
+// override name the override.
+func TestConfigErrorsCiteTheUsersLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.yaml")
+	write := func(s string) {
+		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	head := "# my recipe\n\nname: mine\nseed: 3\n\n# sampling\nrollout:\n  temperature: 1.0\n"
+	for _, tc := range []struct {
+		body string
+		set  []string
+		want string
+	}{
+		{head + "  nn: 3\n", nil, "recipe " + path + ": line 9: field nn not found"},
+		{head + "  n: abc\n", nil, "line 9: cannot unmarshal"},
+		{head + "  n: 0\n", nil, "recipe " + path + ", line 9: invalid recipe: rollout.n must be >= 1"},
+		{head + "trainer:\n  mini_batch: 5\n", nil, "line 10: invalid recipe: trainer.global_batch must be a multiple"},
+		{head, []string{"rollout.nn=3"}, "--set rollout.nn=3: field nn not found"},
+		{head + "  n: 0\n", []string{"rollout.n=-2"}, "--set rollout.n=-2: invalid recipe: rollout.n must be >= 1"},
+	} {
+		write(tc.body)
+		_, err := LoadConfig(path, tc.set)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q --set %v: error %v, want %q", tc.body, tc.set, err, tc.want)
+			continue
+		}
+		if strings.Contains(err.Error(), "\n") {
+			t.Errorf("error is not one line: %q", err)
+		}
+		if tc.set != nil && strings.Contains(err.Error(), "line ") {
+			t.Errorf("an override's error cites a line of no file: %v", err)
+		}
+	}
+}
+
+// Maps merge across the recipe and overrides, as they did when both were
+// merged into one tree.
+func TestOverridesMergeIntoRecipeMaps(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.yaml")
+	os.WriteFile(path, []byte("reward:\n  estimator: unified\n  params:\n    tau: 0.5\n"), 0o644)
+	cfg, err := LoadConfig(path, []string{"reward.params.sign=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Reward.Params["tau"] != 0.5 || cfg.Reward.Params["sign"] != 1 {
+		t.Fatalf("params = %v, want tau from the file and sign from --set", cfg.Reward.Params)
+	}
+}
