@@ -175,11 +175,18 @@ func resumeLocked(dir string, overrides []string, lock *runLock) (*Trainer, erro
 		t.event(map[string]any{"event": "checkpoint_fallback", "unreadable_checkpoint": u.step,
 			"moved_to": moved[i], "reason": u.err.Error(), "from_checkpoint": max(resumeStep, 0)})
 	}
+	if resumeStep < 0 {
+		t.logDroppedPrompts() // the run starts over, and its step-0 events were dropped
+	}
 	if resumeStep > 0 {
 		t.event(map[string]any{"event": "resume", "from_checkpoint": resumeStep})
 	}
 	return t, nil
 }
+
+// Close releases the run directory without training, for a caller that
+// made a Trainer and then decided not to Run it (Run closes it itself).
+func (t *Trainer) Close() error { return t.run.Close() }
 
 // Dir is the run directory.
 func (t *Trainer) Dir() string { return t.run.dir }
