@@ -206,7 +206,7 @@ func LoadConfig(path string, overrides []string) (Config, error) {
 			return cfg, fmt.Errorf("--set %s: %w", o, err)
 		}
 		if line := keyLine(doc, ce.Key); line > 0 {
-			return cfg, fmt.Errorf("recipe %s, line %d: %w", path, line, err)
+			return cfg, fmt.Errorf("recipe %s: line %d: %w", path, line, err)
 		}
 		return cfg, err
 	}

@@ -108,7 +108,7 @@ func TestConfigErrorsCiteTheUsersLines(t *testing.T) {
 	}{
 		{head + "  nn: 3\n", nil, "recipe " + path + ": line 9: field nn not found"},
 		{head + "  n: abc\n", nil, "line 9: cannot unmarshal"},
-		{head + "  n: 0\n", nil, "recipe " + path + ", line 9: invalid recipe: rollout.n must be >= 1"},
+		{head + "  n: 0\n", nil, "recipe " + path + ": line 9: invalid recipe: rollout.n must be >= 1"},
 		{head + "trainer:\n  mini_batch: 5\n", nil, "line 10: invalid recipe: trainer.global_batch must be a multiple"},
 		{head, []string{"rollout.nn=3"}, "--set rollout.nn=3: field nn not found"},
 		{head + "  n: 0\n", []string{"rollout.n=-2"}, "--set rollout.n=-2: invalid recipe: rollout.n must be >= 1"},
