@@ -1,7 +1,6 @@
 package train
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,12 +9,10 @@ import (
 	"io/fs"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 
 	"github.com/urlvr/urlvr/basemodel"
@@ -91,61 +88,6 @@ func TestResumeOfARunningRunIsRefused(t *testing.T) {
 		t.Fatalf("resume after the run ended: %v", err)
 	}
 	again.run.Close()
-}
-
-// lockHelperEnv makes the test binary a process that holds a run's lock
-// until it is killed (see TestLockHelperProcess).
-const lockHelperEnv = "URLVR_TEST_LOCK_HOLDER"
-
-func TestLockHelperProcess(t *testing.T) {
-	dir := os.Getenv(lockHelperEnv)
-	if dir == "" {
-		t.Skip("helper process for TestLockIsHeldAcrossProcessesAndFreedByACrash")
-	}
-	if _, err := lockRun(dir); err != nil {
-		fmt.Println("error:", err)
-		os.Exit(1)
-	}
-	fmt.Println("locked")
-	select {} // until killed
-}
-
-// Another process's lock is seen with its PID, and a crash (SIGKILL) of
-// that process frees the lock without anyone cleaning up.
-func TestLockIsHeldAcrossProcessesAndFreedByACrash(t *testing.T) {
-	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLockHelperProcess$")
-	cmd.Env = append(os.Environ(), lockHelperEnv+"="+dir)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || line != "locked\n" {
-		t.Fatalf("helper: %q %v", line, err)
-	}
-	_, err = lockRun(dir)
-	var inUse *RunInUseError
-	if !errors.As(err, &inUse) || inUse.PID != cmd.Process.Pid {
-		t.Fatalf("lock held by process %d: got %v", cmd.Process.Pid, err)
-	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	cmd.Wait()
-	l, err := lockRun(dir)
-	if err != nil {
-		t.Fatalf("after the holder was killed: %v", err)
-	}
-	defer l.release()
-	b, _ := os.ReadFile(filepath.Join(dir, LockFile))
-	if strings.TrimSpace(string(b)) != strconv.Itoa(os.Getpid()) {
-		t.Fatalf("lock file holds %q, want this process's ID", b)
-	}
 }
 
 // A resume whose overrides fail leaves config.yaml byte for byte as it
