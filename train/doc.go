@@ -5,7 +5,10 @@
 // the clipped policy-gradient loss. Every step's training dynamics (paper
 // B.2), validation (avg@k, maj@k, pass@k) and checkpoints go to a run
 // directory that can be resumed after a kill with identical results, and an
-// optional detector stops the run at the Model Collapse Step (Sec. 6.3).
+// optional detector stops the run at the Model Collapse Step (Sec. 6.3). A
+// run directory has one writer at a time (a kernel lock on run.lock), and a
+// run checks its data, its memory needs and every update's numbers so that
+// bad settings stop it with a message rather than a crash or a NaN.
 // Test-time training (Sec. 5) is the same trainer pointed at a small
 // unlabeled set.
 package train

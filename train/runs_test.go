@@ -272,7 +272,7 @@ func TestBestCheckpointIsNeverMissing(t *testing.T) {
 			}
 		}
 	}()
-	for step := range 30 {
+	for step := range 40 {
 		tr.st.Step = step % 3 // the same step again, as after a resume
 		if err := tr.writeBestCheckpoint(); err != nil {
 			t.Fatal(err)
@@ -283,6 +283,7 @@ func TestBestCheckpointIsNeverMissing(t *testing.T) {
 	if misses > 0 {
 		t.Fatalf("checkpoints/best was missing in %d of %d reads", misses, reads)
 	}
+	t.Logf("%d reads of checkpoints/best during 40 replacements", reads)
 	if _, err := engine.Load(best); err != nil {
 		t.Fatalf("loading the best checkpoint: %v", err)
 	}
