@@ -194,7 +194,8 @@ func pointLink(ckDir, name, target string) error {
 }
 
 // removeOldBest removes the best checkpoints other than the current one
-// and the one it replaced.
+// and the one it replaced, and the half-written ones of a process killed
+// while saving (the run's lock rules out a save under way).
 func removeOldBest(ckDir, current, prev string) error {
 	entries, err := os.ReadDir(ckDir)
 	if err != nil {
@@ -202,7 +203,7 @@ func removeOldBest(ckDir, current, prev string) error {
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if strings.HasPrefix(name, bestTargetPrefix) && name != current && name != prev {
+		if strings.HasPrefix(strings.TrimPrefix(name, "."), bestTargetPrefix) && name != current && name != prev {
 			if err := os.RemoveAll(filepath.Join(ckDir, name)); err != nil {
 				return err
 			}
