@@ -37,9 +37,9 @@ func (e *DivergedError) Unwrap() error { return ErrDiverged }
 // probe, one sequence of the mini-batch just trained on (scored from
 // position from at temperature temp), so that weights that are finite but
 // so large that the logits overflow are caught too. A broken update is
-// undone, logged as an event and returned as a *DivergedError. Errors of
-// the engine's Step (a non-finite gradient, which skips the update) are
-// returned as they are.
+// undone, logged as an event and returned as a *DivergedError. Other errors
+// mean the update was not applied: the engine's Step refused it (a
+// non-finite gradient), or it could not be checked and was undone.
 func (t *Trainer) optimStep(ctx context.Context, lr float64, probe []int, from int, temp float64) (float64, error) {
 	if t.snapshot == nil {
 		t.snapshot = new(engine.TrainerSnapshot)
@@ -54,7 +54,9 @@ func (t *Trainer) optimStep(ctx context.Context, lr float64, probe []int, from i
 	if ok {
 		scores, err := t.policy.Engine.Score(ctx, [][]int{probe}, engine.ScoreOptions{Temperature: temp, ScoreFrom: []int{from}})
 		if err != nil {
-			return norm, err
+			// An update that cannot be checked is undone, and so is
+			// reported (by the caller) as skipped, which it then is.
+			return norm, errors.Join(fmt.Errorf("checking the update: %w", err), t.et.Restore(t.snapshot))
 		}
 		ok = finite32(scores[0].LogProbs)
 	}
