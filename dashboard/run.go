@@ -37,16 +37,16 @@ func newRunState(info *RunInfo) *runState {
 
 // Payload is what the page gets for one run.
 type Payload struct {
-	Run        *RunInfo           `json:"run"`
-	Gen        int                `json:"gen"`
-	Full       bool               `json:"full"` // false: only the points after the client's steps
-	Metrics    *TablePayload      `json:"metrics"`
-	Validation *TablePayload      `json:"validation"`
-	Events     []map[string]any   `json:"events"`
-	Summary    json.RawMessage    `json:"summary,omitempty"`
-	Samples    []int              `json:"samples"`
-	Mapping    *Mapping           `json:"mapping,omitempty"`
-	Flags      *foreignlog.Flags  `json:"flags,omitempty"`
+	Run        *RunInfo          `json:"run"`
+	Gen        int               `json:"gen"`
+	Full       bool              `json:"full"` // false: only the points after the client's steps
+	Metrics    *TablePayload     `json:"metrics"`
+	Validation *TablePayload     `json:"validation"`
+	Events     []map[string]any  `json:"events"`
+	Summary    json.RawMessage   `json:"summary,omitempty"`
+	Samples    []int             `json:"samples"`
+	Mapping    *Mapping          `json:"mapping,omitempty"`
+	Flags      *foreignlog.Flags `json:"flags,omitempty"`
 }
 
 // TablePayload is a log's series as sent: possibly downsampled, or only the

@@ -13,11 +13,11 @@ import (
 // Bundle is everything the page needs to draw a run or a study without a
 // server; a self-contained report embeds it as window.URLVR_DATA.
 type Bundle struct {
-	Created string                                  `json:"created"`
-	Start   string                                  `json:"start"` // the view to open
-	Catalog *Catalog                                `json:"catalog"`
-	Runs    map[string]*Payload                     `json:"runs"`
-	Studies map[string]*StudyPayload                `json:"studies"`
+	Created string                                 `json:"created"`
+	Start   string                                 `json:"start"` // the view to open
+	Catalog *Catalog                               `json:"catalog"`
+	Runs    map[string]*Payload                    `json:"runs"`
+	Studies map[string]*StudyPayload               `json:"studies"`
 	Samples map[string]map[string][]map[string]any `json:"samples"`
 }
 
