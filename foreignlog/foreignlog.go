@@ -289,7 +289,7 @@ func flatten(prefix string, obj map[string]any, into map[string]float64) {
 
 // rename maps the trainer's names to urlvr's and records what was found.
 func rename(fm Format, raw []map[string]float64, skipped int) *Log {
-	lg := &Log{Format: fm, Found: map[string]string{}, Skipped: skipped}
+	lg := &Log{Format: fm, Found: map[string]string{}, Missing: []string{}, Unmapped: []string{}, Skipped: skipped}
 	unmapped := map[string]bool{}
 	for _, in := range raw {
 		out := make(map[string]float64, len(in))
