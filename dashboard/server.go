@@ -8,6 +8,7 @@ import (
 	"log"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -52,6 +53,12 @@ func New(roots []string) *Server {
 // 404.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	// A path that climbs is refused outright rather than redirected to
+	// its cleaned form.
+	if strings.Contains(r.URL.Path, "..") || strings.Contains(r.URL.Path, "//") || strings.Contains(r.URL.Path, "\\") {
+		http.NotFound(w, r)
+		return
+	}
 	s.handlers.ServeHTTP(w, r)
 }
 
