@@ -165,6 +165,7 @@
       cursor: { drag: { x: true, y: false } },
       plugins: [eventsPlugin(opts.events), { hooks: { draw: opts.draw ? [opts.draw] : [] } }]
     }, data, box);
+    box.__uplot = u; // lets tests and the console read what was drawn
     state.charts.push(u);
     return u;
   }
