@@ -318,3 +318,29 @@ func FuzzTable(f *testing.F) {
 		}
 	})
 }
+
+// FuzzServePath sends arbitrary paths and queries: nothing outside the root
+// may come back, whatever the URL.
+func FuzzServePath(f *testing.F) {
+	base := f.TempDir()
+	root := filepath.Join(base, "runs")
+	os.MkdirAll(filepath.Join(root, "r1", "samples"), 0o755)
+	os.WriteFile(filepath.Join(root, "r1", "metrics.jsonl"), []byte("{\"step\":1,\"a\":1}\n"), 0o644)
+	os.WriteFile(filepath.Join(base, "secret.jsonl"), []byte("{\"step\":1,\"SECRET\":1}\n"), 0o644)
+	os.Symlink(filepath.Join(base, "secret.jsonl"), filepath.Join(root, "r1", "samples", "step-000001.jsonl"))
+	srv := New([]string{root})
+	for _, s := range []string{"/api/run?id=0/r1", "/static/../secret.jsonl", "/api/samples?id=0/r1&step=1", "/%2e%2e/secret.jsonl"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, target string) {
+		req, err := http.NewRequest("GET", "http://x"+target, nil)
+		if err != nil || !strings.HasPrefix(target, "/") {
+			return
+		}
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		if strings.Contains(rec.Body.String(), "SECRET") {
+			t.Fatalf("%q served a file outside the root", target)
+		}
+	})
+}
