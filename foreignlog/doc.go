@@ -11,8 +11,10 @@
 //     LocalLogger): one line per step, "step:N - key:value - key:value",
 //     every value printed with three decimals; other console output between
 //     those lines is ignored.
-//   - veRL's file logger (trainer.logger=[...,file], path from
-//     VERL_FILE_LOGGER_PATH): JSON Lines of {"step": N, "data": {...}}.
+//   - veRL's file logger (FileLogger in verl/utils/tracking.py, with
+//     trainer.logger=[...,file]; at $VERL_FILE_LOGGER_PATH or
+//     $VERL_FILE_LOGGER_ROOT/<project>/<experiment>.jsonl): JSON Lines of
+//     {"step": N, "data": {...}}.
 //   - TRL's trainer_state.json, written beside every checkpoint: its
 //     "log_history" array holds one object per logging step with "step",
 //     "epoch" and the trainer's metrics (GRPOTrainer: reward, reward_std,

@@ -158,9 +158,10 @@
     series.forEach(function (s, i) { if (s.bandWith != null) bands.push({ series: [i + 1, s.bandWith + 1], fill: s.bandFill }); });
     var u = new uPlot({
       width: width, height: opts.height || 250,
-      scales: { x: { time: false }, y: state.log ? { distr: 3, log: 10 } : { auto: true } },
+      scales: opts.pad ? { x: { time: false, range: padRange(0.08) }, y: { range: padRange(0.15) } }
+        : { x: { time: false }, y: state.log ? { distr: 3, log: 10 } : { auto: true } },
       series: uSeries, bands: bands,
-      axes: [{ label: opts.xLabel || 'step', size: 36 }, { size: 56, values: function (u, vals) { return vals.map(fmt); } }],
+      axes: [{ label: opts.xLabel || 'step', size: 36 }, { size: opts.yLabel ? 70 : 56, label: opts.yLabel, values: function (u, vals) { return vals.map(fmt); } }],
       legend: { show: opts.legend !== false },
       cursor: { drag: { x: true, y: false } },
       plugins: [eventsPlugin(opts.events), { hooks: { draw: opts.draw ? [opts.draw] : [] } }]
@@ -168,6 +169,15 @@
     box.__uplot = u; // lets tests and the console read what was drawn
     state.charts.push(u);
     return u;
+  }
+
+  // padRange widens a scale by a share of its span on both sides, so that
+  // scatter points and their labels clear the frame.
+  function padRange(share) {
+    return function (u, min, max) {
+      var span = max - min || Math.abs(max) || 1;
+      return [min - share * span, max + share * span];
+    };
   }
 
   function ciPair(keys, k) {
@@ -299,6 +309,8 @@
       head.appendChild(el('div', { class: 'kv' }, facts));
       var flags = el('div', { class: 'controls' });
       (run.events || []).forEach(function (ev) {
+        // A foreign log's collapse and divergence are said by its flags below.
+        if (run.flags && (ev.event === 'collapse' || ev.event === 'divergence')) return;
         flags.appendChild(el('span', { class: 'flag ' + (ev.event === 'collapse' || ev.event === 'divergence' ? 'bad' : 'info'), text: ev.event + ' @ step ' + ev.step }));
       });
       var sum = run.summary;
@@ -496,7 +508,7 @@
         var solid = { label: 'collapsed', x: [], y: [], color: COLORS[0], scatter: true, raw: true };
         var hollow = { label: 'no collapse within the cap', x: [], y: [], color: COLORS[0], scatter: true, hollow: true, raw: true };
         pts.forEach(function (p) { var s = p.censored ? hollow : solid; s.x.push(p.x); s.y.push(p.y); });
-        chart(card, [solid, hollow].filter(function (s) { return s.x.length; }), { xLabel: sc.x_label, height: 320, draw: function (u) {
+        chart(card, [solid, hollow].filter(function (s) { return s.x.length; }), { xLabel: sc.x_label, yLabel: sc.y_label, pad: true, height: 320, draw: function (u) {
           var ctx = u.ctx; ctx.save(); ctx.fillStyle = '#374151'; ctx.font = (11 * devicePixelRatio) + 'px system-ui, sans-serif';
           pts.forEach(function (p) { ctx.fillText(p.label, u.valToPos(p.x, 'x', true) + 8 * devicePixelRatio, u.valToPos(p.y, 'y', true) - 6 * devicePixelRatio); });
           ctx.restore();
@@ -506,6 +518,8 @@
         app.appendChild(el('h2', { text: 'Results' }));
         var cols = [];
         st.results.forEach(function (r) { Object.keys(r).forEach(function (k) { if (cols.indexOf(k) < 0 && (typeof r[k] !== 'object' || r[k] === null)) cols.push(k); }); });
+        // The row's name first: the model of an MCS study, the run of others.
+        ['run', 'model'].forEach(function (k) { var i = cols.indexOf(k); if (i > 0) { cols.splice(i, 1); cols.unshift(k); } });
         var tb = el('tbody');
         st.results.forEach(function (r) { tb.appendChild(el('tr', null, cols.map(function (c) { return el('td', { class: typeof r[c] === 'number' ? 'num' : '', text: typeof r[c] === 'number' ? fmt(r[c]) : (r[c] == null ? '' : String(r[c])) }); }))); });
         app.appendChild(el('div', { style: 'overflow-x:auto' }, [el('table', { id: 'results' }, [el('thead', null, [el('tr', null, cols.map(function (c) { return el('th', { text: c }); }))]), tb])]));
