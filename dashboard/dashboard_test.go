@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDownsampleKeepsExtremesAndEnds(t *testing.T) {
@@ -343,4 +344,29 @@ func FuzzServePath(f *testing.F) {
 			t.Fatalf("%q served a file outside the root", target)
 		}
 	})
+}
+
+func TestBundleOfAStudy(t *testing.T) {
+	b, err := NewBundle("testdata/study", time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Start != "#/study/0%2F" || len(b.Studies) != 1 || len(b.Runs) != 6 {
+		t.Fatalf("start %q, %d studies, %d runs", b.Start, len(b.Studies), len(b.Runs))
+	}
+	for _, st := range b.Studies {
+		if st.Scatter == nil || len(st.Scatter.Points) != 3 || len(st.Facets) != 6 {
+			t.Errorf("study payload %+v", st)
+		}
+	}
+	var out strings.Builder
+	if err := WriteHTML(&out, b, "a <study>"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "<title>a &lt;study&gt;</title>") || strings.Count(out.String(), "</script>") != 3 {
+		t.Error("title not escaped or a script closed early")
+	}
+	if _, err := NewBundle(t.TempDir(), time.Now()); err == nil || !strings.Contains(err.Error(), "holds no run") {
+		t.Errorf("empty dir: %v", err)
+	}
 }
