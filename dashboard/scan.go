@@ -84,6 +84,9 @@ func Scan(roots []string) *Catalog {
 		if err == nil {
 			real, err = filepath.Abs(real)
 		}
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // not created yet: no runs
+		}
 		if err != nil {
 			c.Problems = append(c.Problems, fmt.Sprintf("%s: %v", root, err))
 			continue

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"path/filepath"
 	"time"
 )
@@ -30,6 +31,9 @@ const (
 
 // NewBundle reads the run or study in dir (and, for a study, its sub-runs).
 func NewBundle(dir string, now time.Time) (*Bundle, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return nil, err
+	}
 	s := New([]string{dir})
 	cat := s.Catalog()
 	if len(cat.Problems) > 0 && len(cat.Runs) == 0 {

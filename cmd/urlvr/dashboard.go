@@ -33,12 +33,17 @@ listens on 127.0.0.1 unless --addr says otherwise.`,
 				args = []string{"runs"}
 			}
 			for _, d := range args {
+				// A directory that does not exist yet (no run has started)
+				// shows as empty until it does.
 				st, err := os.Stat(d)
-				if err != nil {
+				if err == nil && !st.IsDir() {
+					return fmt.Errorf("dashboard directory %s is not a directory", d)
+				}
+				if err != nil && !errors.Is(err, os.ErrNotExist) {
 					return fmt.Errorf("dashboard directory: %w", err)
 				}
-				if !st.IsDir() {
-					return fmt.Errorf("dashboard directory %s is not a directory", d)
+				if err != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s does not exist yet; its runs will show once it does\n", d)
 				}
 			}
 			ln, err := net.Listen("tcp", addr)

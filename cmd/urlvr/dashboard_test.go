@@ -92,8 +92,10 @@ func TestMetricsCollapseOnVeRLLog(t *testing.T) {
 	}
 }
 
-func TestDashboardRejectsMissingDir(t *testing.T) {
-	if _, err := runRoot(t, "dashboard", filepath.Join(t.TempDir(), "nope")); err == nil || !strings.Contains(err.Error(), "dashboard directory") {
+func TestDashboardRejectsAFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(file, nil, 0o644)
+	if _, err := runRoot(t, "dashboard", file); err == nil || !strings.Contains(err.Error(), "not a directory") {
 		t.Errorf("err = %v", err)
 	}
 }
