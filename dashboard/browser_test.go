@@ -68,7 +68,7 @@ func browser(t *testing.T) (context.Context, *consoleLog) {
 	}
 	// A generous bound on the test's actions, not a measured time: a hung
 	// browser fails the test instead of the suite.
-	ctx, cancelT := context.WithTimeout(bctx, 3*time.Minute)
+	ctx, cancelT := context.WithTimeout(bctx, 2*time.Minute)
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
 	return ctx, log
 }
@@ -79,6 +79,16 @@ type consoleLog struct {
 }
 
 func (c *consoleLog) add(s string) { c.mu.Lock(); c.msgs = append(c.msgs, s); c.mu.Unlock() }
+
+// must fails the test on err, saying first what the page logged (a page
+// that threw usually explains why an element never appeared).
+func (c *consoleLog) must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		c.check(t)
+		t.Fatal(err)
+	}
+}
 func (c *consoleLog) check(t *testing.T) {
 	t.Helper()
 	c.mu.Lock()
@@ -143,10 +153,8 @@ func TestBrowserRunPanelsLiveUpdate(t *testing.T) {
 	ts := httptest.NewServer(New([]string{root}))
 	defer ts.Close()
 
-	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/#/run/"+url.PathEscape("0/r1")),
-		chromedp.WaitVisible(chromedp.CSS(`#panel-step_time canvas`))); err != nil {
-		t.Fatal(err)
-	}
+	console.must(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/#/run/"+url.PathEscape("0/r1")),
+		chromedp.WaitVisible(chromedp.CSS(`#panel-step_time canvas`))))
 	// Every panel has its series with the file's points and values.
 	want := map[string][]string{
 		"panel-reward":          {"train/proxy_reward", "train/ground_truth_reward"},
@@ -201,10 +209,8 @@ func TestBrowserRunPanelsLiveUpdate(t *testing.T) {
 		t.Errorf("reward panel after append %+v", d)
 	}
 	// Smoothing and log scale redraw without errors.
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#logscale`)),
-		chromedp.SetValue(chromedp.CSS(`#smoothing`), "0.6")); err != nil {
-		t.Fatal(err)
-	}
+	console.must(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#logscale`)),
+		chromedp.SetValue(chromedp.CSS(`#smoothing`), "0.6")))
 	console.check(t)
 }
 
@@ -215,10 +221,8 @@ func TestBrowserOverlayStudyAndEmpty(t *testing.T) {
 	writeFullRun(t, filepath.Join(root, "b"), 25)
 	ts := httptest.NewServer(New([]string{root}))
 	defer ts.Close()
-	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/#/compare/0%2Fa,0%2Fb"),
-		chromedp.WaitVisible(chromedp.CSS(`#overlay canvas`))); err != nil {
-		t.Fatal(err)
-	}
+	console.must(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/#/compare/0%2Fa,0%2Fb"),
+		chromedp.WaitVisible(chromedp.CSS(`#overlay canvas`))))
 	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#overlay .panel[data-series="2"]').length`))
 	if err != nil {
 		t.Fatal(err)
@@ -230,10 +234,8 @@ func TestBrowserOverlayStudyAndEmpty(t *testing.T) {
 
 	st := httptest.NewServer(New([]string{"testdata"}))
 	defer st.Close()
-	if err := chromedp.Do(ctx, chromedp.Navigate(st.URL+"/#/study/"+url.PathEscape("0/study")),
-		chromedp.WaitVisible(chromedp.CSS(`#scatter canvas`)), chromedp.WaitVisible(chromedp.CSS(`#facets canvas`))); err != nil {
-		t.Fatal(err)
-	}
+	console.must(t, chromedp.Do(ctx, chromedp.Navigate(st.URL+"/#/study/"+url.PathEscape("0/study")),
+		chromedp.WaitVisible(chromedp.CSS(`#scatter canvas`)), chromedp.WaitVisible(chromedp.CSS(`#facets canvas`))))
 	pts, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('scatter').getAttribute('data-points')`))
 	facets, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`String(document.querySelectorAll('#facets canvas').length)`))
 	if pts != "3" || facets != "6" {
@@ -266,10 +268,8 @@ func TestBrowserReportOffline(t *testing.T) {
 	}
 	f.Close()
 	// No server runs: the page has only itself.
-	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+page),
-		chromedp.WaitVisible(chromedp.CSS(`#panel-kl canvas`)), chromedp.WaitVisible(chromedp.CSS(`#rollouts`))); err != nil {
-		t.Fatal(err)
-	}
+	console.must(t, chromedp.Do(ctx, chromedp.Navigate("file://"+page),
+		chromedp.WaitVisible(chromedp.CSS(`#panel-kl canvas`)), chromedp.WaitVisible(chromedp.CSS(`#rollouts`))))
 	if d := panelData(t, ctx, "panel-reward"); d == nil || d.Counts[0] != 15 || d.Counts[1] != 15 {
 		t.Errorf("report reward panel %+v", d)
 	}
