@@ -303,7 +303,7 @@
       var facts = [el('span', null, [el('b', { text: 'written by ' }), r.kind]),
         el('span', { id: 'lines' }, [el('b', { text: 'steps logged ' }), String(m.lines)]),
         el('span', null, [el('b', { text: 'last step ' }), fmt(m.last_step)])];
-      if (m.skipped || run.validation.skipped) facts.push(el('span', { class: 'no', id: 'skipped', text: (m.skipped + run.validation.skipped) + ' unreadable lines skipped' }));
+      if (m.skipped || run.validation.skipped) facts.push(el('span', { class: 'no', id: 'skipped', text: (m.skipped + run.validation.skipped) + ' lines skipped (not a metric record)' }));
       if (m.torn) facts.push(el('span', { class: 'muted', text: 'last line incomplete (being written or torn)' }));
       if (m.downsampled) facts.push(el('span', { class: 'muted', text: 'long series drawn from min/max buckets' }));
       head.appendChild(el('div', { class: 'kv' }, facts));
