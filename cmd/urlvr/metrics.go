@@ -20,6 +20,7 @@ func init() {
 		cfg              metrics.CollapseConfig
 		opt              metrics.CollapseFileOptions
 		requireCollapsed bool
+		format           string
 	)
 	collapse := &cobra.Command{
 		Use:   "collapse --file metrics.jsonl",
@@ -29,9 +30,15 @@ the first training step at which reward accuracy falls below the threshold,
 optionally after a trailing moving average (--window) and confirmed by
 --patience consecutive steps. Lines without the reward-accuracy field are
 skipped; a step logged twice (after a resume) keeps its last value. Prints one
-JSON object.`,
+JSON object. A veRL console log, veRL file-logger JSONL or TRL trainer_state.json
+(detected, or named with --format) is read with its metric names mapped to
+urlvr's, and the object also says where proxy and ground-truth reward diverge
+and which metrics were found and missing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if done, err := foreignCollapse(cmd, file, format, cfg, requireCollapsed); done {
+				return err
+			}
 			in, err := openInput(file)
 			if err != nil {
 				return err
@@ -60,6 +67,7 @@ JSON object.`,
 	f.StringVar(&opt.ValueKey, "key", "", "reward-accuracy field, dotted path for nested objects (default: reward_accuracy, else train/reward_accuracy)")
 	f.StringVar(&opt.StepKey, "step-key", "step", "step field")
 	f.BoolVar(&requireCollapsed, "require-collapse", false, "exit non-zero when the run did not collapse")
+	f.StringVar(&format, "format", "auto", "log layout: auto, urlvr, verl-console, verl-file or trl")
 
 	var n, c, k int
 	passk := &cobra.Command{

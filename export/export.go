@@ -1,0 +1,216 @@
+package export
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	"github.com/urlvr/urlvr/foreignlog"
+	"github.com/urlvr/urlvr/internal/atomicfile"
+)
+
+// Row is one step's values by metric name.
+type Row struct {
+	Step   int64
+	Values map[string]float64
+}
+
+// Log is what was read from a run.
+type Log struct {
+	Rows []Row
+	// Skipped counts lines that were not JSON objects with a step.
+	Skipped int
+	// Source says what was read: the files of a run directory or a foreign
+	// log's format.
+	Source string
+}
+
+// The run-directory logs that hold per-step numbers.
+var runLogs = []string{"metrics.jsonl", "validation.jsonl"}
+
+// Read reads a urlvr run directory (metrics.jsonl and validation.jsonl, a
+// step's lines merged into one row) or a veRL/TRL log file.
+func Read(path string) (*Log, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		lg, err := foreignlog.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		out := &Log{Skipped: lg.Skipped, Source: string(lg.Format)}
+		for _, r := range lg.Rows {
+			v := map[string]float64{}
+			for k, x := range r {
+				if k != "step" {
+					v[k] = x
+				}
+			}
+			out.Rows = append(out.Rows, Row{Step: int64(r["step"]), Values: v})
+		}
+		return out, nil
+	}
+	out := &Log{Source: "urlvr run"}
+	byStep := map[int64]map[string]float64{}
+	found := false
+	for _, name := range runLogs {
+		f, err := os.Open(filepath.Join(path, name))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		found = true
+		skipped, err := readJSONL(f, byStep)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(path, name), err)
+		}
+		out.Skipped += skipped
+	}
+	if !found {
+		return nil, fmt.Errorf("%s has neither metrics.jsonl nor validation.jsonl", path)
+	}
+	steps := make([]int64, 0, len(byStep))
+	for s := range byStep {
+		steps = append(steps, s)
+	}
+	sort.Slice(steps, func(i, j int) bool { return steps[i] < steps[j] })
+	for _, s := range steps {
+		out.Rows = append(out.Rows, Row{Step: s, Values: byStep[s]})
+	}
+	return out, nil
+}
+
+// readJSONL merges the numeric fields of each line into the row of its
+// step (a later line for a step overrides an earlier one, as after a
+// resume); lines that are not JSON objects with a numeric step are
+// skipped and counted.
+func readJSONL(r io.Reader, byStep map[int64]map[string]float64) (int, error) {
+	skipped := 0
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var obj map[string]any
+		if json.Unmarshal(line, &obj) != nil {
+			skipped++
+			continue
+		}
+		step, ok := obj["step"].(float64)
+		if !ok {
+			skipped++
+			continue
+		}
+		row := byStep[int64(step)]
+		if row == nil {
+			row = map[string]float64{}
+			byStep[int64(step)] = row
+		}
+		flatten("", obj, row)
+		delete(row, "step")
+	}
+	return skipped, sc.Err()
+}
+
+func flatten(prefix string, obj map[string]any, into map[string]float64) {
+	for k, v := range obj {
+		key := k
+		if prefix != "" {
+			key = prefix + "/" + k
+		}
+		switch x := v.(type) {
+		case float64:
+			if !math.IsNaN(x) && !math.IsInf(x, 0) {
+				into[key] = x
+			}
+		case bool:
+			into[key] = map[bool]float64{false: 0, true: 1}[x]
+		case map[string]any:
+			flatten(key, x, into)
+		}
+	}
+}
+
+// WriteCSV writes one row per step: "step", then every metric in name
+// order, empty where the step did not log it.
+func WriteCSV(w io.Writer, rows []Row) error {
+	seen := map[string]bool{}
+	for _, r := range rows {
+		for k := range r.Values {
+			seen[k] = true
+		}
+	}
+	cols := make([]string, 0, len(seen))
+	for k := range seen {
+		cols = append(cols, k)
+	}
+	sort.Strings(cols)
+	cw := csv.NewWriter(w)
+	if err := cw.Write(append([]string{"step"}, cols...)); err != nil {
+		return err
+	}
+	rec := make([]string, len(cols)+1)
+	for _, r := range rows {
+		rec[0] = strconv.FormatInt(r.Step, 10)
+		for i, c := range cols {
+			if v, ok := r.Values[c]; ok {
+				rec[i+1] = strconv.FormatFloat(v, 'g', -1, 64)
+			} else {
+				rec[i+1] = ""
+			}
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// Files are the paths Write produced.
+type Files struct {
+	TFEvents, CSV string
+}
+
+// Write exports lg into dir: an event file named as TensorBoard's writers
+// name theirs (events.out.tfevents.<unix seconds>.<host>) and metrics.csv,
+// each written atomically. wallTime is the first event's time in Unix
+// seconds.
+func Write(lg *Log, dir string, wallTime float64, tensorboard, csvOut bool) (Files, error) {
+	var fs Files
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fs, err
+	}
+	if tensorboard {
+		fs.TFEvents = filepath.Join(dir, fmt.Sprintf("events.out.tfevents.%d.urlvr", int64(wallTime)))
+		err := atomicfile.Write(fs.TFEvents, 0o644, func(w io.Writer) error {
+			return WriteEvents(w, wallTime, Steps(lg.Rows, wallTime))
+		})
+		if err != nil {
+			return fs, fmt.Errorf("writing %s: %w", fs.TFEvents, err)
+		}
+	}
+	if csvOut {
+		fs.CSV = filepath.Join(dir, "metrics.csv")
+		if err := atomicfile.Write(fs.CSV, 0o644, func(w io.Writer) error { return WriteCSV(w, lg.Rows) }); err != nil {
+			return fs, fmt.Errorf("writing %s: %w", fs.CSV, err)
+		}
+	}
+	return fs, nil
+}

@@ -1,0 +1,133 @@
+package foreignlog
+
+import (
+	"regexp"
+	"strings"
+)
+
+// A rename is one trainer metric that means the same as a urlvr metric.
+// Rank orders several sources of one urlvr key: the lowest present wins.
+type renameRule struct {
+	to   string
+	rank int
+}
+
+// veRL's names (verl/trainer/ppo/metric_utils.py and the actor workers):
+// critic/score is the sequence-level score the reward function returned,
+// which under an unsupervised reward is the proxy reward; critic/rewards is
+// the same after the in-reward KL penalty, used only when score is absent.
+var verlNames = map[string]renameRule{
+	"critic/score/mean":          {"train/proxy_reward", 0},
+	"critic/rewards/mean":        {"train/proxy_reward", 1},
+	"actor/entropy":              {"actor/entropy", 0},
+	"actor/entropy_loss":         {"actor/entropy", 1},
+	"response_length/mean":       {"actor/response_length", 0},
+	"response_length/clip_ratio": {"actor/truncated_fraction", 0},
+	"actor/kl_loss":              {"actor/kl", 0},
+	"actor/reward_kl_penalty":    {"actor/kl", 1},
+	"actor/pg_loss":              {"actor/pg_loss", 0},
+	"actor/pg_clipfrac":          {"actor/clip_fraction", 0},
+	"actor/ppo_kl":               {"actor/ppo_kl", 0},
+	"actor/grad_norm":            {"actor/grad_norm", 0},
+	"actor/lr":                   {"actor/lr", 0},
+	"timing_s/step":              {"perf/step_seconds", 0},
+	"timing_s/gen":               {"perf/sample_seconds", 0},
+	"timing_s/update_actor":      {"perf/update_seconds", 0},
+	"training/epoch":             {"epoch", 0},
+}
+
+// TRL's GRPOTrainer names (trl/trainer/grpo_trainer.py). reward is the
+// weighted sum of the reward functions, the proxy; TRL's accuracy_reward
+// compares with the dataset's solution, the ground truth.
+var trlNames = map[string]renameRule{
+	"reward":                       {"train/proxy_reward", 0},
+	"rewards/accuracy_reward/mean": {"train/ground_truth_reward", 0},
+	"rewards/accuracy_reward":      {"train/ground_truth_reward", 1},
+	"kl":                           {"actor/kl", 0},
+	"entropy":                      {"actor/entropy", 0},
+	"completions/mean_length":      {"actor/response_length", 0},
+	"completion_length":            {"actor/response_length", 1},
+	"completions/clipped_ratio":    {"actor/truncated_fraction", 0},
+	"grad_norm":                    {"actor/grad_norm", 0},
+	"learning_rate":                {"actor/lr", 0},
+	"loss":                         {"actor/loss", 0},
+	"frac_reward_zero_std":         {"train/zero_variance_fraction", 0},
+	"clip_ratio/region_mean":       {"actor/clip_fraction", 0},
+	"step_time":                    {"perf/step_seconds", 0},
+	"epoch":                        {"epoch", 0},
+}
+
+// dynamicsNames are the paper's B.2 training-dynamics metrics. Trainers that
+// compute them (TTRL on veRL, urlvr's reward service through a custom
+// metric hook) log them under some prefix; the last path segment is the
+// name.
+var dynamicsNames = map[string]bool{
+	"reward_accuracy": true, "label_accuracy": true, "majority_ratio": true,
+	"ground_truth_reward": true, "proxy_reward": true, "point_biserial": true,
+	"zero_variance_fraction": true, "no_answer_fraction": true,
+}
+
+// veRL validation: val-core/<data source>/<variable>/mean@N is the mean
+// score over N samples per problem (avg@N); maj@N/mean and best@N/mean are
+// majority and best-of-N (pass@N for a 0/1 score). The data source may
+// itself hold slashes (openai/gsm8k). Older releases log val/test_score/<ds>.
+var (
+	verlValMean = regexp.MustCompile(`^val-(?:core|aux)/(.+)/(acc|reward|score)/mean@(\d+)$`)
+	verlValMaj  = regexp.MustCompile(`^val-(?:core|aux)/(.+)/(acc|reward|score)/maj@(\d+)/mean$`)
+	verlValBest = regexp.MustCompile(`^val-(?:core|aux)/(.+)/(acc|reward|score)/best@(\d+)/mean$`)
+	verlValOld  = regexp.MustCompile(`^val/test_score/(.+)$`)
+)
+
+// MapName returns urlvr's name for a trainer's metric, if it has one.
+func MapName(fm Format, name string) (string, bool) {
+	r, ok := rule(fm, name)
+	return r.to, ok
+}
+
+// priority orders a row's keys so that preferred sources come first.
+func priority(fm Format, name string) int {
+	if r, ok := rule(fm, name); ok {
+		return r.rank
+	}
+	return 9
+}
+
+func rule(fm Format, name string) (renameRule, bool) {
+	table := trlNames
+	if fm == VeRLConsole || fm == VeRLFile {
+		table = verlNames
+	}
+	if r, ok := table[name]; ok {
+		return r, true
+	}
+	if fm != TRLState {
+		// acc is the ground-truth check that veRL's default scorers add;
+		// rank it before the reward, which may be a proxy.
+		rank := func(v string) int {
+			if v == "acc" {
+				return 0
+			}
+			return 1
+		}
+		if m := verlValMean.FindStringSubmatch(name); m != nil {
+			return renameRule{"val/" + m[1] + "/avg@" + m[3], rank(m[2])}, true
+		}
+		if m := verlValMaj.FindStringSubmatch(name); m != nil {
+			return renameRule{"val/" + m[1] + "/maj@" + m[3], rank(m[2])}, true
+		}
+		if m := verlValBest.FindStringSubmatch(name); m != nil {
+			return renameRule{"val/" + m[1] + "/pass@" + m[3], rank(m[2])}, true
+		}
+		if m := verlValOld.FindStringSubmatch(name); m != nil {
+			return renameRule{"val/" + m[1] + "/avg@1", 2}, true
+		}
+	}
+	if strings.HasPrefix(name, "val") || strings.HasPrefix(name, "eval") {
+		return renameRule{}, false
+	}
+	last := name[strings.LastIndex(name, "/")+1:]
+	if dynamicsNames[last] {
+		return renameRule{"train/" + last, 3}, true
+	}
+	return renameRule{}, false
+}
