@@ -12,6 +12,7 @@ import (
 
 	"github.com/urlvr/urlvr/metrics"
 	"github.com/urlvr/urlvr/report"
+	"github.com/urlvr/urlvr/runlog"
 	"github.com/urlvr/urlvr/train"
 )
 
@@ -418,33 +419,27 @@ func passKGain(r *finishedRun) float64 {
 	}
 	row := r.validation[0]
 	n := r.cfg.Eval.N
+	var names []string
+	for key := range row {
+		if set, metric, ok := runlog.ParseValidationKey(key); ok && set != runlog.MeanSet && metric == runlog.Pass(n) {
+			names = append(names, set)
+		}
+	}
+	slices.Sort(names) // a fixed order of summation
 	var sum float64
 	var sets int
-	for _, key := range keysWithSuffix(row, fmt.Sprintf("/pass@%d", n)) {
-		set := strings.TrimSuffix(key, fmt.Sprintf("/pass@%d", n))
-		avg, ok := row[set+fmt.Sprintf("/avg@%d", n)]
-		if !ok || set == "val/mean" {
+	for _, set := range names {
+		avg, ok := row[runlog.ValidationKey(set, runlog.Avg(n))]
+		if !ok {
 			continue
 		}
-		sum += row[key] - avg
+		sum += row[runlog.ValidationKey(set, runlog.Pass(n))] - avg
 		sets++
 	}
 	if sets == 0 {
 		return 0
 	}
 	return sum / float64(sets)
-}
-
-// keysWithSuffix lists a row's keys under val/ ending in suffix, sorted.
-func keysWithSuffix(row map[string]float64, suffix string) []string {
-	var keys []string
-	for k := range row {
-		if strings.HasPrefix(k, "val/") && strings.HasSuffix(k, suffix) {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // correlateMCS correlates the Model Collapse Step and the pass@k gain with

@@ -440,9 +440,9 @@ func firstNonFinite[F Float](b Batch[F]) error {
 	for _, in := range inputs {
 		for i, x := range in.xs {
 			if v := float64(x); (math.IsNaN(v) || math.IsInf(v, 0)) && b.Mask[i] != 0 {
-				return fmt.Errorf("%s[%d, %d] = %v", in.name, i/b.Tokens, i%b.Tokens, v)
+				return nonFinite("%s[%d, %d] = %v", in.name, i/b.Tokens, i%b.Tokens, v)
 			}
 		}
 	}
-	return fmt.Errorf("inputs are finite; the sum overflowed")
+	return nonFinite("inputs are finite; the sum overflowed")
 }

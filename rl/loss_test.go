@@ -1,6 +1,7 @@
 package rl
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -529,6 +530,11 @@ func TestLossErrors(t *testing.T) {
 		err := Loss(cfg, b, &out)
 		if err == nil {
 			t.Errorf("%s: no error", name)
+		}
+		// Only a non-finite value is a reason to skip a mini-batch; the
+		// rest are mistakes of the caller.
+		if nonFinite := name == "nan log-prob" || name == "nan advantage"; errors.Is(err, ErrNonFinite) != nonFinite {
+			t.Errorf("%s: errors.Is(%v, ErrNonFinite) = %v", name, err, !nonFinite)
 		}
 		if name == "nan log-prob" && (err == nil || !strings.Contains(err.Error(), "log_prob[1, 0]")) {
 			t.Errorf("nan error %v does not name log_prob[1, 0]", err)

@@ -20,6 +20,7 @@ import (
 	"github.com/urlvr/urlvr/metrics"
 	"github.com/urlvr/urlvr/reward"
 	"github.com/urlvr/urlvr/rl"
+	"github.com/urlvr/urlvr/runlog"
 )
 
 // microBatchSeqs bounds the sequences of one forward/backward pass; a
@@ -150,7 +151,9 @@ func Resume(dir string, overrides []string) (*Trainer, error) {
 		return nil, err
 	}
 	if resumeStep > 0 {
-		t.event(map[string]any{"event": "resume", "from_checkpoint": resumeStep})
+		if err := t.event(runlog.EventRow{Event: runlog.EventResume, FromCheckpoint: &resumeStep}); err != nil {
+			return nil, err
+		}
 	}
 	return t, nil
 }
@@ -392,31 +395,28 @@ func (t *Trainer) loadCheckpoint(dir string) error {
 // replayLogs rebuilds the collapse detector, validation history and best
 // checkpoint from the (truncated) logs of a resumed run.
 func (t *Trainer) replayLogs(dir string) error {
-	rows, err := readLog(filepath.Join(dir, MetricsFile))
+	rows, _, err := runlog.ReadFile[runlog.StepRow](filepath.Join(dir, MetricsFile))
 	if err != nil {
 		return err
 	}
 	for _, r := range rows {
-		step, _ := r["step"].(float64)
-		if ra, ok := r[keyRewardAccuracy].(float64); ok {
-			if _, err := t.collapse.Observe(int(step), ra); err != nil {
+		if r.RewardAccuracy != nil {
+			if _, err := t.collapse.Observe(r.Step, *r.RewardAccuracy); err != nil {
 				return err
 			}
 		}
 	}
-	vrows, err := readLog(filepath.Join(dir, ValidationFile))
+	vrows, _, err := runlog.ReadFile[runlog.ValidationRow](filepath.Join(dir, ValidationFile))
 	if err != nil {
 		return err
 	}
 	for _, r := range vrows {
-		step, _ := r["step"].(float64)
-		mean, ok := r[t.meanKey()].(float64)
-		if !ok {
+		if r.K != t.cfg.Eval.N {
 			continue
 		}
-		t.valMeans = append(t.valMeans, mean)
-		if len(t.valMeans) == 1 || mean > t.best.Score {
-			t.best = bestRecord{Step: int(step), Score: mean, Dir: filepath.Join(CheckpointDir, "best")}
+		t.valMeans = append(t.valMeans, r.Mean)
+		if len(t.valMeans) == 1 || r.Mean > t.best.Score {
+			t.best = bestRecord{Step: r.Step, Score: r.Mean, Dir: filepath.Join(CheckpointDir, "best")}
 		}
 	}
 	return nil
@@ -450,9 +450,8 @@ func (t *Trainer) Run(ctx context.Context, progress func(Progress)) (*Summary, e
 			return nil, fmt.Errorf("step %d: %w", t.st.Step+1, err)
 		}
 		t.st.Step++
-		row["step"] = t.st.Step
-		row["epoch"] = t.st.Epoch
-		if err := appendLine(t.run.metrics, row); err != nil {
+		row.Step, row.Epoch = t.st.Step, t.st.Epoch
+		if err := runlog.AppendLine(t.run.metrics, row); err != nil {
 			return nil, err
 		}
 		if stopReason, err = t.afterStep(stepCtx, row); err != nil {
@@ -463,7 +462,9 @@ func (t *Trainer) Run(ctx context.Context, progress func(Progress)) (*Summary, e
 		}
 	}
 	if stopReason != "" {
-		t.event(map[string]any{"event": "early_stop", "reason": stopReason})
+		if err := t.event(runlog.EventRow{Event: runlog.EventEarlyStop, Reason: stopReason}); err != nil {
+			return nil, err
+		}
 	}
 	if err := t.saveCheckpoint(); err != nil {
 		return nil, err
@@ -473,17 +474,19 @@ func (t *Trainer) Run(ctx context.Context, progress func(Progress)) (*Summary, e
 
 // afterStep validates, checks for collapse and checkpoints as configured,
 // and returns a reason to stop early ("" to go on).
-func (t *Trainer) afterStep(ctx context.Context, row map[string]any) (string, error) {
+func (t *Trainer) afterStep(ctx context.Context, row runlog.StepRow) (string, error) {
 	step := t.st.Step
 	cfg := t.cfg
 	var stop string
-	if ra, ok := row[keyRewardAccuracy].(float64); ok {
+	if row.RewardAccuracy != nil {
 		before := t.collapse.Result().Collapsed
-		if _, err := t.collapse.Observe(step, ra); err != nil {
+		if _, err := t.collapse.Observe(step, *row.RewardAccuracy); err != nil {
 			return "", err
 		}
 		if res := t.collapse.Result(); res.Collapsed && !before {
-			t.event(map[string]any{"event": "collapse", "collapse_step": res.Step, "detected_at": res.DetectedAt})
+			if err := t.event(runlog.EventRow{Event: runlog.EventCollapse, CollapseStep: &res.Step, DetectedAt: &res.DetectedAt}); err != nil {
+				return "", err
+			}
 			stop = t.earlyStopReason()
 		}
 	}
@@ -544,21 +547,26 @@ func (t *Trainer) interrupted(cause error) (*Summary, error) {
 	return nil, fmt.Errorf("interrupted after step %d (resume with --resume %s): %w", t.st.Step, t.run.dir, cause)
 }
 
-// event appends a line to the run's event log.
-func (t *Trainer) event(row map[string]any) {
-	row["step"] = t.st.Step
-	if t.run != nil {
-		appendLine(t.run.event, row)
+// event appends a line, at the current step, to the run's event log, and
+// keeps it for the summary.
+func (t *Trainer) event(e runlog.EventRow) error {
+	e.Step = t.st.Step
+	b, err := runlog.Encode(e)
+	if err != nil {
+		return err
 	}
-	b, _ := json.Marshal(row)
-	t.events = append(t.events, string(b))
+	t.events = append(t.events, strings.TrimSuffix(string(b), "\n"))
+	if t.run == nil {
+		return nil
+	}
+	return runlog.AppendLine(t.run.event, e)
 }
 
 // Progress is reported after every step.
 type Progress struct {
 	Step, Steps, StartStep int
 	Elapsed                time.Duration
-	Row                    map[string]any
+	Row                    runlog.StepRow
 }
 
 // ETA estimates the time to the last step from the pace since the run (or

@@ -11,6 +11,7 @@ import (
 	"github.com/urlvr/urlvr/engine"
 	"github.com/urlvr/urlvr/internal/atomicfile"
 	"github.com/urlvr/urlvr/metrics"
+	"github.com/urlvr/urlvr/runlog"
 )
 
 // evalSet is a validation set, tokenised.
@@ -22,7 +23,7 @@ type evalSet struct {
 
 // meanKey is the validation metric that ranks checkpoints: avg@n averaged
 // over the validation sets.
-func (t *Trainer) meanKey() string { return fmt.Sprintf("val/mean/avg@%d", t.cfg.Eval.N) }
+func (t *Trainer) meanKey() string { return runlog.MeanKey(t.cfg.Eval.N) }
 
 // evalSeed gives a validation set the same sampling seed at every
 // validation, and in every run with the same seed, so that accuracy changes
@@ -37,26 +38,24 @@ func evalSeed(seed uint64, set string) uint64 {
 // T=0.6, top-p 0.95) and logs avg@n, maj@n and pass@k per set. A new best
 // mean avg@n saves the policy as the best checkpoint.
 func (t *Trainer) validate(ctx context.Context) error {
-	e := t.cfg.Eval
-	row := map[string]any{"step": t.st.Step}
+	row := runlog.ValidationRow{Step: t.st.Step, K: t.cfg.Eval.N}
 	var sum float64
 	for _, set := range t.vals {
 		res, err := t.evaluate(ctx, set, evalSeed(t.cfg.Seed, set.name))
 		if err != nil {
 			return fmt.Errorf("validation on %s: %w", set.name, err)
 		}
-		prefix := "val/" + set.name + "/"
-		row[prefix+fmt.Sprintf("avg@%d", e.N)] = res.avg
-		row[prefix+fmt.Sprintf("maj@%d", e.N)] = res.maj
+		s := runlog.SetScores{Name: set.name, Avg: runlog.Estimate{Value: res.avg}, Maj: runlog.Estimate{Value: res.maj},
+			Pass: map[int]runlog.Estimate{}, ResponseLength: res.length}
 		for k, v := range res.pass {
-			row[prefix+fmt.Sprintf("pass@%d", k)] = v
+			s.Pass[k] = runlog.Estimate{Value: v}
 		}
-		row[prefix+"response_length"] = res.length
+		row.Sets = append(row.Sets, s)
 		sum += res.avg
 	}
 	mean := sum / float64(len(t.vals))
-	row[t.meanKey()] = mean
-	if err := appendLine(t.run.validate, row); err != nil {
+	row.Mean = mean
+	if err := runlog.AppendLine(t.run.validate, row); err != nil {
 		return err
 	}
 	t.valMeans = append(t.valMeans, mean)

@@ -106,15 +106,18 @@ func progressReporter(quiet bool) func(train.Progress) {
 			)
 			bar.Set(p.StartStep)
 		}
-		f := func(key string) string {
-			if v, ok := p.Row[key].(float64); ok {
-				return fmt.Sprintf("%.2f", v)
-			}
-			return "-"
-		}
-		bar.Describe(fmt.Sprintf("proxy %s gt %s acc %s ent %s | ETA %s",
-			f("train/proxy_reward"), f("train/ground_truth_reward"), f("train/reward_accuracy"), f("actor/entropy"),
+		bar.Describe(fmt.Sprintf("proxy %s gt %s acc %s ent %.2f | ETA %s",
+			opt2(p.Row.ProxyReward), opt2(p.Row.GroundTruthReward), opt2(p.Row.RewardAccuracy), p.Row.Entropy,
 			p.ETA().Round(time.Second)))
 		bar.Set(p.Step)
 	}
+}
+
+// opt2 prints an optional metric with two decimals, "-" when the step did
+// not log it.
+func opt2(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", *v)
 }
