@@ -61,16 +61,19 @@ type Item struct {
 }
 
 // ScoreRecords groups items by prompt (see rollout.GroupRecords), fills in
-// missing answers (the last \boxed{} answer, else the last <answer> tag,
-// else "the answer is ..."; for Countdown problems the last <answer> tag),
+// missing answers (ExtractAnswers: the task verifier's extraction, for a
+// math problem the last \boxed{} answer, else the last <answer> tag, else
+// "the answer is ..."),
 // scores every group with e and, when some groups have ground truth,
 // computes the B.2 metrics over them. gr grades answers for the metrics
-// (nil: grade.Default()); e carries its own grader.
+// (nil: grade.Default()); e carries its own grader. Each attach function is
+// called on every group before it is scored, to give it its task's
+// verifier (task.Attach does for the tasks urlvr knows).
 //
 // A group that fails to score fails all of its items: the item at fault
 // gets the estimator's error, the others a *GroupError that names it by its
 // position in items. Only a cancelled context stops the batch.
-func ScoreRecords(ctx context.Context, e Estimator, items []Item, gr *grade.Grader) (*Batch, error) {
+func ScoreRecords(ctx context.Context, e Estimator, items []Item, gr *grade.Grader, attach ...func(*rollout.Group)) (*Batch, error) {
 	b := &Batch{Results: make([]Result, len(items))}
 	badPrompt := map[string]int{} // prompt -> first failed item
 	for pos, it := range items {
@@ -123,10 +126,12 @@ func ScoreRecords(ctx context.Context, e Estimator, items []Item, gr *grade.Grad
 			}
 			continue
 		}
-		if g.Countdown != nil {
-			g.ExtractAnswers(grade.ExtractAnswerTag)
-		} else {
-			g.ExtractAnswers(grade.ExtractAnswer)
+		for _, a := range attach {
+			a(g)
+		}
+		if err := ExtractAnswers(g); err != nil {
+			b.failGroup(k, err)
+			continue
 		}
 		s, err := e.Score(ctx, g)
 		if err != nil {
