@@ -13,8 +13,8 @@ import (
 	"github.com/urlvr/urlvr/metrics"
 	"github.com/urlvr/urlvr/reward"
 	"github.com/urlvr/urlvr/rollout"
-	"github.com/urlvr/urlvr/task"
 	"github.com/urlvr/urlvr/serve"
+	"github.com/urlvr/urlvr/task"
 )
 
 // SplitPolicy says what happens to a group whose rollouts a request does
