@@ -68,6 +68,9 @@ const (
 	EventCollapse      = "collapse"       // the Model Collapse Step detector fired
 	EventEarlyStop     = "early_stop"     // the run stopped before its last step
 	EventResume        = "resume"         // the run continued from a checkpoint
+	// EventPromptsDropped: prompts longer than rollout.max_prompt_length
+	// (or the model's context) were left out of a dataset.
+	EventPromptsDropped = "prompts_dropped"
 )
 
 // EventRow is one line of events.jsonl.
@@ -78,6 +81,9 @@ type EventRow struct {
 	FromCheckpoint *int   `json:"from_checkpoint,omitempty"` // resume: the checkpoint's step
 	CollapseStep   *int   `json:"collapse_step,omitempty"`   // collapse: the Model Collapse Step
 	DetectedAt     *int   `json:"detected_at,omitempty"`     // collapse: the step it was confirmed at
+	Dataset        string `json:"dataset,omitempty"`         // prompts_dropped: the dataset
+	Dropped        *int   `json:"dropped,omitempty"`         // prompts_dropped: how many
+	Of             *int   `json:"of,omitempty"`              // prompts_dropped: out of how many
 }
 
 // Fields returns the row by key.

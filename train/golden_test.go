@@ -66,6 +66,13 @@ func TestGoldenRun(t *testing.T) {
 		got[name] = b
 	}
 	got[MetricsFile] = timings.ReplaceAll(got[MetricsFile], nil)
+	// Every validation line carries the intervals of avg, maj and pass@2,
+	// pass@4 on its one set.
+	for i, line := range bytes.Split(bytes.TrimSpace(got[ValidationFile]), []byte("\n")) {
+		if n := len(addedKeys.FindAll(line, -1)); n != 8 {
+			t.Errorf("validation line %d has %d interval keys, want 8: %s", i+1, n, line)
+		}
+	}
 	got[ValidationFile] = addedKeys.ReplaceAll(got[ValidationFile], nil)
 	// The summary names the run directory, a temporary one here.
 	got[SummaryFile] = bytes.ReplaceAll(got[SummaryFile], []byte(tr.Dir()), []byte("RUN"))

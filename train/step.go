@@ -23,15 +23,10 @@ const sampleChunk = 512
 // sample generates continuations of prompts in chunks, each chunk with its
 // own seed derived from seed, so the result depends only on the arguments.
 func (t *Trainer) sample(ctx context.Context, prompts [][]int, o engine.SampleOptions, seed uint64) ([]engine.Generation, error) {
-	out := make([]engine.Generation, 0, len(prompts))
-	for c, lo := 0, 0; lo < len(prompts); c, lo = c+1, lo+sampleChunk {
-		hi := min(len(prompts), lo+sampleChunk)
-		o.Seed = seed + uint64(c)*0x9e3779b97f4a7c15
-		g, err := t.policy.Engine.Sample(ctx, prompts[lo:hi], o)
-		if err != nil {
-			return nil, fmt.Errorf("sampling: %w", err)
-		}
-		out = append(out, g...)
+	o.Seed = seed
+	out, err := t.policy.Engine.SampleChunks(ctx, prompts, o, sampleChunk)
+	if err != nil {
+		return nil, fmt.Errorf("sampling: %w", err)
 	}
 	return out, nil
 }

@@ -54,7 +54,8 @@ type Trainer struct {
 	best     bestRecord
 
 	tokenizerJSON []byte
-	events        []string // printed when the run ends
+	events        []string          // printed when the run ends
+	dropped       []runlog.EventRow // prompts left out by encode, logged once the run exists
 }
 
 // trainerState is what a checkpoint adds to the model, optimiser and
@@ -92,6 +93,12 @@ func New(cfg Config) (*Trainer, error) {
 	if err := t.initState(); err != nil {
 		r.Close()
 		return nil, err
+	}
+	for _, e := range t.dropped {
+		if err := t.event(e); err != nil {
+			r.Close()
+			return nil, err
+		}
 	}
 	return t, nil
 }
@@ -194,7 +201,7 @@ func (t *Trainer) setup() error {
 		return err
 	}
 	trainSet = subset(trainSet, cfg.Data.Subset, cfg.Data.SubsetSeed)
-	t.train, t.trainIDs = t.encode(trainSet)
+	t.train, t.trainIDs = t.encode(cfg.Data.Train, trainSet)
 	if len(t.train) == 0 {
 		return fmt.Errorf("dataset %s: no problem has a prompt of at most %d tokens", cfg.Data.Train, cfg.Rollout.MaxPromptLength)
 	}
@@ -203,7 +210,7 @@ func (t *Trainer) setup() error {
 		if err != nil {
 			return err
 		}
-		ps, ids := t.encode(ps)
+		ps, ids := t.encode(spec, ps)
 		t.vals = append(t.vals, evalSet{name: name, problems: ps, ids: ids})
 	}
 
@@ -263,8 +270,9 @@ func openBase(name string) (*basemodel.Model, error) {
 	return basemodel.Open(name)
 }
 
-// encode tokenises prompts, dropping those longer than max_prompt_length.
-func (t *Trainer) encode(ps []Problem) ([]Problem, [][]int) {
+// encode tokenises prompts, dropping those longer than max_prompt_length
+// and counting them for the event log.
+func (t *Trainer) encode(dataset string, ps []Problem) ([]Problem, [][]int) {
 	var keep []Problem
 	var ids [][]int
 	for _, p := range ps {
@@ -274,6 +282,10 @@ func (t *Trainer) encode(ps []Problem) ([]Problem, [][]int) {
 		}
 		keep = append(keep, p)
 		ids = append(ids, enc)
+	}
+	if dropped, of := len(ps)-len(keep), len(ps); dropped > 0 {
+		t.dropped = append(t.dropped, runlog.EventRow{Event: runlog.EventPromptsDropped, Dataset: dataset, Dropped: &dropped, Of: &of,
+			Reason: fmt.Sprintf("longer than rollout.max_prompt_length = %d tokens or the model's context", t.cfg.Rollout.MaxPromptLength)})
 	}
 	return keep, ids
 }
