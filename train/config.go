@@ -3,7 +3,6 @@ package train
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -163,7 +162,7 @@ func LoadConfig(path string, overrides []string) (Config, error) {
 	cfg := Default()
 	var tree map[string]any
 	if path != "" {
-		raw, err := os.ReadFile(path)
+		raw, err := readRecipe(path)
 		if err != nil {
 			return cfg, fmt.Errorf("reading recipe: %w", err)
 		}

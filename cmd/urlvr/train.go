@@ -31,7 +31,8 @@ The run directory (runs/<name>) holds config.yaml, metrics.jsonl,
 validation.jsonl, events.jsonl, samples/, checkpoints/ and plots/. Ctrl-C
 saves a checkpoint; --resume DIR continues a run with identical results.`,
 		Example: `  urlvr train
-  urlvr train --config recipes/ground_truth.yaml --set trainer.steps=100
+  urlvr train --config ground_truth --set trainer.steps=100
+  urlvr train --config my-recipe.yaml
   urlvr train --resume runs/default`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -81,7 +82,7 @@ saves a checkpoint; --resume DIR continues a run with identical results.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&config, "config", "", "recipe YAML (default: the built-in default recipe)")
+	f.StringVar(&config, "config", "", "recipe: a built-in name (urlvr recipes lists them) or a YAML file (default: the default recipe)")
 	f.StringArrayVar(&sets, "set", nil, "override a recipe key, e.g. --set rollout.n=16 (repeatable)")
 	f.StringVar(&resume, "resume", "", "continue the run in this directory from its last checkpoint")
 	f.BoolVar(&quiet, "quiet", false, "no progress bar")
