@@ -3,8 +3,10 @@ package train
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/urlvr/urlvr/engine"
@@ -119,5 +121,36 @@ func TestUpdateTellsEngineErrorsApart(t *testing.T) {
 	}
 	if tr.st.SkippedUpdates != 0 {
 		t.Fatalf("%d updates counted as skipped", tr.st.SkippedUpdates)
+	}
+}
+
+func TestBestCheckpointInBF16IsAModelDirectory(t *testing.T) {
+	cfg := tinyConfig(t, tinyBase(t))
+	cfg.Trainer.Steps = 2
+	tr, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.SetSaveDType(engine.DTypeBF16)
+	if _, err := tr.Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	best := filepath.Join(tr.Dir(), CheckpointDir, "best")
+	for _, name := range []string{"tokenizer.json", "tokenizer_config.json", "generation_config.json"} {
+		if _, err := os.Stat(filepath.Join(best, name)); err != nil {
+			t.Errorf("best checkpoint lacks %s", name)
+		}
+	}
+	for dir, want := range map[string]string{best: "bfloat16", filepath.Join(tr.Dir(), CheckpointDir, checkpointName(2)): "float32"} {
+		b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+		if err != nil || !strings.Contains(string(b), `"torch_dtype": "`+want+`"`) {
+			t.Errorf("%s: config.json does not say %s (%v)", dir, want, err)
+		}
+	}
+	// The bf16 checkpoint opens as a base model.
+	cfg2 := tinyConfig(t, best)
+	cfg2.Trainer.Steps = 1
+	if _, err := New(cfg2); err != nil {
+		t.Fatalf("starting from the bf16 checkpoint: %v", err)
 	}
 }

@@ -56,6 +56,7 @@ type Trainer struct {
 	tokenizerJSON []byte
 	events        []string          // printed when the run ends
 	dropped       []runlog.EventRow // prompts left out by encode, logged once the run exists
+	saveDType     engine.DType      // of checkpoints/best (SetSaveDType)
 }
 
 // trainerState is what a checkpoint adds to the model, optimiser and
@@ -361,11 +362,15 @@ func (t *Trainer) saveCheckpoint() error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
 	}
+	files, err := t.checkpointFiles(map[string][]byte{stateFile: state})
+	if err != nil {
+		return err
+	}
 	err = engine.SaveCheckpoint(dir, engine.Checkpoint{
 		Model:     t.policy.Engine,
 		Optimizer: t.et.Optimizer(),
 		RNG:       map[string]*rand.PCG{"data": t.rngData, "sampling": t.rngSample},
-		Files:     map[string][]byte{stateFile: state, "tokenizer.json": t.tokenizerJSON},
+		Files:     files,
 	})
 	if err != nil {
 		return fmt.Errorf("checkpoint at step %d: %w", t.st.Step, err)

@@ -109,10 +109,11 @@ func (t *Trainer) saveBest(score float64) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
 	}
-	err := engine.SaveCheckpoint(dir, engine.Checkpoint{
-		Model: t.policy.Engine,
-		Files: map[string][]byte{"tokenizer.json": t.tokenizerJSON},
-	})
+	files, err := t.checkpointFiles(nil)
+	if err != nil {
+		return err
+	}
+	err = engine.SaveCheckpoint(dir, engine.Checkpoint{Model: t.policy.Engine, Files: files, DType: t.saveDType})
 	if err != nil {
 		return fmt.Errorf("saving the best checkpoint: %w", err)
 	}

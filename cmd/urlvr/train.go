@@ -10,14 +10,15 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/urlvr/urlvr/engine"
 	"github.com/urlvr/urlvr/train"
 )
 
 func init() {
 	var (
-		config, resume string
-		sets           []string
-		quiet          bool
+		config, resume, saveDType string
+		sets                      []string
+		quiet                     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "train",
@@ -66,6 +67,11 @@ saves a checkpoint; --resume DIR continues a run with identical results.`,
 			if err != nil {
 				return err
 			}
+			dt, err := engine.ParseDType(saveDType)
+			if err != nil {
+				return fmt.Errorf("--save-dtype: %w", err)
+			}
+			t.SetSaveDType(dt)
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "run %s: reward %s, base model %s\n", t.Dir(), t.Config().Reward.Estimator, t.BaseModel())
 			summary, err := t.Run(ctx, progressReporter(quiet))
@@ -86,6 +92,7 @@ saves a checkpoint; --resume DIR continues a run with identical results.`,
 	f.StringArrayVar(&sets, "set", nil, "override a recipe key, e.g. --set rollout.n=16 (repeatable)")
 	f.StringVar(&resume, "resume", "", "continue the run in this directory from its last checkpoint")
 	f.BoolVar(&quiet, "quiet", false, "no progress bar")
+	f.StringVar(&saveDType, "save-dtype", "f32", "dtype of the best checkpoint's weights: f32, bf16 or f16 (step checkpoints stay f32 for exact resume)")
 	rootCmd.AddCommand(cmd)
 }
 
