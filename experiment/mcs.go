@@ -581,22 +581,22 @@ func mcsPlots(rep *MCSReport, mvRuns, gtRuns []*finishedRun) ([]string, error) {
 		stepCap = rep.Results[0].StepCap
 	}
 	gainLabel := fmt.Sprintf("GT gain (%s validation minus start)", rep.Gain)
-	var mcsPoints, passPoints []scatterPoint
+	var mcsPoints, passPoints []report.ScatterPoint
 	for _, r := range rep.Results {
-		mcsPoints = append(mcsPoints, scatterPoint{X: r.RankValue(), Y: r.Gain(rep.Gain), Label: r.Model, Censored: !r.Collapsed})
-		passPoints = append(passPoints, scatterPoint{X: r.PassKGain, Y: r.Gain(rep.Gain), Label: r.Model})
+		mcsPoints = append(mcsPoints, report.ScatterPoint{X: r.RankValue(), Y: r.Gain(rep.Gain), Label: r.Model, Censored: !r.Collapsed})
+		passPoints = append(passPoints, report.ScatterPoint{X: r.PassKGain, Y: r.Gain(rep.Gain), Label: r.Model})
 	}
 	var files []string
 	for i, p := range []struct {
 		name, xLabel string
-		points       []scatterPoint
+		points       []report.ScatterPoint
 	}{
 		{"mcs_vs_gt_gain", "Model Collapse Step", mcsPoints},
 		{"pass_k_vs_gt_gain", "pass@k gain (pass@n - pass@1 at step 0)", passPoints},
 	} {
 		c := rep.Correlations[i]
 		title := fmt.Sprintf("%s vs GT gain: Spearman %s, Kendall tau-b %s", p.xLabel, coef(c.Spearman), coef(c.KendallTauB))
-		plt, err := scatterPlot(title, p.xLabel, gainLabel, p.points, fmt.Sprintf("no collapse within %d steps", stepCap))
+		plt, err := report.ScatterPlot(title, p.xLabel, gainLabel, p.points, fmt.Sprintf("no collapse within %d steps", stepCap))
 		if err != nil {
 			return files, err
 		}
@@ -622,7 +622,7 @@ func mcsPlots(rep *MCSReport, mvRuns, gtRuns []*finishedRun) ([]string, error) {
 		{"reward_accuracy", "Majority voting: reward accuracy until the collapse", "reward accuracy", accuracy},
 		{"gt_validation", "Ground-truth RLVR: validation accuracy", "mean validation " + firstMetric(rep), validation},
 	} {
-		plt, err := linePlot(p.title, p.yLabel, p.series)
+		plt, err := report.LinePlot(p.title, p.yLabel, p.series)
 		if err != nil {
 			return files, err
 		}
