@@ -366,7 +366,7 @@ func (t *Trainer) miniBatch(u *updateBatch, lo, hi int, agg *lossAccumulator) er
 		if err != nil {
 			return err
 		}
-		lb := rl.Batch[float32]{
+		lb := rl.LossBatch[float32]{
 			Seqs: b.B, Tokens: b.T, LogProb: out.LogProbs, Entropy: out.Entropies,
 			SeqAdvantage: u.adv[mlo:mhi], Mask: maskOf(&u.mask, b),
 		}
