@@ -8,4 +8,9 @@
 // optional detector stops the run at the Model Collapse Step (Sec. 6.3).
 // Test-time training (Sec. 5) is the same trainer pointed at a small
 // unlabeled set.
+//
+// A step (trainStep in step.go) reads in the order it runs: collect the
+// rollouts, score them, turn the rewards into advantages, update the
+// policy, log the step's runlog.StepRow. What a run writes, and how to read
+// it back, is package runlog.
 package train
