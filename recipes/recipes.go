@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -69,8 +70,12 @@ func Summary(name string) string {
 		comment = append(comment, strings.TrimSpace(text))
 	}
 	s := strings.Join(comment, " ")
-	if i := strings.Index(s, ". "); i >= 0 {
-		s = s[:i+1]
+	if loc := sentenceEnd.FindStringIndex(s); loc != nil {
+		s = s[:loc[0]+1]
 	}
 	return s
 }
+
+// sentenceEnd is a full stop that ends a sentence: followed by a capital,
+// unlike the abbreviations of "Fig. 3" and "Sec. 5".
+var sentenceEnd = regexp.MustCompile(`\.\s+[A-Z]`)

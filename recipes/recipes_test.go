@@ -30,7 +30,12 @@ func TestEveryRecipeFileIsEmbedded(t *testing.T) {
 	if _, err := Read("nope"); !errors.Is(err, ErrUnknown) {
 		t.Errorf("unknown recipe: %v", err)
 	}
-	if s := Summary("ground_truth"); s != "Supervised RLVR: the oracle reward (the real grader against the gold answer)." {
-		t.Errorf("summary %q", s)
+	for name, want := range map[string]string{
+		"ground_truth": "Supervised RLVR: the oracle reward (the real grader against the gold answer).",
+		"ttt":          "Test-time training (paper Sec. 5): the same trainer pointed at a small unlabeled validation set.",
+	} {
+		if s := Summary(name); s != want {
+			t.Errorf("summary of %s %q, want %q", name, s, want)
+		}
 	}
 }

@@ -43,7 +43,11 @@ JSON object.`,
 				return fmt.Errorf("%s: %w", file, err)
 			}
 			if st.Skipped > 0 {
-				fmt.Fprintf(cmd.ErrOrStderr(), "%s: skipped %d lines that are not JSON objects (the first is line %d)\n", file, st.Skipped, st.FirstSkipped)
+				name := file
+				if name == "" || name == "-" {
+					name = "stdin"
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s: skipped %d lines that are not JSON objects (the first is line %d)\n", name, st.Skipped, st.FirstSkipped)
 			}
 			b, err := json.Marshal(res)
 			if err != nil {
