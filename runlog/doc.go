@@ -12,7 +12,7 @@
 // ValidationRow per validation: avg@k, maj@k and pass@k of every set
 // (Sec. 4.1) under val/<set>/, with their confidence intervals, and the
 // mean avg@k over the sets under val/mean/. events.jsonl has one EventRow
-// per skipped update, collapse, early stop or resume.
+// per skipped update, collapse, early stop, resume or dropped prompts.
 //
 // The JSON tags of the row types are the metric keys, and the Key
 // constants spell the same keys for readers; no other package spells a key.
