@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/urlvr/urlvr/grade"
+	"github.com/urlvr/urlvr/metrics"
 	"github.com/urlvr/urlvr/task/arith"
 )
 
@@ -167,8 +168,19 @@ func TestGradeSamplesVotes(t *testing.T) {
 	if st.majority != 1 || st.share != 0.5 {
 		t.Errorf("tie: %+v", st)
 	}
-	r := summarise("s", []problemStats{{greedy: true, majority: 1, share: 1, correct: 4, length: 40}, {majority: 0, share: 0.5, noAnswer: 2, length: 20}}, 4)
-	want := SetReport{Name: "s", Problems: 2, Greedy: 0.5, MajAtN: 0.5, PassAtN: 0.5, AvgAtN: 0.5, MajShare: 0.75, MeanLength: 7.5, NoAnswer: 0.25}
+	na := metrics.NoAnswer
+	r, err := summarise("s", []problemStats{
+		{greedy: true, majority: 1, share: 1, correct: 4, length: 40, samples: metrics.Samples{Classes: []int{0, 0, 0, 0}, Correct: []float64{1, 1, 1, 1}}},
+		{majority: 0, share: 0.5, noAnswer: 2, length: 20, samples: metrics.Samples{Classes: []int{na, na, 0, 0}, Correct: []float64{0, 0, 0, 0}}},
+	}, 4, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two problems scoring 1 and 0: a resample's mean is 0, 1/2 or 1, with
+	// probabilities 1/4, 1/2, 1/4, so the 95% interval is [0, 1].
+	all := metrics.Interval{Lo: 0, Hi: 1}
+	want := SetReport{Name: "s", Problems: 2, Greedy: 0.5, MajAtN: 0.5, PassAtN: 0.5, AvgAtN: 0.5, MajShare: 0.75, MeanLength: 7.5, NoAnswer: 0.25,
+		MajCI: all, PassCI: all, AvgCI: all}
 	if r != want {
 		t.Errorf("summarise = %+v, want %+v", r, want)
 	}
@@ -176,7 +188,7 @@ func TestGradeSamplesVotes(t *testing.T) {
 
 func TestWriteMarkdown(t *testing.T) {
 	rep := &Report{Model: "m", Options: EvalOptions{N: 4, Temperature: 1},
-		Sets: []SetReport{{Name: arith.ValEasy, Greedy: 0.5, MajAtN: 0.25, PassAtN: 1, MeanLength: 30}},
+		Sets: []SetReport{{Name: arith.ValEasy, Greedy: 0.5, MajAtN: 0.25, PassAtN: 1, MeanLength: 30, MajCI: metrics.Interval{Lo: 0.1, Hi: 0.5}}},
 		Families: []FamilyReport{
 			{Family: arith.AddCarry, Problems: 40, MajAtN: 0.1, WrongMajorityShare: 0.8},
 			{Family: arith.NegSub, Problems: 40, MajAtN: 0.9},
@@ -185,7 +197,7 @@ func TestWriteMarkdown(t *testing.T) {
 	if err := WriteMarkdown(&b, []*Report{rep}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| m | 50% | 25% | 100% | 30.0 |", "| easy greedy | maj@4 | pass@4 | len |", "| m | 10% (80%) | 90% |"} {
+	for _, want := range []string{"| m | 50% | 25% [10-50] | 100% | 30.0 |", "| easy greedy | maj@4 | pass@4 | len |", "| m | 10% (80%) | 90% |"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, b.String())
 		}

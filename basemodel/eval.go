@@ -51,6 +51,12 @@ type SetReport struct {
 	MeanLength float64 `json:"mean_length"`
 	// NoAnswer is the share of samples without a \boxed{} answer.
 	NoAnswer float64 `json:"no_answer"`
+	// MajCI, PassCI and AvgCI are the 95% intervals of MajAtN, PassAtN and
+	// AvgAtN: percentile bootstrap over the problems, 1000 resamples,
+	// seeded (metrics.EvaluateSet).
+	MajCI  metrics.Interval `json:"maj_at_n_ci"`
+	PassCI metrics.Interval `json:"pass_at_n_ci"`
+	AvgCI  metrics.Interval `json:"avg_at_n_ci"`
 }
 
 // FamilyReport is a model's majority vote on one family of the probe set.
@@ -102,6 +108,7 @@ type problemStats struct {
 	correct  int
 	noAnswer int
 	length   int
+	samples  metrics.Samples // the answer classes and correctness of the N samples
 }
 
 // gradeSamples grades the samples of one problem and votes on them.
@@ -127,6 +134,7 @@ func gradeSamples(responses []string, gold string, g *grade.Grader) (problemStat
 		return st, err
 	}
 	_, votes, _ := metrics.MajorityClass(part.Class)
+	st.samples = metrics.Samples{Classes: part.Class, Correct: correct}
 	st.majority = maj
 	st.share = float64(votes) / float64(len(responses))
 	return st, nil
@@ -155,7 +163,11 @@ func Evaluate(ctx context.Context, m *Model, o EvalOptions) (*Report, error) {
 		if err != nil {
 			return nil, fmt.Errorf("evaluating %s on %s: %w", m.Name, arith.ValidationSpecs[si].Name, err)
 		}
-		rep.Sets = append(rep.Sets, summarise(arith.ValidationSpecs[si].Name, stats, o.N))
+		sr, err := summarise(arith.ValidationSpecs[si].Name, stats, o.N, o.Seed+uint64(si)*1000)
+		if err != nil {
+			return nil, fmt.Errorf("evaluating %s on %s: %w", m.Name, arith.ValidationSpecs[si].Name, err)
+		}
+		rep.Sets = append(rep.Sets, sr)
 	}
 	if !o.SkipProbe {
 		probe, err := arith.Probe()
@@ -230,34 +242,37 @@ func evalProblems(ctx context.Context, m *Model, set []arith.Problem, o EvalOpti
 	return stats, nil
 }
 
-func summarise(name string, stats []problemStats, n int) SetReport {
+// summarise averages a set's problems: maj@N, pass@N and avg@N with their
+// intervals from the evaluator, bootstrapped from seed.
+func summarise(name string, stats []problemStats, n int, seed uint64) (SetReport, error) {
 	r := SetReport{Name: name, Problems: len(stats)}
 	if len(stats) == 0 {
-		return r
+		return r, nil
 	}
+	samples := make([]metrics.Samples, len(stats))
 	var length, noAnswer int
-	for _, s := range stats {
+	for i, s := range stats {
 		if s.greedy {
 			r.Greedy++
 		}
-		r.MajAtN += s.majority
-		if s.correct > 0 {
-			r.PassAtN++ // pass@N from N samples is 1 exactly when one is correct
-		}
-		r.AvgAtN += float64(s.correct) / float64(n)
 		r.MajShare += s.share
 		length += s.length
 		noAnswer += s.noAnswer
+		samples[i] = s.samples
 	}
+	sc, err := metrics.EvaluateSet(samples, []int{n}, metrics.BootstrapConfig{Seed: seed})
+	if err != nil {
+		return r, err
+	}
+	r.MajAtN, r.MajCI = sc.Maj.Mean, sc.Maj.CI
+	r.PassAtN, r.PassCI = sc.Pass[n].Mean, sc.Pass[n].CI
+	r.AvgAtN, r.AvgCI = sc.Avg.Mean, sc.Avg.CI
 	k := float64(len(stats))
 	r.Greedy /= k
-	r.MajAtN /= k
-	r.PassAtN /= k
-	r.AvgAtN /= k
 	r.MajShare /= k
 	r.MeanLength = float64(length) / (k * float64(n))
 	r.NoAnswer = float64(noAnswer) / (k * float64(n))
-	return r
+	return r, nil
 }
 
 // shortSetName strips the world's prefix from a validation set's name.
@@ -273,7 +288,7 @@ func WriteMarkdown(w io.Writer, reports []*Report) error {
 	}
 	n := reports[0].Options.N
 	var b strings.Builder
-	fmt.Fprintf(&b, "Validation sets: greedy accuracy / maj@%d / pass@%d / mean response length (tokens), %d samples at T=%g.\n\n", n, n, n, reports[0].Options.Temperature)
+	fmt.Fprintf(&b, "Validation sets: greedy accuracy / maj@%d / pass@%d / mean response length (tokens), %d samples at T=%g; in brackets, 95%% intervals (percentile bootstrap over problems).\n\n", n, n, n, reports[0].Options.Temperature)
 	b.WriteString("| model |")
 	for _, s := range reports[0].Sets {
 		fmt.Fprintf(&b, " %s greedy | maj@%d | pass@%d | len |", shortSetName(s.Name), n, n)
@@ -286,7 +301,7 @@ func WriteMarkdown(w io.Writer, reports []*Report) error {
 	for _, r := range reports {
 		fmt.Fprintf(&b, "| %s |", r.Model)
 		for _, s := range r.Sets {
-			fmt.Fprintf(&b, " %s | %s | %s | %.1f |", pct(s.Greedy), pct(s.MajAtN), pct(s.PassAtN), s.MeanLength)
+			fmt.Fprintf(&b, " %s | %s | %s | %.1f |", pct(s.Greedy), pctCI(s.MajAtN, s.MajCI), pctCI(s.PassAtN, s.PassCI), s.MeanLength)
 		}
 		b.WriteString("\n")
 	}
@@ -317,3 +332,12 @@ func WriteMarkdown(w io.Writer, reports []*Report) error {
 }
 
 func pct(x float64) string { return fmt.Sprintf("%.0f%%", 100*x) }
+
+// pctCI writes a share with its interval, "62% [45-78]"; without an
+// interval (a report from before they were measured), the share alone.
+func pctCI(x float64, ci metrics.Interval) string {
+	if ci == (metrics.Interval{}) {
+		return pct(x)
+	}
+	return fmt.Sprintf("%.0f%% [%.0f-%.0f]", 100*x, 100*ci.Lo, 100*ci.Hi)
+}

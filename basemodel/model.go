@@ -66,21 +66,15 @@ func (m *Model) Generate(ctx context.Context, prompts []string, n int, temperatu
 			ids = append(ids, enc)
 		}
 	}
-	texts := make([]string, len(ids))
-	gens := make([]engine.Generation, 0, len(ids))
-	for c, lo := 0, 0; lo < len(ids); c, lo = c+1, lo+sampleChunk {
-		hi := min(len(ids), lo+sampleChunk)
-		g, err := m.Engine.Sample(ctx, ids[lo:hi], engine.SampleOptions{
-			MaxNewTokens: maxNew, Temperature: temperature, StopTokens: m.StopTokens(),
-			Seed: seed + uint64(c)*0x9e3779b97f4a7c15,
-		})
-		if err != nil {
-			return nil, nil, fmt.Errorf("sampling %s: %w", m.Name, err)
-		}
-		for i := range g {
-			texts[lo+i] = m.Response(g[i].Tokens)
-		}
-		gens = append(gens, g...)
+	gens, err := m.Engine.SampleChunks(ctx, ids, engine.SampleOptions{
+		MaxNewTokens: maxNew, Temperature: temperature, StopTokens: m.StopTokens(), Seed: seed,
+	}, sampleChunk)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sampling %s: %w", m.Name, err)
+	}
+	texts := make([]string, len(gens))
+	for i := range gens {
+		texts[i] = m.Response(gens[i].Tokens)
 	}
 	return texts, gens, nil
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -25,6 +26,9 @@ const (
 	modelIndexFile = "model.safetensors.index.json"
 	optimizerFile  = "optimizer.safetensors"
 	rngFile        = "rng.json"
+	// generationConfigFile is Hugging Face's generation_config.json: the
+	// special tokens a generation stops at, written from the model config.
+	generationConfigFile = "generation_config.json"
 )
 
 // Checkpoint is what exact resumption of training needs.
@@ -39,6 +43,10 @@ type Checkpoint struct {
 	// same atomic step, such as a trainer's own state; names are plain file
 	// names. LoadCheckpoint returns every file it does not itself interpret.
 	Files map[string][]byte
+	// DType stores the model's weights as F32 (""), BF16 or F16; the
+	// optimiser state is always F32. Only an F32 checkpoint resumes
+	// training exactly.
+	DType DType
 }
 
 // Save writes the model (config.json and model.safetensors) to dir, replacing
@@ -131,7 +139,7 @@ func SaveCheckpoint(dir string, ck Checkpoint) error {
 	}
 	for name := range ck.Files {
 		switch name {
-		case configFile, modelFile, modelIndexFile, optimizerFile, rngFile:
+		case configFile, modelFile, modelIndexFile, optimizerFile, rngFile, generationConfigFile:
 			return fmt.Errorf("saving checkpoint: extra file %q would overwrite the engine's own", name)
 		}
 		if name != filepath.Base(name) || name == "" || strings.HasPrefix(name, ".") {
@@ -153,6 +161,11 @@ func SaveCheckpoint(dir string, ck Checkpoint) error {
 		return fmt.Errorf("saving checkpoint: %w", err)
 	}
 	defer os.RemoveAll(tmp) // a no-op once renamed into place
+	// A checkpoint is shared like any model directory (MkdirTemp makes
+	// it 0700); its files are 0644 less the umask.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return fmt.Errorf("saving checkpoint: %w", err)
+	}
 	if err := writeCheckpointFiles(tmp, ck); err != nil {
 		return fmt.Errorf("saving checkpoint to %s: %w", dir, err)
 	}
@@ -200,8 +213,28 @@ func replaceableDir(dir string) error {
 
 func writeCheckpointFiles(dir string, ck Checkpoint) error {
 	m := ck.Model
+	dtype := ck.DType
+	if dtype == "" {
+		dtype = DTypeF32
+	}
+	if _, err := ParseDType(string(dtype)); err != nil {
+		return err
+	}
 	cfgJSON, err := json.MarshalIndent(m.cfg, "", "  ")
 	if err != nil {
+		return err
+	}
+	if dtype != DTypeF32 {
+		cfgJSON = bytes.Replace(cfgJSON, []byte(`"torch_dtype": "float32"`), []byte(`"torch_dtype": "`+dtype.torchName()+`"`), 1)
+	}
+	genJSON, err := json.MarshalIndent(generationConfig(m.cfg), "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFileSync(filepath.Join(dir, generationConfigFile), func(w io.Writer) error {
+		_, err := w.Write(append(genJSON, '\n'))
+		return err
+	}); err != nil {
 		return err
 	}
 	if err := writeFileSync(filepath.Join(dir, configFile), func(w io.Writer) error {
@@ -212,7 +245,7 @@ func writeCheckpointFiles(dir string, ck Checkpoint) error {
 	}
 	tensors := make([]namedTensor, len(m.specs))
 	for i, s := range m.specs {
-		tensors[i] = namedTensor{s.name, s.shape, m.params[s.offset : s.offset+s.size]}
+		tensors[i] = namedTensor{s.name, s.shape, m.params[s.offset : s.offset+s.size], dtype}
 	}
 	if err := writeFileSync(filepath.Join(dir, modelFile), func(w io.Writer) error {
 		return writeSafetensors(w, tensors, nil)
@@ -223,8 +256,8 @@ func writeCheckpointFiles(dir string, ck Checkpoint) error {
 		var ot []namedTensor
 		for _, s := range m.specs {
 			ot = append(ot,
-				namedTensor{s.name + ".exp_avg", s.shape, o.m[s.offset : s.offset+s.size]},
-				namedTensor{s.name + ".exp_avg_sq", s.shape, o.v[s.offset : s.offset+s.size]})
+				namedTensor{s.name + ".exp_avg", s.shape, o.m[s.offset : s.offset+s.size], DTypeF32},
+				namedTensor{s.name + ".exp_avg_sq", s.shape, o.v[s.offset : s.offset+s.size], DTypeF32})
 		}
 		f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 		meta := map[string]string{
@@ -322,7 +355,7 @@ func LoadCheckpoint(dir string) (*Checkpoint, error) {
 	for _, e := range entries {
 		switch name := e.Name(); {
 		case !e.Type().IsRegular():
-		case name == configFile || name == modelFile || name == modelIndexFile || name == optimizerFile || name == rngFile:
+		case name == configFile || name == modelFile || name == modelIndexFile || name == optimizerFile || name == rngFile || name == generationConfigFile:
 		default:
 			data, err := os.ReadFile(filepath.Join(dir, name))
 			if err != nil {
@@ -404,4 +437,21 @@ func loadRNG(path string) (map[string]*rand.PCG, error) {
 		out[name] = g
 	}
 	return out, nil
+}
+
+// generationConfig is generation_config.json for a model: its BOS and EOS
+// tokens, so Hugging Face's generate stops where urlvr's sampler does.
+func generationConfig(c Config) map[string]any {
+	g := map[string]any{}
+	if c.BOSTokenID >= 0 {
+		g["bos_token_id"] = c.BOSTokenID
+	}
+	switch len(c.EOSTokenIDs) {
+	case 0:
+	case 1:
+		g["eos_token_id"] = c.EOSTokenIDs[0]
+	default:
+		g["eos_token_id"] = c.EOSTokenIDs
+	}
+	return g
 }

@@ -330,7 +330,7 @@ func TestHalfToFloat32(t *testing.T) {
 // fail with an error; reading every listed tensor never panics.
 func FuzzSafetensorsHeader(f *testing.F) {
 	var buf bytes.Buffer
-	writeSafetensors(&buf, []namedTensor{{"a", []int{2}, []float32{1, 2}}, {"b", []int{1, 1}, []float32{3}}}, nil)
+	writeSafetensors(&buf, []namedTensor{{"a", []int{2}, []float32{1, 2}, DTypeF32}, {"b", []int{1, 1}, []float32{3}, DTypeBF16}}, nil)
 	f.Add(buf.Bytes())
 	f.Add([]byte{2, 0, 0, 0, 0, 0, 0, 0, '{', '}'})
 	f.Add([]byte(`garbage`))

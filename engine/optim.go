@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"errors"
 	"fmt"
 	"math"
 
@@ -156,6 +155,3 @@ func (s Schedule) LR(step int) float64 {
 	}
 	return s.MinLR + (s.PeakLR-s.MinLR)*frac
 }
-
-// errNonFinite reports a gradient with a NaN or infinite entry.
-var errNonFinite = errors.New("gradient norm is not finite")

@@ -27,11 +27,13 @@ const maxHeaderBytes = 100 << 20
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
-// namedTensor is a float32 tensor to write.
+// namedTensor is a float32 tensor to write, stored as dtype ("" is F32;
+// BF16 and F16 round to nearest even).
 type namedTensor struct {
 	name  string
 	shape []int
 	data  []float32
+	dtype DType
 }
 
 type stEntry struct {
@@ -48,10 +50,16 @@ func writeSafetensors(w io.Writer, tensors []namedTensor, meta map[string]string
 		allMeta[k] = v
 	}
 	var off int64
-	for _, t := range tensors {
-		n := int64(len(t.data)) * 4
-		header[t.name] = stEntry{Dtype: "F32", Shape: t.shape, DataOffsets: [2]int64{off, off + n}}
-		allMeta["crc32c."+t.name] = strconv.FormatUint(uint64(crc32.Checksum(float32Bytes(t.data), crcTable)), 16)
+	raw := make([][]byte, len(tensors))
+	for i, t := range tensors {
+		dt := t.dtype
+		if dt == "" {
+			dt = DTypeF32
+		}
+		raw[i] = encodeTensor(t.data, dt)
+		n := int64(len(raw[i]))
+		header[t.name] = stEntry{Dtype: string(dt), Shape: t.shape, DataOffsets: [2]int64{off, off + n}}
+		allMeta["crc32c."+t.name] = strconv.FormatUint(uint64(crc32.Checksum(raw[i], crcTable)), 16)
 		off += n
 	}
 	header["__metadata__"] = allMeta
@@ -71,8 +79,8 @@ func writeSafetensors(w io.Writer, tensors []namedTensor, meta map[string]string
 	if _, err := w.Write(js); err != nil {
 		return err
 	}
-	for _, t := range tensors {
-		if _, err := w.Write(float32Bytes(t.data)); err != nil {
+	for i, t := range tensors {
+		if _, err := w.Write(raw[i]); err != nil {
 			return fmt.Errorf("writing tensor %s: %w", t.name, err)
 		}
 	}

@@ -243,7 +243,7 @@ func (tr *Trainer) GradNorm() float64 { return globalNorm(tr.grads, tr.partial) 
 func (tr *Trainer) Step(lr float64) (float64, error) {
 	defer tr.ZeroGrad()
 	if !(lr >= 0) || math.IsInf(lr, 0) {
-		return 0, fmt.Errorf("learning rate %v: must be non-negative and finite", lr)
+		return 0, fmt.Errorf("learning rate %v: %w", lr, ErrInvalidLearningRate)
 	}
 	norm := clipGradients(tr.grads, tr.clipNorm, tr.partial)
 	if math.IsNaN(norm) || math.IsInf(norm, 0) {

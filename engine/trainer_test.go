@@ -227,8 +227,13 @@ func TestStepRejectsNonFiniteGradient(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr.grads[3] = float32(math.Inf(1))
-	if _, err := tr.Step(0.1); !errors.Is(err, errNonFinite) {
+	if _, err := tr.Step(0.1); !errors.Is(err, ErrNonFinite) || errors.Is(err, ErrInvalidLearningRate) {
 		t.Fatalf("infinite gradient: error %v", err)
+	}
+	for _, lr := range []float64{-1, math.NaN(), math.Inf(1)} {
+		if _, err := tr.Step(lr); !errors.Is(err, ErrInvalidLearningRate) || errors.Is(err, ErrNonFinite) {
+			t.Fatalf("learning rate %v: error %v", lr, err)
+		}
 	}
 	if !equalFloats(m.params, before.params) {
 		t.Error("parameters changed on a rejected step")

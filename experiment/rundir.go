@@ -6,20 +6,18 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 
-	"github.com/urlvr/urlvr/report"
+	"github.com/urlvr/urlvr/runlog"
 	"github.com/urlvr/urlvr/train"
 )
 
 // Metric keys a study reads from a run's metrics.jsonl.
 const (
-	keyRewardAccuracy = "train/reward_accuracy"
-	keyGroundTruth    = "train/ground_truth_reward"
-	keyProxyReward    = "train/proxy_reward"
-	keyResponseLength = "actor/response_length"
-	keyKL             = "actor/kl"
+	keyRewardAccuracy = runlog.KeyRewardAccuracy
+	keyGroundTruth    = runlog.KeyGroundTruthReward
+	keyProxyReward    = runlog.KeyProxyReward
+	keyResponseLength = runlog.KeyResponseLength
+	keyKL             = runlog.KeyKL
 )
 
 // finishedRun is what a study reads back from a sub-run's directory: the
@@ -29,8 +27,8 @@ type finishedRun struct {
 	dir        string
 	cfg        train.Config
 	summary    train.Summary
-	steps      []report.Row // metrics.jsonl
-	validation []report.Row // validation.jsonl
+	steps      []runlog.Values // metrics.jsonl
+	validation []runlog.Values // validation.jsonl
 }
 
 // finished reports whether the run in dir has ended and written its
@@ -65,30 +63,19 @@ func readRun(dir string) (*finishedRun, error) {
 
 // readSteps reads a run log and keeps one row per step, the last one
 // written, in step order; rows without a step are dropped.
-func readSteps(path string) ([]report.Row, error) {
-	rows, err := report.ReadRows(path)
+func readSteps(path string) ([]runlog.Values, error) {
+	rows, _, err := runlog.ReadFile[runlog.Values](path)
 	if err != nil {
 		return nil, err
 	}
-	byStep := map[float64]report.Row{}
-	for _, r := range rows {
-		if s, ok := r["step"]; ok {
-			byStep[s] = r
-		}
-	}
-	out := make([]report.Row, 0, len(byStep))
-	for _, r := range byStep {
-		out = append(out, r)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i]["step"] < out[j]["step"] })
-	return out, nil
+	return runlog.LastPerStep(rows), nil
 }
 
 // metric is the validation metric the run ranks checkpoints by: avg@n,
 // averaged over the validation sets.
-func (r *finishedRun) metric() string { return fmt.Sprintf("avg@%d", r.cfg.Eval.N) }
+func (r *finishedRun) metric() string { return runlog.Avg(r.cfg.Eval.N) }
 
-func (r *finishedRun) meanKey() string { return "val/mean/" + r.metric() }
+func (r *finishedRun) meanKey() string { return runlog.MeanKey(r.cfg.Eval.N) }
 
 // tokenCost is paper Table 3's accounting of a run's training rollouts:
 // response length × rollouts × steps × batch, with the response length
@@ -100,7 +87,7 @@ func (r *finishedRun) tokenCost(upTo int) (tokens int64, steps int, meanLength f
 	var sum float64
 	for _, row := range r.steps {
 		length, ok := row[keyResponseLength]
-		if !ok || (upTo > 0 && row["step"] > float64(upTo)) {
+		if !ok || (upTo > 0 && row[runlog.KeyStep] > float64(upTo)) {
 			continue
 		}
 		sum += length
@@ -130,13 +117,11 @@ func (r *finishedRun) trajectory() []valPoint {
 		if !ok {
 			continue
 		}
-		p := valPoint{Step: int(row["step"]), Mean: mean, Sets: map[string]float64{}}
-		suffix := "/" + r.metric()
-		for _, key := range report.KeysMatching([]report.Row{row}, "val/", suffix) {
-			if key == r.meanKey() {
-				continue
+		p := valPoint{Step: int(row[runlog.KeyStep]), Mean: mean, Sets: map[string]float64{}}
+		for key, v := range row {
+			if set, metric, ok := runlog.ParseValidationKey(key); ok && set != runlog.MeanSet && metric == r.metric() {
+				p.Sets[set] = v
 			}
-			p.Sets[strings.TrimSuffix(strings.TrimPrefix(key, "val/"), suffix)] = row[key]
 		}
 		out = append(out, p)
 	}
@@ -200,7 +185,7 @@ func (r *finishedRun) headMean(key string, n int) (float64, bool) {
 func (r *finishedRun) minOf(key string) (value float64, step int, ok bool) {
 	for _, row := range r.steps {
 		if v, has := row[key]; has && (!ok || v < value) {
-			value, step, ok = v, int(row["step"]), true
+			value, step, ok = v, int(row[runlog.KeyStep]), true
 		}
 	}
 	return value, step, ok

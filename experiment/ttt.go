@@ -346,7 +346,7 @@ func writeTTT(rep *TTTReport, st tttSettings, runs []*finishedRun) ([]string, er
 			s.Name = rep.Results[i].Run
 			series = append(series, s)
 		}
-		plt, err := linePlot(p.title, p.yLabel, series)
+		plt, err := report.LinePlot(p.title, p.yLabel, series)
 		if err != nil {
 			return files, err
 		}

@@ -1,8 +1,6 @@
 package metrics
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +8,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/urlvr/urlvr/runlog"
 )
 
 // DefaultCollapseThreshold is the paper's Model Collapse Step threshold:
@@ -160,7 +160,7 @@ type CollapseFileOptions struct {
 	// StepKey is the step field; "" means "step".
 	StepKey string
 	// ValueKey is the reward-accuracy field. "" means "reward_accuracy", or
-	// "train/reward_accuracy" (the prefixed name of urlvr's metrics.jsonl) on
+	// runlog.KeyRewardAccuracy (the prefixed name of urlvr's metrics.jsonl) on
 	// lines without it. A key not found at the top level is looked up as a
 	// dotted path into nested objects ("metrics.reward_accuracy").
 	ValueKey string
@@ -168,41 +168,36 @@ type CollapseFileOptions struct {
 
 // DefaultRewardAccuracyKeys are the fields DetectCollapseJSONL reads when
 // no key is given, in order of preference.
-var DefaultRewardAccuracyKeys = []string{"reward_accuracy", "train/reward_accuracy"}
+var DefaultRewardAccuracyKeys = []string{"reward_accuracy", runlog.KeyRewardAccuracy}
 
 // ErrNoObservations is returned when a metrics file has no line with both
 // the step and the reward-accuracy field.
 var ErrNoObservations = errors.New("no line has both the step and the reward-accuracy field")
 
 // DetectCollapseJSONL finds the Model Collapse Step of a run from its
-// metrics.jsonl. Lines without the value field (evaluation lines, headers)
-// are skipped, so are blank lines. When a step appears more than once, as
-// after resuming from a checkpoint, its last line wins; steps are then taken
-// in increasing order. A line that is not JSON, or whose fields have the
-// wrong type, is an error naming the line.
-func DetectCollapseJSONL(r io.Reader, cfg CollapseConfig, opt CollapseFileOptions) (CollapseResult, error) {
+// metrics.jsonl. Lines without the value field (evaluation lines) and blank
+// lines are passed over; lines that are not JSON objects (a header, a line
+// torn by a kill) are skipped and counted in the returned Stats. When a step
+// appears more than once, as after resuming from a checkpoint, its last line
+// wins; steps are then taken in increasing order. A line whose fields have
+// the wrong type is an error naming the line.
+func DetectCollapseJSONL(r io.Reader, cfg CollapseConfig, opt CollapseFileOptions) (CollapseResult, runlog.Stats, error) {
 	det, err := NewCollapseDetector(cfg)
 	if err != nil {
-		return CollapseResult{}, err
+		return CollapseResult{}, runlog.Stats{}, err
 	}
 	if opt.StepKey == "" {
-		opt.StepKey = "step"
+		opt.StepKey = runlog.KeyStep
 	}
 	valueKeys := []string{opt.ValueKey}
 	if opt.ValueKey == "" {
 		valueKeys = DefaultRewardAccuracyKeys
 	}
 	values := map[int]float64{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
-	for line := 1; sc.Scan(); line++ {
-		raw := bytes.TrimSpace(sc.Bytes())
-		if len(raw) == 0 {
-			continue
-		}
+	st, err := runlog.Scan(r, func(_ int, raw []byte) error {
 		var obj map[string]any
 		if err := json.Unmarshal(raw, &obj); err != nil {
-			return CollapseResult{}, fmt.Errorf("line %d: %w", line, err)
+			return err
 		}
 		var (
 			v   any
@@ -214,27 +209,28 @@ func DetectCollapseJSONL(r io.Reader, cfg CollapseConfig, opt CollapseFileOption
 			}
 		}
 		if v == nil {
-			continue
+			return nil
 		}
 		value, ok := v.(float64)
 		if !ok {
-			return CollapseResult{}, fmt.Errorf("line %d: field %q is %T, not a number", line, key, v)
+			return fmt.Errorf("field %q is %T, not a number", key, v)
 		}
 		s, ok := lookup(obj, opt.StepKey)
 		if !ok {
-			return CollapseResult{}, fmt.Errorf("line %d: has %q but no %q", line, key, opt.StepKey)
+			return fmt.Errorf("has %q but no %q", key, opt.StepKey)
 		}
 		step, ok := s.(float64)
 		if !ok || step != math.Trunc(step) || math.Abs(step) > 1<<53 {
-			return CollapseResult{}, fmt.Errorf("line %d: field %q is %v, not an integer", line, opt.StepKey, s)
+			return fmt.Errorf("field %q is %v, not an integer", opt.StepKey, s)
 		}
 		values[int(step)] = value
-	}
-	if err := sc.Err(); err != nil {
-		return CollapseResult{}, fmt.Errorf("reading metrics: %w", err)
+		return nil
+	})
+	if err != nil {
+		return CollapseResult{}, st, err
 	}
 	if len(values) == 0 {
-		return CollapseResult{}, ErrNoObservations
+		return CollapseResult{}, st, ErrNoObservations
 	}
 	steps := make([]int, 0, len(values))
 	for s := range values {
@@ -243,10 +239,10 @@ func DetectCollapseJSONL(r io.Reader, cfg CollapseConfig, opt CollapseFileOption
 	sort.Ints(steps)
 	for _, s := range steps {
 		if _, err := det.Observe(s, values[s]); err != nil {
-			return CollapseResult{}, err
+			return CollapseResult{}, st, err
 		}
 	}
-	return det.Result(), nil
+	return det.Result(), st, nil
 }
 
 // lookup finds key in obj, first as a top-level key, then as a dotted path

@@ -83,7 +83,7 @@ func TestDetectCollapseJSONL(t *testing.T) {
 {"metrics": {"reward_accuracy": 0.001}}
 `
 	// Step 2 was re-logged after a resume (0.4 wins), so the collapse is at 4.
-	r, err := DetectCollapseJSONL(strings.NewReader(file), CollapseConfig{}, CollapseFileOptions{})
+	r, _, err := DetectCollapseJSONL(strings.NewReader(file), CollapseConfig{}, CollapseFileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,43 +92,51 @@ func TestDetectCollapseJSONL(t *testing.T) {
 	}
 
 	nested := `{"step": 5, "metrics": {"reward_accuracy": 0.0}}`
-	r, err = DetectCollapseJSONL(strings.NewReader(nested), CollapseConfig{}, CollapseFileOptions{ValueKey: "metrics.reward_accuracy"})
+	r, _, err = DetectCollapseJSONL(strings.NewReader(nested), CollapseConfig{}, CollapseFileOptions{ValueKey: "metrics.reward_accuracy"})
 	if err != nil || r.Step != 5 {
 		t.Errorf("nested key: %+v, %v", r, err)
 	}
 
 	prefixed := "{\"step\": 3, \"train/reward_accuracy\": 0.5}\n{\"step\": 4, \"train/reward_accuracy\": 0.0}\n"
-	r, err = DetectCollapseJSONL(strings.NewReader(prefixed), CollapseConfig{}, CollapseFileOptions{})
+	r, _, err = DetectCollapseJSONL(strings.NewReader(prefixed), CollapseConfig{}, CollapseFileOptions{})
 	if err != nil || r.Step != 4 || r.Observations != 2 {
 		t.Errorf("prefixed default key: %+v, %v", r, err)
 	}
 
 	custom := `{"global_step": 9, "train/reward_accuracy": 0.0}`
-	r, err = DetectCollapseJSONL(strings.NewReader(custom), CollapseConfig{},
+	r, _, err = DetectCollapseJSONL(strings.NewReader(custom), CollapseConfig{},
 		CollapseFileOptions{StepKey: "global_step", ValueKey: "train/reward_accuracy"})
 	if err != nil || r.Step != 9 {
 		t.Errorf("custom keys: %+v, %v", r, err)
 	}
 
 	bad := map[string]string{
-		"not json":      "{\"step\": 1, \"reward_accuracy\": 0.5}\nnope\n",
 		"string value":  `{"step": 1, "reward_accuracy": "0.5"}`,
 		"no step":       `{"reward_accuracy": 0.5}`,
 		"fraction step": `{"step": 1.5, "reward_accuracy": 0.5}`,
 		"value above 1": `{"step": 1, "reward_accuracy": 2}`,
 	}
 	for name, f := range bad {
-		if _, err := DetectCollapseJSONL(strings.NewReader(f), CollapseConfig{}, CollapseFileOptions{}); err == nil {
+		if _, _, err := DetectCollapseJSONL(strings.NewReader(f), CollapseConfig{}, CollapseFileOptions{}); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
-	_, err = DetectCollapseJSONL(strings.NewReader(`{"step": 1}`), CollapseConfig{}, CollapseFileOptions{})
+	_, _, err = DetectCollapseJSONL(strings.NewReader(`{"step": 1}`), CollapseConfig{}, CollapseFileOptions{})
 	if !errors.Is(err, ErrNoObservations) {
 		t.Errorf("empty file: err = %v, want ErrNoObservations", err)
 	}
-	_, err = DetectCollapseJSONL(strings.NewReader("{\"step\":1,\"reward_accuracy\":0.5}\n[1,2]\n"), CollapseConfig{}, CollapseFileOptions{})
+	_, _, err = DetectCollapseJSONL(strings.NewReader("{\"step\":1,\"reward_accuracy\":0.5}\n{\"step\":2,\"reward_accuracy\":true}\n"), CollapseConfig{}, CollapseFileOptions{})
 	if err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("error %v does not name line 2", err)
+	}
+	// A header, an array and a line torn by a kill are skipped and counted.
+	r, st, err := DetectCollapseJSONL(strings.NewReader("# run x\n{\"step\":1,\"reward_accuracy\":0.5}\n[1,2]\n{\"step\":2,\"reward_accuracy\":0.004}\n{\"step\":3,\"rew"),
+		CollapseConfig{}, CollapseFileOptions{})
+	if err != nil || !r.Collapsed || r.Step != 2 || r.Observations != 2 {
+		t.Errorf("result %+v, err %v", r, err)
+	}
+	if st.Skipped != 3 || st.FirstSkipped != 1 || !st.Torn {
+		t.Errorf("stats %+v, want 3 skipped from line 1, the last torn", st)
 	}
 }
 
@@ -149,7 +157,7 @@ func FuzzDetectCollapseJSONL(f *testing.F) {
 		if cfg.Window < 0 {
 			cfg.Window = -cfg.Window
 		}
-		r, err := DetectCollapseJSONL(strings.NewReader(in), cfg, CollapseFileOptions{})
+		r, _, err := DetectCollapseJSONL(strings.NewReader(in), cfg, CollapseFileOptions{})
 		if err != nil {
 			return
 		}

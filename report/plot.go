@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -15,6 +14,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/urlvr/urlvr/internal/atomicfile"
+	"github.com/urlvr/urlvr/runlog"
 )
 
 // Panel is one figure: several series against the training step.
@@ -25,23 +25,10 @@ type Panel struct {
 	Series []Series
 }
 
-// Metric keys written by the trainer and read by the standard panels. They
-// follow the prefix habit of RL trainers (train/, actor/, val/) so that
-// dashboards group them without configuration.
-const (
-	KeyProxyReward       = "train/proxy_reward"
-	KeyGroundTruthReward = "train/ground_truth_reward"
-	KeyRewardAccuracy    = "train/reward_accuracy"
-	KeyLabelAccuracy     = "train/label_accuracy"
-	KeyEntropy           = "actor/entropy"
-	KeyResponseLength    = "actor/response_length"
-	KeyKL                = "actor/kl"
-)
-
 // StandardPanels builds the paper's panels from a run's metrics rows and
 // validation rows. Panels whose series are all empty are left out.
-func StandardPanels(train, val []Row) []Panel {
-	pick := func(rows []Row, keys ...string) []Series {
+func StandardPanels(train, val []runlog.Values) []Panel {
+	pick := func(rows []runlog.Values, keys ...string) []Series {
 		var out []Series
 		for _, k := range keys {
 			if s := Extract(rows, k); len(s.Steps) > 0 {
@@ -50,25 +37,28 @@ func StandardPanels(train, val []Row) []Panel {
 		}
 		return out
 	}
+	// Every set's avg@k, and their mean; not the confidence intervals.
 	var valKeys []string
-	for _, k := range KeysMatching(val, "val/", "") {
-		if strings.Contains(k, "/avg@") {
-			valKeys = append(valKeys, k)
+	for _, k := range runlog.SeriesOf(val).Names(runlog.ValidationPrefix, "") {
+		if _, metric, ok := runlog.ParseValidationKey(k); ok {
+			if name, _, ok := runlog.ParseAtK(metric); ok && name == "avg" {
+				valKeys = append(valKeys, k)
+			}
 		}
 	}
 	candidates := []Panel{
 		{File: "reward", Title: "Proxy reward vs ground-truth reward", YLabel: "mean reward",
-			Series: pick(train, KeyProxyReward, KeyGroundTruthReward)},
+			Series: pick(train, runlog.KeyProxyReward, runlog.KeyGroundTruthReward)},
 		{File: "accuracy", Title: "Reward and label accuracy", YLabel: "accuracy",
-			Series: pick(train, KeyRewardAccuracy, KeyLabelAccuracy)},
+			Series: pick(train, runlog.KeyRewardAccuracy, runlog.KeyLabelAccuracy)},
 		{File: "validation", Title: "Validation accuracy", YLabel: "avg@k",
 			Series: pick(val, valKeys...)},
 		{File: "entropy", Title: "Actor entropy", YLabel: "nats per token",
-			Series: pick(train, KeyEntropy)},
+			Series: pick(train, runlog.KeyEntropy)},
 		{File: "response_length", Title: "Response length", YLabel: "tokens",
-			Series: pick(train, KeyResponseLength)},
+			Series: pick(train, runlog.KeyResponseLength)},
 		{File: "kl", Title: "KL to the reference policy", YLabel: "KL",
-			Series: pick(train, KeyKL)},
+			Series: pick(train, runlog.KeyKL)},
 	}
 	var panels []Panel
 	for _, p := range candidates {
@@ -179,18 +169,19 @@ func SavePlot(plt *plot.Plot, dir, name string, width, height vg.Length) ([]stri
 	return paths, nil
 }
 
-// WriteRunPlots reads runDir/metrics.jsonl and runDir/validation.jsonl and
-// writes the standard panels into runDir/plots. It returns the files written.
+// WriteRunPlots reads a run directory's metrics and validation logs and
+// writes the standard panels into its plots directory. It returns the files
+// written. Lines that are not JSON objects (a torn last line) are skipped.
 func WriteRunPlots(runDir string) ([]string, error) {
-	train, err := ReadRows(filepath.Join(runDir, "metrics.jsonl"))
+	train, _, err := runlog.ReadFile[runlog.Values](filepath.Join(runDir, runlog.MetricsFile))
 	if err != nil {
 		return nil, err
 	}
-	val, err := ReadRows(filepath.Join(runDir, "validation.jsonl"))
+	val, _, err := runlog.ReadFile[runlog.Values](filepath.Join(runDir, runlog.ValidationFile))
 	if err != nil {
 		return nil, err
 	}
-	return SavePanels(StandardPanels(train, val), filepath.Join(runDir, "plots"))
+	return SavePanels(StandardPanels(train, val), filepath.Join(runDir, runlog.PlotsDir))
 }
 
 // SavePanels writes every panel into dir (created if needed).

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/urlvr/urlvr/runlog"
 )
 
 func writeFile(t *testing.T, path, content string) {
@@ -16,28 +18,17 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-func TestReadRowsFlattensAndNamesBadLines(t *testing.T) {
+func TestWriteRunPlotsSkipsATornLine(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "m.jsonl")
-	writeFile(t, path, `{"step":1,"train":{"proxy_reward":0.5},"note":"x","ok":true}`+"\n\n"+`{"step":2,`+"\n")
-	rows, err := ReadRows(path)
-	if err == nil || !strings.Contains(err.Error(), "m.jsonl line 3") {
-		t.Fatalf("error = %v, want one naming line 3", err)
-	}
-	if len(rows) != 1 || rows[0]["train/proxy_reward"] != 0.5 || rows[0]["ok"] != 1 || rows[0]["step"] != 1 {
-		t.Fatalf("rows = %v", rows)
-	}
-	if _, has := rows[0]["note"]; has {
-		t.Fatal("string field kept as a number")
-	}
-	rows, err = ReadRows(filepath.Join(dir, "absent.jsonl"))
-	if err != nil || rows != nil {
-		t.Fatalf("missing file: rows %v err %v", rows, err)
+	writeFile(t, filepath.Join(dir, "metrics.jsonl"), `{"step":1,"actor/entropy":0.5}`+"\n"+`{"step":2,"actor/entropy":0.4}`+"\n"+`{"step":3,`)
+	paths, err := WriteRunPlots(dir)
+	if err != nil || len(paths) != 2 || filepath.Base(paths[0]) != "entropy.png" {
+		t.Fatalf("paths %v, err %v", paths, err)
 	}
 }
 
 func TestExtractSkipsRowsWithoutTheKey(t *testing.T) {
-	rows := []Row{{"step": 1, "a": 2}, {"step": 2}, {"a": 5}, {"step": 3, "a": 4}}
+	rows := []runlog.Values{{"step": 1, "a": 2}, {"step": 2}, {"a": 5}, {"step": 3, "a": 4}}
 	s := Extract(rows, "a")
 	if fmt.Sprint(s.Steps, s.Values) != "[1 3] [2 4]" {
 		t.Fatalf("got %v %v", s.Steps, s.Values)

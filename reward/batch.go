@@ -11,10 +11,10 @@ import (
 	"github.com/urlvr/urlvr/rollout"
 )
 
-// Batch is the outcome of scoring a flat list of rollouts, as they arrive
+// ScoredBatch is the outcome of scoring a flat list of rollouts, as they arrive
 // from a file or a request: grouped by prompt, scored group by group, and
 // mapped back to the input.
-type Batch struct {
+type ScoredBatch struct {
 	// Results has one entry per input item, in input order.
 	Results []Result
 	// Groups are the prompts' groups in order of first appearance; Index[k][i]
@@ -41,7 +41,7 @@ type Result struct {
 }
 
 // Failed counts the records that were not scored.
-func (b *Batch) Failed() int {
+func (b *ScoredBatch) Failed() int {
 	n := 0
 	for _, r := range b.Results {
 		if r.Err != nil {
@@ -61,17 +61,20 @@ type Item struct {
 }
 
 // ScoreRecords groups items by prompt (see rollout.GroupRecords), fills in
-// missing answers (the last \boxed{} answer, else the last <answer> tag,
-// else "the answer is ..."; for Countdown problems the last <answer> tag),
+// missing answers (ExtractAnswers: the task verifier's extraction, for a
+// math problem the last \boxed{} answer, else the last <answer> tag, else
+// "the answer is ..."),
 // scores every group with e and, when some groups have ground truth,
 // computes the B.2 metrics over them. gr grades answers for the metrics
-// (nil: grade.Default()); e carries its own grader.
+// (nil: grade.Default()); e carries its own grader. Each attach function is
+// called on every group before it is scored, to give it its task's
+// verifier (task.Attach does for the tasks urlvr knows).
 //
 // A group that fails to score fails all of its items: the item at fault
 // gets the estimator's error, the others a *GroupError that names it by its
 // position in items. Only a cancelled context stops the batch.
-func ScoreRecords(ctx context.Context, e Estimator, items []Item, gr *grade.Grader) (*Batch, error) {
-	b := &Batch{Results: make([]Result, len(items))}
+func ScoreRecords(ctx context.Context, e Estimator, items []Item, gr *grade.Grader, attach ...func(*rollout.Group)) (*ScoredBatch, error) {
+	b := &ScoredBatch{Results: make([]Result, len(items))}
 	badPrompt := map[string]int{} // prompt -> first failed item
 	for pos, it := range items {
 		if it.Err == nil {
@@ -123,10 +126,12 @@ func ScoreRecords(ctx context.Context, e Estimator, items []Item, gr *grade.Grad
 			}
 			continue
 		}
-		if g.Countdown != nil {
-			g.ExtractAnswers(grade.ExtractAnswerTag)
-		} else {
-			g.ExtractAnswers(grade.ExtractAnswer)
+		for _, a := range attach {
+			a(g)
+		}
+		if err := ExtractAnswers(g); err != nil {
+			b.failGroup(k, err)
+			continue
 		}
 		s, err := e.Score(ctx, g)
 		if err != nil {
@@ -173,7 +178,7 @@ func ScoreRecords(ctx context.Context, e Estimator, items []Item, gr *grade.Grad
 }
 
 // failGroup records err for every record of group k.
-func (b *Batch) failGroup(k int, err error) {
+func (b *ScoredBatch) failGroup(k int, err error) {
 	culprit := -1
 	var re *rollout.Error
 	if errors.As(err, &re) && re.Index >= 0 && re.Index < len(b.Index[k]) {

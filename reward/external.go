@@ -7,46 +7,47 @@ import (
 
 	"github.com/urlvr/urlvr/grade"
 	"github.com/urlvr/urlvr/rollout"
-	"github.com/urlvr/urlvr/task/countdown"
 )
 
 // External rewards (paper Sec. 2.2, 7) come from a procedure outside the
-// policy's beliefs: a grader against the gold answer, a Countdown checker,
-// or the policy's own verdict on a candidate (generation is hard,
-// verification is easy).
+// policy's beliefs: a task's verifier (a grader against the gold answer, a
+// Countdown checker), or the policy's own verdict on a candidate
+// (generation is hard, verification is easy).
 
-// ErrNoGroundTruth reports a group with neither a gold answer nor a
-// Countdown problem, where a ground-truth reward was asked for.
-var ErrNoGroundTruth = errors.New("no ground truth: the group has neither a gold answer nor a Countdown problem")
+// ErrNoGroundTruth reports a group with neither a gold answer nor a task
+// verifier, where a ground-truth reward was asked for.
+var ErrNoGroundTruth = errors.New("no ground truth: the group has neither a gold answer nor a task verifier")
 
 // Oracle names the verifier a GroundTruth reward uses.
 type Oracle int
 
 const (
-	// OracleAuto uses the Countdown verifier for groups with a Countdown
-	// problem and the math grader otherwise.
+	// OracleAuto uses the group's task verifier when it has one, and the
+	// math grader against the gold answer otherwise.
 	OracleAuto Oracle = iota
 	// OracleMath grades each rollout's answer against Group.Gold.
 	OracleMath
-	// OracleCountdown verifies each response against Group.Countdown.
-	OracleCountdown
+	// OracleTask verifies each rollout with Group.Verifier (the
+	// parameter value "countdown" names it, after the one such task).
+	OracleTask
 )
 
 // GroundTruth is the supervised RLVR reward (the paper's Oracle
-// Supervision): with the math grader, 1 when the rollout's answer is
-// equivalent to the gold answer and 0 otherwise; with the Countdown
-// verifier, its score (1 correct, the format score for a present but wrong
-// answer, 0 for none). The math grader compares Rollout.Answer when it is
-// set, so the ground truth agrees with what voting estimators counted, and
-// otherwise grades the whole response text. Stats["correct"] counts the
-// correct rollouts.
+// Supervision): the verifier's score of each rollout. With the math grader
+// that is 1 when the rollout's answer is equivalent to the gold answer and
+// 0 otherwise (Rollout.Answer is compared when it is set, so the ground
+// truth agrees with what voting estimators counted, and otherwise the whole
+// response is graded); with a task verifier it is the task's score (for
+// Countdown 1 correct, 0.1 for a present but wrong answer, 0 for none).
+// Stats["correct"] counts the correct rollouts.
 type GroundTruth struct {
 	Oracle Oracle
 	// Grader compares math answers; nil means grade.Default().
 	Grader *grade.Grader
-	// Countdown scores Countdown responses; nil means
-	// countdown.DefaultVerifier() (1.0 / 0.1 / 0).
-	Countdown *countdown.Verifier
+	// FormatScore, when set, replaces the partial credit a task verifier
+	// gives a present but wrong answer (Countdown's 0.1); verifiers that
+	// give none (the math grader) are not affected.
+	FormatScore *float64
 }
 
 func (GroundTruth) Name() string { return "ground_truth" }
@@ -70,67 +71,50 @@ func (e GroundTruth) Score(ctx context.Context, g *rollout.Group) (Scores, error
 
 // score returns the reward and the correctness of every rollout.
 func (e GroundTruth) score(ctx context.Context, g *rollout.Group) ([]float64, []bool, error) {
-	oracle := e.Oracle
-	if oracle == OracleAuto {
-		oracle = OracleMath
-		if g.Countdown != nil {
-			oracle = OracleCountdown
+	var v rollout.Verifier
+	switch e.Oracle {
+	case OracleAuto:
+		if v = verifierOf(g, e.Grader); v == nil {
+			return nil, nil, fmt.Errorf("ground_truth: prompt %q: %w", g.PromptID, ErrNoGroundTruth)
 		}
-	}
-	rewards := make([]float64, len(g.Rollouts))
-	correct := make([]bool, len(g.Rollouts))
-	switch oracle {
 	case OracleMath:
 		if !g.HasGold {
 			return nil, nil, fmt.Errorf("ground_truth (math): prompt %q has no gold answer", g.PromptID)
 		}
-		gr := e.Grader
-		if gr == nil {
-			gr = grade.Default()
-		}
-		for i := range g.Rollouts {
-			if i%64 == 63 {
-				if err := ctx.Err(); err != nil {
-					return nil, nil, err
-				}
-			}
-			r := &g.Rollouts[i]
-			if r.Answer != "" {
-				correct[i] = gr.Equivalent(r.Answer, g.Gold)
-			} else {
-				correct[i] = gr.Grade(r.Text, g.Gold).Correct
-			}
-			rewards[i] = b2f(correct[i])
-		}
-	case OracleCountdown:
-		c := g.Countdown
-		if c == nil {
-			return nil, nil, fmt.Errorf("ground_truth (countdown): prompt %q has no Countdown problem (numbers and target)", g.PromptID)
-		}
-		v := countdown.DefaultVerifier()
-		if e.Countdown != nil {
-			v = *e.Countdown
-		}
-		for i := range g.Rollouts {
-			res := v.Verify(g.Rollouts[i].Text, c.Numbers, c.Target)
-			rewards[i] = res.Score
-			correct[i] = res.Outcome == countdown.Correct
+		v = Gold{Grader: e.Grader, Answer: g.Gold}
+	case OracleTask:
+		if v = g.Verifier; v == nil {
+			return nil, nil, fmt.Errorf("ground_truth (task): prompt %q has no task verifier (for Countdown: numbers and target)", g.PromptID)
 		}
 	default:
-		return nil, nil, fmt.Errorf("ground_truth: unknown oracle %d", oracle)
+		return nil, nil, fmt.Errorf("ground_truth: unknown oracle %d", e.Oracle)
+	}
+	rewards := make([]float64, len(g.Rollouts))
+	correct := make([]bool, len(g.Rollouts))
+	for i := range g.Rollouts {
+		if i%64 == 63 {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, err
+			}
+		}
+		o := v.Verify(&g.Rollouts[i])
+		rewards[i], correct[i] = o.Score, o.Correct
+		if e.FormatScore != nil && !o.Correct && o.Score > 0 {
+			rewards[i] = *e.FormatScore // the verifier's partial credit, replaced
+		}
 	}
 	return rewards, correct, nil
 }
 
 // Truth returns the 0/1 ground-truth correctness of every rollout, for
-// monitoring (paper B.2's r_gt): the Countdown verifier's "correct" for a
-// group with a Countdown problem, else the math grader against the gold
-// answer. It returns ErrNoGroundTruth when the group has neither.
+// monitoring (paper B.2's r_gt): the task verifier's "correct" when the
+// group has one, else the math grader against the gold answer. It returns
+// ErrNoGroundTruth when the group has neither.
 func Truth(ctx context.Context, g *rollout.Group, gr *grade.Grader) ([]float64, error) {
 	if err := checkGroup(ctx, g); err != nil {
 		return nil, err
 	}
-	if g.Countdown == nil && !g.HasGold {
+	if verifierOf(g, gr) == nil {
 		return nil, ErrNoGroundTruth
 	}
 	_, correct, err := GroundTruth{Grader: gr}.score(ctx, g)
@@ -165,12 +149,12 @@ func (e SelfVerification) Score(ctx context.Context, g *rollout.Group) (Scores, 
 	for i := range g.Rollouts {
 		text := g.Rollouts[i].Verdict
 		any = any || text != ""
-		v, _ := countdown.ParseVerdict(text)
+		v, _ := ParseVerdict(text)
 		rewards[i] = v.Reward()
 		switch v {
-		case countdown.VerdictTrue:
+		case VerdictTrue:
 			counts[0]++
-		case countdown.VerdictFalse:
+		case VerdictFalse:
 			counts[1]++
 		default:
 			counts[2]++
@@ -185,19 +169,17 @@ func (e SelfVerification) Score(ctx context.Context, g *rollout.Group) (Scores, 
 }
 
 func buildGroundTruth(a args) (Estimator, error) {
-	o, err := a.choice("oracle", "auto", []string{"auto", "math", "countdown"})
+	o, err := a.choice("oracle", "auto", []string{"auto", "math", "countdown", "task"})
 	if err != nil {
 		return nil, err
 	}
-	e := GroundTruth{Oracle: Oracle(o)}
+	e := GroundTruth{Oracle: Oracle(min(o, int(OracleTask)))}
 	if _, given := a.m["format_score"]; given {
 		f, err := a.float("format_score", 0.1)
 		if err != nil {
 			return nil, err
 		}
-		v := countdown.DefaultVerifier()
-		v.Format = f
-		e.Countdown = &v
+		e.FormatScore = &f
 	}
 	return e, nil
 }

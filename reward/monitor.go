@@ -8,7 +8,6 @@ import (
 	"github.com/urlvr/urlvr/grade"
 	"github.com/urlvr/urlvr/metrics"
 	"github.com/urlvr/urlvr/rollout"
-	"github.com/urlvr/urlvr/task/countdown"
 )
 
 // MetricsGroups prepares scored groups for metrics.ComputeDynamics (paper
@@ -18,8 +17,8 @@ import (
 // A voting estimator's group becomes one metrics.Group per vote, over the
 // rollouts that vote rewards (Co-Reward: the question's rollouts and the
 // rephrasing's), with the vote's label and whether that label is correct:
-// equivalent to the gold answer, or for a Countdown problem a correct
-// expression. Other estimators give one metrics.Group without a label, so
+// correct by the group's verifier (equivalent to the gold answer, a
+// Countdown expression that reaches the target). Other estimators give one metrics.Group without a label, so
 // their label accuracy is that of the highest-reward rollout (eq. 43).
 // Response lengths and mean token entropies are included when every
 // rollout of the group has token statistics.
@@ -107,11 +106,10 @@ func metricsGroup(g *rollout.Group, rewards, truth []float64, p grade.Partition,
 	return mg
 }
 
-// labelCorrect says whether a pseudo-label is right: equivalent to the gold
-// answer, or for a Countdown problem an expression that reaches the target.
+// labelCorrect says whether a pseudo-label solves the problem, by the
+// group's verifier: equivalent to the gold answer for a math problem, an
+// expression that reaches the target for Countdown.
 func labelCorrect(g *rollout.Group, label string, gr *grade.Grader) bool {
-	if c := g.Countdown; c != nil {
-		return countdown.DefaultVerifier().CheckExpression(label, c.Numbers, c.Target).Outcome == countdown.Correct
-	}
-	return g.HasGold && gr.Equivalent(label, g.Gold)
+	v := verifierOf(g, gr)
+	return v != nil && v.Check(label).Correct
 }

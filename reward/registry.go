@@ -113,10 +113,10 @@ var specs = []Spec{
 			return EMPO{v}, err
 		}},
 	{Name: "ground_truth", Family: "external",
-		Summary: "oracle: math grader against the gold answer, or the Countdown verifier (1 / format score / 0)",
+		Summary: "oracle: the task's verifier (Countdown: 1 / format score / 0), else the math grader against the gold answer",
 		Params: []Param{
-			{"oracle", "auto", "auto (countdown when numbers/target are given, else math), math or countdown"},
-			{"format_score", "0.1", "Countdown score of a present but wrong answer"},
+			{"oracle", "auto", "auto (the task's verifier when there is one, e.g. Countdown's for numbers/target, else math), math, or task (also: countdown)"},
+			{"format_score", "0.1", "task score of a present but wrong answer (Countdown's partial credit)"},
 		},
 		build: buildGroundTruth},
 	{Name: "self_verification", Family: "external",

@@ -9,7 +9,6 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/urlvr/urlvr/grade"
-	"github.com/urlvr/urlvr/task/countdown"
 )
 
 func TestRegistryNames(t *testing.T) {
@@ -42,8 +41,7 @@ func TestRegistryNames(t *testing.T) {
 }
 
 func TestRegistryBuilds(t *testing.T) {
-	format := countdown.DefaultVerifier()
-	format.Format = 0
+	zero := 0.0
 	tests := []struct {
 		name   string
 		params map[string]any
@@ -59,7 +57,7 @@ func TestRegistryBuilds(t *testing.T) {
 		{"thresholded_voting", nil, ThresholdedVoting{Threshold: 0.5}},
 		{"co_reward", map[string]any{"self_vote": "1"}, CoReward{SelfVote: true}},
 		{"ground_truth", map[string]any{"oracle": "math"}, GroundTruth{Oracle: OracleMath}},
-		{"ground_truth", map[string]any{"format_score": 0}, GroundTruth{Countdown: &format}},
+		{"ground_truth", map[string]any{"format_score": 0}, GroundTruth{FormatScore: &zero}},
 		{"unified", map[string]any{"anchor": "token", "sign": "-1", "transform": "exp_scaled"}, Table6()["probability"]},
 		{"unified", map[string]any{"granularity": "answer", "anchor": "answer", "sign": -1, "transform": "exp", "tau": "0"}, Table6()["majority_voting"]},
 		{"unified", map[string]any{"granularity": "answer", "anchor": "answer", "sign": -1, "transform": "exp"}, Table6()["semantic_entropy"]},
@@ -92,7 +90,7 @@ func TestRegistryErrors(t *testing.T) {
 		{"self_certainty", map[string]any{"vocab_size": -3}, "negative"},
 		{"thresholded_voting", map[string]any{"threshold": "2"}, "outside [0, 1]"},
 		{"thresholded_voting", map[string]any{"threshold": "NaN"}, "not finite"},
-		{"ground_truth", map[string]any{"oracle": "human"}, "not one of auto, math, countdown"},
+		{"ground_truth", map[string]any{"oracle": "human"}, "not one of auto, math, countdown, task"},
 		{"unified", map[string]any{"sign": "0"}, "sign 0"},
 		{"unified", map[string]any{"granularity": "answer"}, "anchor uniform at answer level"},
 		{"unified", map[string]any{"tau": "0.1"}, "tempering applies to the answer-level"},

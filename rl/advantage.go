@@ -250,7 +250,7 @@ func whiten(a []float64, counts []int) error {
 
 // ExpandToTokens writes each sequence's advantage to every token of its row
 // in the [len(seqAdv) x tokens] layout, and 0 where mask is 0. Loss also
-// takes the per-sequence advantages directly (Batch.SeqAdvantage), which
+// takes the per-sequence advantages directly (LossBatch.SeqAdvantage), which
 // avoids this buffer.
 func ExpandToTokens[F Float](seqAdv []float64, tokens int, mask []F, dst []F) error {
 	n := len(seqAdv) * tokens

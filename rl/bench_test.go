@@ -23,7 +23,7 @@ type benchStep struct {
 	rewards []float64
 	seqAdv  []float64
 	counts  []int
-	batch   rl.Batch[float32]
+	batch   rl.LossBatch[float32]
 	out     rl.LossOutput[float32]
 }
 
@@ -35,7 +35,7 @@ func newBenchStep(offPolicy bool) *benchStep {
 		rewards: make([]float64, benchSeqs),
 		seqAdv:  make([]float64, benchSeqs),
 		counts:  make([]int, benchSeqs),
-		batch: rl.Batch[float32]{
+		batch: rl.LossBatch[float32]{
 			Seqs: benchSeqs, Tokens: benchTokens,
 			LogProb: make([]float32, n), Advantage: make([]float32, n), Mask: make([]float32, n),
 			Entropy: make([]float32, n),

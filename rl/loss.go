@@ -99,9 +99,9 @@ func (c LossConfig) Validate() error {
 	return nil
 }
 
-// Batch is one mini-batch in the flat [Seqs x Tokens] layout: token t of
+// LossBatch is one mini-batch in the flat [Seqs x Tokens] layout: token t of
 // sequence s is element s*Tokens + t of every slice.
-type Batch[F Float] struct {
+type LossBatch[F Float] struct {
 	Seqs, Tokens int
 	// LogProb is log pi_theta of each sampled token under the policy being
 	// trained (required).
@@ -182,7 +182,7 @@ func resize[T any](b []T, n int) []T {
 // The on-policy case (OldLogProb nil) without KL needs no exponential and
 // does not read LogProb: the ratio is 1, inside every clip range, so each
 // token's loss and derivative are -A.
-func Loss[F Float](cfg LossConfig, b Batch[F], out *LossOutput[F]) error {
+func Loss[F Float](cfg LossConfig, b LossBatch[F], out *LossOutput[F]) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("loss config: %w", err)
 	}
@@ -391,7 +391,7 @@ func Loss[F Float](cfg LossConfig, b Batch[F], out *LossOutput[F]) error {
 }
 
 // check validates the batch's shape against cfg.
-func (b Batch[F]) check(cfg LossConfig) error {
+func (b LossBatch[F]) check(cfg LossConfig) error {
 	if b.Seqs < 0 || b.Tokens < 0 {
 		return fmt.Errorf("batch shape %d x %d is negative", b.Seqs, b.Tokens)
 	}
@@ -431,7 +431,7 @@ func (b Batch[F]) check(cfg LossConfig) error {
 
 // firstNonFinite names the first non-finite input value of b on a response
 // token.
-func firstNonFinite[F Float](b Batch[F]) error {
+func firstNonFinite[F Float](b LossBatch[F]) error {
 	inputs := []struct {
 		name string
 		xs   []F
@@ -440,9 +440,9 @@ func firstNonFinite[F Float](b Batch[F]) error {
 	for _, in := range inputs {
 		for i, x := range in.xs {
 			if v := float64(x); (math.IsNaN(v) || math.IsInf(v, 0)) && b.Mask[i] != 0 {
-				return fmt.Errorf("%s[%d, %d] = %v", in.name, i/b.Tokens, i%b.Tokens, v)
+				return nonFinite("%s[%d, %d] = %v", in.name, i/b.Tokens, i%b.Tokens, v)
 			}
 		}
 	}
-	return fmt.Errorf("inputs are finite; the sum overflowed")
+	return nonFinite("inputs are finite; the sum overflowed")
 }

@@ -1,6 +1,7 @@
 package rl
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -90,8 +91,8 @@ func TestKLTokenHandComputed(t *testing.T) {
 
 // A 2 x 3 on-policy batch, mask [[1,1,0],[1,0,0]], advantages [[1,2,0],[-4,0,0]]:
 // token losses -A = (-1, -2 | 4).
-func aggFixture() Batch[float64] {
-	return Batch[float64]{
+func aggFixture() LossBatch[float64] {
+	return LossBatch[float64]{
 		Seqs: 2, Tokens: 3,
 		LogProb:   []float64{-1, -2, 0, -0.5, 0, 0},
 		Advantage: []float64{1, 2, 0, -4, 0, 0},
@@ -183,7 +184,7 @@ func TestLossKLEntropyHandComputed(t *testing.T) {
 // clipped token's ratio clip only when clipped > unclipped, which is false
 // for ratio 4 with A<0), dual fraction 1/4.
 func TestLossClipStats(t *testing.T) {
-	b := Batch[float64]{
+	b := LossBatch[float64]{
 		Seqs: 1, Tokens: 4,
 		LogProb:    []float64{math.Log(1.5), math.Log(0.5), math.Log(4), 0},
 		OldLogProb: []float64{0, 0, 0, 0},
@@ -218,9 +219,9 @@ func TestLossClipStats(t *testing.T) {
 
 // randomBatch draws an off-policy batch with ratios in [e^-0.6, e^0.6] so
 // both clip regions, the dual clip and the unclipped region all occur.
-func randomBatch(rng *rand.Rand, seqs, tokens int) Batch[float64] {
+func randomBatch(rng *rand.Rand, seqs, tokens int) LossBatch[float64] {
 	n := seqs * tokens
-	b := Batch[float64]{
+	b := LossBatch[float64]{
 		Seqs: seqs, Tokens: tokens,
 		LogProb: make([]float64, n), OldLogProb: make([]float64, n), RefLogProb: make([]float64, n),
 		Advantage: make([]float64, n), Mask: make([]float64, n), Entropy: make([]float64, n),
@@ -369,7 +370,7 @@ func TestLossMicroBatchesAddUp(t *testing.T) {
 		var sum float64
 		for _, part := range [][2]int{{0, 2}, {2, 6}} {
 			lo, hi := part[0]*b.Tokens, part[1]*b.Tokens
-			mb := Batch[float64]{Seqs: part[1] - part[0], Tokens: b.Tokens,
+			mb := LossBatch[float64]{Seqs: part[1] - part[0], Tokens: b.Tokens,
 				LogProb: b.LogProb[lo:hi], OldLogProb: b.OldLogProb[lo:hi], RefLogProb: b.RefLogProb[lo:hi],
 				Advantage: b.Advantage[lo:hi], Mask: b.Mask[lo:hi], Entropy: b.Entropy[lo:hi]}
 			var out LossOutput[float64]
@@ -457,7 +458,7 @@ func TestLossFloat32(t *testing.T) {
 		}
 		return y
 	}
-	b32 := Batch[float32]{Seqs: b.Seqs, Tokens: b.Tokens, LogProb: to32(b.LogProb), OldLogProb: to32(b.OldLogProb),
+	b32 := LossBatch[float32]{Seqs: b.Seqs, Tokens: b.Tokens, LogProb: to32(b.LogProb), OldLogProb: to32(b.OldLogProb),
 		RefLogProb: to32(b.RefLogProb), Advantage: to32(b.Advantage), Mask: to32(b.Mask), Entropy: to32(b.Entropy)}
 	// Round the float64 inputs through float32 too, so both see the same values.
 	for _, x := range [][]float64{b.LogProb, b.OldLogProb, b.RefLogProb, b.Advantage, b.Entropy} {
@@ -501,23 +502,23 @@ func TestLossOnPolicyIsReinforce(t *testing.T) {
 
 func TestLossErrors(t *testing.T) {
 	good := aggFixture()
-	cases := map[string]func(*LossConfig, *Batch[float64]){
-		"short log-prob":        func(c *LossConfig, b *Batch[float64]) { b.LogProb = b.LogProb[:5] },
-		"short old log-prob":    func(c *LossConfig, b *Batch[float64]) { b.OldLogProb = []float64{0} },
-		"mask not binary":       func(c *LossConfig, b *Batch[float64]) { b.Mask = []float64{1, 2, 0, 1, 0, 0} },
-		"kl without reference":  func(c *LossConfig, b *Batch[float64]) { c.KLCoef = 0.1 },
-		"entropy without input": func(c *LossConfig, b *Batch[float64]) { c.EntropyCoef = 0.1 },
-		"bad aggregation":       func(c *LossConfig, b *Batch[float64]) { c.Aggregation = "sum" },
-		"bad clip":              func(c *LossConfig, b *Batch[float64]) { c.Clip.Low = 1.5 },
-		"bad dual clip":         func(c *LossConfig, b *Batch[float64]) { c.Clip.DualClip = 0.5 },
-		"negative horizon":      func(c *LossConfig, b *Batch[float64]) { c.Horizon = -1 },
-		"unknown kl":            func(c *LossConfig, b *Batch[float64]) { c.KLCoef, c.KL = 0.1, "k9"; b.RefLogProb = b.LogProb },
-		"nan log-prob": func(c *LossConfig, b *Batch[float64]) {
+	cases := map[string]func(*LossConfig, *LossBatch[float64]){
+		"short log-prob":        func(c *LossConfig, b *LossBatch[float64]) { b.LogProb = b.LogProb[:5] },
+		"short old log-prob":    func(c *LossConfig, b *LossBatch[float64]) { b.OldLogProb = []float64{0} },
+		"mask not binary":       func(c *LossConfig, b *LossBatch[float64]) { b.Mask = []float64{1, 2, 0, 1, 0, 0} },
+		"kl without reference":  func(c *LossConfig, b *LossBatch[float64]) { c.KLCoef = 0.1 },
+		"entropy without input": func(c *LossConfig, b *LossBatch[float64]) { c.EntropyCoef = 0.1 },
+		"bad aggregation":       func(c *LossConfig, b *LossBatch[float64]) { c.Aggregation = "sum" },
+		"bad clip":              func(c *LossConfig, b *LossBatch[float64]) { c.Clip.Low = 1.5 },
+		"bad dual clip":         func(c *LossConfig, b *LossBatch[float64]) { c.Clip.DualClip = 0.5 },
+		"negative horizon":      func(c *LossConfig, b *LossBatch[float64]) { c.Horizon = -1 },
+		"unknown kl":            func(c *LossConfig, b *LossBatch[float64]) { c.KLCoef, c.KL = 0.1, "k9"; b.RefLogProb = b.LogProb },
+		"nan log-prob": func(c *LossConfig, b *LossBatch[float64]) {
 			b.LogProb = append([]float64(nil), b.LogProb...)
 			b.OldLogProb = append([]float64(nil), b.LogProb...)
 			b.LogProb[3] = math.NaN()
 		},
-		"nan advantage": func(c *LossConfig, b *Batch[float64]) {
+		"nan advantage": func(c *LossConfig, b *LossBatch[float64]) {
 			b.Advantage = append([]float64(nil), b.Advantage...)
 			b.Advantage[1] = math.NaN()
 		},
@@ -529,6 +530,11 @@ func TestLossErrors(t *testing.T) {
 		err := Loss(cfg, b, &out)
 		if err == nil {
 			t.Errorf("%s: no error", name)
+		}
+		// Only a non-finite value is a reason to skip a mini-batch; the
+		// rest are mistakes of the caller.
+		if nonFinite := name == "nan log-prob" || name == "nan advantage"; errors.Is(err, ErrNonFinite) != nonFinite {
+			t.Errorf("%s: errors.Is(%v, ErrNonFinite) = %v", name, err, !nonFinite)
 		}
 		if name == "nan log-prob" && (err == nil || !strings.Contains(err.Error(), "log_prob[1, 0]")) {
 			t.Errorf("nan error %v does not name log_prob[1, 0]", err)
@@ -551,7 +557,7 @@ func TestLossErrors(t *testing.T) {
 
 func ExampleLoss() {
 	// Two rollouts of three tokens; the second has one response token.
-	b := Batch[float32]{
+	b := LossBatch[float32]{
 		Seqs: 2, Tokens: 3,
 		LogProb:   []float32{-1, -2, 0, -0.5, 0, 0},
 		Advantage: []float32{1, 1, 0, -1, 0, 0},

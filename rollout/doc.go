@@ -11,4 +11,11 @@
 // p_top1 - p_top2. Rollouts produced by another system (vLLM, veRL, OpenRLHF)
 // enter through the JSONL encoding of ParseRecord (or DecodeFields) and
 // leave through Record's MarshalJSON.
+//
+// What counts as a correct answer is the task's business, not this
+// package's: a task attaches a Verifier to the groups of its problems
+// (extract the answer a response commits to; check an answer; verify a
+// rollout), and everything that needs ground truth asks the group's
+// verifier, so a new task plugs in without changes here or in the rewards.
+// A group without one is a math problem with a gold answer.
 package rollout

@@ -52,13 +52,18 @@ type Group struct {
 	// Gold is the ground-truth answer a*, valid when HasGold.
 	Gold    string
 	HasGold bool
-	// Countdown holds the problem when the prompt is a Countdown instance
-	// (its verifier needs the numbers and the target, not a gold string).
+	// Countdown holds the problem data of a Countdown instance as the JSONL
+	// and reward-service formats carry it ("numbers", "target"); the
+	// Countdown task turns it into the group's Verifier.
 	Countdown *Countdown
-	Rollouts  []Rollout
+	// Verifier checks responses against the problem. nil means a math
+	// problem: answers are graded against Gold.
+	Verifier Verifier
+	Rollouts []Rollout
 }
 
-// Countdown is a Countdown problem: reach Target using each of Numbers once.
+// Countdown is the data of a Countdown problem: reach Target using each of
+// Numbers once.
 type Countdown struct {
 	Numbers []int
 	Target  int

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/urlvr/urlvr/engine"
+	"github.com/urlvr/urlvr/runlog"
 )
 
 // bestLink is the name, in the checkpoint directory, of the best checkpoint.
@@ -17,7 +18,7 @@ import (
 // rename of a link: at every instant checkpoints/best is a whole
 // checkpoint, the old or the new one, and every reader that opens paths
 // under it keeps working.
-const bestLink = "best"
+const bestLink = runlog.BestCheckpoint
 
 // bestTargetPrefix starts the names of the directories bestLink points to.
 const bestTargetPrefix = "best-step-"
@@ -154,9 +155,12 @@ func (t *Trainer) writeBestCheckpoint() error {
 		}
 		target = fmt.Sprintf("%s%06d-%d", bestTargetPrefix, t.st.Step, i)
 	}
-	err := engine.SaveCheckpoint(filepath.Join(ckDir, target), engine.Checkpoint{
-		Model: t.policy.Engine,
-		Files: map[string][]byte{"tokenizer.json": t.tokenizerJSON},
+	files, err := t.checkpointFiles(nil)
+	if err != nil {
+		return err
+	}
+	err = engine.SaveCheckpoint(filepath.Join(ckDir, target), engine.Checkpoint{
+		Model: t.policy.Engine, Files: files, DType: t.saveDType,
 	})
 	if err != nil {
 		return err

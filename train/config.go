@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"strings"
 
@@ -167,7 +166,7 @@ func LoadConfig(path string, overrides []string) (Config, error) {
 	cfg := Default()
 	var doc *yaml.Node
 	if path != "" {
-		raw, err := os.ReadFile(path)
+		raw, err := readRecipe(path)
 		if err != nil {
 			return cfg, fmt.Errorf("reading recipe: %w", err)
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/urlvr/urlvr/data"
+	"github.com/urlvr/urlvr/runlog"
 	"github.com/urlvr/urlvr/task/arith"
 )
 
@@ -158,9 +159,13 @@ func (t *Trainer) encodeSet(ps []Problem, key, spec string) ([]Problem, [][]int,
 
 // logDroppedPrompts records in events.jsonl how many prompts of each
 // dataset were too long (or empty) to use.
-func (t *Trainer) logDroppedPrompts() {
+func (t *Trainer) logDroppedPrompts() error {
 	for _, d := range t.dropped {
-		t.event(map[string]any{"event": "prompts_dropped", "setting": d.key, "dataset": d.spec,
-			"dropped": d.dropped, "of": d.total, "max_prompt_tokens": d.limit, "limited_by": d.by})
+		e := runlog.EventRow{Event: runlog.EventPromptsDropped, Setting: d.key, Dataset: d.spec,
+			Dropped: &d.dropped, Of: &d.total, MaxPromptTokens: &d.limit, LimitedBy: d.by}
+		if err := t.event(e); err != nil {
+			return err
+		}
 	}
+	return nil
 }

@@ -11,4 +11,9 @@
 // bad settings stop it with a message rather than a crash or a NaN.
 // Test-time training (Sec. 5) is the same trainer pointed at a small
 // unlabeled set.
+//
+// A step (trainStep in step.go) reads in the order it runs: collect the
+// rollouts, score them, turn the rewards into advantages, update the
+// policy, log the step's runlog.StepRow. What a run writes, and how to read
+// it back, is package runlog.
 package train

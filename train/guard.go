@@ -6,11 +6,16 @@ import (
 	"fmt"
 
 	"github.com/urlvr/urlvr/engine"
+	"github.com/urlvr/urlvr/runlog"
 )
 
 // ErrDiverged is wrapped by the error that stops a run whose update made
 // the policy numerically broken (NaN or infinite weights or outputs).
 var ErrDiverged = errors.New("the policy diverged")
+
+// errUpdateUndone marks an update that was applied but could not be
+// checked, and was therefore undone: the step counts it as skipped.
+var errUpdateUndone = errors.New("update undone")
 
 // DivergedError describes an optimiser update that broke the policy. The
 // trainer has undone it (weights and optimiser state are those from before
@@ -56,7 +61,7 @@ func (t *Trainer) optimStep(ctx context.Context, lr float64, probe []int, from i
 		if err != nil {
 			// An update that cannot be checked is undone, and so is
 			// reported (by the caller) as skipped, which it then is.
-			return norm, errors.Join(fmt.Errorf("checking the update: %w", err), t.et.Restore(t.snapshot))
+			return norm, errors.Join(fmt.Errorf("checking the update: %w", err), errUpdateUndone, t.et.Restore(t.snapshot))
 		}
 		ok = finite32(scores[0].LogProbs)
 	}
@@ -66,7 +71,10 @@ func (t *Trainer) optimStep(ctx context.Context, lr float64, probe []int, from i
 	if err := t.et.Restore(t.snapshot); err != nil {
 		return norm, err
 	}
-	t.event(map[string]any{"event": "diverged", "optimizer_step": update, "lr": lr, "grad_norm": norm, "restored": true})
+	restored := true
+	if err := t.event(runlog.EventRow{Event: runlog.EventDiverged, OptimizerStep: &update, LR: &lr, GradNorm: &norm, Restored: &restored}); err != nil {
+		return norm, err
+	}
 	return norm, &DivergedError{Dir: t.run.dir, OptimizerStep: update, LR: lr, GradNorm: norm, Cfg: t.cfg.Optim}
 }
 

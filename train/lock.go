@@ -8,13 +8,15 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/urlvr/urlvr/runlog"
 )
 
 // LockFile is the lock a training process holds on its run directory. It
 // records the holder's process ID; the lock itself is the kernel's, so it
 // disappears with the process, even after a kill -9 or a crash, and a
 // leftover file never blocks anyone.
-const LockFile = "run.lock"
+const LockFile = runlog.LockFile
 
 // ErrRunInUse is wrapped by the error returned when another process is
 // writing the run directory.

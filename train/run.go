@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,20 +15,20 @@ import (
 	"strings"
 
 	"github.com/urlvr/urlvr/internal/atomicfile"
+	"github.com/urlvr/urlvr/runlog"
 )
 
-// The files of a run directory. Everything is plain JSONL, YAML, PNG/SVG
-// and safetensors, readable without urlvr.
+// The files of a run directory, named by the run-log schema.
 const (
-	ConfigFile     = "config.yaml"      // the resolved recipe
-	MetricsFile    = "metrics.jsonl"    // one line per training step
-	ValidationFile = "validation.jsonl" // one line per validation
-	EventsFile     = "events.jsonl"     // skipped updates, early stop, resume
-	SummaryFile    = "summary.json"     // written when a run ends
-	BestFile       = "best.json"        // the step and score of the best checkpoint
-	CheckpointDir  = "checkpoints"      // step-NNNNNN/ and best/
-	SamplesDir     = "samples"          // step-NNNNNN.jsonl: sample rollouts
-	PlotsDir       = "plots"
+	ConfigFile     = runlog.ConfigFile
+	MetricsFile    = runlog.MetricsFile
+	ValidationFile = runlog.ValidationFile
+	EventsFile     = runlog.EventsFile
+	SummaryFile    = runlog.SummaryFile
+	BestFile       = runlog.BestFile
+	CheckpointDir  = runlog.CheckpointDir
+	SamplesDir     = runlog.SamplesDir
+	PlotsDir       = runlog.PlotsDir
 	stateFile      = "trainer_state.json" // inside each checkpoint
 )
 
@@ -110,55 +108,8 @@ func (r *run) Close() error {
 	return errors.Join(errs...)
 }
 
-// appendLine writes row as one JSON line and syncs it, so a killed run
-// loses at most the line being written. Non-finite numbers, which JSON
-// cannot hold, are written as null, at any depth.
-func appendLine(f *os.File, row map[string]any) error {
-	b, err := json.Marshal(jsonSafe(row))
-	if err != nil {
-		return fmt.Errorf("encoding %s: %w", filepath.Base(f.Name()), err)
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("writing %s: %w", f.Name(), err)
-	}
-	return f.Sync()
-}
-
-// jsonSafe returns v with every NaN or infinite float64 or float32 inside
-// maps and slices replaced by nil (null in JSON), so that encoding never
-// fails on, and no file ever holds, a number JSON cannot represent.
-func jsonSafe(v any) any {
-	switch x := v.(type) {
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil
-		}
-	case float32:
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return nil
-		}
-	case map[string]any:
-		for k, e := range x {
-			x[k] = jsonSafe(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = jsonSafe(e)
-		}
-	case []float64:
-		if !finite(x...) {
-			out := make([]any, len(x))
-			for i, e := range x {
-				out[i] = jsonSafe(e)
-			}
-			return out
-		}
-	}
-	return v
-}
-
 // checkpointName is the directory of the checkpoint after step.
-func checkpointName(step int) string { return fmt.Sprintf("step-%06d", step) }
+func checkpointName(step int) string { return runlog.CheckpointName(step) }
 
 // checkpoints lists the steps of the complete checkpoints of a run, in
 // order. The engine writes a checkpoint into a fresh directory and renames
@@ -221,30 +172,6 @@ func truncateLog(path string, maxStep int) error {
 		return nil
 	}
 	return atomicfile.WriteFile(path, keep.Bytes(), 0o644)
-}
-
-// readLog returns the rows of a JSONL log (for replaying validation history
-// on resume).
-func readLog(path string) ([]map[string]any, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var rows []map[string]any
-	dec := json.NewDecoder(f)
-	for {
-		var row map[string]any
-		if err := dec.Decode(&row); err == io.EOF {
-			return rows, nil
-		} else if err != nil {
-			return rows, fmt.Errorf("reading %s: %w", path, err)
-		}
-		rows = append(rows, row)
-	}
 }
 
 // removeSamplesAfter deletes sample files of steps after maxStep.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -438,26 +437,6 @@ func assertCleanJSON(t *testing.T, dir string) {
 	})
 	if seen < 3 {
 		t.Fatalf("only %d JSON files under %s", seen, dir)
-	}
-}
-
-// Non-finite numbers at any depth are written as null, never as an error
-// or a NaN.
-func TestAppendLineWritesNonFiniteAsNull(t *testing.T) {
-	f, err := os.Create(filepath.Join(t.TempDir(), "x.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	row := map[string]any{"a": math.NaN(), "b": float32(math.Inf(1)), "c": map[string]any{"d": math.Inf(-1), "e": 1.5},
-		"f": []float64{1, math.NaN()}, "g": []any{math.NaN(), "x"}}
-	if err := appendLine(f, row); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := os.ReadFile(f.Name())
-	want := `{"a":null,"b":null,"c":{"d":null,"e":1.5},"f":[1,null],"g":[null,"x"]}` + "\n"
-	if string(got) != want {
-		t.Fatalf("wrote %s, want %s", got, want)
 	}
 }
 

@@ -10,40 +10,10 @@ import (
 
 	"github.com/urlvr/urlvr/engine"
 	"github.com/urlvr/urlvr/metrics"
-	"github.com/urlvr/urlvr/report"
 	"github.com/urlvr/urlvr/reward"
 	"github.com/urlvr/urlvr/rl"
 	"github.com/urlvr/urlvr/rollout"
-)
-
-// Metric keys of metrics.jsonl, grouped by prefix (train/ for the paper's
-// B.2 dynamics, actor/ for the policy, perf/ for speed). The ones the
-// report package plots are its constants, so the two cannot drift apart.
-const (
-	keyProxyReward       = report.KeyProxyReward
-	keyGroundTruthReward = report.KeyGroundTruthReward
-	keyLabelAccuracy     = report.KeyLabelAccuracy
-	keyRewardAccuracy    = report.KeyRewardAccuracy
-	keyMajorityRatio     = "train/majority_ratio"
-	keyPointBiserial     = "train/point_biserial"
-	keyZeroVariance      = "train/zero_variance_fraction"
-	keyNoAnswer          = "train/no_answer_fraction"
-	keyEntropy           = report.KeyEntropy
-	keyResponseLength    = report.KeyResponseLength
-	keyTruncated         = "actor/truncated_fraction"
-	keyKL                = report.KeyKL
-	keyPGLoss            = "actor/pg_loss"
-	keyLoss              = "actor/loss"
-	keyClipFraction      = "actor/clip_fraction"
-	keyDualClipFraction  = "actor/dual_clip_fraction"
-	keyPPOKL             = "actor/ppo_kl"
-	keyGradNorm          = "actor/grad_norm"
-	keyLR                = "actor/lr"
-	keySkipped           = "actor/skipped_updates"
-	keyStepSeconds       = "perf/step_seconds"
-	keySampleSeconds     = "perf/sample_seconds"
-	keyUpdateSeconds     = "perf/update_seconds"
-	keyTokensPerSecond   = "perf/tokens_per_second"
+	"github.com/urlvr/urlvr/runlog"
 )
 
 // sampleChunk bounds the sequences of one Sample call (the key/value cache
@@ -53,15 +23,10 @@ const sampleChunk = 512
 // sample generates continuations of prompts in chunks, each chunk with its
 // own seed derived from seed, so the result depends only on the arguments.
 func (t *Trainer) sample(ctx context.Context, prompts [][]int, o engine.SampleOptions, seed uint64) ([]engine.Generation, error) {
-	out := make([]engine.Generation, 0, len(prompts))
-	for c, lo := 0, 0; lo < len(prompts); c, lo = c+1, lo+sampleChunk {
-		hi := min(len(prompts), lo+sampleChunk)
-		o.Seed = seed + uint64(c)*0x9e3779b97f4a7c15
-		g, err := t.policy.Engine.Sample(ctx, prompts[lo:hi], o)
-		if err != nil {
-			return nil, fmt.Errorf("sampling: %w", err)
-		}
-		out = append(out, g...)
+	o.Seed = seed
+	out, err := t.policy.Engine.SampleChunks(ctx, prompts, o, sampleChunk)
+	if err != nil {
+		return nil, fmt.Errorf("sampling: %w", err)
 	}
 	return out, nil
 }
@@ -132,38 +97,77 @@ func (t *Trainer) answerMask(tokens []int, text, answer string) []bool {
 	return mask
 }
 
-// trainStep runs one training step and returns its metrics row.
-func (t *Trainer) trainStep(ctx context.Context) (map[string]any, error) {
-	cfg := t.cfg
+// trainStep runs one training step and returns its metrics row. It reads
+// as the step does: collect rollouts, score them, turn the scores into
+// advantages, update the policy, log.
+func (t *Trainer) trainStep(ctx context.Context) (runlog.StepRow, error) {
+	var row runlog.StepRow
 	start := time.Now()
+	problems, ids := t.nextProblems()
+	rb, err := t.collect(ctx, problems, ids, t.cfg.Rollout.N, t.rolloutOptions(), t.rngSample.Uint64())
+	if err != nil {
+		return row, err
+	}
+	sampled := time.Now()
+	scores, rewards, err := t.score(ctx, rb, &row)
+	if err != nil {
+		return row, err
+	}
+	adv, err := t.advantages(rb, rewards, &row)
+	if err != nil {
+		return row, err
+	}
+	updateStart := time.Now()
+	if err := t.update(ctx, rb, adv, &row); err != nil {
+		return row, err
+	}
+	logTimings(&row, rb, start, sampled, updateStart, time.Now())
+	if every := t.cfg.Trainer.SampleEvery; every > 0 && (t.st.Step+1)%every == 0 {
+		if err := t.writeSamples(t.st.Step+1, problems, rb, scores); err != nil {
+			return row, err
+		}
+	}
+	return row, nil
+}
+
+// nextProblems draws the step's global batch of training problems and
+// their tokenised prompts.
+func (t *Trainer) nextProblems() ([]Problem, [][]int) {
 	idx := t.nextBatch()
 	problems := make([]Problem, len(idx))
 	ids := make([][]int, len(idx))
 	for j, i := range idx {
 		problems[j], ids[j] = t.train[i], t.trainIDs[i]
 	}
-	N := cfg.Rollout.N
-	seed := t.rngSample.Uint64()
-	rb, err := t.collect(ctx, problems, ids, N, engine.SampleOptions{
-		MaxNewTokens: t.maxNew, Temperature: cfg.Rollout.Temperature, TopP: cfg.Rollout.TopP, TopK: cfg.Rollout.TopK,
+	return problems, ids
+}
+
+// rolloutOptions are the sampling settings of training rollouts.
+func (t *Trainer) rolloutOptions() engine.SampleOptions {
+	r := t.cfg.Rollout
+	return engine.SampleOptions{
+		MaxNewTokens: t.maxNew, Temperature: r.Temperature, TopP: r.TopP, TopK: r.TopK,
 		StopTokens: t.policy.StopTokens(),
-	}, seed)
-	if err != nil {
-		return nil, err
 	}
-	sampleDur := time.Since(start)
+}
+
+// score marks the answer tokens of every rollout, scores the rollouts with
+// the reward estimator and logs the paper's training dynamics (ground
+// truth is used for monitoring only). It returns each group's scores and
+// the rewards in rollout order.
+func (t *Trainer) score(ctx context.Context, rb *rolloutBatch, row *runlog.StepRow) ([]reward.Scores, []float64, error) {
 	// Answer-token masks serve the reward (Probability Disparity), so only
 	// training rollouts need them, not validation samples.
+	N := t.cfg.Rollout.N
 	for j, g := range rb.groups {
 		for k := range g.Rollouts {
 			r := &g.Rollouts[k]
 			r.AnswerMask = t.answerMask(rb.gens[j*N+k].Tokens, r.Text, r.Answer)
 		}
 	}
-
 	scores, err := reward.ScoreAll(ctx, t.est, rb.groups)
 	if err != nil {
-		return nil, fmt.Errorf("reward %s: %w", t.est.Name(), err)
+		return nil, nil, fmt.Errorf("reward %s: %w", t.est.Name(), err)
 	}
 	rewards := make([]float64, 0, len(rb.seqs))
 	for _, s := range scores {
@@ -171,71 +175,68 @@ func (t *Trainer) trainStep(ctx context.Context) (map[string]any, error) {
 	}
 	mgroups, _, err := reward.MetricsGroups(ctx, rb.groups, scores, t.grader)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	row := map[string]any{}
 	if len(mgroups) > 0 {
 		dyn, err := metrics.ComputeDynamics(mgroups)
 		if err != nil {
-			return nil, fmt.Errorf("training dynamics: %w", err)
+			return nil, nil, fmt.Errorf("training dynamics: %w", err)
 		}
-		addDynamics(row, dyn)
+		logDynamics(row, dyn)
 	}
-	addRolloutStats(row, rb)
+	logRolloutStats(row, rb)
+	return scores, rewards, nil
+}
 
-	tokenCounts := make([]int, len(rb.seqs))
+// advantages turns the rewards into per-rollout advantages (GRPO and
+// friends), normalised within each prompt's group.
+func (t *Trainer) advantages(rb *rolloutBatch, rewards []float64, row *runlog.StepRow) ([]float64, error) {
+	tokenCounts := make([]int, len(rb.gens))
 	for i, g := range rb.gens {
 		tokenCounts[i] = len(g.Tokens)
 	}
 	adv := make([]float64, len(rewards))
 	ac := t.advCfg
 	ac.TokenCounts = tokenCounts
-	advStats, err := rl.Advantages(ac, rewards, N, adv)
+	stats, err := rl.Advantages(ac, rewards, t.cfg.Rollout.N, adv)
 	if err != nil {
 		return nil, fmt.Errorf("advantages: %w", err)
 	}
-	row[keyZeroVariance] = advStats.ZeroVarianceFraction
-
-	updateStart := time.Now()
-	if err := t.update(ctx, rb, adv, row); err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	generated := 0
-	for _, n := range tokenCounts {
-		generated += n
-	}
-	row[keyStepSeconds] = now.Sub(start).Seconds()
-	row[keySampleSeconds] = sampleDur.Seconds()
-	row[keyUpdateSeconds] = now.Sub(updateStart).Seconds()
-	row[keyTokensPerSecond] = float64(generated) / now.Sub(start).Seconds()
-	if every := cfg.Trainer.SampleEvery; every > 0 && (t.st.Step+1)%every == 0 {
-		if err := t.writeSamples(t.st.Step+1, problems, rb, scores); err != nil {
-			return nil, err
-		}
-	}
-	return row, nil
+	row.ZeroVarianceFraction = stats.ZeroVarianceFraction
+	return adv, nil
 }
 
-// addDynamics copies the paper's B.2 metrics into the row; metrics that are
+// logTimings logs how long the step took, and the generation speed.
+func logTimings(row *runlog.StepRow, rb *rolloutBatch, start, sampled, updateStart, end time.Time) {
+	generated := 0
+	for _, g := range rb.gens {
+		generated += len(g.Tokens)
+	}
+	row.StepSeconds = end.Sub(start).Seconds()
+	row.SampleSeconds = sampled.Sub(start).Seconds()
+	row.UpdateSeconds = end.Sub(updateStart).Seconds()
+	row.TokensPerSecond = float64(generated) / end.Sub(start).Seconds()
+}
+
+// logDynamics copies the paper's B.2 metrics into the row; metrics that are
 // undefined for the estimator (reward accuracy of a continuous reward) are
 // left out rather than logged as 0.
-func addDynamics(row map[string]any, d metrics.Dynamics) {
-	row[keyProxyReward] = d.ProxyReward
-	row[keyGroundTruthReward] = d.GroundTruthReward
-	row[keyLabelAccuracy] = d.LabelAccuracy
-	row[keyPointBiserial] = d.PointBiserial
+func logDynamics(row *runlog.StepRow, d metrics.Dynamics) {
+	row.ProxyReward = runlog.Opt(d.ProxyReward)
+	row.GroundTruthReward = runlog.Opt(d.GroundTruthReward)
+	row.LabelAccuracy = runlog.Opt(d.LabelAccuracy)
+	row.PointBiserial = runlog.Opt(d.PointBiserial)
 	if d.HasRewardAccuracy {
-		row[keyRewardAccuracy] = d.RewardAccuracy
+		row.RewardAccuracy = runlog.Opt(d.RewardAccuracy)
 	}
 	if d.HasMajorityRatio {
-		row[keyMajorityRatio] = d.MajorityRatio
+		row.MajorityRatio = runlog.Opt(d.MajorityRatio)
 	}
 }
 
-// addRolloutStats logs the actor's entropy, response length, the share of
+// logRolloutStats logs the actor's entropy, response length, the share of
 // responses cut at the length limit and of responses without an answer.
-func addRolloutStats(row map[string]any, rb *rolloutBatch) {
+func logRolloutStats(row *runlog.StepRow, rb *rolloutBatch) {
 	var ent float64
 	var tokens, truncated, noAnswer int
 	for _, g := range rb.gens {
@@ -255,57 +256,78 @@ func addRolloutStats(row map[string]any, rb *rolloutBatch) {
 		}
 	}
 	n := float64(len(rb.gens))
-	row[keyEntropy] = ent / math.Max(1, float64(tokens))
-	row[keyResponseLength] = float64(tokens) / n
-	row[keyTruncated] = float64(truncated) / n
-	row[keyNoAnswer] = float64(noAnswer) / n
+	row.Entropy = ent / math.Max(1, float64(tokens))
+	row.ResponseLength = float64(tokens) / n
+	row.TruncatedFraction = float64(truncated) / n
+	row.NoAnswerFraction = float64(noAnswer) / n
+}
+
+// updateBatch is what the update of one step works on: the rollouts, their
+// advantages, the log-probs of the sampled tokens under the policy that
+// sampled them (off-policy only) and under the reference, and buffers
+// reused by every micro-batch.
+type updateBatch struct {
+	rb       *rolloutBatch
+	adv      []float64
+	old, ref []engine.SequenceScores
+	temp     float64
+
+	mask, oldLogProb, refLogProb []float32
+	loss                         rl.LossOutput[float32]
 }
 
 // update runs the PPO epochs over the step's rollouts in mini-batches of
 // whole prompt groups, each split into micro-batches whose gradients add up
 // to the mini-batch's, and logs the loss statistics and the KL to the
-// reference policy.
-func (t *Trainer) update(ctx context.Context, rb *rolloutBatch, adv []float64, row map[string]any) error {
+// reference policy. A mini-batch whose loss or gradient is not finite is
+// skipped and logged as an event; any other error ends the step.
+func (t *Trainer) update(ctx context.Context, rb *rolloutBatch, adv []float64, row *runlog.StepRow) error {
 	cfg := t.cfg
-	N := cfg.Rollout.N
-	temp := cfg.Rollout.Temperature
-	if temp == 0 {
-		temp = 1
+	u := &updateBatch{rb: rb, adv: adv, temp: cfg.Rollout.Temperature}
+	if u.temp == 0 {
+		u.temp = 1
 	}
-	ref, err := t.ref.Score(ctx, rb.seqs, engine.ScoreOptions{Temperature: temp, ScoreFrom: rb.scoreFrom})
+	var err error
+	u.ref, err = t.ref.Score(ctx, rb.seqs, engine.ScoreOptions{Temperature: u.temp, ScoreFrom: rb.scoreFrom})
 	if err != nil {
 		return fmt.Errorf("reference policy: %w", err)
 	}
-	row[keyKL] = meanKL(rb, ref)
+	row.KL = meanKL(rb, u.ref)
 
 	onPolicy := cfg.Trainer.MiniBatch == cfg.Trainer.GlobalBatch && cfg.Trainer.PPOEpochs == 1
-	var old []engine.SequenceScores
 	if !onPolicy {
-		if old, err = t.policy.Engine.Score(ctx, rb.seqs, engine.ScoreOptions{Temperature: temp, ScoreFrom: rb.scoreFrom}); err != nil {
+		if u.old, err = t.policy.Engine.Score(ctx, rb.seqs, engine.ScoreOptions{Temperature: u.temp, ScoreFrom: rb.scoreFrom}); err != nil {
 			return fmt.Errorf("old policy: %w", err)
 		}
 	}
 	var agg lossAccumulator
-	mini := cfg.Trainer.MiniBatch * N
+	mini := cfg.Trainer.MiniBatch * cfg.Rollout.N
 	for range cfg.Trainer.PPOEpochs {
 		for lo := 0; lo < len(rb.seqs); lo += mini {
 			hi := min(len(rb.seqs), lo+mini)
-			ok, err := t.miniBatch(rb, adv, old, ref, lo, hi, temp, &agg)
+			err := t.miniBatch(u, lo, hi, &agg)
+			if errors.Is(err, rl.ErrNonFinite) {
+				if err := t.skipUpdate(err); err != nil {
+					return err
+				}
+				continue
+			}
 			if err != nil {
 				return err
 			}
-			if !ok {
+			lr := t.sched.LR(t.et.Optimizer().Steps())
+			norm, err := t.optimStep(ctx, lr, rb.seqs[lo], rb.scoreFrom[lo], u.temp)
+			if errors.Is(err, engine.ErrNonFinite) || errors.Is(err, errUpdateUndone) {
+				if err := t.skipUpdate(err); err != nil {
+					return err
+				}
 				continue
 			}
-			lr := t.sched.LR(t.et.Optimizer().Steps())
-			norm, err := t.optimStep(ctx, lr, rb.seqs[lo], rb.scoreFrom[lo], temp)
 			if errors.Is(err, ErrDiverged) {
 				return err
 			}
 			if err != nil {
-				t.st.SkippedUpdates++
-				t.event(map[string]any{"event": "skipped_update", "reason": err.Error()})
-				continue
+				return fmt.Errorf("optimiser: %w", err)
 			}
 			agg.gradNorm += norm
 			agg.updates++
@@ -313,71 +335,91 @@ func (t *Trainer) update(ctx context.Context, rb *rolloutBatch, adv []float64, r
 		}
 	}
 	agg.write(row)
-	row[keySkipped] = t.st.SkippedUpdates
+	row.SkippedUpdates = t.st.SkippedUpdates
 	return nil
 }
 
-// miniBatch accumulates the gradient of one mini-batch (sequences lo..hi).
-// It returns false, with the gradients discarded and the event logged, when
-// the loss is not finite.
-func (t *Trainer) miniBatch(rb *rolloutBatch, adv []float64, old, ref []engine.SequenceScores, lo, hi int, temp float64, agg *lossAccumulator) (bool, error) {
+// skipUpdate counts and logs an update skipped for a non-finite loss or
+// gradient.
+func (t *Trainer) skipUpdate(cause error) error {
+	t.st.SkippedUpdates++
+	return t.event(runlog.EventRow{Event: runlog.EventSkippedUpdate, Reason: cause.Error()})
+}
+
+// miniBatch accumulates the gradient of one mini-batch (sequences lo..hi)
+// micro-batch by micro-batch. When the loss is not finite, the gradients
+// are discarded and the error matches rl.ErrNonFinite.
+func (t *Trainer) miniBatch(u *updateBatch, lo, hi int, agg *lossAccumulator) error {
 	lc := t.lossCfg
 	var tokens, seqs float64
 	for i := lo; i < hi; i++ {
-		if n := len(rb.seqs[i]) - rb.scoreFrom[i]; n > 0 {
+		if n := len(u.rb.seqs[i]) - u.rb.scoreFrom[i]; n > 0 {
 			tokens += float64(n)
 			seqs++
 		}
 	}
 	lc.GlobalTokens, lc.GlobalSequences = tokens, seqs
-	entropy := lc.EntropyCoef != 0
 	for mlo := lo; mlo < hi; mlo += microBatchSeqs {
 		mhi := min(hi, mlo+microBatchSeqs)
-		b, err := engine.NewBatch(rb.seqs[mlo:mhi], rb.scoreFrom[mlo:mhi])
+		b, err := engine.NewBatch(u.rb.seqs[mlo:mhi], u.rb.scoreFrom[mlo:mhi])
 		if err != nil {
-			return false, err
+			return err
 		}
-		out, err := t.et.Forward(b, engine.ForwardOptions{Temperature: temp, Entropy: entropy})
+		out, err := t.et.Forward(b, engine.ForwardOptions{Temperature: u.temp, Entropy: lc.EntropyCoef != 0})
 		if err != nil {
-			return false, err
+			return err
 		}
-		lb := rl.Batch[float32]{
+		lb := rl.LossBatch[float32]{
 			Seqs: b.B, Tokens: b.T, LogProb: out.LogProbs, Entropy: out.Entropies,
-			SeqAdvantage: adv[mlo:mhi], Mask: make([]float32, b.B*b.T),
+			SeqAdvantage: u.adv[mlo:mhi], Mask: maskOf(&u.mask, b),
 		}
-		for i, m := range b.Mask {
-			if m {
-				lb.Mask[i] = 1
-			}
-		}
-		if old != nil {
-			lb.OldLogProb = spread(old[mlo:mhi], b)
+		if u.old != nil {
+			lb.OldLogProb = spread(&u.oldLogProb, u.old[mlo:mhi], b)
 		}
 		if lc.KLCoef != 0 {
-			lb.RefLogProb = spread(ref[mlo:mhi], b)
+			lb.RefLogProb = spread(&u.refLogProb, u.ref[mlo:mhi], b)
 		}
-		var lo rl.LossOutput[float32]
-		if err := rl.Loss(lc, lb, &lo); err != nil {
+		if err := rl.Loss(lc, lb, &u.loss); err != nil {
 			t.et.ZeroGrad()
-			t.st.SkippedUpdates++
-			t.event(map[string]any{"event": "skipped_update", "reason": err.Error()})
-			return false, nil
+			return err
 		}
 		var dEnt []float32
-		if len(lo.DEntropy) > 0 {
-			dEnt = lo.DEntropy
+		if len(u.loss.DEntropy) > 0 {
+			dEnt = u.loss.DEntropy
 		}
-		if err := t.et.Backward(lo.DLogProb, dEnt); err != nil {
-			return false, err
+		if err := t.et.Backward(u.loss.DLogProb, dEnt); err != nil {
+			return err
 		}
-		agg.add(lo, b)
+		agg.add(u.loss, b)
 	}
-	return true, nil
+	return nil
 }
 
-// spread lays per-sequence scores out in a batch's [B·T] layout.
-func spread(scores []engine.SequenceScores, b engine.Batch) []float32 {
-	out := make([]float32, b.B*b.T)
+// maskOf fills buf with a batch's response mask as 0/1 floats.
+func maskOf(buf *[]float32, b engine.Batch) []float32 {
+	m := resize(buf, b.B*b.T)
+	for i, on := range b.Mask {
+		m[i] = 0
+		if on {
+			m[i] = 1
+		}
+	}
+	return m
+}
+
+// resize returns *buf with length n, growing it only when it is too short.
+func resize(buf *[]float32, n int) []float32 {
+	if cap(*buf) < n {
+		*buf = make([]float32, n)
+	}
+	*buf = (*buf)[:n]
+	return *buf
+}
+
+// spread lays per-sequence scores out in a batch's [B·T] layout, in buf.
+func spread(buf *[]float32, scores []engine.SequenceScores, b engine.Batch) []float32 {
+	out := resize(buf, b.B*b.T)
+	clear(out)
 	for i, s := range scores {
 		copy(out[i*b.T:], s.LogProbs)
 	}
@@ -430,16 +472,16 @@ func (a *lossAccumulator) add(o rl.LossOutput[float32], b engine.Batch) {
 	a.ppoKL += o.Stats.ApproxKL * n
 }
 
-func (a *lossAccumulator) write(row map[string]any) {
+func (a *lossAccumulator) write(row *runlog.StepRow) {
 	if a.tokens > 0 {
-		row[keyPGLoss] = a.pg / a.tokens
-		row[keyClipFraction] = a.clip / a.tokens
-		row[keyDualClipFraction] = a.dual / a.tokens
-		row[keyPPOKL] = a.ppoKL / a.tokens
+		row.PGLoss = runlog.Opt(a.pg / a.tokens)
+		row.ClipFraction = runlog.Opt(a.clip / a.tokens)
+		row.DualClipFraction = runlog.Opt(a.dual / a.tokens)
+		row.PPOKL = runlog.Opt(a.ppoKL / a.tokens)
 	}
 	if a.updates > 0 {
-		row[keyLoss] = a.loss / float64(a.updates)
-		row[keyGradNorm] = a.gradNorm / float64(a.updates)
-		row[keyLR] = a.lr
+		row.Loss = runlog.Opt(a.loss / float64(a.updates))
+		row.GradNorm = runlog.Opt(a.gradNorm / float64(a.updates))
+		row.LR = runlog.Opt(a.lr)
 	}
 }

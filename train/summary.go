@@ -6,13 +6,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/urlvr/urlvr/internal/atomicfile"
 	"github.com/urlvr/urlvr/metrics"
 	"github.com/urlvr/urlvr/report"
 	"github.com/urlvr/urlvr/reward"
+	"github.com/urlvr/urlvr/runlog"
 )
 
 // Summary is what a finished run reports: where it is, how validation
@@ -49,23 +49,28 @@ func (t *Trainer) finish(stopReason string) (*Summary, error) {
 		Collapse: t.collapse.Result(), CollapseMeasured: t.collapse.Result().Observations > 0,
 		Events: t.events,
 	}
-	rows, err := readLog(filepath.Join(t.run.dir, ValidationFile))
+	rows, _, err := runlog.ReadFile[runlog.ValidationRow](filepath.Join(t.run.dir, ValidationFile))
 	if err != nil {
 		return nil, err
 	}
 	if len(rows) > 0 {
-		var bestRow map[string]any
-		for _, r := range rows {
-			if step, _ := r["step"].(float64); int(step) == t.best.Step {
-				bestRow = r
+		var bestRow *runlog.ValidationRow
+		for i, r := range rows {
+			if r.Step == t.best.Step {
+				bestRow = &rows[i]
 			}
 		}
 		for _, set := range t.vals {
-			key := "val/" + set.name + "/" + s.Metric
-			get := func(r map[string]any) float64 { v, _ := r[key].(float64); return v }
+			get := func(r runlog.ValidationRow) float64 {
+				sc, ok := r.Set(set.name)
+				if !ok || r.K != t.cfg.Eval.N {
+					return 0
+				}
+				return sc.Avg.Value
+			}
 			ss := SetSummary{Name: set.name, Start: get(rows[0]), Final: get(rows[len(rows)-1])}
 			if bestRow != nil {
-				ss.Best = get(bestRow)
+				ss.Best = get(*bestRow)
 			}
 			s.Sets = append(s.Sets, ss)
 		}
@@ -121,25 +126,21 @@ func (t *Trainer) writeSamples(step int, problems []Problem, rb *rolloutBatch, s
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
+	var b []byte
 	for j := range min(prompts, len(rb.groups)) {
 		g := rb.groups[j]
 		label, _ := scores[j].Label()
 		for k, r := range g.Rollouts {
-			rec := map[string]any{
-				"step": step, "prompt_id": g.PromptID, "prompt": problems[j].Prompt, "gold": g.Gold,
-				"response": r.Text, "answer": r.Answer, "reward": scores[j].Rewards[k],
-				"correct": r.Answer != "" && t.grader.Equivalent(r.Answer, g.Gold),
-			}
-			if label != "" {
-				rec["label"] = label
-			}
-			if err := enc.Encode(rec); err != nil {
+			line, err := runlog.EncodeText(runlog.SampleRow{
+				Step: step, PromptID: g.PromptID, Prompt: problems[j].Prompt, Gold: g.Gold,
+				Response: r.Text, Answer: r.Answer, Reward: scores[j].Rewards[k],
+				Correct: r.Answer != "" && t.grader.Equivalent(r.Answer, g.Gold), Label: label,
+			})
+			if err != nil {
 				return err
 			}
+			b = append(b, line...)
 		}
 	}
-	return atomicfile.WriteFile(filepath.Join(dir, checkpointName(step)+".jsonl"), []byte(b.String()), 0o644)
+	return atomicfile.WriteFile(filepath.Join(dir, checkpointName(step)+".jsonl"), b, 0o644)
 }

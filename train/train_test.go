@@ -13,6 +13,7 @@ import (
 
 	"github.com/urlvr/urlvr/basemodel"
 	"github.com/urlvr/urlvr/metrics"
+	"github.com/urlvr/urlvr/runlog"
 	"github.com/urlvr/urlvr/task/arith"
 )
 
@@ -89,9 +90,11 @@ func TestRunWritesEveryMetricAndArtifact(t *testing.T) {
 	if len(rows) != 4 {
 		t.Fatalf("%d metric lines, want 4", len(rows))
 	}
-	for _, key := range []string{"step", "epoch", keyProxyReward, keyGroundTruthReward, keyLabelAccuracy, keyRewardAccuracy,
-		keyMajorityRatio, keyPointBiserial, keyZeroVariance, keyNoAnswer, keyEntropy, keyResponseLength, keyTruncated, keyKL,
-		keyPGLoss, keyLoss, keyClipFraction, keyPPOKL, keyGradNorm, keyLR, keySkipped, keyStepSeconds, keyTokensPerSecond} {
+	for _, key := range []string{runlog.KeyStep, runlog.KeyEpoch, runlog.KeyProxyReward, runlog.KeyGroundTruthReward,
+		runlog.KeyLabelAccuracy, runlog.KeyRewardAccuracy, runlog.KeyMajorityRatio, runlog.KeyPointBiserial,
+		runlog.KeyZeroVariance, runlog.KeyNoAnswer, runlog.KeyEntropy, runlog.KeyResponseLength, runlog.KeyTruncated,
+		runlog.KeyKL, runlog.KeyPGLoss, runlog.KeyLoss, runlog.KeyClipFraction, runlog.KeyPPOKL, runlog.KeyGradNorm,
+		runlog.KeyLR, runlog.KeySkippedUpdates, runlog.KeyStepSeconds, runlog.KeyTokensPerSecond} {
 		if _, ok := rows[3][key]; !ok {
 			t.Errorf("metrics.jsonl lacks %s", key)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/urlvr/urlvr/metrics"
 	"github.com/urlvr/urlvr/reward"
 	"github.com/urlvr/urlvr/rl"
+	"github.com/urlvr/urlvr/runlog"
 )
 
 // microBatchSeqs bounds the sequences of one forward/backward pass; a
@@ -54,8 +55,9 @@ type Trainer struct {
 
 	tokenizerJSON []byte
 	events        []string         // printed when the run ends
-	dropped       []droppedPrompts // datasets that lost prompts to the length limit
+	dropped       []droppedPrompts // datasets that lost prompts to the length limit, logged once the run exists
 	snapshot      *engine.TrainerSnapshot
+	saveDType     engine.DType // of checkpoints/best (SetSaveDType)
 }
 
 // trainerState is what a checkpoint adds to the model, optimiser and
@@ -98,7 +100,10 @@ func New(cfg Config) (*Trainer, error) {
 		r.Close()
 		return nil, err
 	}
-	t.logDroppedPrompts()
+	if err := t.logDroppedPrompts(); err != nil {
+		r.Close()
+		return nil, err
+	}
 	return t, nil
 }
 
@@ -172,14 +177,23 @@ func resumeLocked(dir string, overrides []string, lock *runLock) (*Trainer, erro
 		return nil, err
 	}
 	for i, u := range unreadable {
-		t.event(map[string]any{"event": "checkpoint_fallback", "unreadable_checkpoint": u.step,
-			"moved_to": moved[i], "reason": u.err.Error(), "from_checkpoint": max(resumeStep, 0)})
+		from := max(resumeStep, 0)
+		e := runlog.EventRow{Event: runlog.EventCheckpointFallback, UnreadableCheckpoint: &u.step,
+			MovedTo: moved[i], Reason: u.err.Error(), FromCheckpoint: &from}
+		if err := t.event(e); err != nil {
+			return nil, err
+		}
 	}
 	if resumeStep < 0 {
-		t.logDroppedPrompts() // the run starts over, and its step-0 events were dropped
+		// The run starts over, and its step-0 events were dropped.
+		if err := t.logDroppedPrompts(); err != nil {
+			return nil, err
+		}
 	}
 	if resumeStep > 0 {
-		t.event(map[string]any{"event": "resume", "from_checkpoint": resumeStep})
+		if err := t.event(runlog.EventRow{Event: runlog.EventResume, FromCheckpoint: &resumeStep}); err != nil {
+			return nil, err
+		}
 	}
 	return t, nil
 }
@@ -366,11 +380,15 @@ func (t *Trainer) saveCheckpoint() error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
 	}
+	files, err := t.checkpointFiles(map[string][]byte{stateFile: state})
+	if err != nil {
+		return err
+	}
 	err = engine.SaveCheckpoint(dir, engine.Checkpoint{
 		Model:     t.policy.Engine,
 		Optimizer: t.et.Optimizer(),
 		RNG:       map[string]*rand.PCG{"data": t.rngData, "sampling": t.rngSample},
-		Files:     map[string][]byte{stateFile: state, "tokenizer.json": t.tokenizerJSON},
+		Files:     files,
 	})
 	if err != nil {
 		return fmt.Errorf("checkpoint at step %d: %w", t.st.Step, err)
@@ -381,31 +399,28 @@ func (t *Trainer) saveCheckpoint() error {
 // replayLogs rebuilds the collapse detector, validation history and best
 // checkpoint from the (truncated) logs of a resumed run.
 func (t *Trainer) replayLogs(dir string) error {
-	rows, err := readLog(filepath.Join(dir, MetricsFile))
+	rows, _, err := runlog.ReadFile[runlog.StepRow](filepath.Join(dir, MetricsFile))
 	if err != nil {
 		return err
 	}
 	for _, r := range rows {
-		step, _ := r["step"].(float64)
-		if ra, ok := r[keyRewardAccuracy].(float64); ok {
-			if _, err := t.collapse.Observe(int(step), ra); err != nil {
+		if r.RewardAccuracy != nil {
+			if _, err := t.collapse.Observe(r.Step, *r.RewardAccuracy); err != nil {
 				return err
 			}
 		}
 	}
-	vrows, err := readLog(filepath.Join(dir, ValidationFile))
+	vrows, _, err := runlog.ReadFile[runlog.ValidationRow](filepath.Join(dir, ValidationFile))
 	if err != nil {
 		return err
 	}
 	for _, r := range vrows {
-		step, _ := r["step"].(float64)
-		mean, ok := r[t.meanKey()].(float64)
-		if !ok {
+		if r.K != t.cfg.Eval.N {
 			continue
 		}
-		t.valMeans = append(t.valMeans, mean)
-		if t.isNewBest(mean) {
-			t.best = bestRecord{Step: int(step), Score: mean, Dir: filepath.Join(CheckpointDir, bestLink)}
+		t.valMeans = append(t.valMeans, r.Mean)
+		if t.isNewBest(r.Mean) {
+			t.best = bestRecord{Step: r.Step, Score: r.Mean, Dir: filepath.Join(CheckpointDir, bestLink)}
 		}
 	}
 	return nil
@@ -439,9 +454,8 @@ func (t *Trainer) Run(ctx context.Context, progress func(Progress)) (*Summary, e
 			return nil, fmt.Errorf("step %d: %w", t.st.Step+1, err)
 		}
 		t.st.Step++
-		row["step"] = t.st.Step
-		row["epoch"] = t.st.Epoch
-		if err := appendLine(t.run.metrics, row); err != nil {
+		row.Step, row.Epoch = t.st.Step, t.st.Epoch
+		if err := runlog.AppendLine(t.run.metrics, row); err != nil {
 			return nil, err
 		}
 		if stopReason, err = t.afterStep(stepCtx, row); err != nil {
@@ -452,7 +466,9 @@ func (t *Trainer) Run(ctx context.Context, progress func(Progress)) (*Summary, e
 		}
 	}
 	if stopReason != "" {
-		t.event(map[string]any{"event": "early_stop", "reason": stopReason})
+		if err := t.event(runlog.EventRow{Event: runlog.EventEarlyStop, Reason: stopReason}); err != nil {
+			return nil, err
+		}
 	}
 	if err := t.saveCheckpoint(); err != nil {
 		return nil, err
@@ -462,17 +478,19 @@ func (t *Trainer) Run(ctx context.Context, progress func(Progress)) (*Summary, e
 
 // afterStep validates, checks for collapse and checkpoints as configured,
 // and returns a reason to stop early ("" to go on).
-func (t *Trainer) afterStep(ctx context.Context, row map[string]any) (string, error) {
+func (t *Trainer) afterStep(ctx context.Context, row runlog.StepRow) (string, error) {
 	step := t.st.Step
 	cfg := t.cfg
 	var stop string
-	if ra, ok := row[keyRewardAccuracy].(float64); ok {
+	if row.RewardAccuracy != nil {
 		before := t.collapse.Result().Collapsed
-		if _, err := t.collapse.Observe(step, ra); err != nil {
+		if _, err := t.collapse.Observe(step, *row.RewardAccuracy); err != nil {
 			return "", err
 		}
 		if res := t.collapse.Result(); res.Collapsed && !before {
-			t.event(map[string]any{"event": "collapse", "collapse_step": res.Step, "detected_at": res.DetectedAt})
+			if err := t.event(runlog.EventRow{Event: runlog.EventCollapse, CollapseStep: &res.Step, DetectedAt: &res.DetectedAt}); err != nil {
+				return "", err
+			}
 			stop = t.earlyStopReason()
 		}
 	}
@@ -533,22 +551,26 @@ func (t *Trainer) interrupted(cause error) (*Summary, error) {
 	return nil, fmt.Errorf("interrupted after step %d (resume with --resume %s): %w", t.st.Step, t.run.dir, cause)
 }
 
-// event appends a line to the run's event log.
-func (t *Trainer) event(row map[string]any) {
-	row["step"] = t.st.Step
-	jsonSafe(row)
-	if t.run != nil {
-		appendLine(t.run.event, row)
+// event appends a line, at the current step, to the run's event log, and
+// keeps it for the summary.
+func (t *Trainer) event(e runlog.EventRow) error {
+	e.Step = t.st.Step
+	b, err := runlog.Encode(e)
+	if err != nil {
+		return err
 	}
-	b, _ := json.Marshal(row)
-	t.events = append(t.events, string(b))
+	t.events = append(t.events, strings.TrimSuffix(string(b), "\n"))
+	if t.run == nil {
+		return nil
+	}
+	return runlog.AppendLine(t.run.event, e)
 }
 
 // Progress is reported after every step.
 type Progress struct {
 	Step, Steps, StartStep int
 	Elapsed                time.Duration
-	Row                    map[string]any
+	Row                    runlog.StepRow
 }
 
 // ETA estimates the time to the last step from the pace since the run (or

@@ -10,6 +10,7 @@ import (
 	"github.com/urlvr/urlvr/engine"
 	"github.com/urlvr/urlvr/internal/atomicfile"
 	"github.com/urlvr/urlvr/metrics"
+	"github.com/urlvr/urlvr/runlog"
 )
 
 // evalSet is a validation set, tokenised.
@@ -21,7 +22,7 @@ type evalSet struct {
 
 // meanKey is the validation metric that ranks checkpoints: avg@n averaged
 // over the validation sets.
-func (t *Trainer) meanKey() string { return fmt.Sprintf("val/mean/avg@%d", t.cfg.Eval.N) }
+func (t *Trainer) meanKey() string { return runlog.MeanKey(t.cfg.Eval.N) }
 
 // evalSeed gives a validation set the same sampling seed at every
 // validation, and in every run with the same seed, so that accuracy changes
@@ -33,29 +34,29 @@ func evalSeed(seed uint64, set string) uint64 {
 }
 
 // validate samples eval.n responses per validation problem (paper Sec. 4.1:
-// T=0.6, top-p 0.95) and logs avg@n, maj@n and pass@k per set. A new best
+// T=0.6, top-p 0.95) and logs avg@n, maj@n and pass@k per set, each with
+// its 95% bootstrap interval over the set's problems. A new best
 // mean avg@n saves the policy as the best checkpoint.
 func (t *Trainer) validate(ctx context.Context) error {
-	e := t.cfg.Eval
-	row := map[string]any{"step": t.st.Step}
+	row := runlog.ValidationRow{Step: t.st.Step, K: t.cfg.Eval.N}
 	var sum float64
 	for _, set := range t.vals {
 		res, err := t.evaluate(ctx, set, evalSeed(t.cfg.Seed, set.name))
 		if err != nil {
 			return fmt.Errorf("validation on %s: %w", set.name, err)
 		}
-		prefix := "val/" + set.name + "/"
-		row[prefix+fmt.Sprintf("avg@%d", e.N)] = res.avg
-		row[prefix+fmt.Sprintf("maj@%d", e.N)] = res.maj
-		for k, v := range res.pass {
-			row[prefix+fmt.Sprintf("pass@%d", k)] = v
+		sc := res.score
+		s := runlog.SetScores{Name: set.name, Avg: estimate(sc.Avg), Maj: estimate(sc.Maj),
+			Pass: map[int]runlog.Estimate{}, ResponseLength: res.length}
+		for k, v := range sc.Pass {
+			s.Pass[k] = estimate(v)
 		}
-		row[prefix+"response_length"] = res.length
-		sum += res.avg
+		row.Sets = append(row.Sets, s)
+		sum += sc.Avg.Mean
 	}
 	mean := sum / float64(len(t.vals))
-	row[t.meanKey()] = mean
-	if err := appendLine(t.run.validate, row); err != nil {
+	row.Mean = mean
+	if err := runlog.AppendLine(t.run.validate, row); err != nil {
 		return err
 	}
 	t.valMeans = append(t.valMeans, mean)
@@ -65,13 +66,15 @@ func (t *Trainer) validate(ctx context.Context) error {
 	return nil
 }
 
-// evalResult is one validation set's accuracy, averaged over problems.
+// evalResult is one validation set's accuracy, averaged over problems with
+// confidence intervals, and its mean response length.
 type evalResult struct {
-	avg, maj, length float64
-	pass             map[int]float64
+	score  metrics.SetScore
+	length float64
 }
 
-// evaluate samples and grades one validation set.
+// evaluate samples and grades one validation set. The intervals are
+// bootstrapped over the set's problems from the set's own seed.
 func (t *Trainer) evaluate(ctx context.Context, set evalSet, seed uint64) (evalResult, error) {
 	e := t.cfg.Eval
 	rb, err := t.collect(ctx, set.problems, set.ids, e.N, engine.SampleOptions{
@@ -80,47 +83,23 @@ func (t *Trainer) evaluate(ctx context.Context, set evalSet, seed uint64) (evalR
 	if err != nil {
 		return evalResult{}, err
 	}
-	ks := append([]int{e.N}, e.PassK...)
-	res := evalResult{pass: map[int]float64{}}
+	samples := make([]metrics.Samples, len(rb.groups))
 	var tokens int
 	for j, g := range rb.groups {
 		correct := make([]float64, len(g.Rollouts))
-		answers := make([]string, len(g.Rollouts))
-		c := 0
 		for k, r := range g.Rollouts {
-			answers[k] = r.Answer
 			if r.Answer != "" && t.grader.Equivalent(r.Answer, g.Gold) {
 				correct[k] = 1
-				c++
 			}
 			tokens += len(rb.gens[j*e.N+k].Tokens)
 		}
-		avg, err := metrics.AvgAtK(correct)
-		if err != nil {
-			return res, err
-		}
-		maj, err := metrics.MajAtK(t.grader.Classes(answers).Class, correct)
-		if err != nil {
-			return res, err
-		}
-		res.avg += avg
-		res.maj += maj
-		for _, k := range ks {
-			p, err := metrics.PassAtK(e.N, c, k)
-			if err != nil {
-				return res, err
-			}
-			res.pass[k] += p
-		}
+		samples[j] = metrics.Samples{Classes: t.grader.Classes(g.Answers()).Class, Correct: correct}
 	}
-	n := float64(len(rb.groups))
-	res.avg /= n
-	res.maj /= n
-	for k := range res.pass {
-		res.pass[k] /= n
+	score, err := metrics.EvaluateSet(samples, append([]int{e.N}, e.PassK...), metrics.BootstrapConfig{Seed: seed})
+	if err != nil {
+		return evalResult{}, err
 	}
-	res.length = float64(tokens) / float64(len(rb.gens))
-	return res, nil
+	return evalResult{score: score, length: float64(tokens) / float64(len(rb.gens))}, nil
 }
 
 // saveBest writes the policy to checkpoints/best and records its step.
@@ -134,4 +113,9 @@ func (t *Trainer) saveBest(score float64) error {
 		return err
 	}
 	return atomicfile.WriteFile(filepath.Join(t.run.dir, BestFile), append(b, '\n'), 0o644)
+}
+
+// estimate is a set's score as the run log writes it.
+func estimate(e metrics.Estimate) runlog.Estimate {
+	return runlog.Estimate{Value: e.Mean, CI: &runlog.Interval{Lo: e.CI.Lo, Hi: e.CI.Hi}}
 }

@@ -148,6 +148,14 @@ func writeEvalReport(w io.Writer, rep *evalclient.Report, o evalclient.Options) 
 	if rep.Metrics != nil {
 		row("all", rep.Metrics)
 	}
+	if rep.Intervals != nil {
+		fmt.Fprintf(tw, "95%% CI\t")
+		for _, n := range names {
+			ci := rep.Intervals[n]
+			fmt.Fprintf(tw, "[%.3f, %.3f]\t", ci.Lo, ci.Hi)
+		}
+		fmt.Fprintln(tw)
+	}
 	for src, m := range rep.BySource {
 		row(src, m)
 	}

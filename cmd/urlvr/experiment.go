@@ -189,14 +189,8 @@ func studyProgress(w io.Writer, quiet bool) func(experiment.Event) {
 		if quiet || (p.Step%10 != 0 && p.Step != p.Steps) {
 			return
 		}
-		v := func(key string) string {
-			if x, ok := p.Row[key].(float64); ok {
-				return fmt.Sprintf("%.2f", x)
-			}
-			return "-"
-		}
-		fmt.Fprintf(w, "%s: step %d/%d  proxy %s  gt %s  reward acc %s  len %s  ETA %s\n", prefix, p.Step, p.Steps,
-			v("train/proxy_reward"), v("train/ground_truth_reward"), v("train/reward_accuracy"), v("actor/response_length"),
+		fmt.Fprintf(w, "%s: step %d/%d  proxy %s  gt %s  reward acc %s  len %.2f  ETA %s\n", prefix, p.Step, p.Steps,
+			opt2(p.Row.ProxyReward), opt2(p.Row.GroundTruthReward), opt2(p.Row.RewardAccuracy), p.Row.ResponseLength,
 			p.ETA().Round(time.Second))
 	}
 }

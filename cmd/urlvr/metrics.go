@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/urlvr/urlvr/metrics"
+	"github.com/urlvr/urlvr/runlog"
 )
 
 func init() {
@@ -44,9 +45,16 @@ and which metrics were found and missing.`,
 				return err
 			}
 			defer in.Close()
-			res, err := metrics.DetectCollapseJSONL(in, cfg, opt)
+			res, st, err := metrics.DetectCollapseJSONL(in, cfg, opt)
 			if err != nil {
 				return fmt.Errorf("%s: %w", file, err)
+			}
+			if st.Skipped > 0 {
+				name := file
+				if name == "" || name == "-" {
+					name = "stdin"
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s: skipped %d lines that are not JSON objects (the first is line %d)\n", name, st.Skipped, st.FirstSkipped)
 			}
 			b, err := json.Marshal(res)
 			if err != nil {
@@ -64,8 +72,8 @@ and which metrics were found and missing.`,
 	f.Float64Var(&cfg.Threshold, "threshold", metrics.DefaultCollapseThreshold, "reward accuracy below which a step counts as collapsed")
 	f.IntVar(&cfg.Window, "window", 1, "trailing moving-average window over steps (1 = none)")
 	f.IntVar(&cfg.Patience, "patience", 1, "consecutive collapsed steps needed to confirm")
-	f.StringVar(&opt.ValueKey, "key", "", "reward-accuracy field, dotted path for nested objects (default: reward_accuracy, else train/reward_accuracy)")
-	f.StringVar(&opt.StepKey, "step-key", "step", "step field")
+	f.StringVar(&opt.ValueKey, "key", "", "reward-accuracy field, dotted path for nested objects (default: reward_accuracy, else "+runlog.KeyRewardAccuracy+")")
+	f.StringVar(&opt.StepKey, "step-key", runlog.KeyStep, "step field")
 	f.BoolVar(&requireCollapsed, "require-collapse", false, "exit non-zero when the run did not collapse")
 	f.StringVar(&format, "format", "auto", "log layout: auto, urlvr, verl-console, verl-file or trl")
 

@@ -13,6 +13,7 @@ import (
 	"github.com/urlvr/urlvr/internal/jsonl"
 	"github.com/urlvr/urlvr/reward"
 	"github.com/urlvr/urlvr/rollout"
+	"github.com/urlvr/urlvr/task"
 )
 
 func init() {
@@ -117,7 +118,7 @@ func scoreRewardLines(cmd *cobra.Command, e reward.Estimator, in io.Reader, out 
 		lines = append(lines, rec)
 	}
 
-	batch, err := reward.ScoreRecords(cmd.Context(), e, items, nil)
+	batch, err := reward.ScoreRecords(cmd.Context(), e, items, nil, task.Attach)
 	if err != nil {
 		return err
 	}

@@ -10,14 +10,15 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/urlvr/urlvr/engine"
 	"github.com/urlvr/urlvr/train"
 )
 
 func init() {
 	var (
-		config, resume string
-		sets           []string
-		quiet          bool
+		config, resume, saveDType string
+		sets                      []string
+		quiet                     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "train",
@@ -31,7 +32,8 @@ The run directory (runs/<name>) holds config.yaml, metrics.jsonl,
 validation.jsonl, events.jsonl, samples/, checkpoints/ and plots/. Ctrl-C
 saves a checkpoint; --resume DIR continues a run with identical results.`,
 		Example: `  urlvr train
-  urlvr train --config recipes/ground_truth.yaml --set trainer.steps=100
+  urlvr train --config ground_truth --set trainer.steps=100
+  urlvr train --config my-recipe.yaml
   urlvr train --resume runs/default`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -65,6 +67,11 @@ saves a checkpoint; --resume DIR continues a run with identical results.`,
 			if err != nil {
 				return err
 			}
+			dt, err := engine.ParseDType(saveDType)
+			if err != nil {
+				return fmt.Errorf("--save-dtype: %w", err)
+			}
+			t.SetSaveDType(dt)
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "run %s: reward %s, base model %s\n", t.Dir(), t.Config().Reward.Estimator, t.BaseModel())
 			summary, err := t.Run(ctx, progressReporter(quiet))
@@ -81,10 +88,11 @@ saves a checkpoint; --resume DIR continues a run with identical results.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&config, "config", "", "recipe YAML (default: the built-in default recipe)")
+	f.StringVar(&config, "config", "", "recipe: a built-in name (urlvr recipes lists them) or a YAML file (default: the default recipe)")
 	f.StringArrayVar(&sets, "set", nil, "override a recipe key, e.g. --set rollout.n=16 (repeatable)")
 	f.StringVar(&resume, "resume", "", "continue the run in this directory from its last checkpoint")
 	f.BoolVar(&quiet, "quiet", false, "no progress bar")
+	f.StringVar(&saveDType, "save-dtype", "f32", "dtype of the best checkpoint's weights: f32, bf16 or f16 (step checkpoints stay f32 for exact resume)")
 	rootCmd.AddCommand(cmd)
 }
 
@@ -106,15 +114,18 @@ func progressReporter(quiet bool) func(train.Progress) {
 			)
 			bar.Set(p.StartStep)
 		}
-		f := func(key string) string {
-			if v, ok := p.Row[key].(float64); ok {
-				return fmt.Sprintf("%.2f", v)
-			}
-			return "-"
-		}
-		bar.Describe(fmt.Sprintf("proxy %s gt %s acc %s ent %s | ETA %s",
-			f("train/proxy_reward"), f("train/ground_truth_reward"), f("train/reward_accuracy"), f("actor/entropy"),
+		bar.Describe(fmt.Sprintf("proxy %s gt %s acc %s ent %.2f | ETA %s",
+			opt2(p.Row.ProxyReward), opt2(p.Row.GroundTruthReward), opt2(p.Row.RewardAccuracy), p.Row.Entropy,
 			p.ETA().Round(time.Second)))
 		bar.Set(p.Step)
 	}
+}
+
+// opt2 prints an optional metric with two decimals, "-" when the step did
+// not log it.
+func opt2(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", *v)
 }

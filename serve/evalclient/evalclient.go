@@ -164,6 +164,9 @@ type Report struct {
 	Failed   int                           `json:"failed"`
 	Metrics  map[string]float64            `json:"metrics"`
 	BySource map[string]map[string]float64 `json:"by_source,omitempty"`
+	// Intervals are the 95% intervals of Metrics: percentile bootstrap
+	// over the problems, 1000 resamples, from Options.Seed.
+	Intervals map[string]metrics.Interval `json:"intervals,omitempty"`
 	// Requests sent (retries included) and retries; completion tokens.
 	Requests         int     `json:"requests"`
 	Retries          int     `json:"retries"`
@@ -280,6 +283,9 @@ func Run(ctx context.Context, o Options) (*Report, []Problem, error) {
 		for _, n := range names {
 			rep.Metrics[n] = sum[n] / float64(ok)
 		}
+		if rep.Intervals, err = intervals(problems, names, o.Seed); err != nil {
+			return nil, problems, err
+		}
 		if len(bySum) > 1 {
 			rep.BySource = map[string]map[string]float64{}
 			for src, m := range bySum {
@@ -291,6 +297,29 @@ func Run(ctx context.Context, o Options) (*Report, []Problem, error) {
 		}
 	}
 	return rep, problems, nil
+}
+
+// intervals bootstraps the metrics' means over the problems that did not
+// fail.
+func intervals(problems []Problem, names []string, seed uint64) (map[string]metrics.Interval, error) {
+	series := make([][]float64, len(names))
+	for _, p := range problems {
+		if p.Error != "" {
+			continue
+		}
+		for i, n := range names {
+			series[i] = append(series[i], p.Metrics[n])
+		}
+	}
+	cis, err := metrics.BootstrapCI(series, metrics.BootstrapConfig{Seed: seed})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]metrics.Interval, len(names))
+	for i, n := range names {
+		out[n] = cis[i]
+	}
+	return out, nil
 }
 
 type client struct {

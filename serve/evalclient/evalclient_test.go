@@ -144,6 +144,11 @@ func TestEvalAgainstModelServer(t *testing.T) {
 		if got := rep.Metrics[name]; math.Abs(got-4.0/6) > 1e-12 {
 			t.Errorf("%s = %v, want 4/6", name, got)
 		}
+		// Four problems right and two wrong: the interval holds the mean
+		// and is not a point.
+		if ci := rep.Intervals[name]; !(ci.Lo < 4.0/6 && 4.0/6 < ci.Hi) || ci.Lo < 0 || ci.Hi > 1 {
+			t.Errorf("%s: interval %+v", name, ci)
+		}
 	}
 	for i, p := range problems {
 		want := 0.0

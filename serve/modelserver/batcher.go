@@ -174,19 +174,12 @@ func (b *batcher) step(ctx context.Context) bool {
 // with its own seed derived from opts.Seed, so that a request's result
 // depends only on the request.
 func (b *batcher) sample(ctx context.Context, prompts [][]int, opts engine.SampleOptions) ([]engine.Generation, error) {
-	var out []engine.Generation
-	for c, lo := 0, 0; lo < len(prompts); c, lo = c+1, lo+b.maxSeqs {
-		hi := min(len(prompts), lo+b.maxSeqs)
-		o := opts
-		o.Seed = opts.Seed + uint64(c)*0x9e3779b97f4a7c15
-		gens, err := b.model.Sample(ctx, prompts[lo:hi], o)
-		if err != nil {
-			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-				return nil, err
-			}
-			return nil, fmt.Errorf("engine: %w", err)
+	gens, err := b.model.SampleChunks(ctx, prompts, opts, b.maxSeqs)
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return nil, err
 		}
-		out = append(out, gens...)
+		return nil, fmt.Errorf("engine: %w", err)
 	}
-	return out, nil
+	return gens, nil
 }

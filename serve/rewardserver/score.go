@@ -14,6 +14,7 @@ import (
 	"github.com/urlvr/urlvr/reward"
 	"github.com/urlvr/urlvr/rollout"
 	"github.com/urlvr/urlvr/serve"
+	"github.com/urlvr/urlvr/task"
 )
 
 // SplitPolicy says what happens to a group whose rollouts a request does
@@ -140,14 +141,13 @@ type scored struct {
 	mgs []metrics.Group
 }
 
-// scoreGroup extracts missing answers (the answer tag for Countdown, else
-// \boxed{}, <answer> or "the answer is"), scores the group and prepares its
-// B.2 metric inputs. An error about one rollout is a *rollout.Error.
+// scoreGroup gives the group its task's verifier, extracts missing answers
+// with it (reward.ExtractAnswers), scores the group and prepares its B.2
+// metric inputs. An error about one rollout is a *rollout.Error.
 func scoreGroup(ctx context.Context, e reward.Estimator, gr *grade.Grader, g *rollout.Group) (scored, error) {
-	if g.Countdown != nil {
-		g.ExtractAnswers(grade.ExtractAnswerTag)
-	} else {
-		g.ExtractAnswers(grade.ExtractAnswer)
+	task.Attach(g)
+	if err := reward.ExtractAnswers(g); err != nil {
+		return scored{}, err
 	}
 	s, err := e.Score(ctx, g)
 	if err != nil {

@@ -175,7 +175,7 @@ func (f fixture) records() []reward.Item {
 }
 
 // direct scores the fixture with the library, the reference for the service.
-func (f fixture) direct(t testing.TB, e reward.Estimator) *reward.Batch {
+func (f fixture) direct(t testing.TB, e reward.Estimator) *reward.ScoredBatch {
 	t.Helper()
 	b, err := reward.ScoreRecords(context.Background(), e, f.records(), nil)
 	if err != nil {

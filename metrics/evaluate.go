@@ -1,0 +1,223 @@
+package metrics
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+)
+
+// Samples is one problem's k sampled responses, graded: Classes[i] is
+// response i's answer-equivalence class (NoAnswer for none) and Correct[i]
+// its 0/1 correctness.
+type Samples struct {
+	Classes []int
+	Correct []float64
+}
+
+// ProblemScore is one problem's accuracy from its k samples.
+type ProblemScore struct {
+	Avg  float64         // avg@k: the mean correctness of the samples
+	Maj  float64         // maj@k: the correctness of the majority answer
+	Pass map[int]float64 // unbiased pass@j for each j asked
+}
+
+// ScoreProblem computes avg@k, maj@k and pass@j (j in passK, each in
+// [1, k]) of one problem.
+func ScoreProblem(s Samples, passK []int) (ProblemScore, error) {
+	avg, err := AvgAtK(s.Correct)
+	if err != nil {
+		return ProblemScore{}, err
+	}
+	maj, err := MajAtK(s.Classes, s.Correct)
+	if err != nil {
+		return ProblemScore{}, err
+	}
+	c := 0
+	for _, x := range s.Correct {
+		if x == 1 {
+			c++
+		}
+	}
+	p := ProblemScore{Avg: avg, Maj: maj, Pass: make(map[int]float64, len(passK))}
+	for _, j := range passK {
+		if p.Pass[j], err = PassAtK(len(s.Correct), c, j); err != nil {
+			return ProblemScore{}, err
+		}
+	}
+	return p, nil
+}
+
+// Interval is a confidence interval.
+type Interval struct {
+	Lo, Hi float64
+}
+
+// Estimate is a per-problem accuracy averaged over a set's problems, with
+// its confidence interval over problems.
+type Estimate struct {
+	Mean float64
+	CI   Interval
+}
+
+// SetScore is the accuracy of a set of problems: avg@k, maj@k and pass@j
+// averaged over the problems.
+type SetScore struct {
+	Problems int
+	Avg, Maj Estimate
+	Pass     map[int]Estimate
+}
+
+// BootstrapConfig sets how confidence intervals are computed.
+type BootstrapConfig struct {
+	// Resamples is the number B of bootstrap resamples; 0 means
+	// DefaultResamples.
+	Resamples int
+	// Level is the coverage of the interval; 0 means 0.95.
+	Level float64
+	// Seed seeds the resampling, so an interval is reproducible.
+	Seed uint64
+}
+
+// DefaultResamples is the number of bootstrap resamples when none is set.
+const DefaultResamples = 1000
+
+// EvaluateSet scores every problem (ScoreProblem) and averages over them,
+// each mean with a percentile-bootstrap confidence interval over problems:
+// B resamples draw len(problems) problems with replacement (one seeded
+// generator, the same resamples for every metric), each resample's mean is
+// taken, and the interval runs from the (1-level)/2 to the (1+level)/2
+// quantile of those B means (linear interpolation between order
+// statistics). Problems are the unit of resampling because the samples of
+// one problem are not independent; the interval says how much the set's
+// score would move with other problems of the same kind, not with other
+// samples of these. With one problem the interval is that problem's score.
+func EvaluateSet(problems []Samples, passK []int, bc BootstrapConfig) (SetScore, error) {
+	if len(problems) == 0 {
+		return SetScore{}, fmt.Errorf("evaluating a set of no problems")
+	}
+	n := len(problems)
+	scores := make([]ProblemScore, n)
+	for i, p := range problems {
+		s, err := ScoreProblem(p, passK)
+		if err != nil {
+			return SetScore{}, fmt.Errorf("problem %d: %w", i, err)
+		}
+		scores[i] = s
+	}
+	avg := make([]float64, n)
+	maj := make([]float64, n)
+	pass := make(map[int][]float64, len(passK))
+	for i, s := range scores {
+		avg[i], maj[i] = s.Avg, s.Maj
+		for j, v := range s.Pass {
+			if pass[j] == nil {
+				pass[j] = make([]float64, n)
+			}
+			pass[j][i] = v
+		}
+	}
+	series := [][]float64{avg, maj}
+	ks := make([]int, 0, len(pass))
+	for j := range pass {
+		ks = append(ks, j)
+	}
+	slices.Sort(ks)
+	for _, j := range ks {
+		series = append(series, pass[j])
+	}
+	cis, err := BootstrapCI(series, bc)
+	if err != nil {
+		return SetScore{}, err
+	}
+	out := SetScore{
+		Problems: n,
+		Avg:      Estimate{Mean: sumMean(avg), CI: cis[0]},
+		Maj:      Estimate{Mean: sumMean(maj), CI: cis[1]},
+		Pass:     make(map[int]Estimate, len(ks)),
+	}
+	for i, j := range ks {
+		out.Pass[j] = Estimate{Mean: sumMean(pass[j]), CI: cis[2+i]}
+	}
+	return out, nil
+}
+
+// sumMean is the mean as a running sum divided at the end, the order of
+// operations of the validation logs written before the intervals existed,
+// so their means stay bit for bit the same.
+func sumMean(xs []float64) float64 {
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+// BootstrapCI returns, for each series of per-problem values (all of the
+// same length: one value per problem), the percentile-bootstrap interval of
+// its mean over problems, as EvaluateSet computes them: the same B
+// resamples of problems for every series.
+func BootstrapCI(series [][]float64, bc BootstrapConfig) ([]Interval, error) {
+	if len(series) == 0 {
+		return nil, nil
+	}
+	if bc.Resamples == 0 {
+		bc.Resamples = DefaultResamples
+	}
+	if bc.Level == 0 {
+		bc.Level = 0.95
+	}
+	if bc.Resamples < 1 || !(bc.Level > 0 && bc.Level < 1) {
+		return nil, fmt.Errorf("bootstrap: %d resamples at level %v; want at least 1, and a level in (0, 1)", bc.Resamples, bc.Level)
+	}
+	for i, s := range series {
+		if len(s) == 0 || len(s) != len(series[0]) {
+			return nil, fmt.Errorf("bootstrap: series %d has %d values, series 0 has %d; want the same positive number", i, len(s), len(series[0]))
+		}
+	}
+	return bootstrap(series, bc), nil
+}
+
+// bootstrap returns the percentile-bootstrap interval of the mean of each
+// series, all resampled with the same draws.
+func bootstrap(series [][]float64, bc BootstrapConfig) []Interval {
+	n := len(series[0])
+	rng := rand.New(rand.NewPCG(bc.Seed, 0xb007))
+	means := make([][]float64, len(series))
+	for s := range means {
+		means[s] = make([]float64, bc.Resamples)
+	}
+	idx := make([]int, n)
+	for b := range bc.Resamples {
+		for i := range idx {
+			idx[i] = rng.IntN(n)
+		}
+		for s, xs := range series {
+			var sum float64
+			for _, i := range idx {
+				sum += xs[i]
+			}
+			means[s][b] = sum / float64(n)
+		}
+	}
+	alpha := (1 - bc.Level) / 2
+	out := make([]Interval, len(series))
+	for s, m := range means {
+		sort.Float64s(m)
+		out[s] = Interval{Lo: quantile(m, alpha), Hi: quantile(m, 1-alpha)}
+	}
+	return out
+}
+
+// quantile is the q-quantile of sorted xs, interpolating linearly between
+// order statistics (type 7 of Hyndman and Fan).
+func quantile(sorted []float64, q float64) float64 {
+	h := q * float64(len(sorted)-1)
+	lo := math.Floor(h)
+	i := int(lo)
+	if i+1 >= len(sorted) {
+		return sorted[len(sorted)-1]
+	}
+	return sorted[i] + (h-lo)*(sorted[i+1]-sorted[i])
+}

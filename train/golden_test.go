@@ -1,0 +1,136 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var updateGolden = flag.Bool("update-golden", false, "rewrite train/testdata/golden from a fresh run")
+
+// goldenFiles are the run files the golden comparison covers, and what the
+// summary table prints.
+var goldenFiles = []string{MetricsFile, ValidationFile, EventsFile, BestFile, SummaryFile, "samples/step-000002.jsonl", "table.txt"}
+
+// timings are the wall-clock metrics, the only values that differ between
+// two runs of the same seed and config.
+var timings = regexp.MustCompile(`"perf/[a-z_]+":[^,}]*,?`)
+
+// addedKeys are keys validation rows gained after the golden files were
+// recorded (confidence intervals); the old keys must stay identical.
+var addedKeys = regexp.MustCompile(`,?"val/[^"]+/(avg|maj|pass)@[0-9]+_ci_(lo|hi)":[^,}]*`)
+
+// TestGoldenRun runs a tiny seeded recipe and compares its metrics,
+// validation, events, best checkpoint record, samples, summary and summary
+// table with files recorded from the same recipe, so a refactoring of the
+// run log or the training step that changes what a run writes is caught.
+//
+// The recorded numbers come from this repository's kernels on an x86-64
+// machine; another kernel path (purego, AVX2) rounds differently in the
+// last bits, so numbers are compared to a relative 1e-6 when the bytes
+// differ, and keys, key order and everything else exactly.
+func TestGoldenRun(t *testing.T) {
+	// The shipped "small" model answers some problems right, so the
+	// accuracy columns are not all zero; a high collapse threshold makes
+	// the run log a collapse event.
+	cfg := tinyConfig(t, "small")
+	cfg.Seed = 3
+	cfg.Rollout.MaxResponseLength = 48
+	cfg.EarlyStop.CollapseThreshold = 0.9
+	tr, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := tr.Run(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table bytes.Buffer
+	if err := sum.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]byte{"table.txt": table.Bytes()}
+	for _, name := range goldenFiles[:len(goldenFiles)-1] {
+		b, err := os.ReadFile(filepath.Join(tr.Dir(), name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[name] = b
+	}
+	got[MetricsFile] = timings.ReplaceAll(got[MetricsFile], nil)
+	// Every validation line carries the intervals of avg, maj and pass@2,
+	// pass@4 on its one set.
+	for i, line := range bytes.Split(bytes.TrimSpace(got[ValidationFile]), []byte("\n")) {
+		if n := len(addedKeys.FindAll(line, -1)); n != 8 {
+			t.Errorf("validation line %d has %d interval keys, want 8: %s", i+1, n, line)
+		}
+	}
+	got[ValidationFile] = addedKeys.ReplaceAll(got[ValidationFile], nil)
+	// The summary names the run directory, a temporary one here.
+	got[SummaryFile] = bytes.ReplaceAll(got[SummaryFile], []byte(tr.Dir()), []byte("RUN"))
+
+	dir := filepath.Join("testdata", "golden")
+	if *updateGolden {
+		for name, b := range got {
+			path := filepath.Join(dir, strings.ReplaceAll(name, "/", "_"))
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return
+	}
+	for _, name := range goldenFiles {
+		want, err := os.ReadFile(filepath.Join(dir, strings.ReplaceAll(name, "/", "_")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(got[name], want) {
+			continue
+		}
+		if err := sameUpToRounding(got[name], want); err != nil {
+			t.Errorf("%s differs from testdata/golden: %v\n got %s\nwant %s", name, err, got[name], want)
+		} else {
+			t.Logf("%s: equal up to last-bit rounding (another kernel path)", name)
+		}
+	}
+}
+
+// sameUpToRounding compares two texts token by token: numbers to a relative
+// 1e-6, everything else exactly.
+func sameUpToRounding(got, want []byte) error {
+	num := regexp.MustCompile(`-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?`)
+	gs, ws := num.Split(string(got), -1), num.Split(string(want), -1)
+	if len(gs) != len(ws) {
+		return fmt.Errorf("%d numbers, want %d", len(gs)-1, len(ws)-1)
+	}
+	for i := range gs {
+		if gs[i] != ws[i] {
+			return fmt.Errorf("text %q, want %q", gs[i], ws[i])
+		}
+	}
+	gn, wn := num.FindAllString(string(got), -1), num.FindAllString(string(want), -1)
+	for i := range gn {
+		var g, w float64
+		if json.Unmarshal([]byte(gn[i]), &g) != nil || json.Unmarshal([]byte(wn[i]), &w) != nil {
+			if gn[i] != wn[i] {
+				return fmt.Errorf("%s, want %s", gn[i], wn[i])
+			}
+			continue
+		}
+		if math.Abs(g-w) > 1e-6*math.Max(1, math.Abs(w)) {
+			return fmt.Errorf("%s, want %s", gn[i], wn[i])
+		}
+	}
+	return nil
+}
