@@ -250,6 +250,11 @@ func (p *parser) term() *node {
 			p.pos++
 			acc = p.newNode(&node{kind: kDiv, kids: []*node{acc, p.factor()}})
 		case p.startsImplicit(t):
+			if t.kind == tNum && p.pos > 0 && p.toks[p.pos-1].kind == tNum {
+				// "2 5" is not 10: numbers side by side that are not
+				// digit groups (12 345) have no agreed meaning.
+				p.fail("numbers %s and %s side by side", p.toks[p.pos-1].text, t.text)
+			}
 			acc = p.product(acc, p.power())
 		default:
 			return acc
@@ -469,6 +474,28 @@ func (p *parser) numberPrimary(t token) *node {
 		}
 		return p.newNode(&node{kind: kNum, rat: r})
 	}
+	if p.atOp("...") && !p.peek().space {
+		// 0.333... and 0.1666... repeat their last digits forever; a
+		// number trailing off otherwise (3..., 3.14159...) is a truncated
+		// value that equals nothing exactly.
+		p.pos++
+		r, ok := ellipsisDecimal(t.text)
+		if !ok {
+			p.fail("%s... is a truncated number, not a definite value", t.text)
+		}
+		return p.newNode(&node{kind: kNum, rat: r})
+	}
+	if strings.Contains(t.text, ".") && !strings.ContainsAny(t.text, "eE") && p.atOp("(") && !p.peek().space &&
+		p.pos+2 < len(p.toks) && p.toks[p.pos+1].kind == tNum && allDigits(p.toks[p.pos+1].text) && isOp(p.toks[p.pos+2], ")") {
+		// 0.(3) and 0.1(6): the digits in parentheses repeat forever.
+		rep := p.toks[p.pos+1].text
+		p.pos += 3
+		r, err := repeatingDecimal(t.text, rep)
+		if err != nil {
+			p.fail("%v", err)
+		}
+		return p.newNode(&node{kind: kNum, rat: r})
+	}
 	n := p.number(t.text)
 	if !allDigits(t.text) {
 		return n
@@ -479,6 +506,34 @@ func (p *parser) numberPrimary(t token) *node {
 		return p.newNode(&node{kind: kAdd, kids: []*node{n, frac}})
 	}
 	return n
+}
+
+// ellipsisDecimal reads a decimal written with a trailing ellipsis: its
+// fraction must end in a block of digits written at least twice in a row
+// (0.33..., 0.1666..., 0.142857142857...), and the shortest such block
+// repeats forever, so 0.999... is 1. Other numbers (3..., 0.12...) are not
+// read.
+func ellipsisDecimal(text string) (*big.Rat, bool) {
+	dot := strings.IndexByte(text, '.')
+	if dot < 0 || strings.ContainsAny(text, "eE") || len(text) > 100 {
+		return nil, false
+	}
+	frac := text[dot+1:]
+	for period := 1; 2*period <= len(frac); period++ {
+		block := frac[len(frac)-period:]
+		if frac[len(frac)-2*period:len(frac)-period] != block {
+			continue
+		}
+		// Move the start of the repeating part as far left as it goes:
+		// 0.1666... is 0.1 followed by 6s.
+		start := len(frac) - 2*period
+		for start > 0 && frac[start-1] == frac[start-1+period] {
+			start--
+		}
+		r, err := repeatingDecimal(text[:dot+1+start], frac[start:start+period])
+		return r, err == nil
+	}
+	return nil, false
 }
 
 // mixedFraction looks ahead (without consuming) for the proper fraction of
