@@ -520,7 +520,7 @@ func normalizeTree(n *node, w *work) (*node, error) {
 			return &node{kind: kSeq, open: '(', close: ')', kids: m.kids}, nil
 		}
 	case kRel:
-		return simplifyRelation(&m), nil
+		return simplifyRelation(&m, w)
 	}
 	return &m, nil
 }
@@ -607,68 +607,6 @@ func capAlternatives(ns []*node) ([]*node, error) {
 		return nil, errTooComplex
 	}
 	return ns, nil
-}
-
-// simplifyRelation turns relations that state a value into the value: x =
-// 3 is 3, x \in [1,2) is [1,2), x > 3 is (3, ∞), 1 <= x < 2 is [1, 2).
-func simplifyRelation(r *node) *node {
-	isVar := func(n *node) bool { return n.kind == kVar }
-	constant := func(n *node) bool { return isArith(n.kind) && !hasVars(n) }
-	value := func(n *node) bool { return n.kind != kRel && !hasVars(n) } // x = ±2 states two values
-	inf := func(sign int) *node {
-		if sign > 0 {
-			return &node{kind: kInf}
-		}
-		return &node{kind: kNeg, kids: []*node{{kind: kInf}}}
-	}
-	if len(r.ops) == 1 {
-		l, op, rt := r.kids[0], r.ops[0], r.kids[1]
-		switch {
-		case op == "=" && isVar(l) && value(rt):
-			return rt
-		case op == "=" && isVar(rt) && value(l):
-			return l
-		case op == "in" && isVar(l):
-			return rt
-		}
-		if isVar(rt) && constant(l) {
-			// 3 < x reads as x > 3.
-			l, rt = rt, l
-			op = map[string]string{"<": ">", ">": "<", "<=": ">=", ">=": "<="}[op]
-		}
-		if isVar(l) && constant(rt) {
-			switch op {
-			case ">":
-				return &node{kind: kSeq, open: '(', close: ')', kids: []*node{rt, inf(1)}}
-			case ">=":
-				return &node{kind: kSeq, open: '[', close: ')', kids: []*node{rt, inf(1)}}
-			case "<":
-				return &node{kind: kSeq, open: '(', close: ')', kids: []*node{inf(-1), rt}}
-			case "<=":
-				return &node{kind: kSeq, open: '(', close: ']', kids: []*node{inf(-1), rt}}
-			}
-		}
-		return r
-	}
-	if len(r.ops) == 2 && isVar(r.kids[1]) && constant(r.kids[0]) && constant(r.kids[2]) {
-		lo, hi := r.kids[0], r.kids[2]
-		o1, o2 := r.ops[0], r.ops[1]
-		if (o1 == ">" || o1 == ">=") && (o2 == ">" || o2 == ">=") {
-			lo, hi = hi, lo
-			o1, o2 = map[string]string{">": "<", ">=": "<="}[o2], map[string]string{">": "<", ">=": "<="}[o1]
-		}
-		if (o1 == "<" || o1 == "<=") && (o2 == "<" || o2 == "<=") {
-			open, closeB := byte('('), byte(')')
-			if o1 == "<=" {
-				open = '['
-			}
-			if o2 == "<=" {
-				closeB = ']'
-			}
-			return &node{kind: kSeq, open: open, close: closeB, kids: []*node{lo, hi}}
-		}
-	}
-	return r
 }
 
 // canonKey returns the canonical key of a normalised tree when it has one:

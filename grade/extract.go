@@ -210,6 +210,13 @@ var answerPhrases = []string{
 // answer is", "final answer is" or "Answer:" (any case), up to the end of its
 // line or sentence, with $ signs and a trailing period removed.
 func ExtractAnswerPhrase(response string) (string, error) {
+	a, _, err := answerPhrase(response)
+	return a, err
+}
+
+// answerPhrase is ExtractAnswerPhrase that also returns where the phrase
+// starts.
+func answerPhrase(response string) (string, int, error) {
 	lower := asciiLower(response)
 	at, phrase := -1, ""
 	for _, p := range answerPhrases {
@@ -218,48 +225,261 @@ func ExtractAnswerPhrase(response string) (string, error) {
 		}
 	}
 	if at < 0 {
-		return "", fmt.Errorf(`%w: no "the answer is" or "Answer:" in the response`, ErrNoAnswer)
+		return "", -1, fmt.Errorf(`%w: no "the answer is" or "Answer:" in the response`, ErrNoAnswer)
 	}
 	rest := response[at+len(phrase):]
-	rest = strings.TrimLeft(rest, " \t:")
+	rest = strings.TrimLeft(rest, " \t:*")
 	end := len(rest)
 	if i := strings.IndexByte(rest, '\n'); i >= 0 {
 		end = i
 	}
 	rest = rest[:end]
 	// A sentence ends at ". " or a final "."; a decimal point is followed by
-	// a digit and stays.
+	// a digit and stays, and so does an ellipsis.
 	for i := 0; i+1 < len(rest); i++ {
-		if rest[i] == '.' && (rest[i+1] == ' ' || rest[i+1] == '\t') {
+		if rest[i] == '.' && (rest[i+1] == ' ' || rest[i+1] == '\t') && (i == 0 || rest[i-1] != '.') {
 			rest = rest[:i]
 			break
 		}
 	}
 	rest = strings.TrimSpace(rest)
-	rest = strings.TrimSuffix(rest, ".")
+	rest = strings.TrimSuffix(strings.TrimRight(rest, "*"), ".")
+	if !strings.HasSuffix(rest, "..") {
+		rest = strings.TrimSuffix(rest, ".")
+	}
 	rest = strings.TrimSpace(strings.ReplaceAll(rest, "$", ""))
 	if rest == "" {
-		return "", fmt.Errorf("%w answer after %q", ErrEmptyAnswer, phrase)
+		return "", at, fmt.Errorf("%w answer after %q", ErrEmptyAnswer, phrase)
 	}
-	return rest, nil
+	return rest, at, nil
 }
 
-// ExtractAnswer finds the answer in a free-form response: the last boxed
-// answer, else the last <answer> tag, else the prose fallback. The error,
-// when nothing is found, gives the reason from the boxed search, which is the
-// format responses are asked for.
+// ExtractAnswer finds the answer in a free-form response with the lenient
+// policy (see Grader.Extract), without the bare-answer fallback: the final
+// run of boxes (or a final-answer statement after it), else the last
+// <answer> tag, else a final-answer statement, else the last math span. The
+// error, when nothing is found, gives the reason from the boxed search,
+// which is the format responses are asked for.
 func ExtractAnswer(response string) (string, error) {
-	a, err := ExtractBoxed(response)
-	if err == nil || !isAbsent(err) {
-		return a, err
+	return extractWith(response, ExtractLenient, true)
+}
+
+// Extraction policies (Options.Extract).
+const (
+	// ExtractLenient (the default) reads, in order: the final run of
+	// boxes, overridden by an explicit final-answer statement that follows
+	// it; the last <answer> tag; a final-answer statement; the last math
+	// span ($...$, \(...\), \[...\]); and a short one-line response as
+	// the answer itself.
+	ExtractLenient = "lenient"
+	// ExtractStrict reads only explicit markup: the final run of boxes,
+	// else the last <answer> tag.
+	ExtractStrict = "strict"
+)
+
+// ParseExtract checks an extraction policy name; "" is ExtractLenient.
+func ParseExtract(s string) (string, error) {
+	switch s {
+	case "", ExtractLenient:
+		return ExtractLenient, nil
+	case ExtractStrict:
+		return ExtractStrict, nil
 	}
-	if a, err2 := ExtractAnswerTag(response); err2 == nil {
+	return "", fmt.Errorf("extraction policy %q: want %q or %q", s, ExtractLenient, ExtractStrict)
+}
+
+// extractWith applies an extraction policy; bare==false leaves out the
+// bare-answer fallback.
+func extractWith(response, policy string, noBare bool) (string, error) {
+	run, boxErr := finalBoxRun(response)
+	if boxErr == nil {
+		if policy != ExtractStrict {
+			// "... \boxed{255} ... The final answer is 10,455": the box
+			// held an intermediate result.
+			if a, at, err := answerPhrase(response); err == nil && at >= run.End {
+				if a = answerOfStatement(a); readsAsMath(a) {
+					return a, nil
+				}
+			}
+		}
+		return run.Content, nil
+	}
+	if !isAbsent(boxErr) {
+		return "", boxErr
+	}
+	if a, err := ExtractAnswerTag(response); err == nil {
 		return a, nil
 	}
-	if a, err2 := ExtractAnswerPhrase(response); err2 == nil {
+	if policy == ExtractStrict {
+		return "", boxErr
+	}
+	if a, _, err := answerPhrase(response); err == nil {
+		return answerOfStatement(a), nil
+	}
+	if a, ok := lastMathSpan(response); ok {
 		return a, nil
 	}
-	return "", err
+	bare := strings.TrimSpace(response)
+	if !noBare && bare != "" && len(bare) <= maxBareAnswer && !strings.Contains(bare, "\n") {
+		return answerOfStatement(bare), nil
+	}
+	return "", boxErr
+}
+
+// finalBoxRun returns the last run of adjacent boxes, their contents joined
+// into one list: "\boxed{(2,2)} and \boxed{(6,2)}" answers (2,2), (6,2).
+// Boxes are adjacent when only spacing, punctuation (, ; &), "and", "or"
+// and math delimiters separate them; a box after prose starts a new run.
+// Errors are those of ExtractBoxed (no box, or an unclosed or empty last
+// box).
+func finalBoxRun(response string) (boxSpan, error) {
+	last, err := ExtractBoxed(response)
+	if err != nil {
+		return boxSpan{}, err
+	}
+	spans := boxSpans(response)
+	if len(spans) == 0 {
+		return boxSpan{Content: last, End: len(response)}, nil
+	}
+	i := len(spans) - 1
+	for i > 0 && boxesAdjacent(response[spans[i-1].End:spans[i].Start]) {
+		i--
+	}
+	run := spans[i:]
+	if len(run) == 1 {
+		return boxSpan{Content: strings.TrimSpace(run[0].Content), Start: run[0].Start, End: run[0].End}, nil
+	}
+	parts := make([]string, len(run))
+	for k, s := range run {
+		parts[k] = strings.TrimSpace(s.Content)
+	}
+	return boxSpan{Content: strings.Join(parts, ", "), Start: run[0].Start, End: run[len(run)-1].End}, nil
+}
+
+// maxBoxes bounds how many boxes of one response are combined.
+const maxBoxes = 64
+
+// boxSpans returns the complete, non-empty top-level boxes of response in
+// order (at most maxBoxes, the last ones).
+func boxSpans(response string) []boxSpan {
+	var out []boxSpan
+	pos := 0
+	for pos < len(response) {
+		start, cmd := firstBoxCommand(response, pos)
+		if start < 0 {
+			break
+		}
+		span, ok, err := boxAt(response, start, cmd)
+		if err != nil {
+			break
+		}
+		if !ok {
+			pos = start + len(cmd)
+			continue
+		}
+		if strings.TrimSpace(span.Content) != "" {
+			out = append(out, span)
+			if len(out) > maxBoxes {
+				out = out[1:]
+			}
+		}
+		pos = span.End
+	}
+	return out
+}
+
+// boxSeparators may stand between two boxes of one answer.
+var boxSeparators = strings.NewReplacer(
+	`\text{`, " ", `\mbox{`, " ", "}", " ", `\quad`, " ", `\qquad`, " ", `\,`, " ", `\;`, " ",
+	`\(`, " ", `\)`, " ", `\[`, " ", `\]`, " ", "$", " ", ",", " ", ";", " ", "&", " ", "~", " ", `\\`, " ",
+)
+
+func boxesAdjacent(gap string) bool {
+	if len(gap) > 64 {
+		return false
+	}
+	for _, w := range strings.Fields(boxSeparators.Replace(gap)) {
+		if lw := asciiLower(w); lw != "and" && lw != "or" {
+			return false
+		}
+	}
+	return true
+}
+
+// lastMathSpan returns the content of the last complete $...$, $$...$$,
+// \(...\) or \[...\] in response.
+func lastMathSpan(response string) (string, bool) {
+	best, bestEnd := "", -1
+	consider := func(content string, end int) {
+		if end > bestEnd && strings.TrimSpace(content) != "" {
+			best, bestEnd = strings.TrimSpace(content), end
+		}
+	}
+	for _, d := range [][2]string{{`\(`, `\)`}, {`\[`, `\]`}} {
+		if j := strings.LastIndex(response, d[1]); j >= 0 {
+			if i := strings.LastIndex(response[:j], d[0]); i >= 0 {
+				consider(response[i+len(d[0]):j], j+len(d[1]))
+			}
+		}
+	}
+	// Dollar spans pair from the start; \$ is a currency sign.
+	open := -1
+	for i := 0; i < len(response); i++ {
+		switch response[i] {
+		case '\\':
+			i++
+		case '$':
+			width := 1
+			if i+1 < len(response) && response[i+1] == '$' {
+				width = 2
+			}
+			if open < 0 {
+				open = i + width
+			} else {
+				consider(response[open:i], i+width)
+				open = -1
+			}
+			i += width - 1
+		}
+	}
+	return best, bestEnd >= 0
+}
+
+// statementVerbs end the subject of a final-answer sentence: in "the
+// largest n is 34" the answer is what follows "is".
+var statementVerbs = []string{" is ", " are ", " equals ", " be ", " was "}
+
+// answerOfStatement reduces a sentence that states the answer to the
+// answer: a math answer is kept as it is; prose is cut after its last "is"
+// (are, equals, be) when what follows reads as math.
+func answerOfStatement(s string) string {
+	s = strings.TrimSpace(strings.ReplaceAll(s, "$", ""))
+	if len(s) > maxBareAnswer || readsAsMath(s) {
+		return s
+	}
+	lower := asciiLower(s)
+	for _, v := range statementVerbs {
+		if i := strings.LastIndex(lower, v); i >= 0 {
+			tail := strings.TrimSuffix(strings.TrimSpace(s[i+len(v):]), ".")
+			if readsAsMath(tail) {
+				return tail
+			}
+		}
+	}
+	return s
+}
+
+// readsAsMath reports whether an answer is math rather than prose.
+func readsAsMath(s string) bool {
+	if strings.TrimSpace(s) == "" || len(s) > maxAnswerBytes {
+		return false
+	}
+	toks, err := lex(s)
+	if err != nil {
+		return false
+	}
+	toks = cleanTokens(toks)
+	return len(toks) > 0 && !isProse(toks)
 }
 
 // isAbsent reports whether err means "no markup at all" rather than markup
