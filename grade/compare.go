@@ -74,8 +74,50 @@ func (c *comparer) equal(a, b *node) bool {
 		return c.allEqual(a.kids, b.kids)
 	case a.kind == kText || b.kind == kText:
 		return a.kind == b.kind && a.name == b.name
+	case a.kind == kSum && b.kind == kSum && c.sumEqual(a, b):
+		return true
 	}
 	return c.scalarEqual(a, b)
+}
+
+// sumEqual compares two sums or products term by term: the same operator,
+// equal limits, and bodies equal once the indices are given one name, so
+// that \sum_{i=1}^{n} 3i^2 and \sum_{k=1}^{n} k^2 \cdot 3 are equal.
+func (c *comparer) sumEqual(a, b *node) bool {
+	if a.name != b.name || !c.equal(a.kids[1], b.kids[1]) || !c.equal(a.kids[2], b.kids[2]) {
+		return false
+	}
+	bodyB := b.kids[0]
+	if a.ops[0] != b.ops[0] {
+		if mentions(b, a.ops[0]) {
+			return false // renaming would capture a free variable
+		}
+		bodyB = renameVar(bodyB, b.ops[0], a.ops[0])
+	}
+	if c.equal(a.kids[0], bodyB) {
+		c.how = "equal term by term"
+		return true
+	}
+	return false
+}
+
+// renameVar returns a copy of n with the variable from renamed to.
+func renameVar(n *node, from, to string) *node {
+	if n == nil {
+		return nil
+	}
+	if n.kind == kVar && n.name == from {
+		return &node{kind: kVar, name: to}
+	}
+	if len(n.kids) == 0 {
+		return n
+	}
+	m := &node{kind: n.kind, rat: n.rat, flt: n.flt, name: n.name, open: n.open, close: n.close,
+		ops: n.ops, rows: n.rows, cols: n.cols, kids: make([]*node, len(n.kids))}
+	for i, k := range n.kids {
+		m.kids[i] = renameVar(k, from, to)
+	}
+	return m
 }
 
 func (c *comparer) allEqual(as, bs []*node) bool {
@@ -404,6 +446,31 @@ func (c *comparer) evalF(n *node, env map[string]float64) float64 {
 			r = r * (nn - i + 1) / i
 		}
 		return r
+	case kSum:
+		lo, hi := c.evalF(n.kids[1], env), c.evalF(n.kids[2], env)
+		if lo != math.Trunc(lo) || hi != math.Trunc(hi) || hi-lo > maxSumTerms {
+			return math.NaN()
+		}
+		idx := n.ops[0]
+		saved, had := env[idx]
+		acc := 0.0
+		if n.name == "prod" {
+			acc = 1
+		}
+		for k := lo; k <= hi; k++ {
+			env[idx] = k
+			if v := c.evalF(n.kids[0], env); n.name == "prod" {
+				acc *= v
+			} else {
+				acc += v
+			}
+		}
+		if had {
+			env[idx] = saved
+		} else {
+			delete(env, idx)
+		}
+		return acc
 	case kFunc:
 		x := c.evalF(n.kids[0], env)
 		if len(n.kids) > 1 {
@@ -420,6 +487,19 @@ func collectVars(vars []string, n *node) []string {
 	if n == nil {
 		return vars
 	}
+	if n.kind == kSum {
+		// The index of a sum is bound: only the body's other variables
+		// and the limits' variables are free.
+		for _, v := range collectVars(nil, n.kids[0]) {
+			if v != n.ops[0] {
+				if i, found := slices.BinarySearch(vars, v); !found {
+					vars = slices.Insert(vars, i, v)
+				}
+			}
+		}
+		vars = collectVars(vars, n.kids[1])
+		return collectVars(vars, n.kids[2])
+	}
 	if n.kind == kVar {
 		if i, found := slices.BinarySearch(vars, n.name); !found {
 			vars = slices.Insert(vars, i, n.name)
@@ -435,6 +515,9 @@ func collectVars(vars []string, n *node) []string {
 func hasVars(n *node) bool {
 	if n == nil {
 		return false
+	}
+	if n.kind == kSum {
+		return len(collectVars(nil, n)) > 0
 	}
 	if n.kind == kVar {
 		return true

@@ -316,6 +316,9 @@ func extractWith(response, policy string, noBare bool) (string, error) {
 	if a, _, err := answerPhrase(response); err == nil {
 		return answerOfStatement(a), nil
 	}
+	if a, ok := closingStatement(response); ok {
+		return a, nil
+	}
 	if a, ok := lastMathSpan(response); ok {
 		return a, nil
 	}
@@ -448,6 +451,31 @@ func lastMathSpan(response string) (string, bool) {
 // statementVerbs end the subject of a final-answer sentence: in "the
 // largest n is 34" the answer is what follows "is".
 var statementVerbs = []string{" is ", " are ", " equals ", " be ", " was "}
+
+// closingStatement reads the last sentence of a response as a statement of
+// the answer when it has the form "<subject> is <math>": "Hence the
+// smallest value of $k$ is -3." answers -3.
+func closingStatement(response string) (string, bool) {
+	s := strings.TrimSpace(response)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		s = strings.TrimSpace(s[i+1:])
+	}
+	if len(s) > 4*maxBareAnswer {
+		return "", false
+	}
+	if !strings.HasSuffix(s, "...") {
+		s = strings.TrimSuffix(s, ".")
+	}
+	if i := strings.LastIndex(s, ". "); i >= 0 {
+		s = s[i+2:]
+	}
+	s = strings.ReplaceAll(s, "$", "")
+	if readsAsMath(s) {
+		return "", false // a formula, left to the math-span fallback
+	}
+	a := answerOfStatement(s)
+	return a, a != strings.TrimSpace(s)
+}
 
 // answerOfStatement reduces a sentence that states the answer to the
 // answer: a math answer is kept as it is; prose is cut after its last "is"

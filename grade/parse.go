@@ -41,6 +41,7 @@ const (
 	kRel                     // relation chain: kids[0] ops[0] kids[1] ops[1] ...
 	kMatrix                  // rows x cols kids in row-major order
 	kText                    // prose answer, name holds its key
+	kSum                     // name "sum" or "prod" of kids[0] for ops[0] from kids[1] to kids[2]
 )
 
 // node is an expression-tree node.
@@ -708,6 +709,8 @@ func (p *parser) word() *node {
 // command parses a LaTeX command (its name already consumed).
 func (p *parser) command(name string) *node {
 	switch {
+	case name == "sum" || name == "prod":
+		return p.bigOperator(name)
 	case name == "frac":
 		a := p.arg()
 		b := p.arg()
@@ -742,11 +745,36 @@ func (p *parser) command(name string) *node {
 	case strings.HasPrefix(name, "begin:"):
 		return p.matrix(strings.TrimPrefix(name, "begin:"))
 	case name == "overline", name == "circ", strings.HasPrefix(name, "end:"),
-		name == "lim", name == "sum", name == "prod", name == "int", name == "to", name == "rightarrow":
+		name == "lim", name == "int", name == "to", name == "rightarrow":
 		p.fail(`cannot evaluate \%s`, name)
 	}
 	// Greek letters and other symbols are variables.
 	return p.variable(`\` + name)
+}
+
+// bigOperator parses \sum or \prod after its name: the limits _{k=a}^{b}
+// (in either order) and the body, one term (\sum_{k=1}^{n} 2k + 1 is the
+// sum of 2k, plus 1).
+func (p *parser) bigOperator(name string) *node {
+	var lower, upper *node
+	for lower == nil || upper == nil {
+		switch {
+		case p.atOp("_") && lower == nil:
+			p.pos++
+			lower = p.arg()
+		case p.atOp("^") && upper == nil:
+			p.pos++
+			upper = p.arg()
+		default:
+			p.fail(`\%s needs limits _{k=a}^{b}`, name)
+		}
+	}
+	if lower.kind != kRel || len(lower.ops) != 1 || lower.ops[0] != "=" || lower.kids[0].kind != kVar {
+		p.fail(`\%s: the lower limit must read k = a`, name)
+	}
+	body := p.term()
+	return p.newNode(&node{kind: kSum, name: name, ops: []string{lower.kids[0].name},
+		kids: []*node{body, lower.kids[1], upper}})
 }
 
 // function parses a function application after its name: an optional power
