@@ -324,7 +324,11 @@ func extractWith(response, policy string, noBare bool) (string, error) {
 	}
 	bare := strings.TrimSpace(response)
 	if !noBare && bare != "" && len(bare) <= maxBareAnswer && !strings.Contains(bare, "\n") {
-		return answerOfStatement(bare), nil
+		a := answerOfStatement(bare)
+		if n, ok := onlyNumber(a); ok && !readsAsMath(a) {
+			return n, nil // "There are 8 ways in total."
+		}
+		return a, nil
 	}
 	return "", boxErr
 }
@@ -475,6 +479,32 @@ func closingStatement(response string) (string, bool) {
 	}
 	a := answerOfStatement(s)
 	return a, a != strings.TrimSpace(s)
+}
+
+// onlyNumber returns the number of a one-sentence prose answer that holds
+// exactly one number.
+func onlyNumber(s string) (string, bool) {
+	if strings.Count(strings.TrimSuffix(s, "."), ". ") > 0 {
+		return "", false
+	}
+	toks, err := lex(s)
+	if err != nil {
+		return "", false
+	}
+	found := ""
+	for i, t := range toks {
+		if t.kind != tNum {
+			continue
+		}
+		if found != "" {
+			return "", false
+		}
+		found = t.text
+		if i > 0 && isOp(toks[i-1], "-") {
+			found = "-" + found
+		}
+	}
+	return found, found != "" && found != "."
 }
 
 // answerOfStatement reduces a sentence that states the answer to the

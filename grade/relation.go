@@ -112,19 +112,18 @@ func isLabel(n *node) bool {
 	case kVar:
 		return n.name != "..."
 	case kMul:
-		if n.kids[0].kind != kVar || n.kids[0].name == "..." {
-			return false
+		if len(n.kids) == 2 && n.kids[0].kind == kVar && n.kids[0].name != "..." && isArgument(n.kids[1]) {
+			return true // f(3), f(1, 2): one argument list after a name
 		}
-		for _, k := range n.kids[1:] {
-			switch {
-			case k.kind == kVar && k.name != "...":
-			case len(n.kids) == 2 && isArgument(k):
-				// f(3), f(1, 2): one argument list after a name.
-			default:
+		for _, k := range n.kids {
+			if !isLabel(k) {
 				return false
 			}
 		}
 		return true
+	case kFunc:
+		// \sin\theta, \log x: a function of a named quantity.
+		return len(n.kids) == 1 && isLabel(n.kids[0])
 	case kAbs:
 		return isLabel(n.kids[0])
 	case kDiv:
@@ -143,20 +142,19 @@ func isLabel(n *node) bool {
 	return false
 }
 
-// isArgument: a number, variable or tuple of them, as in f(3) or g(1, x).
+// isArgument: a variable, a constant or a tuple of them, as in f(3),
+// g(-1) or h(1, x).
 func isArgument(n *node) bool {
-	switch n.kind {
-	case kNum, kVar:
-		return true
-	case kSeq:
+	arg := func(k *node) bool { return k.kind == kVar || isArith(k.kind) && !hasVars(k) }
+	if n.kind == kSeq {
 		for _, k := range n.kids {
-			if k.kind != kNum && k.kind != kVar {
+			if !arg(k) {
 				return false
 			}
 		}
 		return true
 	}
-	return false
+	return arg(n)
 }
 
 // labelFits reports whether values can be what label names: a tuple of
