@@ -296,7 +296,9 @@ func extractWith(response, policy string, noBare bool) (string, error) {
 		if policy != ExtractStrict {
 			// "... \boxed{255} ... The final answer is 10,455": the box
 			// held an intermediate result.
-			if a, at, err := answerPhrase(response); err == nil && at >= run.End {
+			if tail := response[run.End:]; !containsFold(tail, "answer") {
+				// nothing after the boxes states an answer
+			} else if a, _, err := answerPhrase(tail); err == nil {
 				if a = answerOfStatement(a); readsAsMath(a) {
 					return a, nil
 				}
@@ -328,7 +330,9 @@ func extractWith(response, policy string, noBare bool) (string, error) {
 		if n, ok := onlyNumber(a); ok && !readsAsMath(a) {
 			return n, nil // "There are 8 ways in total."
 		}
-		return a, nil
+		if a != "" {
+			return a, nil
+		}
 	}
 	return "", boxErr
 }
@@ -343,6 +347,12 @@ func finalBoxRun(response string) (boxSpan, error) {
 	last, err := ExtractBoxed(response)
 	if err != nil {
 		return boxSpan{}, err
+	}
+	if strings.Count(response, `\boxed`)+strings.Count(response, `\fbox`) < 2 {
+		// One box: the one ExtractBoxed read (the common case, kept cheap).
+		start, cmd := lastBoxCommand(response)
+		span, _, _ := boxAt(response, start, cmd)
+		return boxSpan{Content: last, Start: start, End: span.End}, nil
 	}
 	spans := boxSpans(response)
 	if len(spans) == 0 {
@@ -500,7 +510,7 @@ func onlyNumber(s string) (string, bool) {
 			return "", false
 		}
 		found = t.text
-		if i > 0 && isOp(toks[i-1], "-") {
+		if i > 0 && isOp(toks[i-1], "-") && !t.space {
 			found = "-" + found
 		}
 	}

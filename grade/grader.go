@@ -101,13 +101,28 @@ func (g *Grader) Grade(response, gold string) Result {
 // carries a box, an <answer> tag or an answer statement), else gold itself.
 func goldAnswer(gold string) string {
 	if !strings.Contains(gold, `\boxed`) && !strings.Contains(gold, `\fbox`) && !strings.Contains(gold, answerClose) &&
-		!strings.Contains(asciiLower(gold), "answer") {
+		!containsFold(gold, "answer") {
 		return gold
 	}
 	if a, err := extractWith(gold, ExtractLenient, true); err == nil {
 		return a
 	}
 	return gold
+}
+
+// containsFold reports whether s contains the lowercase ASCII word w in any
+// case, without allocating.
+func containsFold(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		j := 0
+		for j < len(w) && s[i+j]|0x20 == w[j] {
+			j++
+		}
+		if j == len(w) {
+			return true
+		}
+	}
+	return false
 }
 
 // isCollection reports whether answer reads as a set or list of several
