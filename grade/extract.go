@@ -339,8 +339,9 @@ func extractWith(response, policy string, noBare bool) (string, error) {
 
 // finalBoxRun returns the last run of adjacent boxes, their contents joined
 // into one list: "\boxed{(2,2)} and \boxed{(6,2)}" answers (2,2), (6,2).
-// Boxes are adjacent when only spacing, punctuation (, ; &), "and", "or"
-// and math delimiters separate them; a box after prose starts a new run.
+// Boxes are adjacent when only spacing, punctuation (, ; &), "and", "or",
+// math delimiters and one-letter labels (x =) separate them; a box after
+// prose starts a new run.
 // Errors are those of ExtractBoxed (no box, or an unclosed or empty last
 // box).
 func finalBoxRun(response string) (boxSpan, error) {
@@ -416,9 +417,15 @@ func boxesAdjacent(gap string) bool {
 		return false
 	}
 	for _, w := range strings.Fields(boxSeparators.Replace(gap)) {
-		if lw := asciiLower(w); lw != "and" && lw != "or" {
-			return false
+		lw := asciiLower(w)
+		if lw == "and" || lw == "or" || lw == "=" {
+			continue
 		}
+		// "$x=\boxed{-2}$ or $x=\boxed{5}$": a one-letter label.
+		if l := strings.TrimSuffix(lw, "="); len(l) == 1 && isLetter(l[0]) {
+			continue
+		}
+		return false
 	}
 	return true
 }
