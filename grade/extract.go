@@ -374,6 +374,41 @@ func finalBoxRun(response string) (boxSpan, error) {
 	return boxSpan{Content: strings.Join(parts, ", "), Start: run[0].Start, End: run[len(run)-1].End}, nil
 }
 
+// looseBoxRun returns the contents of the final run of boxes linked by
+// short connecting phrases ("\boxed{1}, then \boxed{2}, and \boxed{3}"):
+// no sentence break, no blank line, and none of the words that retract or
+// replace an answer.
+func looseBoxRun(response string) []string {
+	spans := boxSpans(response)
+	if len(spans) < 2 {
+		return nil
+	}
+	i := len(spans) - 1
+	for i > 0 && looselyLinked(response[spans[i-1].End:spans[i].Start]) {
+		i--
+	}
+	var out []string
+	for _, s := range spans[i:] {
+		out = append(out, strings.TrimSpace(s.Content))
+	}
+	return out
+}
+
+// retractions are words that make a later box replace an earlier one.
+var retractions = []string{"answer", "wrong", "not", "no ", "incorrect", "instead", "actually", "wait", "but", "mistake", "correct", "final"}
+
+func looselyLinked(gap string) bool {
+	if len(gap) > 80 || strings.Contains(gap, ". ") || strings.Contains(gap, "\n\n") {
+		return false
+	}
+	for _, w := range retractions {
+		if containsFold(gap, w) {
+			return false
+		}
+	}
+	return true
+}
+
 // maxBoxes bounds how many boxes of one response are combined.
 const maxBoxes = 64
 

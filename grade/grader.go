@@ -75,8 +75,9 @@ const maxBareAnswer = 256
 // policy). A gold that carries answer markup (a box, an <answer> tag, "the
 // answer is") is a whole solution too, and its answer is extracted the same
 // way. When the gold is a collection of several members and the response
-// boxed them one by one anywhere in the text, the boxes together are
-// compared as well.
+// boxed them one by one with only short connecting phrases between the
+// boxes (not a retraction such as "is wrong, the answer is"), the boxes
+// together are compared as well.
 func (g *Grader) Grade(response, gold string) Result {
 	answer, err := g.extract(response)
 	if err != nil {
@@ -85,7 +86,7 @@ func (g *Grader) Grade(response, gold string) Result {
 	gold = goldAnswer(gold)
 	eq, why := g.compare(answer, gold)
 	if !eq && !g.opts.StrictBoxed && strings.Count(response, "box") >= 2 {
-		if all := ExtractAllBoxed(response); len(all) >= 2 && len(all) <= maxBoxes && isCollection(gold) {
+		if all := looseBoxRun(response); len(all) >= 2 && isCollection(gold) {
 			joined := strings.Join(all, ", ")
 			if joined != answer {
 				if eq2, why2 := g.compare(joined, gold); eq2 {
