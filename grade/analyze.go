@@ -241,7 +241,15 @@ func (g *Grader) equalForms(a, b *form, w *work) (bool, string) {
 		return true, "equal: same normalised spelling"
 	}
 	if a.canonical && b.canonical {
-		return false, "not equal: " + shorten(a.key) + " vs " + shorten(b.key)
+		why := "not equal: " + shorten(a.key) + " vs " + shorten(b.key)
+		for _, f := range []*form{a, b} {
+			if f.err != nil && f.err != errTooComplex {
+				// Say why an answer was not read as math: "numbers 2
+				// and 5 side by side", "a chain ... with a false link".
+				why += " (" + shorten(f.raw) + ": " + f.err.Error() + ")"
+			}
+		}
+		return false, why
 	}
 	if a.choice != 0 || b.choice != 0 {
 		la, lb := a.choice, b.choice
