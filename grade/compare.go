@@ -115,6 +115,10 @@ func renameVar(n *node, from, to string) *node {
 	m := &node{kind: n.kind, rat: n.rat, flt: n.flt, name: n.name, open: n.open, close: n.close,
 		ops: n.ops, rows: n.rows, cols: n.cols, kids: make([]*node, len(n.kids))}
 	for i, k := range n.kids {
+		if n.kind == kSum && n.ops[0] == from && i == 0 {
+			m.kids[i] = k // an inner sum's own index shadows from
+			continue
+		}
 		m.kids[i] = renameVar(k, from, to)
 	}
 	return m

@@ -573,6 +573,8 @@ var equivalencePairs = map[string][]pair{
 		{"\\prod_{k=1}^{5} k", "120", true},
 		{"\\sum_{k=1}^{100} k", "5050", true},
 		{"\\prod_{i=1}^{n} (i+1)", "\\prod_{i=1}^{n} (1+i)", true},
+		{"\\sum_{k=1}^{3} \\sum_{k=1}^{2} k", "9", true}, // the inner index shadows the outer
+		{"\\sum_{j=1}^{3} \\sum_{k=1}^{j} k", "10", true},
 	},
 	"bounded inputs": {
 		{"10^{10^{10}}", "10^{10^{10}}+1", false},

@@ -321,10 +321,12 @@ func substitute(n *node, v string, x *big.Rat, w *work) (*node, error) {
 	if len(n.kids) == 0 {
 		return n, nil
 	}
+	bound := n.kind == kSum && n.ops[0] == v // an inner sum's own index shadows v
 	m := &node{kind: n.kind, rat: n.rat, flt: n.flt, name: n.name, open: n.open, close: n.close,
 		ops: n.ops, rows: n.rows, cols: n.cols, kids: make([]*node, len(n.kids))}
 	for i, k := range n.kids {
-		if k == nil {
+		if k == nil || bound && i == 0 {
+			m.kids[i] = k
 			continue
 		}
 		c, err := substitute(k, v, x, w)
