@@ -327,7 +327,7 @@ func extractWith(response, policy string, noBare bool) (string, error) {
 	bare := strings.TrimSpace(response)
 	if !noBare && bare != "" && len(bare) <= maxBareAnswer && !strings.Contains(bare, "\n") {
 		a := answerOfStatement(bare)
-		if n, ok := onlyNumber(a); ok && !readsAsMath(a) {
+		if n, ok := onlyNumber(a); ok && strings.HasSuffix(bare, ".") && !readsAsMath(a) {
 			return n, nil // "There are 8 ways in total."
 		}
 		if a != "" {
@@ -534,7 +534,7 @@ func closingStatement(response string) (string, bool) {
 }
 
 // onlyNumber returns the number of a one-sentence prose answer that holds
-// exactly one number.
+// exactly one number, not one that numbers a step or an item ("Step 1:").
 func onlyNumber(s string) (string, bool) {
 	if strings.Count(strings.TrimSuffix(s, "."), ". ") > 0 {
 		return "", false
@@ -549,6 +549,9 @@ func onlyNumber(s string) (string, bool) {
 			continue
 		}
 		if found != "" {
+			return "", false
+		}
+		if i+1 < len(toks) && (isOp(toks[i+1], ":") || isOp(toks[i+1], ")")) {
 			return "", false
 		}
 		found = t.text

@@ -183,6 +183,7 @@ func TestExtractPolicy(t *testing.T) {
 		{"last math span", "Answer $ 9 $", "9", ""},
 		{"math span over earlier ones", `We have $x$ and then $y = 4$`, "y = 4", ""},
 		{"bare one-sentence number", "There are 8 ways in total.", "8", ""},
+		{"a numbered step is no answer", "Step 1: we compute the sum", "Step 1: we compute the sum", ""},
 		{"bare answer", "0.5", "0.5", ""},
 		{"nothing", strings.Repeat("We compute things.\n", 3), "", ""},
 		{"unclosed box is not papered over", `\boxed{3} and the answer is \boxed{4`, "", ""},
