@@ -49,6 +49,7 @@ func analyze(s string, w *work) form {
 		f.empty = true
 		return f
 	}
+	toks = dropWordLabel(toks)
 	f.choice = choiceLabel(toks)
 	if isProse(toks) {
 		f.key = "text:" + proseKey(toks)
@@ -77,6 +78,38 @@ func analyze(s string, w *work) form {
 	}
 	f.key = "expr:" + spelled
 	return f
+}
+
+// dropWordLabel drops a label spelled in words before an equals sign, as
+// in "\text{Area} = 24" or "total cost = 50": the answer is the value. A
+// single letter is left to the relation rules (x = 3), and a right-hand side
+// that is prose keeps the whole answer prose.
+func dropWordLabel(toks []token) []token {
+	eq := -1
+	for i, t := range toks {
+		if isOp(t, "=") {
+			if eq >= 0 {
+				return toks
+			}
+			eq = i
+		}
+	}
+	if eq <= 0 || eq == len(toks)-1 {
+		return toks
+	}
+	long := false
+	for _, t := range toks[:eq] {
+		if t.kind != tWord || !isASCIIWord(t.text) {
+			return toks
+		}
+		if len(t.text) >= 2 && !functionNames[strings.ToLower(t.text)] {
+			long = true
+		}
+	}
+	if !long || isProse(toks[eq+1:]) {
+		return toks
+	}
+	return toks[eq+1:]
 }
 
 // plainNumber reads the common fast case, an integer, decimal or a/b with at
@@ -208,7 +241,15 @@ func (g *Grader) equalForms(a, b *form, w *work) (bool, string) {
 		return true, "equal: same normalised spelling"
 	}
 	if a.canonical && b.canonical {
-		return false, "not equal: " + shorten(a.key) + " vs " + shorten(b.key)
+		why := "not equal: " + shorten(a.key) + " vs " + shorten(b.key)
+		for _, f := range []*form{a, b} {
+			if f.err != nil && f.err != errTooComplex {
+				// Say why an answer was not read as math: "numbers 2
+				// and 5 side by side", "a chain ... with a false link".
+				why += " (" + shorten(f.raw) + ": " + f.err.Error() + ")"
+			}
+		}
+		return false, why
 	}
 	if a.choice != 0 || b.choice != 0 {
 		la, lb := a.choice, b.choice

@@ -74,8 +74,54 @@ func (c *comparer) equal(a, b *node) bool {
 		return c.allEqual(a.kids, b.kids)
 	case a.kind == kText || b.kind == kText:
 		return a.kind == b.kind && a.name == b.name
+	case a.kind == kSum && b.kind == kSum && c.sumEqual(a, b):
+		return true
 	}
 	return c.scalarEqual(a, b)
+}
+
+// sumEqual compares two sums or products term by term: the same operator,
+// equal limits, and bodies equal once the indices are given one name, so
+// that \sum_{i=1}^{n} 3i^2 and \sum_{k=1}^{n} k^2 \cdot 3 are equal.
+func (c *comparer) sumEqual(a, b *node) bool {
+	if a.name != b.name || !c.equal(a.kids[1], b.kids[1]) || !c.equal(a.kids[2], b.kids[2]) {
+		return false
+	}
+	bodyB := b.kids[0]
+	if a.ops[0] != b.ops[0] {
+		if mentions(b, a.ops[0]) {
+			return false // renaming would capture a free variable
+		}
+		bodyB = renameVar(bodyB, b.ops[0], a.ops[0])
+	}
+	if c.equal(a.kids[0], bodyB) {
+		c.how = "equal term by term"
+		return true
+	}
+	return false
+}
+
+// renameVar returns a copy of n with the variable from renamed to.
+func renameVar(n *node, from, to string) *node {
+	if n == nil {
+		return nil
+	}
+	if n.kind == kVar && n.name == from {
+		return &node{kind: kVar, name: to}
+	}
+	if len(n.kids) == 0 {
+		return n
+	}
+	m := &node{kind: n.kind, rat: n.rat, flt: n.flt, name: n.name, open: n.open, close: n.close,
+		ops: n.ops, rows: n.rows, cols: n.cols, kids: make([]*node, len(n.kids))}
+	for i, k := range n.kids {
+		if n.kind == kSum && n.ops[0] == from && i == 0 {
+			m.kids[i] = k // an inner sum's own index shadows from
+			continue
+		}
+		m.kids[i] = renameVar(k, from, to)
+	}
+	return m
 }
 
 func (c *comparer) allEqual(as, bs []*node) bool {
@@ -404,6 +450,31 @@ func (c *comparer) evalF(n *node, env map[string]float64) float64 {
 			r = r * (nn - i + 1) / i
 		}
 		return r
+	case kSum:
+		lo, hi := c.evalF(n.kids[1], env), c.evalF(n.kids[2], env)
+		if lo != math.Trunc(lo) || hi != math.Trunc(hi) || hi-lo > maxSumTerms {
+			return math.NaN()
+		}
+		idx := n.ops[0]
+		saved, had := env[idx]
+		acc := 0.0
+		if n.name == "prod" {
+			acc = 1
+		}
+		for k := lo; k <= hi; k++ {
+			env[idx] = k
+			if v := c.evalF(n.kids[0], env); n.name == "prod" {
+				acc *= v
+			} else {
+				acc += v
+			}
+		}
+		if had {
+			env[idx] = saved
+		} else {
+			delete(env, idx)
+		}
+		return acc
 	case kFunc:
 		x := c.evalF(n.kids[0], env)
 		if len(n.kids) > 1 {
@@ -420,6 +491,19 @@ func collectVars(vars []string, n *node) []string {
 	if n == nil {
 		return vars
 	}
+	if n.kind == kSum {
+		// The index of a sum is bound: only the body's other variables
+		// and the limits' variables are free.
+		for _, v := range collectVars(nil, n.kids[0]) {
+			if v != n.ops[0] {
+				if i, found := slices.BinarySearch(vars, v); !found {
+					vars = slices.Insert(vars, i, v)
+				}
+			}
+		}
+		vars = collectVars(vars, n.kids[1])
+		return collectVars(vars, n.kids[2])
+	}
 	if n.kind == kVar {
 		if i, found := slices.BinarySearch(vars, n.name); !found {
 			vars = slices.Insert(vars, i, n.name)
@@ -435,6 +519,9 @@ func collectVars(vars []string, n *node) []string {
 func hasVars(n *node) bool {
 	if n == nil {
 		return false
+	}
+	if n.kind == kSum {
+		return len(collectVars(nil, n)) > 0
 	}
 	if n.kind == kVar {
 		return true
@@ -520,7 +607,7 @@ func normalizeTree(n *node, w *work) (*node, error) {
 			return &node{kind: kSeq, open: '(', close: ')', kids: m.kids}, nil
 		}
 	case kRel:
-		return simplifyRelation(&m), nil
+		return simplifyRelation(&m, w)
 	}
 	return &m, nil
 }
@@ -607,68 +694,6 @@ func capAlternatives(ns []*node) ([]*node, error) {
 		return nil, errTooComplex
 	}
 	return ns, nil
-}
-
-// simplifyRelation turns relations that state a value into the value: x =
-// 3 is 3, x \in [1,2) is [1,2), x > 3 is (3, ∞), 1 <= x < 2 is [1, 2).
-func simplifyRelation(r *node) *node {
-	isVar := func(n *node) bool { return n.kind == kVar }
-	constant := func(n *node) bool { return isArith(n.kind) && !hasVars(n) }
-	value := func(n *node) bool { return n.kind != kRel && !hasVars(n) } // x = ±2 states two values
-	inf := func(sign int) *node {
-		if sign > 0 {
-			return &node{kind: kInf}
-		}
-		return &node{kind: kNeg, kids: []*node{{kind: kInf}}}
-	}
-	if len(r.ops) == 1 {
-		l, op, rt := r.kids[0], r.ops[0], r.kids[1]
-		switch {
-		case op == "=" && isVar(l) && value(rt):
-			return rt
-		case op == "=" && isVar(rt) && value(l):
-			return l
-		case op == "in" && isVar(l):
-			return rt
-		}
-		if isVar(rt) && constant(l) {
-			// 3 < x reads as x > 3.
-			l, rt = rt, l
-			op = map[string]string{"<": ">", ">": "<", "<=": ">=", ">=": "<="}[op]
-		}
-		if isVar(l) && constant(rt) {
-			switch op {
-			case ">":
-				return &node{kind: kSeq, open: '(', close: ')', kids: []*node{rt, inf(1)}}
-			case ">=":
-				return &node{kind: kSeq, open: '[', close: ')', kids: []*node{rt, inf(1)}}
-			case "<":
-				return &node{kind: kSeq, open: '(', close: ')', kids: []*node{inf(-1), rt}}
-			case "<=":
-				return &node{kind: kSeq, open: '(', close: ']', kids: []*node{inf(-1), rt}}
-			}
-		}
-		return r
-	}
-	if len(r.ops) == 2 && isVar(r.kids[1]) && constant(r.kids[0]) && constant(r.kids[2]) {
-		lo, hi := r.kids[0], r.kids[2]
-		o1, o2 := r.ops[0], r.ops[1]
-		if (o1 == ">" || o1 == ">=") && (o2 == ">" || o2 == ">=") {
-			lo, hi = hi, lo
-			o1, o2 = map[string]string{">": "<", ">=": "<="}[o2], map[string]string{">": "<", ">=": "<="}[o1]
-		}
-		if (o1 == "<" || o1 == "<=") && (o2 == "<" || o2 == "<=") {
-			open, closeB := byte('('), byte(')')
-			if o1 == "<=" {
-				open = '['
-			}
-			if o2 == "<=" {
-				closeB = ']'
-			}
-			return &node{kind: kSeq, open: open, close: closeB, kids: []*node{lo, hi}}
-		}
-	}
-	return r
 }
 
 // canonKey returns the canonical key of a normalised tree when it has one:

@@ -162,3 +162,89 @@ func TestExtractAnswerOrder(t *testing.T) {
 		}
 	}
 }
+
+// The extraction policy, step by step (see Grader.Extract), under both
+// policies: "" means the policy gives no answer.
+func TestExtractPolicy(t *testing.T) {
+	tests := []struct {
+		name, response, lenient, strict string
+	}{
+		{"one box", `so \boxed{5}.`, "5", "5"},
+		{"adjacent boxes are one list", `\boxed{(2,2)} and \boxed{(6,2)}`, "(2,2), (6,2)", "(2,2), (6,2)"},
+		{"boxes in math delimiters", `$x=\boxed{-2}$ or $x=\boxed{5}$`, "-2, 5", "-2, 5"},
+		{"boxes split by prose", `first \boxed{2}, and the other root \boxed{7}`, "7", "7"},
+		{"statement after the box wins", `\boxed{255}. The final answer is $10,455$.`, "10,455", "255"},
+		{"prose statement after the box does not", `\boxed{6}. I hope the answer is clear.`, "6", "6"},
+		{"statement before the box", `the answer is 5? No: \boxed{8}`, "8", "8"},
+		{"statement holding the box", `The final answer is $\boxed{7}$.`, "7", "7"},
+		{"tag", `<answer>12</answer>`, "12", "12"},
+		{"statement reduced", "Final Answer: The largest $n$ is 34.", "34", ""},
+		{"closing sentence", "We check all cases.\nHence, the smallest value of $k$ is -3.", "-3", ""},
+		{"last math span", "Answer $ 9 $", "9", ""},
+		{"math span over earlier ones", `We have $x$ and then $y = 4$`, "y = 4", ""},
+		{"bare one-sentence number", "There are 8 ways in total.", "8", ""},
+		{"a numbered step is no answer", "Step 1: we compute the sum", "Step 1: we compute the sum", ""},
+		{"bare answer", "0.5", "0.5", ""},
+		{"nothing", strings.Repeat("We compute things.\n", 3), "", ""},
+		{"unclosed box is not papered over", `\boxed{3} and the answer is \boxed{4`, "", ""},
+	}
+	lenient, strict := Default(), New(Options{Extract: ExtractStrict})
+	for _, tc := range tests {
+		for _, c := range []struct {
+			g    *Grader
+			want string
+		}{{lenient, tc.lenient}, {strict, tc.strict}} {
+			got, err := c.g.Extract(tc.response)
+			if c.want == "" {
+				if err == nil || !errors.Is(err, ErrNoAnswer) {
+					t.Errorf("%s: %s Extract(%q) = %q, %v; want no answer", tc.name, c.g.opts.Extract, tc.response, got, err)
+				}
+				continue
+			}
+			if err != nil || got != c.want {
+				t.Errorf("%s: %s Extract(%q) = %q, %v; want %q", tc.name, c.g.opts.Extract, tc.response, got, err, c.want)
+			}
+		}
+	}
+	if p, err := ParseExtract(""); err != nil || p != ExtractLenient {
+		t.Errorf(`ParseExtract("") = %q, %v`, p, err)
+	}
+	if _, err := ParseExtract("loose"); err == nil {
+		t.Error(`ParseExtract("loose") accepted`)
+	}
+}
+
+// A gold given as a whole solution is graded by its answer; boxes spread
+// over a response are tried together only against a gold collection.
+func TestGradeGoldAndBoxes(t *testing.T) {
+	g := Default()
+	tests := []struct {
+		response, gold string
+		want           bool
+	}{
+		{"12", `We count the cases, so there are $\boxed{12}$ ways.`, true},
+		{"120", `Adding, $\boxed{1{,}200}$ is the total.`, false},
+		{"0.75", "The answer is $\\frac{3}{4}$.", true},
+		{`\boxed{1}, then \boxed{2}, and \boxed{3}`, `\{1,2,3\}`, true},
+		{`\boxed{1}, then \boxed{2}, and \boxed{4}`, `\{1,2,3\}`, false},
+		{`\boxed{1}, then \boxed{2}, and \boxed{3}`, `3`, false}, // the final run is 2, 3
+		{`\boxed{1}, then \boxed{2}, and \boxed{3}`, `\{1,2\}`, false},
+	}
+	for _, tc := range tests {
+		if r := g.Grade(tc.response, tc.gold); r.Correct != tc.want {
+			t.Errorf("Grade(%q, %q) = %+v; want correct=%v", tc.response, tc.gold, r, tc.want)
+		}
+	}
+}
+
+// Majority-voting classes follow the grader's equivalences: digit groups,
+// repeating decimals, labels, chains and inequalities vote together with
+// the plain answers, and numbers side by side do not join a product.
+func TestClassesFollowNewRules(t *testing.T) {
+	answers := []string{"1 000", "1000", "2 5", "10", "0.333...", `\frac{1}{3}`, "(p,q)=(3,2)", "(3,2)",
+		"y = 2+9 = 11", "11", "2x > 2", "x > 1", "y = 2+9 = 12", "12"}
+	want := []int{0, 0, 1, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 8}
+	if got := Default().Classes(answers).Class; !slices.Equal(got, want) {
+		t.Errorf("Classes = %v, want %v", got, want)
+	}
+}

@@ -15,6 +15,12 @@ var fuzzSeeds = []string{
 	`\binom{5}{2}`, `\log_2 8`, `|x|`, `\lfloor 2.5\rfloor`, `e^{i\pi}`, `1e-400`, `2^-1`,
 	`\left(\frac{1}{2}\right)^2`, `30^\circ`, `5\text{ cm}^2`, "π", "√2", "∞", `\sin^{-1} x`,
 	`{,}`, `\,`, `\!`, `\text{`, `\begin{pmatrix}`, `1/0`, `0^0`, `(-8)^{1/3}`, `a_{n+1}`,
+	`12 345`, `1 000`, `2 5`, `0,111`, `11,\! 111`, `0.(3)`, `0.333...`, `0.999...`, `3\ldots`, `1, 2, 3, ...`,
+	`28 pct`, `(p,q)=(3,2)`, `|AB|=1`, `V_{1}:V_{2}=11:21`, `y = 2+9 = 11`, `y = 2+9 = 12`, `-x > -1`,
+	`0<f(x)<1`, `1 < 2x + 1 \le 5`, `\sum_{k=1}^{n} k \cdot 2`, `\prod_{k=1}^{5} k`, `\sum_{k=1}^{10^9} k`,
+	`\sum_{k=1}^{n}`, `\sum_k`, `\text{Area} = 24`, `g(-1) = -2`, `\boxed{1}, \boxed{2}`,
+	`\boxed{255} The final answer is $10,455$`, `Final Answer: The largest $n$ is 34.`, `Answer $ 9 $`,
+	`There are 8 ways in total.`, `$x$ and $`, `\(a\) \[b\]`,
 }
 
 // FuzzExtract checks that extraction never panics, returns text that is in
@@ -35,8 +41,10 @@ func FuzzExtract(f *testing.F) {
 				}
 				return
 			}
-			// The prose fallback drops $ signs; nothing else is rewritten.
-			if got == "" || !strings.Contains(strings.ReplaceAll(response, "$", ""), strings.ReplaceAll(got, "$", "")) {
+			// The prose fallback drops $ signs, and a run of boxes is
+			// joined with ", "; nothing else is rewritten.
+			plain := strings.ReplaceAll(response, "$", "")
+			if got == "" || !strings.Contains(plain, strings.ReplaceAll(got, "$", "")) && !allParts(plain, got) {
 				t.Fatalf("%s(%q) = %q, not a non-empty part of the response", name, response, got)
 			}
 		}
@@ -54,12 +62,26 @@ func FuzzExtract(f *testing.F) {
 		check("ExtractAnswerPhrase", a, err)
 		a, err = ExtractAnswer(response)
 		check("ExtractAnswer", a, err)
+		for _, policy := range []string{ExtractLenient, ExtractStrict} {
+			a, err = New(Options{Extract: policy}).Extract(response)
+			check("Extract "+policy, a, err)
+		}
 		for _, b := range ExtractAllBoxed(response) {
 			if b == "" || !strings.Contains(response, b) {
 				t.Fatalf("ExtractAllBoxed(%q) returned %q", response, b)
 			}
 		}
 	})
+}
+
+// allParts reports whether every ", "-separated part of got is in s.
+func allParts(s, got string) bool {
+	for _, p := range strings.Split(got, ", ") {
+		if !strings.Contains(s, strings.ReplaceAll(p, "$", "")) {
+			return false
+		}
+	}
+	return true
 }
 
 // FuzzEquivalent checks that the grader never panics and is consistent:

@@ -20,7 +20,7 @@ func TestGrade(t *testing.T) {
 		{"last box counts", `\boxed{3} no wait \boxed{4}`, "4", true, "4", "equal"},
 		{"last box wrong", `\boxed{4} no wait \boxed{3}`, "4", false, "3", "not equal"},
 		{"bare answer", "0.5", `\frac{1}{2}`, true, "0.5", "equal"},
-		{"bare answer with dollars", `$\frac{-7}{3}$`, "-7/3", true, `$\frac{-7}{3}$`, "equal"},
+		{"bare answer with dollars", `$\frac{-7}{3}$`, "-7/3", true, `\frac{-7}{3}`, "equal"},
 		{"answer tag", "<answer>12</answer>", "12", true, "12", "equal"},
 		{"prose fallback", "Adding them up, the answer is 12.", "12", true, "12", "equal"},
 		{"no answer in a long solution", strings.Repeat("We compute things.\n", 30), "12", false, "", `no \boxed{}`},

@@ -22,6 +22,9 @@ type Options struct {
 	// StrictBoxed makes Grade accept only a \boxed{} / \fbox{} answer: no
 	// <answer> tag, no "the answer is" fallback, no bare answer.
 	StrictBoxed bool
+	// Extract is the extraction policy, ExtractLenient ("" means it) or
+	// ExtractStrict; see Grader.Extract.
+	Extract string
 	// NoBareAnswer stops Grade from treating a short one-line response
 	// without answer markup as the answer itself.
 	NoBareAnswer bool
@@ -68,36 +71,95 @@ type Result struct {
 const maxBareAnswer = 256
 
 // Grade extracts the answer from response and compares it with gold. The
-// response may be a whole solution (the last \boxed{} answer counts, then
-// the last <answer> tag, then "the answer is ...") or a bare answer.
+// response may be a whole solution or a bare answer (see Extract for the
+// policy). A gold that carries answer markup (a box, an <answer> tag, "the
+// answer is") is a whole solution too, and its answer is extracted the same
+// way. When the gold is a collection of several members and the response
+// boxed them one by one with only short connecting phrases between the
+// boxes (not a retraction such as "is wrong, the answer is"), the boxes
+// together are compared as well.
 func (g *Grader) Grade(response, gold string) Result {
 	answer, err := g.extract(response)
 	if err != nil {
 		return Result{Reason: err.Error()}
 	}
+	gold = goldAnswer(gold)
 	eq, why := g.compare(answer, gold)
+	if !eq && !g.opts.StrictBoxed && strings.Count(response, "box") >= 2 {
+		if all := looseBoxRun(response); len(all) >= 2 && isCollection(gold) {
+			joined := strings.Join(all, ", ")
+			if joined != answer {
+				if eq2, why2 := g.compare(joined, gold); eq2 {
+					return Result{Correct: true, Answer: joined, Reason: why2 + " (the boxes together)"}
+				}
+			}
+		}
+	}
 	return Result{Correct: eq, Answer: answer, Reason: why}
 }
 
-// Extract returns the answer Grade would take from response: the last
-// boxed answer, else (unless StrictBoxed) the last <answer> tag, the prose
-// fallback, or a short one-line response itself (unless NoBareAnswer).
+// goldAnswer returns the answer of a gold given as a whole solution (it
+// carries a box, an <answer> tag or an answer statement), else gold itself.
+func goldAnswer(gold string) string {
+	if !strings.Contains(gold, `\boxed`) && !strings.Contains(gold, `\fbox`) && !strings.Contains(gold, answerClose) &&
+		!containsFold(gold, "answer") {
+		return gold
+	}
+	if a, err := extractWith(gold, ExtractLenient, true); err == nil {
+		return a
+	}
+	return gold
+}
+
+// containsFold reports whether s contains the lowercase ASCII word w in any
+// case, without allocating.
+func containsFold(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		j := 0
+		for j < len(w) && s[i+j]|0x20 == w[j] {
+			j++
+		}
+		if j == len(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// isCollection reports whether answer reads as a set or list of several
+// members.
+func isCollection(answer string) bool {
+	f := analyze(answer, newWork())
+	return f.tree != nil && (f.tree.kind == kSet || f.tree.kind == kUnion) && len(f.tree.kids) >= 2
+}
+
+// Extract returns the answer Grade would take from response. The policy,
+// in order of priority:
+//
+//  1. the final run of boxes: the last \boxed{} or \fbox{}, together with
+//     the boxes just before it when only spacing, punctuation, "and" or
+//     "or" separate them (\boxed{1}, \boxed{2} answers 1, 2);
+//  2. (lenient) but an explicit final-answer statement ("the final answer
+//     is", "the answer is", "Answer:") after that run, when it states a math
+//     answer, overrides it: the boxes held an intermediate result;
+//  3. the last <answer>...</answer> tag;
+//  4. (lenient) a final-answer statement, reduced to its answer ("The
+//     largest $n$ is 34" answers 34);
+//  5. (lenient) the last math span: $...$, $$...$$, \(...\), \[...\];
+//  6. (lenient, unless NoBareAnswer) a short one-line response, reduced
+//     like a statement.
+//
+// ExtractStrict stops after step 3; StrictBoxed accepts only step 1. An
+// unclosed or empty last box is an error, never a reason to fall back.
 func (g *Grader) Extract(response string) (string, error) { return g.extract(response) }
 
 // extract applies the grader's extraction policy to a response.
 func (g *Grader) extract(response string) (string, error) {
 	if g.opts.StrictBoxed {
-		return ExtractBoxed(response)
+		run, err := finalBoxRun(response)
+		return run.Content, err
 	}
-	a, err := ExtractAnswer(response)
-	if err == nil || !isAbsent(err) {
-		return a, err
-	}
-	bare := strings.TrimSpace(response)
-	if !g.opts.NoBareAnswer && bare != "" && len(bare) <= maxBareAnswer && !strings.Contains(bare, "\n") {
-		return bare, nil
-	}
-	return "", err
+	return extractWith(response, g.opts.Extract, g.opts.NoBareAnswer)
 }
 
 // Equivalent reports whether two bare answers are equivalent. Both are

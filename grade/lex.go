@@ -163,6 +163,15 @@ func (lx *lexer) run(s string, fromText bool, depth int) {
 			i = j
 		case c == '\\':
 			i = lx.command(s, i, &space, fromText, depth)
+		case c == '.' && strings.HasPrefix(s[i:], "..."):
+			// An ellipsis is one token, so that it is not mistaken for
+			// final periods: "1, 2, 3, ..." is not the list 1, 2, 3.
+			j := i
+			for j < len(s) && s[j] == '.' {
+				j++
+			}
+			lx.emit(token{kind: tOp, text: "..."}, &space, fromText)
+			i = j
 		case c < utf8.RuneSelf:
 			op := string(c)
 			if i+1 < len(s) {
@@ -216,7 +225,7 @@ func scanNumber(s string, i int) int {
 	for j < len(s) && isDigit(s[j]) {
 		j++
 	}
-	if j < len(s) && s[j] == '.' {
+	if j < len(s) && s[j] == '.' && !strings.HasPrefix(s[j:], "..") {
 		j++
 		for j < len(s) && isDigit(s[j]) {
 			j++
@@ -315,7 +324,13 @@ func (lx *lexer) command(s string, i int, space *bool, fromText bool, depth int)
 		*space = true
 		return j // math delimiters \( \) \[ \]
 	case name == "!":
-		return j // a negative thin space joins what it separates: 1\!000
+		// A negative thin space joins what it separates (1\!000); after a
+		// comma it marks the comma as a digit-group separator, as in
+		// 11,\!111,\!100.
+		if n := len(lx.toks); n > 0 && isOp(lx.toks[n-1], ",") {
+			lx.toks[n-1].text = "groupcomma"
+		}
+		return j
 	case name == "begin" || name == "end":
 		k := skipSpaces(s, j)
 		if k < len(s) && s[k] == '{' {

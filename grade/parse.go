@@ -41,6 +41,7 @@ const (
 	kRel                     // relation chain: kids[0] ops[0] kids[1] ops[1] ...
 	kMatrix                  // rows x cols kids in row-major order
 	kText                    // prose answer, name holds its key
+	kSum                     // name "sum" or "prod" of kids[0] for ops[0] from kids[1] to kids[2]
 )
 
 // node is an expression-tree node.
@@ -250,6 +251,11 @@ func (p *parser) term() *node {
 			p.pos++
 			acc = p.newNode(&node{kind: kDiv, kids: []*node{acc, p.factor()}})
 		case p.startsImplicit(t):
+			if t.kind == tNum && p.pos > 0 && p.toks[p.pos-1].kind == tNum {
+				// "2 5" is not 10: numbers side by side that are not
+				// digit groups (12 345) have no agreed meaning.
+				p.fail("numbers %s and %s side by side", p.toks[p.pos-1].text, t.text)
+			}
 			acc = p.product(acc, p.power())
 		default:
 			return acc
@@ -469,6 +475,28 @@ func (p *parser) numberPrimary(t token) *node {
 		}
 		return p.newNode(&node{kind: kNum, rat: r})
 	}
+	if p.atOp("...") && !p.peek().space {
+		// 0.333... and 0.1666... repeat their last digits forever; a
+		// number trailing off otherwise (3..., 3.14159...) is a truncated
+		// value that equals nothing exactly.
+		p.pos++
+		r, ok := ellipsisDecimal(t.text)
+		if !ok {
+			p.fail("%s... is a truncated number, not a definite value", t.text)
+		}
+		return p.newNode(&node{kind: kNum, rat: r})
+	}
+	if strings.Contains(t.text, ".") && !strings.ContainsAny(t.text, "eE") && p.atOp("(") && !p.peek().space &&
+		p.pos+2 < len(p.toks) && p.toks[p.pos+1].kind == tNum && allDigits(p.toks[p.pos+1].text) && isOp(p.toks[p.pos+2], ")") {
+		// 0.(3) and 0.1(6): the digits in parentheses repeat forever.
+		rep := p.toks[p.pos+1].text
+		p.pos += 3
+		r, err := repeatingDecimal(t.text, rep)
+		if err != nil {
+			p.fail("%v", err)
+		}
+		return p.newNode(&node{kind: kNum, rat: r})
+	}
 	n := p.number(t.text)
 	if !allDigits(t.text) {
 		return n
@@ -479,6 +507,34 @@ func (p *parser) numberPrimary(t token) *node {
 		return p.newNode(&node{kind: kAdd, kids: []*node{n, frac}})
 	}
 	return n
+}
+
+// ellipsisDecimal reads a decimal written with a trailing ellipsis: its
+// fraction must end in a block of digits written at least twice in a row
+// (0.33..., 0.1666..., 0.142857142857...), and the shortest such block
+// repeats forever, so 0.999... is 1. Other numbers (3..., 0.12...) are not
+// read.
+func ellipsisDecimal(text string) (*big.Rat, bool) {
+	dot := strings.IndexByte(text, '.')
+	if dot < 0 || strings.ContainsAny(text, "eE") || len(text) > 100 {
+		return nil, false
+	}
+	frac := text[dot+1:]
+	for period := 1; 2*period <= len(frac); period++ {
+		block := frac[len(frac)-period:]
+		if frac[len(frac)-2*period:len(frac)-period] != block {
+			continue
+		}
+		// Move the start of the repeating part as far left as it goes:
+		// 0.1666... is 0.1 followed by 6s.
+		start := len(frac) - 2*period
+		for start > 0 && frac[start-1] == frac[start-1+period] {
+			start--
+		}
+		r, err := repeatingDecimal(text[:dot+1+start], frac[start:start+period])
+		return r, err == nil
+	}
+	return nil, false
 }
 
 // mixedFraction looks ahead (without consuming) for the proper fraction of
@@ -653,6 +709,8 @@ func (p *parser) word() *node {
 // command parses a LaTeX command (its name already consumed).
 func (p *parser) command(name string) *node {
 	switch {
+	case name == "sum" || name == "prod":
+		return p.bigOperator(name)
 	case name == "frac":
 		a := p.arg()
 		b := p.arg()
@@ -687,11 +745,36 @@ func (p *parser) command(name string) *node {
 	case strings.HasPrefix(name, "begin:"):
 		return p.matrix(strings.TrimPrefix(name, "begin:"))
 	case name == "overline", name == "circ", strings.HasPrefix(name, "end:"),
-		name == "lim", name == "sum", name == "prod", name == "int", name == "to", name == "rightarrow":
+		name == "lim", name == "int", name == "to", name == "rightarrow":
 		p.fail(`cannot evaluate \%s`, name)
 	}
 	// Greek letters and other symbols are variables.
 	return p.variable(`\` + name)
+}
+
+// bigOperator parses \sum or \prod after its name: the limits _{k=a}^{b}
+// (in either order) and the body, one term (\sum_{k=1}^{n} 2k + 1 is the
+// sum of 2k, plus 1).
+func (p *parser) bigOperator(name string) *node {
+	var lower, upper *node
+	for lower == nil || upper == nil {
+		switch {
+		case p.atOp("_") && lower == nil:
+			p.pos++
+			lower = p.arg()
+		case p.atOp("^") && upper == nil:
+			p.pos++
+			upper = p.arg()
+		default:
+			p.fail(`\%s needs limits _{k=a}^{b}`, name)
+		}
+	}
+	if lower.kind != kRel || len(lower.ops) != 1 || lower.ops[0] != "=" || lower.kids[0].kind != kVar {
+		p.fail(`\%s: the lower limit must read k = a`, name)
+	}
+	body := p.term()
+	return p.newNode(&node{kind: kSum, name: name, ops: []string{lower.kids[0].name},
+		kids: []*node{body, lower.kids[1], upper}})
 }
 
 // function parses a function application after its name: an optional power

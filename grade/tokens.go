@@ -49,7 +49,7 @@ var functionNames = map[string]bool{
 // knownWords are words a math answer may contain without being prose.
 var knownWords = map[string]bool{
 	"pi": true, "e": true, "inf": true, "infty": true, "infinity": true, "or": true, "and": true,
-	"percent": true,
+	"percent": true, "pct": true, "percentage": true,
 }
 
 // cleanTokens applies the token-level normalisations that do not depend on
@@ -207,10 +207,16 @@ func mathTokens(toks []token) []token {
 			switch strings.ToLower(toks[i].text) {
 			case "or", "and":
 				toks[i] = token{kind: tOp, text: ",", space: true}
-			case "percent":
+			case "percent", "pct", "percentage":
 				toks[i] = token{kind: tOp, text: "%", space: toks[i].space}
 			}
 		}
+	}
+	// A lone 0,ddd is a decimal comma (0,111 is 0.111): a leading group of
+	// 0 is never a thousands group.
+	if len(toks) == 3 && toks[0].kind == tNum && toks[0].text == "0" && isOp(toks[1], ",") &&
+		!toks[1].space && !toks[2].space && toks[2].kind == tNum && allDigits(toks[2].text) {
+		return []token{{kind: tNum, text: "0." + toks[2].text, space: toks[0].space}}
 	}
 	return joinThousands(joinDigits(toks))
 }
@@ -262,6 +268,15 @@ func joinThousands(toks []token) []token {
 				depth++
 			case ")", "]", `\}`:
 				depth--
+			case "groupcomma":
+				// 11,\!111: a comma marked as a digit-group separator.
+				if len(out) > 0 && out[len(out)-1].kind == tNum && i+1 < len(toks) && isDigitGroup(toks[i+1]) {
+					out[len(out)-1].text += toks[i+1].text
+					i++
+				} else {
+					out = append(out, token{kind: tOp, text: ",", space: t.space})
+				}
+				continue
 			case "thinspace":
 				// 1\,000: join when a three-digit group follows a number.
 				if len(out) > 0 && out[len(out)-1].kind == tNum && i+1 < len(toks) && isDigitGroup(toks[i+1]) {
@@ -279,6 +294,27 @@ func joinThousands(toks []token) []token {
 					i += 3
 					continue
 				}
+			}
+		}
+		// 12 345 (a space, a no-break or thin space): groups of exactly
+		// three digits after a lead group of one to three, read as one
+		// number, as careful typesetting writes large numbers. A group
+		// followed by / is the start of a fraction (2 345/678 is not).
+		if t.kind == tNum && isLeadGroup(t) && (len(out) == 0 || out[len(out)-1].kind != tNum) {
+			j := i
+			for j+1 < len(toks) && toks[j+1].space && isDigitGroup(toks[j+1]) && !strings.Contains(toks[j].text, ".") &&
+				!(j+2 < len(toks) && isOp(toks[j+2], "/")) {
+				j++
+			}
+			if j > i {
+				var b strings.Builder
+				for k := i; k <= j; k++ {
+					b.WriteString(toks[k].text)
+				}
+				t.text = b.String()
+				out = append(out, t)
+				i = j
+				continue
 			}
 		}
 		if t.kind == tNum && depth == 0 && isLeadGroup(t) && (len(out) == 0 || !isOp(out[len(out)-1], ",")) {

@@ -323,8 +323,55 @@ func (ev *evaluator) evalNode(n *node) (num, error) {
 		return ev.unary(n.kind, v)
 	case kFunc:
 		return ev.function(n)
+	case kSum:
+		return ev.sum(n)
 	}
 	return num{}, errUndefined
+}
+
+// maxSumTerms bounds the terms of a sum or product that is evaluated.
+const maxSumTerms = 1000
+
+// sum evaluates a sum or product with whole-number limits term by term.
+func (ev *evaluator) sum(n *node) (num, error) {
+	lo, err := ev.eval(n.kids[1])
+	if err != nil {
+		return num{}, err
+	}
+	hi, err := ev.eval(n.kids[2])
+	if err != nil {
+		return num{}, err
+	}
+	if lo.r == nil || hi.r == nil || !lo.r.IsInt() || !hi.r.IsInt() {
+		return num{}, errUndefined
+	}
+	count := new(big.Int).Sub(hi.r.Num(), lo.r.Num())
+	if count.Cmp(big.NewInt(maxSumTerms)) > 0 {
+		return num{}, errTooComplex
+	}
+	acc := exactNum(new(big.Rat))
+	if n.name == "prod" {
+		acc = exactNum(big.NewRat(1, 1))
+	}
+	for k := new(big.Int).Set(lo.r.Num()); k.Cmp(hi.r.Num()) <= 0; k.Add(k, big.NewInt(1)) {
+		term, err := substitute(n.kids[0], n.ops[0], new(big.Rat).SetInt(k), ev.w)
+		if err != nil {
+			return num{}, err
+		}
+		v, err := ev.eval(term)
+		if err != nil {
+			return num{}, err
+		}
+		if n.name == "prod" {
+			acc, err = ev.mul(acc, v)
+		} else {
+			acc, err = ev.add(acc, v)
+		}
+		if err != nil {
+			return num{}, err
+		}
+	}
+	return acc, nil
 }
 
 func neg(v num) num {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"sort"
 )
 
@@ -158,15 +159,61 @@ func PointBiserial(score, outcome []float64) (float64, error) {
 		return 0, nil
 	}
 	m := mean(score)
-	var devCorrect, ss float64
+	var ss float64
+	var d classDifference
 	for i, s := range score {
 		dev := s - m
 		ss += dev * dev
-		if outcome[i] == 1 {
-			devCorrect += dev
-		}
+		d.add(s, outcome[i] == 1)
 	}
-	return pointBiserialFromDeviations(devCorrect, ss, n1, n0), nil
+	return pointBiserialFromDeviations(d.devCorrect(n1, n0), ss, n1, n0), nil
+}
+
+// classDifference accumulates, exactly, the sums of the scores of each
+// class. The summed deviation of the positive class from the overall mean,
+// sum_{y=1}(x - mean) = (n0*S1 - n1*S0)/n, is then exactly zero when the two
+// class means are equal, where summing float deviations leaves a residue
+// such as 7.85e-17 that would be reported as a (meaningless) correlation.
+// A float64 converts to a rational exactly, so only the final division
+// rounds.
+type classDifference struct {
+	s1, s0  big.Rat
+	inexact bool // a non-finite score: fall back to float sums
+	f1, f0  float64
+}
+
+func (d *classDifference) add(x float64, positive bool) {
+	sum, f := &d.s0, &d.f0
+	if positive {
+		sum, f = &d.s1, &d.f1
+	}
+	*f += x
+	if d.inexact {
+		return
+	}
+	var r big.Rat
+	if r.SetFloat64(x) == nil {
+		d.inexact = true
+		return
+	}
+	sum.Add(sum, &r)
+}
+
+// devCorrect returns sum_{y=1}(x - mean) for class sizes n1 and n0.
+func (d *classDifference) devCorrect(n1, n0 float64) float64 {
+	n := n1 + n0
+	if d.inexact {
+		return (n0*d.f1 - n1*d.f0) / n
+	}
+	var a, b big.Rat
+	a.Mul(&d.s1, new(big.Rat).SetFloat64(n0))
+	b.Mul(&d.s0, new(big.Rat).SetFloat64(n1))
+	a.Sub(&a, &b)
+	if a.Sign() == 0 {
+		return 0
+	}
+	f, _ := a.Float64()
+	return f / n
 }
 
 // pointBiserialFromDeviations evaluates the point-biserial correlation from

@@ -365,16 +365,15 @@ func groupsPointBiserial(groups []Group, mean, n1, n float64) float64 {
 	if n1 == 0 || n0 == 0 {
 		return 0
 	}
-	var devCorrect, ss float64
+	var ss float64
+	var d classDifference
 	for i := range groups {
 		g := &groups[i]
 		for j, p := range g.Proxy {
 			dev := p - mean
 			ss += dev * dev
-			if g.GT[j] == 1 {
-				devCorrect += dev
-			}
+			d.add(p, g.GT[j] == 1)
 		}
 	}
-	return pointBiserialFromDeviations(devCorrect, ss, n1, n0)
+	return pointBiserialFromDeviations(d.devCorrect(n1, n0), ss, n1, n0)
 }

@@ -3,8 +3,8 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"math"
 
 	"github.com/spf13/cobra"
 
@@ -99,41 +99,57 @@ func countdownVerifyCmd() *cobra.Command {
 		Long: `verify reads JSONL lines {"response": "...", "numbers": [...], "target": N}
 from --in or stdin and writes each line back with "score", "outcome" and
 "reason" added. The answer is the last <answer>...</answer> of the response;
+a line without "response" but with "solution" (as gen --solution writes) has
+that bare expression checked instead, so gen pipes into verify. Numbers are
+read exactly (no float64 rounding) and must be whole, with at most 18 digits.
 it must use only digits, + - * / ( ) and spaces, each given number exactly
 once, and equal the target exactly. The score is --correct-score for a right
 answer, --format-score for one that is present but wrong (malformed, wrong
 numbers, division by zero, wrong value) and --no-answer-score when there is
 no answer tag. outcome is one of correct, wrong_value, wrong_numbers,
 division_by_zero, malformed, no_answer.`,
-		Example: `  echo '{"response": "<answer>(44 + 19) + 35</answer>", "numbers": [44, 19, 35], "target": 98}' | urlvr countdown verify`,
-		Args:    cobra.NoArgs,
+		Example: `  echo '{"response": "<answer>(44 + 19) + 35</answer>", "numbers": [44, 19, 35], "target": 98}' | urlvr countdown verify
+  urlvr countdown gen --n 3 --solution | urlvr countdown verify`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runJSONL(cmd, inPath, func(r jsonl.Record) error {
-				var response string
-				if err := r.Get("response", &response); err != nil {
+				// A line of "countdown gen --solution" has a bare
+				// expression in "solution" and no "response": it is
+				// checked as the answer itself, so gen pipes into verify.
+				response, bare, err := countdownAnswer(r)
+				if err != nil {
 					return err
 				}
-				var nums []float64
+				var nums []json.Number
 				if err := r.Get("numbers", &nums); err != nil {
 					return err
 				}
 				ints := make([]int, len(nums))
 				for i, x := range nums {
-					k, err := wholeNumber(x)
+					k, err := countdown.ParseNumber(x.String())
 					if err != nil {
 						return fmt.Errorf("field \"numbers\" element %d: %w", i, err)
 					}
 					ints[i] = k
 				}
-				var target float64
+				var target json.Number
 				if err := r.Get("target", &target); err != nil {
 					return err
 				}
-				t, err := wholeNumber(target)
+				t, err := countdown.ParseNumber(target.String())
 				if err != nil {
 					return fmt.Errorf("field \"target\": %w", err)
 				}
-				res := v.Verify(response, ints, t)
+				var res countdown.Result
+				if bare {
+					c := v.CheckExpression(response, ints, t)
+					res = countdown.Result{Outcome: c.Outcome, Answer: response, Reason: c.Reason, Score: v.Format}
+					if c.Outcome == countdown.Correct {
+						res.Score = v.Correct
+					}
+				} else {
+					res = v.Verify(response, ints, t)
+				}
 				if err := r.Set("score", res.Score); err != nil {
 					return err
 				}
@@ -153,11 +169,17 @@ division_by_zero, malformed, no_answer.`,
 	return cmd
 }
 
-// wholeNumber accepts integral JSON numbers (98 or 98.0) that fit an int
-// the way Countdown numbers do.
-func wholeNumber(x float64) (int, error) {
-	if x != math.Trunc(x) || math.Abs(x) > 1<<53 {
-		return 0, fmt.Errorf("%v is not a whole number", x)
+// countdownAnswer returns what a verify line asks to check: its "response"
+// (a whole response, answer in <answer> tags) or, when there is none, its
+// "solution" (a bare expression, as gen --solution writes).
+func countdownAnswer(r jsonl.Record) (text string, bare bool, err error) {
+	if r.Has("response") {
+		err = r.Get("response", &text)
+		return text, false, err
 	}
-	return int(x), nil
+	if r.Has("solution") {
+		err = r.Get("solution", &text)
+		return text, true, err
+	}
+	return "", false, errors.New(`missing field "response" (or "solution", a bare expression as gen --solution writes)`)
 }

@@ -84,3 +84,41 @@ func TestCountdownVerify(t *testing.T) {
 		t.Errorf("custom scores not applied:\n%s (%v)", out, err)
 	}
 }
+
+// gen --solution pipes into verify: its lines carry a bare "solution" and
+// no "response", and every solution it writes is correct. Numbers beyond
+// float64's exact range are read exactly.
+func TestCountdownGenPipesIntoVerify(t *testing.T) {
+	gen, err := runRoot(t, "countdown", "gen", "--n", "5", "--seed", "3", "--chat=false", "--solution")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "gen.jsonl")
+	extra := `{"response": "<answer>9007199254740992</answer>", "numbers": [9007199254740993], "target": 9007199254740992}
+{"numbers": [1], "target": 1}
+`
+	if err := os.WriteFile(path, []byte(gen+extra), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The flags are set explicitly: cobra keeps values between runs of
+	// the shared root command.
+	out, err := runRoot(t, "countdown", "verify", "--in", path, "--correct-score", "1", "--format-score", "0.1")
+	if !errors.Is(err, errLinesFailed) {
+		t.Errorf("error = %v, want errLinesFailed for the line with neither field", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 7 {
+		t.Fatalf("%d lines, want 7:\n%s", len(lines), out)
+	}
+	for _, l := range lines[:5] {
+		if !strings.Contains(l, `"outcome":"correct"`) || !strings.Contains(l, `"score":1`) {
+			t.Errorf("generated solution not verified correct: %s", l)
+		}
+	}
+	if !strings.Contains(lines[5], `"outcome":"wrong_numbers"`) {
+		t.Errorf("2^53+1 read inexactly: %s", lines[5])
+	}
+	if !strings.Contains(lines[6], `missing field \"response\" (or \"solution\"`) {
+		t.Errorf("line without response or solution: %s", lines[6])
+	}
+}

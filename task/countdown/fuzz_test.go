@@ -3,6 +3,7 @@ package countdown
 import (
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -96,6 +97,28 @@ func FuzzParseVerdict(f *testing.F) {
 		}
 		if v == VerdictTrue && !strings.Contains(strings.ToLower(s), "t") {
 			t.Fatalf("ParseVerdict(%q) = True without a t", s)
+		}
+	})
+}
+
+// ParseNumber never panics, and what it accepts is a whole number whose
+// decimal spelling reads back as itself.
+func FuzzParseNumber(f *testing.F) {
+	for _, s := range []string{"98", "98.0", "1e2", "1e20", "9007199254740993", "1.5", "-0", "1e1000000000", "0x10", "1_000", "+5", ".5e1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseNumber(s)
+		if err != nil {
+			return
+		}
+		back, err := ParseNumber(strconv.Itoa(n))
+		if err != nil || back != n {
+			t.Fatalf("ParseNumber(%q) = %d, which reads back as %d (%v)", s, n, back, err)
+		}
+		r, ok := new(big.Rat).SetString(strings.TrimSpace(s))
+		if !ok || r.Cmp(new(big.Rat).SetInt64(int64(n))) != 0 {
+			t.Fatalf("ParseNumber(%q) = %d, not the value written", s, n)
 		}
 	})
 }

@@ -189,3 +189,43 @@ func numbersMismatch(used, given []int) string {
 	}
 	return strings.Join(parts, "; ") + " (given " + FormatNumbers(given) + ")"
 }
+
+// ParseNumber reads a Countdown number as written in JSON or on a command
+// line ("98", "98.0", "1e2", "-3"). It is exact: the text is read as a
+// rational number, never through float64, so 9007199254740993 stays itself
+// instead of rounding to 9007199254740992. A value that is not whole ("2.5"),
+// or whose magnitude has more than MaxLiteralDigits digits (such a number
+// could never be written in an answer, so the instance is unusable; 1e20 is
+// one), is an error saying so.
+func ParseNumber(text string) (int, error) {
+	s := strings.TrimSpace(text)
+	if s == "" {
+		return 0, errors.New("empty number")
+	}
+	// Bound the exponent before handing the text to big.Rat, which would
+	// otherwise build 10^1000000000 for "1e1000000000".
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a number", text)
+		}
+		if e > MaxLiteralDigits+1 || e < -(MaxLiteralDigits+1) {
+			return 0, fmt.Errorf("%s is out of range: Countdown numbers have at most %d digits", s, MaxLiteralDigits)
+		}
+	}
+	if len(s) > 64 {
+		return 0, fmt.Errorf("%.20s... is out of range: Countdown numbers have at most %d digits", s, MaxLiteralDigits)
+	}
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return 0, fmt.Errorf("%q is not a number", text)
+	}
+	if !r.IsInt() {
+		return 0, fmt.Errorf("%s is not a whole number", s)
+	}
+	n := r.Num()
+	if len(new(big.Int).Abs(n).String()) > MaxLiteralDigits {
+		return 0, fmt.Errorf("%s is %s, out of range: Countdown numbers have at most %d digits", s, n.String(), MaxLiteralDigits)
+	}
+	return int(n.Int64()), nil
+}

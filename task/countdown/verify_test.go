@@ -124,3 +124,46 @@ func TestOutcomeNames(t *testing.T) {
 		}
 	}
 }
+
+// ParseNumber reads numbers exactly: a number just above 2^53 is not
+// rounded to its float64 neighbour.
+func TestParseNumber(t *testing.T) {
+	good := map[string]int{
+		"98": 98, "98.0": 98, "1e2": 100, "1E+2": 100, "-3": -3, "0": 0,
+		"9007199254740993": 9007199254740993, "999999999999999999": 999999999999999999,
+		"2500e-2": 25, " 7 ": 7,
+	}
+	for in, want := range good {
+		got, err := ParseNumber(in)
+		if err != nil || got != want {
+			t.Errorf("ParseNumber(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	bad := map[string]string{
+		"1.5": "not a whole number", "1e20": "out of range", "1000000000000000000": "out of range",
+		"1e-1": "not a whole number", "1e1000000000": "out of range", "x": "not a number", "": "empty",
+		"9223372036854775808": "out of range",
+	}
+	for in, want := range bad {
+		if _, err := ParseNumber(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseNumber(%q) error %v, want one saying %q", in, err, want)
+		}
+	}
+}
+
+// A number the response did not get from the instance is wrong even when
+// float64 cannot tell the two apart.
+func TestVerifyBeyondFloat64(t *testing.T) {
+	n, err := ParseNumber("9007199254740993")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Verify("<answer>9007199254740992</answer>", []int{n}, 9007199254740992)
+	if r.Outcome != WrongNumbers {
+		t.Errorf("outcome %v (%s), want wrong_numbers", r.Outcome, r.Reason)
+	}
+	r = Verify("<answer>9007199254740993</answer>", []int{n}, n)
+	if r.Outcome != Correct {
+		t.Errorf("outcome %v (%s), want correct", r.Outcome, r.Reason)
+	}
+}
