@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"math"
-
 	"github.com/urlvr/urlvr/engine/kernels"
 )
 
@@ -85,11 +83,18 @@ func (a *activations) headBackward(m *Model, g *weights, dlogp, dent []float32) 
 				if dent != nil {
 					ge = float64(dent[pos])
 				}
-				for j, v := range z {
-					logp := float64(v) - lse
-					p := math.Exp(logp)
-					dz := -gl*p - ge*p*(logp+h)
-					z[j] = float32(dz) * a.invTemp
+				var logp, e [expChunk]float64
+				for c0 := 0; c0 < len(z); c0 += expChunk {
+					chunk := z[c0:min(len(z), c0+expChunk)]
+					lp, p := logp[:len(chunk)], e[:len(chunk)]
+					for j, v := range chunk {
+						lp[j] = float64(v) - lse
+					}
+					kernels.ExpF64(p, lp)
+					for j := range chunk {
+						dz := -gl*p[j] - ge*p[j]*(lp[j]+h)
+						chunk[j] = float32(dz) * a.invTemp
+					}
 				}
 				z[a.tokens[pos]] += float32(gl) * a.invTemp
 			}

@@ -296,18 +296,36 @@ func logSumExp(z []float32) float64 {
 	for _, v := range z[1:] {
 		mx = max(mx, v)
 	}
+	var arg, e [expChunk]float64
 	var s float64
-	for _, v := range z {
-		s += math.Exp(float64(v - mx))
+	for c0 := 0; c0 < len(z); c0 += expChunk {
+		chunk := z[c0:min(len(z), c0+expChunk)]
+		a, ec := arg[:len(chunk)], e[:len(chunk)]
+		for i, v := range chunk {
+			a[i] = float64(v - mx)
+		}
+		kernels.ExpF64(ec, a)
+		for _, v := range ec {
+			s += v
+		}
 	}
 	return float64(mx) + math.Log(s)
 }
 
 // entropyOf returns H(softmax(z)) = lse − Σ p·z given lse = logsumexp(z).
 func entropyOf(z []float32, lse float64) float64 {
+	var arg, e [expChunk]float64
 	var pz float64
-	for _, v := range z {
-		pz += math.Exp(float64(v)-lse) * float64(v)
+	for c0 := 0; c0 < len(z); c0 += expChunk {
+		chunk := z[c0:min(len(z), c0+expChunk)]
+		a, ec := arg[:len(chunk)], e[:len(chunk)]
+		for i, v := range chunk {
+			a[i] = float64(v) - lse
+		}
+		kernels.ExpF64(ec, a)
+		for i, v := range chunk {
+			pz += ec[i] * float64(v)
+		}
 	}
 	return lse - pz
 }

@@ -187,20 +187,33 @@ func attentionBackward(dq, dk, dv, dout, att, q, k, v []float32, s attentionShap
 
 // softmaxInPlace replaces x by its softmax. It is kept here rather than in
 // the kernels because attention rows are short and numerous: the call must
-// not fan out to goroutines.
+// not fan out to goroutines. The exponentials are float64 (kernels.ExpF64,
+// the bits of math.Exp) and summed in order, chunk by chunk on the stack.
 func softmaxInPlace(x []float32) {
 	mx := x[0]
 	for _, v := range x[1:] {
 		mx = max(mx, v)
 	}
+	var arg, e [expChunk]float64
 	var sum float64
-	for i, v := range x {
-		e := math.Exp(float64(v - mx))
-		x[i] = float32(e)
-		sum += e
+	for c0 := 0; c0 < len(x); c0 += expChunk {
+		chunk := x[c0:min(len(x), c0+expChunk)]
+		a, ec := arg[:len(chunk)], e[:len(chunk)]
+		for i, v := range chunk {
+			a[i] = float64(v - mx)
+		}
+		kernels.ExpF64(ec, a)
+		for i, v := range ec {
+			chunk[i] = float32(v)
+			sum += v
+		}
 	}
 	inv := float32(1 / sum)
 	for i := range x {
 		x[i] *= inv
 	}
 }
+
+// expChunk is how many exponentials the row loops take at a time, in
+// buffers on the stack.
+const expChunk = 64

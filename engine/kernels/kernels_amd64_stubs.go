@@ -318,3 +318,10 @@ func sgemmAVX512RowAPf11(kc int, a *float32, lda int, b *float32, c *float32, ld
 //
 //go:noescape
 func sgemmAVX512RowAPf12(kc int, a *float32, lda int, b *float32, c *float32, ldc int, add bool, pf *float32)
+
+// expPDAVX512 sets dst[i] = math.Exp(src[i]) over len(src), a multiple of 8, with
+// the rounding of math.Exp; it returns false if a lane had |src[i]| > 700
+// or NaN, whose result it leaves undefined.
+//
+//go:noescape
+func expPDAVX512(dst []float64, src []float64) bool

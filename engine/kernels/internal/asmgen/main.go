@@ -28,6 +28,7 @@ func main() {
 	vecMat()
 	vecMatPrefetch()
 	rowAPrefetchKernels()
+	expPD()
 	Generate()
 }
 
