@@ -14,7 +14,7 @@ func (a *activations) backward(m *Model, g *weights, dlogp, dent []float32) {
 	N := B * T
 	C, F, D, H, G := cfg.HiddenSize, cfg.IntermediateSize, cfg.HeadDim, cfg.NumHeads, cfg.NumKVHeads
 	qd, kvd := H*D, G*D
-	shape := attentionShape{B: B, T: T, H: H, G: G, D: D}
+	shape := attentionShape{B: B, T: T, H: H, G: G, D: D, Lens: a.lens[:B]}
 
 	dres := a.dres[:N*C]
 	a.headBackward(m, g, dlogp, dent)

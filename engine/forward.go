@@ -40,6 +40,7 @@ type activations struct {
 	invTemp float32
 	tokens  []int32 // [N]
 	scored  []int32 // positions i = b·T+t (t ≥ 1) whose token's log-prob is computed from row i-1
+	lens    []int32 // [B] rows of each sequence anything reads: its last scored t (0: none)
 	cos     []float32
 	sin     []float32 // [N × D/2] rotary tables gathered per row
 	ropeCos []float32
@@ -78,6 +79,7 @@ func newActivations(cfg Config, maxRows, maxT int, grad bool) *activations {
 	a := &activations{cfg: cfg, maxRows: maxRows, maxT: maxT}
 	a.tokens = make([]int32, R)
 	a.scored = make([]int32, 0, R)
+	a.lens = make([]int32, R)
 	a.cos, a.sin = f(R*D/2), f(R*D/2)
 	a.ropeCos, a.ropeSin = cfg.ropeTable(maxT)
 	a.layers = make([]layerActs, cfg.NumLayers)
@@ -177,6 +179,10 @@ func (a *activations) setBatch(tokens []int, mask []bool, B, T int, temperature 
 			a.scored = append(a.scored, int32(i))
 		}
 	}
+	clear(a.lens[:B])
+	for _, i := range a.scored {
+		a.lens[int(i)/T] = int32(int(i) % T) // ascending: the last one wins
+	}
 	half := a.cfg.HeadDim / 2
 	for b := 0; b < B; b++ {
 		copy(a.cos[b*T*half:(b+1)*T*half], a.ropeCos[:T*half])
@@ -193,7 +199,7 @@ func (a *activations) setBatch(tokens []int, mask []bool, B, T int, temperature 
 func (a *activations) forward(m *Model, entropy bool) {
 	cfg := a.cfg
 	N, C := a.B*a.T, cfg.HiddenSize
-	shape := attentionShape{B: a.B, T: a.T, H: cfg.NumHeads, G: cfg.NumKVHeads, D: cfg.HeadDim}
+	shape := attentionShape{B: a.B, T: a.T, H: cfg.NumHeads, G: cfg.NumKVHeads, D: cfg.HeadDim, Lens: a.lens[:a.B]}
 
 	embeddingForward(a.layers[0].in[:N*C], a.tokens[:N], m.w.embed, C)
 	attend := func(la *layerActs) {

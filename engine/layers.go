@@ -62,13 +62,41 @@ func linearBackward(dinp, dw, dbias, dout, inp, w []float32, N, I, O int, accInp
 }
 
 // attentionShape names the sizes of one causal grouped-query attention call.
+// Lens, when non-nil, holds per sequence the number of leading positions
+// whose attention anyone reads: a padded batch's later positions (past its
+// last scored token) influence no log-prob and receive no gradient, so
+// attention computes only rows and columns 0..Lens[b]-1 and writes zeros
+// elsewhere.
 type attentionShape struct {
 	B, T, H, G, D int
+	Lens          []int32
 }
 
 // rowStrides: a query row holds H heads of D, a key/value row G heads of D.
 func (s attentionShape) qStride() int  { return s.H * s.D }
 func (s attentionShape) kvStride() int { return s.G * s.D }
+
+// rows is the number of positions of sequence b that attention computes.
+// Trimming never changes a bit of what it computes: each score is a
+// D-long chain whatever the matrix sizes, and the products over positions
+// only drop terms whose factor is an exact zero (a causal mask entry, or a
+// gradient row of a position nobody reads), which an FMA chain adds as a
+// no-op. The one size-dependent path of the products is the unpacked one
+// for at most kernels' small-row limit (4) rows, so a trimmed sequence
+// keeps at least 5 rows (all of T when T is that short).
+func (s attentionShape) rows(b int) int {
+	if s.Lens == nil {
+		return s.T
+	}
+	l := int(s.Lens[b])
+	if l == 0 {
+		return 0
+	}
+	return max(l, min(s.T, minAttentionRows))
+}
+
+// minAttentionRows keeps trimmed attention products on the packed path.
+const minAttentionRows = 5
 
 // attentionScratch is one worker's memory for attention over one sequence:
 // a head's queries, keys, values, output gradient and the gradients of all
@@ -89,53 +117,66 @@ func newAttentionScratch(workers, T, D int) []attentionScratch {
 	return s
 }
 
-// gatherHead copies head h of rows b·T .. b·T+T-1 of x [N × stride] into
-// dst [T × D]; scatterHead does the reverse.
-func gatherHead(dst, x []float32, b, T, stride, h, D int) {
-	for t := 0; t < T; t++ {
+// gatherHead copies head h of rows b·T .. b·T+L-1 of x [N × stride] into
+// dst [L × D]; scatterHead does the reverse.
+func gatherHead(dst, x []float32, b, T, L, stride, h, D int) {
+	for t := 0; t < L; t++ {
 		copy(dst[t*D:(t+1)*D], x[(b*T+t)*stride+h*D:][:D])
 	}
 }
 
-func scatterHead(x, src []float32, b, T, stride, h, D int) {
-	for t := 0; t < T; t++ {
+func scatterHead(x, src []float32, b, T, L, stride, h, D int) {
+	for t := 0; t < L; t++ {
 		copy(x[(b*T+t)*stride+h*D:][:D], src[t*D:(t+1)*D])
+	}
+}
+
+// clearHead zeroes head h of rows b·T+L .. b·T+T-1 of x [N × stride]: the
+// positions attention skipped.
+func clearHead(x []float32, b, T, L, stride, h, D int) {
+	for t := L; t < T; t++ {
+		clear(x[(b*T+t)*stride+h*D:][:D])
 	}
 }
 
 // attentionForward is causal grouped-query attention over a batch.
 // q [N × H·D], k, v [N × G·D] (already normalised and rotated); query head h
-// reads key/value head h/(H/G). att [B × H × T × T] receives the softmax
-// probabilities P = softmax(Q·Kᵀ/√D) with row t holding positions 0..t and
-// zeros after; out [N × H·D] receives P·V. Each (sequence, head) pair is
-// two matrix products over its gathered [T × D] matrices.
+// reads key/value head h/(H/G). att [B × H × T × T] receives, per (sequence,
+// head), the softmax probabilities P = softmax(Q·Kᵀ/√D) as an [L × L]
+// matrix (L = s.rows(b)) with row t holding positions 0..t and zeros after;
+// out [N × H·D] receives P·V (zero on rows past L). Each (sequence, head)
+// pair is two matrix products over its gathered [L × D] matrices; the pairs
+// are handed to the workers one at a time, so uneven lengths balance.
 func attentionForward(out, att, q, k, v []float32, s attentionShape, scratch []attentionScratch) {
 	B, T, H, G, D := s.B, s.T, s.H, s.G, s.D
 	qs, kvs := s.qStride(), s.kvStride()
 	scale := float32(1 / math.Sqrt(float64(D)))
 	rep := H / G
-	parallelFor(B*H, len(scratch), func(worker, lo, hi int) {
+	claimUnits(B*H, len(scratch), func(worker, unit int) {
 		w := &scratch[worker]
-		for unit := lo; unit < hi; unit++ {
-			b, h := unit/H, unit%H
-			g := h / rep
-			gatherHead(w.q, q, b, T, qs, h, D)
-			gatherHead(w.k, k, b, T, kvs, g, D)
-			gatherHead(w.v, v, b, T, kvs, g, D)
-			p := att[(b*H+h)*T*T:][:T*T]
-			kernels.MatMulBT(p, w.q[:T*D], w.k[:T*D], T, D, T, false)
-			for t := 0; t < T; t++ {
-				row := p[t*T : (t+1)*T]
-				for j := 0; j <= t; j++ {
-					row[j] *= scale
-				}
-				softmaxInPlace(row[:t+1])
-				clear(row[t+1:])
-			}
-			headOut := w.dq // free in the forward pass
-			kernels.MatMul(headOut[:T*D], p, w.v[:T*D], T, T, D, false)
-			scatterHead(out, headOut, b, T, qs, h, D)
+		b, h := unit/H, unit%H
+		g := h / rep
+		L := s.rows(b)
+		clearHead(out, b, T, L, qs, h, D)
+		if L == 0 {
+			return
 		}
+		gatherHead(w.q, q, b, T, L, qs, h, D)
+		gatherHead(w.k, k, b, T, L, kvs, g, D)
+		gatherHead(w.v, v, b, T, L, kvs, g, D)
+		p := att[(b*H+h)*T*T:][:L*L]
+		kernels.MatMulBT(p, w.q[:L*D], w.k[:L*D], L, D, L, false)
+		for t := 0; t < L; t++ {
+			row := p[t*L : (t+1)*L]
+			for j := 0; j <= t; j++ {
+				row[j] *= scale
+			}
+			softmaxInPlace(row[:t+1])
+			clear(row[t+1:])
+		}
+		headOut := w.dq // free in the forward pass
+		kernels.MatMul(headOut[:L*D], p, w.v[:L*D], L, L, D, false)
+		scatterHead(out, headOut, b, T, L, qs, h, D)
 	})
 }
 
@@ -151,37 +192,44 @@ func attentionBackward(dq, dk, dv, dout, att, q, k, v []float32, s attentionShap
 	qs, kvs := s.qStride(), s.kvStride()
 	scale := float32(1 / math.Sqrt(float64(D)))
 	rep := H / G
-	parallelFor(B*G, len(scratch), func(worker, lo, hi int) {
+	claimUnits(B*G, len(scratch), func(worker, unit int) {
 		w := &scratch[worker]
-		for unit := lo; unit < hi; unit++ {
-			b, g := unit/G, unit%G
-			gatherHead(w.k, k, b, T, kvs, g, D)
-			gatherHead(w.v, v, b, T, kvs, g, D)
-			for h := g * rep; h < (g+1)*rep; h++ {
-				gatherHead(w.q, q, b, T, qs, h, D)
-				gatherHead(w.do, dout, b, T, qs, h, D)
-				p := att[(b*H+h)*T*T:][:T*T]
-				kernels.MatMulAT(w.dv[:T*D], p, w.do[:T*D], T, T, D, h > g*rep)
-				ds := w.tt[:T*T]
-				kernels.MatMulBT(ds, w.do[:T*D], w.v[:T*D], T, D, T, false)
-				for t := 0; t < T; t++ {
-					pr, dr := p[t*T:(t+1)*T], ds[t*T:(t+1)*T]
-					var sum float32
-					for j := 0; j <= t; j++ {
-						sum += pr[j] * dr[j]
-					}
-					for j := 0; j <= t; j++ {
-						dr[j] = pr[j] * (dr[j] - sum) * scale
-					}
-					clear(dr[t+1:])
-				}
-				kernels.MatMul(w.dq[:T*D], ds, w.k[:T*D], T, T, D, false)
-				scatterHead(dq, w.dq, b, T, qs, h, D)
-				kernels.MatMulAT(w.dk[:T*D], ds, w.q[:T*D], T, T, D, h > g*rep)
-			}
-			scatterHead(dk, w.dk, b, T, kvs, g, D)
-			scatterHead(dv, w.dv, b, T, kvs, g, D)
+		b, g := unit/G, unit%G
+		L := s.rows(b)
+		clearHead(dk, b, T, L, kvs, g, D)
+		clearHead(dv, b, T, L, kvs, g, D)
+		for h := g * rep; h < (g+1)*rep; h++ {
+			clearHead(dq, b, T, L, qs, h, D)
 		}
+		if L == 0 {
+			return
+		}
+		gatherHead(w.k, k, b, T, L, kvs, g, D)
+		gatherHead(w.v, v, b, T, L, kvs, g, D)
+		for h := g * rep; h < (g+1)*rep; h++ {
+			gatherHead(w.q, q, b, T, L, qs, h, D)
+			gatherHead(w.do, dout, b, T, L, qs, h, D)
+			p := att[(b*H+h)*T*T:][:L*L]
+			kernels.MatMulAT(w.dv[:L*D], p, w.do[:L*D], L, L, D, h > g*rep)
+			ds := w.tt[:L*L]
+			kernels.MatMulBT(ds, w.do[:L*D], w.v[:L*D], L, D, L, false)
+			for t := 0; t < L; t++ {
+				pr, dr := p[t*L:(t+1)*L], ds[t*L:(t+1)*L]
+				var sum float32
+				for j := 0; j <= t; j++ {
+					sum += pr[j] * dr[j]
+				}
+				for j := 0; j <= t; j++ {
+					dr[j] = pr[j] * (dr[j] - sum) * scale
+				}
+				clear(dr[t+1:])
+			}
+			kernels.MatMul(w.dq[:L*D], ds, w.k[:L*D], L, L, D, false)
+			scatterHead(dq, w.dq, b, T, L, qs, h, D)
+			kernels.MatMulAT(w.dk[:L*D], ds, w.q[:L*D], L, L, D, h > g*rep)
+		}
+		scatterHead(dk, w.dk, b, T, L, kvs, g, D)
+		scatterHead(dv, w.dv, b, T, L, kvs, g, D)
 	})
 }
 
