@@ -29,6 +29,7 @@ func main() {
 	vecMatPrefetch()
 	rowAPrefetchKernels()
 	expPD()
+	peakKernels()
 	Generate()
 }
 
