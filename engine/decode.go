@@ -240,6 +240,10 @@ func (d *decoder) step(n int, want []int32, use func(s *samplerScratch, i0, i1 i
 		d.run(&d.work[0], 0, n, want, 0, len(want), bar, use)
 		return
 	}
+	if !shared {
+		d.stepClaimed(n, workers, want, wantAt, use)
+		return
+	}
 	var wg sync.WaitGroup
 	for w := 1; w < workers; w++ {
 		lo, hi := bounds[w], bounds[w+1]
@@ -252,6 +256,36 @@ func (d *decoder) step(n int, want []int32, use func(s *samplerScratch, i0, i1 i
 	d.run(&d.work[0], 0, bounds[1], want, 0, wantAt(bounds[1]), bar, use)
 	wg.Wait()
 }
+
+// stepClaimed runs a step whose sequences need not meet (each lies within
+// one chunk) as chunks of whole sequences that the workers claim one at a
+// time, so that a worker slowed by a busy core leaves its share to the
+// others instead of stalling the step. A row's result does not depend on
+// its chunk (see decoder), so neither does the step's.
+func (d *decoder) stepClaimed(n, workers int, want []int32, wantAt func(int) int, use func(*samplerScratch, int, int)) {
+	size := max(minChunkRows, (n+chunksPerWorker*workers-1)/(chunksPerWorker*workers))
+	bounds := []int{0}
+	for lo := 0; lo < n; {
+		hi := min(n, lo+size)
+		for hi < n && d.seq[hi-1] == d.seq[hi] { // end the chunk between sequences
+			hi++
+		}
+		bounds = append(bounds, hi)
+		lo = hi
+	}
+	claimUnits(len(bounds)-1, workers, func(worker, c int) {
+		lo, hi := bounds[c], bounds[c+1]
+		d.run(&d.work[worker], lo, hi, want, wantAt(lo), wantAt(hi), nil, use)
+	})
+}
+
+// chunksPerWorker and minChunkRows size the chunks a decoding step is
+// claimed in: several per worker, for balance, but not so small that the
+// per-chunk overhead (a pass over the packed weights) dominates.
+const (
+	chunksPerWorker = 4
+	minChunkRows    = 8
+)
 
 // run takes rows lo..hi through the model, writes the logits of
 // want[w0:w1] (the wanted rows among them) and hands them to use.
