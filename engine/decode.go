@@ -38,6 +38,8 @@ type decoder struct {
 	// weights times those rows.
 	kc, vc [][]float32
 
+	weightFloats int // the model's matrices, in floats: what one pass over the weights reads
+
 	// Per-row inputs of the current step.
 	seq, pos []int32
 	tokens   []int32
@@ -165,6 +167,7 @@ func (d *decoder) prepare(rows int) {
 	for _, lw := range w.layers {
 		matrices += len(lw.q) + len(lw.k) + len(lw.v) + len(lw.o) + len(lw.gate) + len(lw.up) + len(lw.down)
 	}
+	d.weightFloats = matrices
 	prep := (*kernels.PackedBT).Pack
 	if rows < packMinRows || matrices > packMaxFloats {
 		prep = (*kernels.PackedBT).View
@@ -263,7 +266,11 @@ func (d *decoder) step(n int, want []int32, use func(s *samplerScratch, i0, i1 i
 // others instead of stalling the step. A row's result does not depend on
 // its chunk (see decoder), so neither does the step's.
 func (d *decoder) stepClaimed(n, workers int, want []int32, wantAt func(int) int, use func(*samplerScratch, int, int)) {
-	size := max(minChunkRows, (n+chunksPerWorker*workers-1)/(chunksPerWorker*workers))
+	chunks := workers // weights that stream from memory: one pass per worker
+	if d.weightFloats <= cachedWeightFloats {
+		chunks = chunksPerWorker * workers // weights in cache: chunks are cheap
+	}
+	size := max(minChunkRows, (n+chunks-1)/chunks)
 	bounds := []int{0}
 	for lo := 0; lo < n; {
 		hi := min(n, lo+size)
@@ -281,10 +288,14 @@ func (d *decoder) stepClaimed(n, workers int, want []int32, wantAt func(int) int
 
 // chunksPerWorker and minChunkRows size the chunks a decoding step is
 // claimed in: several per worker, for balance, but not so small that the
-// per-chunk overhead (a pass over the packed weights) dominates.
+// per-chunk overhead dominates. Each chunk makes one pass over the weights,
+// which costs little while they stay in cache (up to cachedWeightFloats, a
+// share of a core's L2) and a full read of memory beyond; larger models
+// therefore take one chunk per worker.
 const (
-	chunksPerWorker = 4
-	minChunkRows    = 8
+	chunksPerWorker    = 4
+	minChunkRows       = 8
+	cachedWeightFloats = 1 << 18
 )
 
 // run takes rows lo..hi through the model, writes the logits of
