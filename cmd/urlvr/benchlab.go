@@ -41,6 +41,7 @@ medians.`,
 				o.Model, c.HiddenSize, c.NumLayers, c.NumHeads, c.IntermediateSize, c.VocabSize, res.Params, runtime.GOMAXPROCS(0))
 			fmt.Fprintf(w, "RL step (%d prompts x %d rollouts, %d tokens): median %s = sample %s + update %s over %d steps\n",
 				o.Prompts, o.Rollouts, res.Tokens, ms(res.Step), ms(res.Sample), ms(res.Update), o.Steps)
+			fmt.Fprintf(w, "  CPU time (all threads): sample %s, update %s\n", ms(res.SampleCPU), ms(res.UpdateCPU))
 			fmt.Fprintf(w, "  sample  %6.2f GFLOP  %6.1f GFLOP/s  %s\n", res.SampleFLOPs/1e9, res.SampleGFLOPS, ratio(res.SampleGFLOPS))
 			fmt.Fprintf(w, "  update  %6.2f GFLOP  %6.1f GFLOP/s  %s\n", res.UpdateFLOPs/1e9, res.UpdateGFLOPS, ratio(res.UpdateGFLOPS))
 			fmt.Fprintf(w, "  step    %6.2f GFLOP  %6.1f GFLOP/s  %s\n", (res.SampleFLOPs+res.UpdateFLOPs)/1e9, res.StepGFLOPS, ratio(res.StepGFLOPS))

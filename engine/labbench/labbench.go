@@ -58,9 +58,13 @@ type Result struct {
 	Config  engine.Config
 	Params  int
 
-	Sample, Update, Step                   time.Duration // one RL step and its two halves
-	SampleFLOPs, UpdateFLOPs               float64       // per step
-	Tokens                                 int           // sequence tokens per step (prompts and responses)
+	Sample, Update, Step time.Duration // one RL step and its two halves
+	// SampleCPU and UpdateCPU are the CPU time (all threads) of the two
+	// halves: on a busy machine a steadier measure of their cost than the
+	// wall time.
+	SampleCPU, UpdateCPU                   time.Duration
+	SampleFLOPs, UpdateFLOPs               float64 // per step
+	Tokens                                 int     // sequence tokens per step (prompts and responses)
 	SampleGFLOPS, UpdateGFLOPS, StepGFLOPS float64
 	RolloutsPerSec                         float64
 
@@ -101,12 +105,12 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	var samples, updates, steps []time.Duration
+	var samples, updates, steps, sampleCPU, updateCPU []time.Duration
 	for s := 0; s <= o.Steps; s++ { // step 0 warms up
 		if err := ctx.Err(); err != nil {
 			return Result{}, err
 		}
-		t0 := time.Now()
+		t0, c0 := time.Now(), cpuTime()
 		gens, err := m.Sample(ctx, prompts, engine.SampleOptions{
 			MaxNewTokens: min(basemodel.MaxNewTokens, maxLen-len(prompts[0])), Temperature: 1,
 			StopTokens: base.StopTokens(), Seed: uint64(100 + s),
@@ -114,7 +118,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		t1 := time.Now()
+		t1, c1 := time.Now(), cpuTime()
 		seqs := make([][]int, len(gens))
 		from := make([]int, len(gens))
 		var sampleF, updateF float64
@@ -153,8 +157,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		if _, err := tr.Step(1e-6); err != nil {
 			return Result{}, err
 		}
-		t2 := time.Now()
+		t2, c2 := time.Now(), cpuTime()
 		if s > 0 {
+			sampleCPU = append(sampleCPU, c1-c0)
+			updateCPU = append(updateCPU, c2-c1)
 			samples = append(samples, t1.Sub(t0))
 			updates = append(updates, t2.Sub(t1))
 			steps = append(steps, t2.Sub(t0))
@@ -162,6 +168,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		}
 	}
 	res.Sample, res.Update, res.Step = median(samples), median(updates), median(steps)
+	res.SampleCPU, res.UpdateCPU = median(sampleCPU), median(updateCPU)
 	res.SampleGFLOPS = res.SampleFLOPs / res.Sample.Seconds() / 1e9
 	res.UpdateGFLOPS = res.UpdateFLOPs / res.Update.Seconds() / 1e9
 	res.StepGFLOPS = (res.SampleFLOPs + res.UpdateFLOPs) / res.Step.Seconds() / 1e9
