@@ -67,7 +67,7 @@ has it, else AVX2), on one core and on every core at once, and prints the best
 round: the ceiling that kernel and step GFLOP/s are fractions of.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, ok, err := kernels.MeasurePeak(cmd.Context(), rounds, 200*time.Millisecond)
+			p, ok, err := kernels.MeasurePeak(cmd.Context(), rounds, 20*time.Millisecond)
 			if err != nil {
 				return err
 			}
@@ -79,6 +79,6 @@ round: the ceiling that kernel and step GFLOP/s are fractions of.`,
 			return nil
 		},
 	}
-	peak.Flags().IntVar(&rounds, "rounds", 5, "measurement rounds")
+	peak.Flags().IntVar(&rounds, "rounds", 50, "measurement rounds of about 20 ms (short rounds: on a busy machine some run undisturbed)")
 	benchCmd.AddCommand(peak)
 }
