@@ -38,6 +38,23 @@ func linearForward(out, inp, w, bias []float32, N, I, O int) {
 	addBiasRows(out, bias, N, O)
 }
 
+// linearBackwardSegs is linearBackward with the weight and bias gradients
+// summed over the rows in the segments kSegs (row bounds, ascending, from 0
+// to N), one product per segment added in order: the K blocks of a padded
+// layout whose skipped rows carry exact zeros (see activations.n).
+func linearBackwardSegs(dinp, dw, dbias, dout, inp, w []float32, N, I, O int, accInp bool, kSegs []int) {
+	for i := 1; i < len(kSegs); i++ {
+		r0, r1 := kSegs[i-1], kSegs[i]
+		kernels.MatMulAT(dw, dout[r0*O:r1*O], inp[r0*I:r1*I], O, r1-r0, I, true)
+	}
+	if dbias != nil {
+		for r := 0; r < N; r++ {
+			kernels.Axpy(1, dout[r*O:(r+1)*O], dbias)
+		}
+	}
+	kernels.MatMul(dinp, dout, w, N, O, I, accInp)
+}
+
 // addBiasRows adds bias [O] to every row of out [N × O]; a nil bias is no bias.
 func addBiasRows(out, bias []float32, N, O int) {
 	if bias == nil {
@@ -70,6 +87,25 @@ func linearBackward(dinp, dw, dbias, dout, inp, w []float32, N, I, O int, accInp
 type attentionShape struct {
 	B, T, H, G, D int
 	Lens          []int32
+	// Off, when non-nil, packs the rows: sequence b's rows(b) positions
+	// are rows Off[b].. of the [N × ...] buffers instead of rows b·T.. .
+	Off []int32
+}
+
+// base is the buffer row of position 0 of sequence b, and span the rows
+// the layout gives it.
+func (s attentionShape) base(b int) int {
+	if s.Off != nil {
+		return int(s.Off[b])
+	}
+	return b * s.T
+}
+
+func (s attentionShape) span(b int) int {
+	if s.Off != nil {
+		return s.rows(b)
+	}
+	return s.T
 }
 
 // rowStrides: a query row holds H heads of D, a key/value row G heads of D.
@@ -117,25 +153,25 @@ func newAttentionScratch(workers, T, D int) []attentionScratch {
 	return s
 }
 
-// gatherHead copies head h of rows b·T .. b·T+L-1 of x [N × stride] into
+// gatherHead copies head h of rows base .. base+L-1 of x [N × stride] into
 // dst [L × D]; scatterHead does the reverse.
-func gatherHead(dst, x []float32, b, T, L, stride, h, D int) {
+func gatherHead(dst, x []float32, base, L, stride, h, D int) {
 	for t := 0; t < L; t++ {
-		copy(dst[t*D:(t+1)*D], x[(b*T+t)*stride+h*D:][:D])
+		copy(dst[t*D:(t+1)*D], x[(base+t)*stride+h*D:][:D])
 	}
 }
 
-func scatterHead(x, src []float32, b, T, L, stride, h, D int) {
+func scatterHead(x, src []float32, base, L, stride, h, D int) {
 	for t := 0; t < L; t++ {
-		copy(x[(b*T+t)*stride+h*D:][:D], src[t*D:(t+1)*D])
+		copy(x[(base+t)*stride+h*D:][:D], src[t*D:(t+1)*D])
 	}
 }
 
-// clearHead zeroes head h of rows b·T+L .. b·T+T-1 of x [N × stride]: the
-// positions attention skipped.
-func clearHead(x []float32, b, T, L, stride, h, D int) {
-	for t := L; t < T; t++ {
-		clear(x[(b*T+t)*stride+h*D:][:D])
+// clearHead zeroes head h of rows base+L .. base+span-1 of x [N × stride]:
+// the positions attention skipped.
+func clearHead(x []float32, base, L, span, stride, h, D int) {
+	for t := L; t < span; t++ {
+		clear(x[(base+t)*stride+h*D:][:D])
 	}
 }
 
@@ -156,14 +192,14 @@ func attentionForward(out, att, q, k, v []float32, s attentionShape, scratch []a
 		w := &scratch[worker]
 		b, h := unit/H, unit%H
 		g := h / rep
-		L := s.rows(b)
-		clearHead(out, b, T, L, qs, h, D)
+		L, base, span := s.rows(b), s.base(b), s.span(b)
+		clearHead(out, base, L, span, qs, h, D)
 		if L == 0 {
 			return
 		}
-		gatherHead(w.q, q, b, T, L, qs, h, D)
-		gatherHead(w.k, k, b, T, L, kvs, g, D)
-		gatherHead(w.v, v, b, T, L, kvs, g, D)
+		gatherHead(w.q, q, base, L, qs, h, D)
+		gatherHead(w.k, k, base, L, kvs, g, D)
+		gatherHead(w.v, v, base, L, kvs, g, D)
 		p := att[(b*H+h)*T*T:][:L*L]
 		kernels.MatMulBT(p, w.q[:L*D], w.k[:L*D], L, D, L, false)
 		for t := 0; t < L; t++ {
@@ -176,7 +212,7 @@ func attentionForward(out, att, q, k, v []float32, s attentionShape, scratch []a
 		}
 		headOut := w.dq // free in the forward pass
 		kernels.MatMul(headOut[:L*D], p, w.v[:L*D], L, L, D, false)
-		scatterHead(out, headOut, b, T, L, qs, h, D)
+		scatterHead(out, headOut, base, L, qs, h, D)
 	})
 }
 
@@ -195,20 +231,20 @@ func attentionBackward(dq, dk, dv, dout, att, q, k, v []float32, s attentionShap
 	claimUnits(B*G, len(scratch), func(worker, unit int) {
 		w := &scratch[worker]
 		b, g := unit/G, unit%G
-		L := s.rows(b)
-		clearHead(dk, b, T, L, kvs, g, D)
-		clearHead(dv, b, T, L, kvs, g, D)
+		L, base, span := s.rows(b), s.base(b), s.span(b)
+		clearHead(dk, base, L, span, kvs, g, D)
+		clearHead(dv, base, L, span, kvs, g, D)
 		for h := g * rep; h < (g+1)*rep; h++ {
-			clearHead(dq, b, T, L, qs, h, D)
+			clearHead(dq, base, L, span, qs, h, D)
 		}
 		if L == 0 {
 			return
 		}
-		gatherHead(w.k, k, b, T, L, kvs, g, D)
-		gatherHead(w.v, v, b, T, L, kvs, g, D)
+		gatherHead(w.k, k, base, L, kvs, g, D)
+		gatherHead(w.v, v, base, L, kvs, g, D)
 		for h := g * rep; h < (g+1)*rep; h++ {
-			gatherHead(w.q, q, b, T, L, qs, h, D)
-			gatherHead(w.do, dout, b, T, L, qs, h, D)
+			gatherHead(w.q, q, base, L, qs, h, D)
+			gatherHead(w.do, dout, base, L, qs, h, D)
 			p := att[(b*H+h)*T*T:][:L*L]
 			kernels.MatMulAT(w.dv[:L*D], p, w.do[:L*D], L, L, D, h > g*rep)
 			ds := w.tt[:L*L]
@@ -225,11 +261,11 @@ func attentionBackward(dq, dk, dv, dout, att, q, k, v []float32, s attentionShap
 				clear(dr[t+1:])
 			}
 			kernels.MatMul(w.dq[:L*D], ds, w.k[:L*D], L, L, D, false)
-			scatterHead(dq, w.dq, b, T, L, qs, h, D)
+			scatterHead(dq, w.dq, base, L, qs, h, D)
 			kernels.MatMulAT(w.dk[:L*D], ds, w.q[:L*D], L, L, D, h > g*rep)
 		}
-		scatterHead(dk, w.dk, b, T, L, kvs, g, D)
-		scatterHead(dv, w.dv, b, T, L, kvs, g, D)
+		scatterHead(dk, w.dk, base, L, kvs, g, D)
+		scatterHead(dv, w.dv, base, L, kvs, g, D)
 	})
 }
 
