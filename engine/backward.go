@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"math"
-
 	"github.com/urlvr/urlvr/engine/kernels"
 )
 
@@ -12,11 +10,13 @@ import (
 // that were not scored carry no gradient.
 func (a *activations) backward(m *Model, g *weights, dlogp, dent []float32) {
 	cfg := a.cfg
-	B, T := a.B, a.T
-	N := B * T
+	N := a.n
 	C, F, D, H, G := cfg.HiddenSize, cfg.IntermediateSize, cfg.HeadDim, cfg.NumHeads, cfg.NumKVHeads
 	qd, kvd := H*D, G*D
-	shape := attentionShape{B: B, T: T, H: H, G: G, D: D}
+	shape := a.shape()
+	linearBackward := func(dinp, dw, dbias, dout, inp, w []float32, N, I, O int, accInp bool) {
+		linearBackwardSegs(dinp, dw, dbias, dout, inp, w, N, I, O, accInp, a.kSegs)
+	}
 
 	dres := a.dres[:N*C]
 	a.headBackward(m, g, dlogp, dent)
@@ -50,7 +50,7 @@ func (a *activations) backward(m *Model, g *weights, dlogp, dent []float32) {
 		kernels.RMSNormBackward(a.tmp[:N*C], gw.inNorm, a.dxn[:N*C], la.in[:N*C], lw.inNorm, la.rstd1, N, C)
 		kernels.Axpy(1, a.tmp[:N*C], dres)
 	}
-	embeddingBackward(g.embed, dres, a.tokens[:N], C)
+	embeddingBackward(g.embed, dres, a.ptokens[:N], C)
 }
 
 // headBackward turns the per-position gradients into the gradient of the
@@ -64,7 +64,7 @@ func (a *activations) backward(m *Model, g *weights, dlogp, dent []float32) {
 // and ∂/∂logits = (1/τ)·∂/∂z.
 func (a *activations) headBackward(m *Model, g *weights, dlogp, dent []float32) {
 	C, V := a.cfg.HiddenSize, a.cfg.VocabSize
-	N := a.B * a.T
+	N := a.n
 	dxf := a.dxn[:N*C]
 	clear(dxf)
 	// With a single chunk, logits and xfc still hold the forward's values.
@@ -72,8 +72,9 @@ func (a *activations) headBackward(m *Model, g *weights, dlogp, dent []float32) 
 	for c0 := 0; c0 < len(a.scored); c0 += a.chunkRows {
 		rows := a.scored[c0:min(c0+a.chunkRows, len(a.scored))]
 		n := len(rows)
+		srcRows := a.srcRow[c0 : c0+n]
 		if recompute {
-			a.headLogits(m, rows)
+			a.headLogits(m, srcRows)
 		}
 		parallelFor(n, maxWorkersNow(), func(_, lo, hi int) {
 			for r := lo; r < hi; r++ {
@@ -85,20 +86,26 @@ func (a *activations) headBackward(m *Model, g *weights, dlogp, dent []float32) 
 				if dent != nil {
 					ge = float64(dent[pos])
 				}
-				for j, v := range z {
-					logp := float64(v) - lse
-					p := math.Exp(logp)
-					dz := -gl*p - ge*p*(logp+h)
-					z[j] = float32(dz) * a.invTemp
+				var logp, e [expChunk]float64
+				for c0 := 0; c0 < len(z); c0 += expChunk {
+					chunk := z[c0:min(len(z), c0+expChunk)]
+					lp, p := logp[:len(chunk)], e[:len(chunk)]
+					for j, v := range chunk {
+						lp[j] = float64(v) - lse
+					}
+					kernels.ExpF64(p, lp)
+					for j := range chunk {
+						dz := -gl*p[j] - ge*p[j]*(lp[j]+h)
+						chunk[j] = float32(dz) * a.invTemp
+					}
 				}
 				z[a.tokens[pos]] += float32(gl) * a.invTemp
 			}
 		})
 		kernels.MatMulAT(g.lmHead, a.logits[:n*V], a.xfc[:n*C], V, n, C, true)
 		kernels.MatMul(a.dxfc[:n*C], a.logits[:n*V], m.w.lmHead, n, V, C, false)
-		for r, pos := range rows {
-			src := int(pos) - 1
-			copy(dxf[src*C:(src+1)*C], a.dxfc[r*C:(r+1)*C])
+		for r, src := range srcRows {
+			copy(dxf[int(src)*C:int(src+1)*C], a.dxfc[r*C:(r+1)*C])
 		}
 	}
 }

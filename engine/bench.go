@@ -188,3 +188,15 @@ func generationFLOPs(c Config, prompt, newTokens int) float64 {
 	}
 	return f + float64(newTokens)*2*float64(c.HiddenSize*c.VocabSize)
 }
+
+// SequenceFLOPs is the forward cost, in the FLOPs `urlvr bench engine`
+// counts (matrix products and attention), of one sequence of T tokens with
+// every position after the first scored; a training step (forward and
+// backward) costs three times this.
+func SequenceFLOPs(c Config, T int) float64 { return forwardFLOPs(c, 1, T) }
+
+// GenerationFLOPs is the cost, counted the same way, of sampling newTokens
+// tokens after a prompt of the given length with a key/value cache.
+func GenerationFLOPs(c Config, prompt, newTokens int) float64 {
+	return generationFLOPs(c, prompt, newTokens)
+}

@@ -38,6 +38,8 @@ type decoder struct {
 	// weights times those rows.
 	kc, vc [][]float32
 
+	weightFloats int // the model's matrices, in floats: what one pass over the weights reads
+
 	// Per-row inputs of the current step.
 	seq, pos []int32
 	tokens   []int32
@@ -165,6 +167,7 @@ func (d *decoder) prepare(rows int) {
 	for _, lw := range w.layers {
 		matrices += len(lw.q) + len(lw.k) + len(lw.v) + len(lw.o) + len(lw.gate) + len(lw.up) + len(lw.down)
 	}
+	d.weightFloats = matrices
 	prep := (*kernels.PackedBT).Pack
 	if rows < packMinRows || matrices > packMaxFloats {
 		prep = (*kernels.PackedBT).View
@@ -240,6 +243,10 @@ func (d *decoder) step(n int, want []int32, use func(s *samplerScratch, i0, i1 i
 		d.run(&d.work[0], 0, n, want, 0, len(want), bar, use)
 		return
 	}
+	if !shared {
+		d.stepClaimed(n, workers, want, wantAt, use)
+		return
+	}
 	var wg sync.WaitGroup
 	for w := 1; w < workers; w++ {
 		lo, hi := bounds[w], bounds[w+1]
@@ -252,6 +259,44 @@ func (d *decoder) step(n int, want []int32, use func(s *samplerScratch, i0, i1 i
 	d.run(&d.work[0], 0, bounds[1], want, 0, wantAt(bounds[1]), bar, use)
 	wg.Wait()
 }
+
+// stepClaimed runs a step whose sequences need not meet (each lies within
+// one chunk) as chunks of whole sequences that the workers claim one at a
+// time, so that a worker slowed by a busy core leaves its share to the
+// others instead of stalling the step. A row's result does not depend on
+// its chunk (see decoder), so neither does the step's.
+func (d *decoder) stepClaimed(n, workers int, want []int32, wantAt func(int) int, use func(*samplerScratch, int, int)) {
+	chunks := workers // weights that stream from memory: one pass per worker
+	if d.weightFloats <= cachedWeightFloats {
+		chunks = chunksPerWorker * workers // weights in cache: chunks are cheap
+	}
+	size := max(minChunkRows, (n+chunks-1)/chunks)
+	bounds := []int{0}
+	for lo := 0; lo < n; {
+		hi := min(n, lo+size)
+		for hi < n && d.seq[hi-1] == d.seq[hi] { // end the chunk between sequences
+			hi++
+		}
+		bounds = append(bounds, hi)
+		lo = hi
+	}
+	claimUnits(len(bounds)-1, workers, func(worker, c int) {
+		lo, hi := bounds[c], bounds[c+1]
+		d.run(&d.work[worker], lo, hi, want, wantAt(lo), wantAt(hi), nil, use)
+	})
+}
+
+// chunksPerWorker and minChunkRows size the chunks a decoding step is
+// claimed in: several per worker, for balance, but not so small that the
+// per-chunk overhead dominates. Each chunk makes one pass over the weights,
+// which costs little while they stay in cache (up to cachedWeightFloats, a
+// share of a core's L2) and a full read of memory beyond; larger models
+// therefore take one chunk per worker.
+const (
+	chunksPerWorker    = 4
+	minChunkRows       = 8
+	cachedWeightFloats = 1 << 18
+)
 
 // run takes rows lo..hi through the model, writes the logits of
 // want[w0:w1] (the wanted rows among them) and hands them to use.

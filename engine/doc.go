@@ -16,5 +16,8 @@
 // Each layer is an explicit forward function and its backward (layers.go,
 // forward.go, backward.go) over flat buffers allocated once; the hot loops
 // are the kernels of package engine/kernels. Every result is the same for any
-// GOMAXPROCS: work is split only over independent outputs.
+// GOMAXPROCS: work is split only over independent outputs. The batched passes
+// compute only the positions up to each sequence's last scored token, packed
+// without padding, and sum weight gradients in the padded layout's K blocks,
+// so they give the bits of the padded computation (TestGoldenBits pins them).
 package engine

@@ -40,10 +40,25 @@ type activations struct {
 	invTemp float32
 	tokens  []int32 // [N]
 	scored  []int32 // positions i = b·T+t (t ≥ 1) whose token's log-prob is computed from row i-1
-	cos     []float32
-	sin     []float32 // [N × D/2] rotary tables gathered per row
-	ropeCos []float32
-	ropeSin []float32 // [maxT × D/2] rotary tables by position
+	lens    []int32 // [B] rows of each sequence anything reads: its last scored t (0: none)
+
+	// The rows actually computed, packed: sequence b's first span[b]
+	// positions (attentionShape.rows) at rows off[b] .. off[b]+span[b]-1 of
+	// every [n × ...] buffer. Positions past a sequence's last scored token
+	// (its padding among them) feed no log-prob and get no gradient, so
+	// they are never computed. Weight gradients sum over the rows in the
+	// K blocks of the padded layout (kSegs), which keeps every bit of the
+	// padded computation: a skipped row's gradient is an exact zero, a no-op
+	// in an FMA chain.
+	n         int
+	off, span []int32 // [B]
+	ptokens   []int32 // [n] token of each packed row
+	srcRow    []int32 // [len(scored)] packed row predicting each scored position
+	kSegs     []int   // packed-row bounds of the padded layout's K blocks
+	cos       []float32
+	sin       []float32 // [N × D/2] rotary tables gathered per row
+	ropeCos   []float32
+	ropeSin   []float32 // [maxT × D/2] rotary tables by position
 
 	layers []layerActs
 	final  []float32 // [N × C] residual stream after the last layer
@@ -78,6 +93,10 @@ func newActivations(cfg Config, maxRows, maxT int, grad bool) *activations {
 	a := &activations{cfg: cfg, maxRows: maxRows, maxT: maxT}
 	a.tokens = make([]int32, R)
 	a.scored = make([]int32, 0, R)
+	a.lens = make([]int32, R)
+	a.off, a.span = make([]int32, R), make([]int32, R)
+	a.ptokens = make([]int32, R)
+	a.srcRow = make([]int32, 0, R)
 	a.cos, a.sin = f(R*D/2), f(R*D/2)
 	a.ropeCos, a.ropeSin = cfg.ropeTable(maxT)
 	a.layers = make([]layerActs, cfg.NumLayers)
@@ -177,25 +196,70 @@ func (a *activations) setBatch(tokens []int, mask []bool, B, T int, temperature 
 			a.scored = append(a.scored, int32(i))
 		}
 	}
-	half := a.cfg.HeadDim / 2
-	for b := 0; b < B; b++ {
-		copy(a.cos[b*T*half:(b+1)*T*half], a.ropeCos[:T*half])
-		copy(a.sin[b*T*half:(b+1)*T*half], a.ropeSin[:T*half])
+	clear(a.lens[:B])
+	for _, i := range a.scored {
+		a.lens[int(i)/T] = int32(int(i) % T) // ascending: the last one wins
 	}
+	a.pack()
 	clear(a.logp[:N])
 	clear(a.ent[:N])
 	clear(a.lse[:N])
 	return nil
 }
 
+// pack lays out the rows to compute (see activations.n) after setBatch has
+// set tokens, scored and lens.
+func (a *activations) pack() {
+	B, T := a.B, a.T
+	shape := a.shape()
+	half := a.cfg.HeadDim / 2
+	kBlock := kernels.GemmKBlock()
+	a.kSegs = append(a.kSegs[:0], 0)
+	n, prevBlock := 0, -1
+	for b := 0; b < B; b++ {
+		L := shape.rows(b)
+		a.off[b], a.span[b] = int32(n), int32(L)
+		copy(a.ptokens[n:n+L], a.tokens[b*T:b*T+L])
+		copy(a.cos[n*half:(n+L)*half], a.ropeCos[:L*half])
+		copy(a.sin[n*half:(n+L)*half], a.ropeSin[:L*half])
+		for t := 0; t < L; t++ {
+			// Packed row n+t is padded row b·T+t: a new segment starts
+			// where the padded layout starts a new K block.
+			if blk := (b*T + t) / kBlock; blk != prevBlock {
+				if n+t > 0 {
+					a.kSegs = append(a.kSegs, n+t)
+				}
+				prevBlock = blk
+			}
+		}
+		n += L
+	}
+	if n > 0 {
+		a.kSegs = append(a.kSegs, n)
+	}
+	a.n = n
+	a.srcRow = a.srcRow[:0]
+	for _, pos := range a.scored {
+		b, t := int(pos)/T, int(pos)%T
+		a.srcRow = append(a.srcRow, a.off[b]+int32(t-1))
+	}
+}
+
+// shape is the attention shape of the current batch.
+func (a *activations) shape() attentionShape {
+	cfg := a.cfg
+	return attentionShape{B: a.B, T: a.T, H: cfg.NumHeads, G: cfg.NumKVHeads, D: cfg.HeadDim,
+		Lens: a.lens[:a.B], Off: a.off[:a.B]}
+}
+
 // forward runs the model over the batch set by setBatch and fills logp (and
 // ent when entropy is set) at the scored positions.
 func (a *activations) forward(m *Model, entropy bool) {
 	cfg := a.cfg
-	N, C := a.B*a.T, cfg.HiddenSize
-	shape := attentionShape{B: a.B, T: a.T, H: cfg.NumHeads, G: cfg.NumKVHeads, D: cfg.HeadDim}
+	N, C := a.n, cfg.HiddenSize
+	shape := a.shape()
 
-	embeddingForward(a.layers[0].in[:N*C], a.tokens[:N], m.w.embed, C)
+	embeddingForward(a.layers[0].in[:N*C], a.ptokens[:N], m.w.embed, C)
 	attend := func(la *layerActs) {
 		attentionForward(la.attOut, la.att, la.q, la.k, la.v, shape, a.attScratch)
 	}
@@ -257,7 +321,7 @@ func (a *activations) headForward(m *Model, entropy bool) {
 	V := a.cfg.VocabSize
 	for c0 := 0; c0 < len(a.scored); c0 += a.chunkRows {
 		rows := a.scored[c0:min(c0+a.chunkRows, len(a.scored))]
-		a.headLogits(m, rows)
+		a.headLogits(m, a.srcRow[c0:c0+len(rows)])
 		parallelFor(len(rows), maxWorkersNow(), func(_, lo, hi int) {
 			for r := lo; r < hi; r++ {
 				pos := rows[r]
@@ -273,15 +337,14 @@ func (a *activations) headForward(m *Model, entropy bool) {
 	}
 }
 
-// headLogits fills xfc with the predicting rows of the given positions and
-// logits with their temperature-scaled logits.
-func (a *activations) headLogits(m *Model, positions []int32) {
+// headLogits fills xfc with the given (packed) predicting rows and logits
+// with their temperature-scaled logits.
+func (a *activations) headLogits(m *Model, srcRows []int32) {
 	C, V := a.cfg.HiddenSize, a.cfg.VocabSize
-	for r, pos := range positions {
-		src := int(pos) - 1
-		copy(a.xfc[r*C:(r+1)*C], a.xf[src*C:(src+1)*C])
+	for r, src := range srcRows {
+		copy(a.xfc[r*C:(r+1)*C], a.xf[int(src)*C:int(src+1)*C])
 	}
-	n := len(positions)
+	n := len(srcRows)
 	kernels.MatMulBT(a.logits[:n*V], a.xfc[:n*C], m.w.lmHead, n, C, V, false)
 	if a.invTemp != 1 {
 		for i := range a.logits[:n*V] {
@@ -296,18 +359,36 @@ func logSumExp(z []float32) float64 {
 	for _, v := range z[1:] {
 		mx = max(mx, v)
 	}
+	var arg, e [expChunk]float64
 	var s float64
-	for _, v := range z {
-		s += math.Exp(float64(v - mx))
+	for c0 := 0; c0 < len(z); c0 += expChunk {
+		chunk := z[c0:min(len(z), c0+expChunk)]
+		a, ec := arg[:len(chunk)], e[:len(chunk)]
+		for i, v := range chunk {
+			a[i] = float64(v - mx)
+		}
+		kernels.ExpF64(ec, a)
+		for _, v := range ec {
+			s += v
+		}
 	}
 	return float64(mx) + math.Log(s)
 }
 
 // entropyOf returns H(softmax(z)) = lse − Σ p·z given lse = logsumexp(z).
 func entropyOf(z []float32, lse float64) float64 {
+	var arg, e [expChunk]float64
 	var pz float64
-	for _, v := range z {
-		pz += math.Exp(float64(v)-lse) * float64(v)
+	for c0 := 0; c0 < len(z); c0 += expChunk {
+		chunk := z[c0:min(len(z), c0+expChunk)]
+		a, ec := arg[:len(chunk)], e[:len(chunk)]
+		for i, v := range chunk {
+			a[i] = float64(v) - lse
+		}
+		kernels.ExpF64(ec, a)
+		for i, v := range chunk {
+			pz += ec[i] * float64(v)
+		}
 	}
 	return lse - pz
 }

@@ -38,6 +38,23 @@ func linearForward(out, inp, w, bias []float32, N, I, O int) {
 	addBiasRows(out, bias, N, O)
 }
 
+// linearBackwardSegs is linearBackward with the weight and bias gradients
+// summed over the rows in the segments kSegs (row bounds, ascending, from 0
+// to N), one product per segment added in order: the K blocks of a padded
+// layout whose skipped rows carry exact zeros (see activations.n).
+func linearBackwardSegs(dinp, dw, dbias, dout, inp, w []float32, N, I, O int, accInp bool, kSegs []int) {
+	for i := 1; i < len(kSegs); i++ {
+		r0, r1 := kSegs[i-1], kSegs[i]
+		kernels.MatMulAT(dw, dout[r0*O:r1*O], inp[r0*I:r1*I], O, r1-r0, I, true)
+	}
+	if dbias != nil {
+		for r := 0; r < N; r++ {
+			kernels.Axpy(1, dout[r*O:(r+1)*O], dbias)
+		}
+	}
+	kernels.MatMul(dinp, dout, w, N, O, I, accInp)
+}
+
 // addBiasRows adds bias [O] to every row of out [N × O]; a nil bias is no bias.
 func addBiasRows(out, bias []float32, N, O int) {
 	if bias == nil {
@@ -62,13 +79,60 @@ func linearBackward(dinp, dw, dbias, dout, inp, w []float32, N, I, O int, accInp
 }
 
 // attentionShape names the sizes of one causal grouped-query attention call.
+// Lens, when non-nil, holds per sequence the number of leading positions
+// whose attention anyone reads: a padded batch's later positions (past its
+// last scored token) influence no log-prob and receive no gradient, so
+// attention computes only rows and columns 0..Lens[b]-1 and writes zeros
+// elsewhere.
 type attentionShape struct {
 	B, T, H, G, D int
+	Lens          []int32
+	// Off, when non-nil, packs the rows: sequence b's rows(b) positions
+	// are rows Off[b].. of the [N × ...] buffers instead of rows b·T.. .
+	Off []int32
+}
+
+// base is the buffer row of position 0 of sequence b, and span the rows
+// the layout gives it.
+func (s attentionShape) base(b int) int {
+	if s.Off != nil {
+		return int(s.Off[b])
+	}
+	return b * s.T
+}
+
+func (s attentionShape) span(b int) int {
+	if s.Off != nil {
+		return s.rows(b)
+	}
+	return s.T
 }
 
 // rowStrides: a query row holds H heads of D, a key/value row G heads of D.
 func (s attentionShape) qStride() int  { return s.H * s.D }
 func (s attentionShape) kvStride() int { return s.G * s.D }
+
+// rows is the number of positions of sequence b that attention computes.
+// Trimming never changes a bit of what it computes: each score is a
+// D-long chain whatever the matrix sizes, and the products over positions
+// only drop terms whose factor is an exact zero (a causal mask entry, or a
+// gradient row of a position nobody reads), which an FMA chain adds as a
+// no-op. The one size-dependent path of the products is the unpacked one
+// for at most kernels' small-row limit (4) rows, so a trimmed sequence
+// keeps at least 5 rows (all of T when T is that short).
+func (s attentionShape) rows(b int) int {
+	if s.Lens == nil {
+		return s.T
+	}
+	l := int(s.Lens[b])
+	if l == 0 {
+		return 0
+	}
+	return max(l, min(s.T, minAttentionRows))
+}
+
+// minAttentionRows keeps trimmed attention products on the packed path.
+const minAttentionRows = 5
 
 // attentionScratch is one worker's memory for attention over one sequence:
 // a head's queries, keys, values, output gradient and the gradients of all
@@ -89,53 +153,66 @@ func newAttentionScratch(workers, T, D int) []attentionScratch {
 	return s
 }
 
-// gatherHead copies head h of rows b·T .. b·T+T-1 of x [N × stride] into
-// dst [T × D]; scatterHead does the reverse.
-func gatherHead(dst, x []float32, b, T, stride, h, D int) {
-	for t := 0; t < T; t++ {
-		copy(dst[t*D:(t+1)*D], x[(b*T+t)*stride+h*D:][:D])
+// gatherHead copies head h of rows base .. base+L-1 of x [N × stride] into
+// dst [L × D]; scatterHead does the reverse.
+func gatherHead(dst, x []float32, base, L, stride, h, D int) {
+	for t := 0; t < L; t++ {
+		copy(dst[t*D:(t+1)*D], x[(base+t)*stride+h*D:][:D])
 	}
 }
 
-func scatterHead(x, src []float32, b, T, stride, h, D int) {
-	for t := 0; t < T; t++ {
-		copy(x[(b*T+t)*stride+h*D:][:D], src[t*D:(t+1)*D])
+func scatterHead(x, src []float32, base, L, stride, h, D int) {
+	for t := 0; t < L; t++ {
+		copy(x[(base+t)*stride+h*D:][:D], src[t*D:(t+1)*D])
+	}
+}
+
+// clearHead zeroes head h of rows base+L .. base+span-1 of x [N × stride]:
+// the positions attention skipped.
+func clearHead(x []float32, base, L, span, stride, h, D int) {
+	for t := L; t < span; t++ {
+		clear(x[(base+t)*stride+h*D:][:D])
 	}
 }
 
 // attentionForward is causal grouped-query attention over a batch.
 // q [N × H·D], k, v [N × G·D] (already normalised and rotated); query head h
-// reads key/value head h/(H/G). att [B × H × T × T] receives the softmax
-// probabilities P = softmax(Q·Kᵀ/√D) with row t holding positions 0..t and
-// zeros after; out [N × H·D] receives P·V. Each (sequence, head) pair is
-// two matrix products over its gathered [T × D] matrices.
+// reads key/value head h/(H/G). att [B × H × T × T] receives, per (sequence,
+// head), the softmax probabilities P = softmax(Q·Kᵀ/√D) as an [L × L]
+// matrix (L = s.rows(b)) with row t holding positions 0..t and zeros after;
+// out [N × H·D] receives P·V (zero on rows past L). Each (sequence, head)
+// pair is two matrix products over its gathered [L × D] matrices; the pairs
+// are handed to the workers one at a time, so uneven lengths balance.
 func attentionForward(out, att, q, k, v []float32, s attentionShape, scratch []attentionScratch) {
 	B, T, H, G, D := s.B, s.T, s.H, s.G, s.D
 	qs, kvs := s.qStride(), s.kvStride()
 	scale := float32(1 / math.Sqrt(float64(D)))
 	rep := H / G
-	parallelFor(B*H, len(scratch), func(worker, lo, hi int) {
+	claimUnits(B*H, len(scratch), func(worker, unit int) {
 		w := &scratch[worker]
-		for unit := lo; unit < hi; unit++ {
-			b, h := unit/H, unit%H
-			g := h / rep
-			gatherHead(w.q, q, b, T, qs, h, D)
-			gatherHead(w.k, k, b, T, kvs, g, D)
-			gatherHead(w.v, v, b, T, kvs, g, D)
-			p := att[(b*H+h)*T*T:][:T*T]
-			kernels.MatMulBT(p, w.q[:T*D], w.k[:T*D], T, D, T, false)
-			for t := 0; t < T; t++ {
-				row := p[t*T : (t+1)*T]
-				for j := 0; j <= t; j++ {
-					row[j] *= scale
-				}
-				softmaxInPlace(row[:t+1])
-				clear(row[t+1:])
-			}
-			headOut := w.dq // free in the forward pass
-			kernels.MatMul(headOut[:T*D], p, w.v[:T*D], T, T, D, false)
-			scatterHead(out, headOut, b, T, qs, h, D)
+		b, h := unit/H, unit%H
+		g := h / rep
+		L, base, span := s.rows(b), s.base(b), s.span(b)
+		clearHead(out, base, L, span, qs, h, D)
+		if L == 0 {
+			return
 		}
+		gatherHead(w.q, q, base, L, qs, h, D)
+		gatherHead(w.k, k, base, L, kvs, g, D)
+		gatherHead(w.v, v, base, L, kvs, g, D)
+		p := att[(b*H+h)*T*T:][:L*L]
+		kernels.MatMulBT(p, w.q[:L*D], w.k[:L*D], L, D, L, false)
+		for t := 0; t < L; t++ {
+			row := p[t*L : (t+1)*L]
+			for j := 0; j <= t; j++ {
+				row[j] *= scale
+			}
+			softmaxInPlace(row[:t+1])
+			clear(row[t+1:])
+		}
+		headOut := w.dq // free in the forward pass
+		kernels.MatMul(headOut[:L*D], p, w.v[:L*D], L, L, D, false)
+		scatterHead(out, headOut, base, L, qs, h, D)
 	})
 }
 
@@ -151,56 +228,76 @@ func attentionBackward(dq, dk, dv, dout, att, q, k, v []float32, s attentionShap
 	qs, kvs := s.qStride(), s.kvStride()
 	scale := float32(1 / math.Sqrt(float64(D)))
 	rep := H / G
-	parallelFor(B*G, len(scratch), func(worker, lo, hi int) {
+	claimUnits(B*G, len(scratch), func(worker, unit int) {
 		w := &scratch[worker]
-		for unit := lo; unit < hi; unit++ {
-			b, g := unit/G, unit%G
-			gatherHead(w.k, k, b, T, kvs, g, D)
-			gatherHead(w.v, v, b, T, kvs, g, D)
-			for h := g * rep; h < (g+1)*rep; h++ {
-				gatherHead(w.q, q, b, T, qs, h, D)
-				gatherHead(w.do, dout, b, T, qs, h, D)
-				p := att[(b*H+h)*T*T:][:T*T]
-				kernels.MatMulAT(w.dv[:T*D], p, w.do[:T*D], T, T, D, h > g*rep)
-				ds := w.tt[:T*T]
-				kernels.MatMulBT(ds, w.do[:T*D], w.v[:T*D], T, D, T, false)
-				for t := 0; t < T; t++ {
-					pr, dr := p[t*T:(t+1)*T], ds[t*T:(t+1)*T]
-					var sum float32
-					for j := 0; j <= t; j++ {
-						sum += pr[j] * dr[j]
-					}
-					for j := 0; j <= t; j++ {
-						dr[j] = pr[j] * (dr[j] - sum) * scale
-					}
-					clear(dr[t+1:])
-				}
-				kernels.MatMul(w.dq[:T*D], ds, w.k[:T*D], T, T, D, false)
-				scatterHead(dq, w.dq, b, T, qs, h, D)
-				kernels.MatMulAT(w.dk[:T*D], ds, w.q[:T*D], T, T, D, h > g*rep)
-			}
-			scatterHead(dk, w.dk, b, T, kvs, g, D)
-			scatterHead(dv, w.dv, b, T, kvs, g, D)
+		b, g := unit/G, unit%G
+		L, base, span := s.rows(b), s.base(b), s.span(b)
+		clearHead(dk, base, L, span, kvs, g, D)
+		clearHead(dv, base, L, span, kvs, g, D)
+		for h := g * rep; h < (g+1)*rep; h++ {
+			clearHead(dq, base, L, span, qs, h, D)
 		}
+		if L == 0 {
+			return
+		}
+		gatherHead(w.k, k, base, L, kvs, g, D)
+		gatherHead(w.v, v, base, L, kvs, g, D)
+		for h := g * rep; h < (g+1)*rep; h++ {
+			gatherHead(w.q, q, base, L, qs, h, D)
+			gatherHead(w.do, dout, base, L, qs, h, D)
+			p := att[(b*H+h)*T*T:][:L*L]
+			kernels.MatMulAT(w.dv[:L*D], p, w.do[:L*D], L, L, D, h > g*rep)
+			ds := w.tt[:L*L]
+			kernels.MatMulBT(ds, w.do[:L*D], w.v[:L*D], L, D, L, false)
+			for t := 0; t < L; t++ {
+				pr, dr := p[t*L:(t+1)*L], ds[t*L:(t+1)*L]
+				var sum float32
+				for j := 0; j <= t; j++ {
+					sum += pr[j] * dr[j]
+				}
+				for j := 0; j <= t; j++ {
+					dr[j] = pr[j] * (dr[j] - sum) * scale
+				}
+				clear(dr[t+1:])
+			}
+			kernels.MatMul(w.dq[:L*D], ds, w.k[:L*D], L, L, D, false)
+			scatterHead(dq, w.dq, base, L, qs, h, D)
+			kernels.MatMulAT(w.dk[:L*D], ds, w.q[:L*D], L, L, D, h > g*rep)
+		}
+		scatterHead(dk, w.dk, base, L, kvs, g, D)
+		scatterHead(dv, w.dv, base, L, kvs, g, D)
 	})
 }
 
 // softmaxInPlace replaces x by its softmax. It is kept here rather than in
 // the kernels because attention rows are short and numerous: the call must
-// not fan out to goroutines.
+// not fan out to goroutines. The exponentials are float64 (kernels.ExpF64,
+// the bits of math.Exp) and summed in order, chunk by chunk on the stack.
 func softmaxInPlace(x []float32) {
 	mx := x[0]
 	for _, v := range x[1:] {
 		mx = max(mx, v)
 	}
+	var arg, e [expChunk]float64
 	var sum float64
-	for i, v := range x {
-		e := math.Exp(float64(v - mx))
-		x[i] = float32(e)
-		sum += e
+	for c0 := 0; c0 < len(x); c0 += expChunk {
+		chunk := x[c0:min(len(x), c0+expChunk)]
+		a, ec := arg[:len(chunk)], e[:len(chunk)]
+		for i, v := range chunk {
+			a[i] = float64(v - mx)
+		}
+		kernels.ExpF64(ec, a)
+		for i, v := range ec {
+			chunk[i] = float32(v)
+			sum += v
+		}
 	}
 	inv := float32(1 / sum)
 	for i := range x {
 		x[i] *= inv
 	}
 }
+
+// expChunk is how many exponentials the row loops take at a time, in
+// buffers on the stack.
+const expChunk = 64

@@ -3,6 +3,7 @@ package engine
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // parallelFor calls body(worker, lo, hi) over [0, n) in contiguous chunks on
@@ -32,3 +33,39 @@ func parallelFor(n, maxWorkers int, body func(worker, lo, hi int)) {
 
 // maxWorkersNow is the number of workers to size per-worker scratch for.
 func maxWorkersNow() int { return runtime.GOMAXPROCS(0) }
+
+// claimUnits calls body(worker, unit) for every unit in [0, n) on at most
+// maxWorkers goroutines (and no more than GOMAXPROCS), each goroutine
+// claiming the next unclaimed unit when it finishes one. Units of uneven
+// cost thus balance, and a goroutine slowed by a busy core holds up at
+// most one unit. As with parallelFor, units must be independent: which
+// goroutine runs a unit never changes its result.
+func claimUnits(n, maxWorkers int, body func(worker, unit int)) {
+	workers := min(runtime.GOMAXPROCS(0), n, maxWorkers)
+	if workers <= 1 {
+		for u := 0; u < n; u++ {
+			body(0, u)
+		}
+		return
+	}
+	var next atomic.Int64
+	run := func(w int) {
+		for {
+			u := int(next.Add(1) - 1)
+			if u >= n {
+				return
+			}
+			body(w, u)
+		}
+	}
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run(w)
+		}()
+	}
+	run(0)
+	wg.Wait()
+}

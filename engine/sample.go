@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/urlvr/urlvr/engine/kernels"
 )
 
 // SampleOptions configure Sample.
@@ -258,6 +260,7 @@ func (m *Model) checkSampleOptions(o SampleOptions) error {
 // samplerScratch is one worker's memory for choosing a token.
 type samplerScratch struct {
 	e   []float64 // exp(z − max z)
+	arg []float64 // z − max z, sized on first use
 	idx []int32   // candidate token IDs
 }
 
@@ -281,9 +284,17 @@ func sampleToken(logits []float32, invTemp float64, greedy bool, topK int, topP 
 	var sum, sumEZ float64
 	first, second := -1, -1 // indices of the two largest, ties to the lower ID
 	e := s.e[:V]
+	if cap(s.arg) < V {
+		s.arg = make([]float64, V)
+	}
+	arg := s.arg[:V]
 	for j, l := range logits {
 		z := float64(l) * invTemp
-		e[j] = math.Exp(z - mx)
+		arg[j] = z - mx
+	}
+	kernels.ExpF64(e, arg) // math.Exp's bits, eight at a time
+	for j, l := range logits {
+		z := float64(l) * invTemp
 		sum += e[j]
 		sumEZ += e[j] * z
 		switch {

@@ -318,3 +318,18 @@ func sgemmAVX512RowAPf11(kc int, a *float32, lda int, b *float32, c *float32, ld
 //
 //go:noescape
 func sgemmAVX512RowAPf12(kc int, a *float32, lda int, b *float32, c *float32, ldc int, add bool, pf *float32)
+
+// expPDAVX512 sets dst[i] = math.Exp(src[i]) over len(src), a multiple of 8, with
+// the rounding of math.Exp; it returns false if a lane had |src[i]| > 700
+// or NaN, whose result it leaves undefined.
+//
+//go:noescape
+func expPDAVX512(dst []float64, src []float64) bool
+
+// fmaPeakAVX512 runs iters iterations of 24 independent 16-lane FMAs
+// (768 FLOPs per iteration).
+func fmaPeakAVX512(iters int)
+
+// fmaPeakAVX2 runs iters iterations of 12 independent 8-lane FMAs
+// (192 FLOPs per iteration).
+func fmaPeakAVX2(iters int)

@@ -26,3 +26,10 @@ func checkGemm(kernel string, c, a, b []float32, m, k, n int) {
 	need(kernel, "a", len(a), m*k)
 	need(kernel, "b", len(b), k*n)
 }
+
+// GemmKBlock is the K block of the products: MatMul, MatMulBT and MatMulAT
+// sum each element over k in blocks of this many terms, each an FMA chain in
+// ascending k added to C in order (the small-row path sums one chain over
+// all of k). A caller that splits a product over k at these bounds, adding
+// the parts in order, gets the same bits as one call.
+func GemmKBlock() int { return archs[0].kc }

@@ -28,6 +28,8 @@ func main() {
 	vecMat()
 	vecMatPrefetch()
 	rowAPrefetchKernels()
+	expPD()
+	peakKernels()
 	Generate()
 }
 

@@ -1,0 +1,54 @@
+package engine
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkLabMicroBatch: forward and backward of one micro-batch of the
+// main job's shape on a model of the lab's size: 64 rollouts of 20-100
+// tokens (prompts of about 16), padded to the longest.
+func BenchmarkLabMicroBatch(b *testing.B) {
+	cfg := goldenConfig("lab")
+	m, err := New(cfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	seqs := make([][]int, 64)
+	from := make([]int, len(seqs))
+	tokens := 0
+	for i := range seqs {
+		seqs[i] = randomTokens(rng, cfg.VocabSize, 20+rng.IntN(81))
+		from[i] = 16
+		tokens += len(seqs[i])
+	}
+	batch, err := NewBatch(seqs, from)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := NewTrainer(m, TrainerOptions{MaxBatch: 64, MaxSeqLen: cfg.MaxPositions, AdamW: DefaultAdamW(), ClipNorm: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := make([]float32, batch.B*batch.T)
+	for i, mk := range batch.Mask {
+		if mk {
+			d[i] = 1e-3
+		}
+	}
+	var flops float64
+	for _, s := range seqs {
+		flops += 3 * SequenceFLOPs(cfg, len(s))
+	}
+	for b.Loop() {
+		if _, err := tr.Forward(batch, ForwardOptions{Temperature: 1}); err != nil {
+			b.Fatal(err)
+		}
+		if err := tr.Backward(d, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(flops/1e9*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
+	b.ReportMetric(float64(tokens), "tokens")
+}
