@@ -23,8 +23,8 @@ type item struct {
 type batch struct {
 	run       string
 	client    string // the client id the request gave, "" if none
-	step      *int // explicit training step, nil when not given
-	groupSize int  // expected rollouts per group; 0: the server's setting
+	step      *int   // explicit training step, nil when not given
+	groupSize int    // expected rollouts per group; 0: the server's setting
 	items     []item
 	warnings  []string
 }
