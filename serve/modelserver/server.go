@@ -525,3 +525,6 @@ func finite(v float64) float64 {
 	}
 	return v
 }
+
+// Auth returns the server's token checker (never nil).
+func (s *Server) Auth() *serve.Auth { return s.auth }
