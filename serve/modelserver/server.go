@@ -219,7 +219,9 @@ func (s *Server) readObject(w http.ResponseWriter, r *http.Request) (serve.Objec
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if r.Context().Err() != nil || errors.Is(err, serve.ErrClientGone) {
+	// A body cut off for arriving too slowly also cancels the request's
+	// context, but the client is still there to read the 408.
+	if (r.Context().Err() != nil && !serve.IsStatus(err, http.StatusRequestTimeout)) || errors.Is(err, serve.ErrClientGone) {
 		s.stats.Disconnected()
 		return
 	}
