@@ -23,12 +23,13 @@ const (
 )
 
 // postAs sends body with the given bearer token (none when "") and decodes
-// a 200 answer into out; it returns the status and an error's message.
+// a 200 answer into out; it returns the status and an error's message (a
+// failure of its own is status 0 or -1, so that it may run in a goroutine).
 func postAs(t testing.TB, ctx context.Context, url, token, body string, out any) (int, string) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
-		t.Fatal(err)
+		return 0, err.Error()
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
@@ -49,7 +50,7 @@ func postAs(t testing.TB, ctx context.Context, url, token, body string, out any)
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
-			t.Fatalf("decoding %s: %v", data, err)
+			return -1, fmt.Sprintf("decoding %s: %v", data, err)
 		}
 	}
 	return resp.StatusCode, ""
