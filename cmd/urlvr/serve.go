@@ -51,16 +51,16 @@ type serviceFlags struct {
 	logFormat string
 }
 
-func (f *serviceFlags) register(fs *pflag.FlagSet, defAddr string) {
+func (f *serviceFlags) register(fs *pflag.FlagSet, defAddr string, defQueueTimeout time.Duration, concurrentHelp string) {
 	fs.StringVar(&f.addr, "addr", defAddr, "address to listen on (host:port); a non-loopback address needs a token")
 	fs.StringArrayVar(&f.tokens, "token", nil, "bearer token every request but the health checks must carry (repeatable: one per client; default: $"+serve.TokenEnv+", comma-separated)")
 	fs.Int64Var(&f.maxBody, "max-body", 64<<20, "largest request body in bytes (413 beyond)")
 	fs.Int64Var(&f.limits.MaxBodyInFlight, "max-body-in-flight", 0, "request-body bytes held by all requests together (503 beyond; 0: twice --max-body, at least 128 MiB)")
 	fs.Int64Var(&f.limits.MinBodyRate, "min-body-rate", 64<<10, "slowest accepted request-body upload in bytes/s after --body-grace (408 below)")
 	fs.DurationVar(&f.limits.BodyGrace, "body-grace", 5*time.Second, "time a request body may take before --min-body-rate applies")
-	fs.IntVar(&f.limits.MaxConcurrent, "max-concurrent", 0, "requests doing work at once (0: 4 per CPU)")
+	fs.IntVar(&f.limits.MaxConcurrent, "max-concurrent", 0, concurrentHelp)
 	fs.IntVar(&f.limits.MaxQueue, "max-queue", 0, "requests waiting for a work slot before 503 (0: 1024, or 4 per slot if more)")
-	fs.DurationVar(&f.limits.QueueTimeout, "queue-timeout", 2*time.Second, "longest wait for a work slot before 503")
+	fs.DurationVar(&f.limits.QueueTimeout, "queue-timeout", defQueueTimeout, "longest wait for a work slot before 503")
 	fs.IntVar(&f.limits.MaxConnections, "max-connections", 4096, "open client connections at most (with --split wait, at least the rollouts of a step)")
 	fs.DurationVar(&f.limits.ReadTimeout, "read-timeout", 60*time.Second, "time to read a whole request")
 	fs.DurationVar(&f.limits.WriteTimeout, "write-timeout", 120*time.Second, "time to answer a request")
@@ -200,7 +200,7 @@ group with a warning). OpenRLHF sends one rollout per request: use --split wait.
 		},
 	}
 	fs := cmd.Flags()
-	sf.register(fs, "127.0.0.1:8000")
+	sf.register(fs, "127.0.0.1:8000", 2*time.Second, "requests reading or scoring at once (0: 4 per CPU)")
 	fs.StringVar(&estimator, "estimator", "majority_voting", "estimator name (see urlvr reward --list)")
 	fs.StringArrayVar(&params, "param", nil, "estimator parameter key=value (repeatable)")
 	fs.IntVar(&cfg.GroupSize, "group-size", 0, "rollouts per prompt (the trainer's n); 0: every request's groups are whole")
@@ -430,7 +430,7 @@ endpoint but /health and /healthz needs "Authorization: Bearer TOKEN".`,
 		},
 	}
 	fs := cmd.Flags()
-	sf.register(fs, "127.0.0.1:8001")
+	sf.register(fs, "127.0.0.1:8001", 30*time.Second, "requests admitted at once, sharing engine calls (0: 64)")
 	fs.StringVar(&dir, "checkpoint", "", "checkpoint directory")
 	fs.StringVar(&cfg.Name, "served-model-name", "", "model id clients use (default: the directory's name)")
 	fs.StringVar(&template, "chat-template", "auto", "chat layout: auto, chatml or plain")

@@ -45,9 +45,9 @@ type Config struct {
 	// prompts × n × max_tokens (default 2^18). A larger request is refused
 	// with 400 rather than holding the engine for everyone.
 	MaxRequestTokens int
-	// Limits are the HTTP bounds; MaxConcurrent, MaxQueue and QueueTimeout
-	// bound the requests being handled (503 beyond), WriteTimeout the time
-	// a request's generation may take.
+	// Limits are the HTTP bounds; MaxConcurrent (default 64), MaxQueue and
+	// QueueTimeout bound the requests being handled (503 beyond),
+	// WriteTimeout the time a request's generation may take.
 	Limits serve.Limits
 	// Tokens, when any are given, are the bearer tokens a request must
 	// carry one of (every endpoint but /health and /healthz).
@@ -111,6 +111,11 @@ func New(cfg Config) (*Server, error) {
 	auth, err := serve.NewAuth(cfg.Tokens...)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Limits.MaxConcurrent == 0 {
+		// The engine runs one call at a time; admitted requests wait for it
+		// in the batcher, where alike ones share a call.
+		cfg.Limits.MaxConcurrent = 64
 	}
 	lim := cfg.Limits.WithDefaults()
 	log := cfg.Logger
