@@ -114,9 +114,6 @@ func runService(cmd *cobra.Command, f *serviceFlags, log *slog.Logger, h interfa
 		return err
 	}
 	serve.WarnIfExposed(log, ln.Addr(), h.Auth())
-	if !h.Auth().Enabled() && serve.Exposed(ln.Addr()) {
-		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s is reachable from other machines and no token is set: anyone who reaches it can use every endpoint; set %s (or --token), or listen on 127.0.0.1\n", ln.Addr(), serve.TokenEnv)
-	}
 	return serve.Serve(ctx, ln, h.Handler(), f.limitsWithBody(), log, h.Close)
 }
 
