@@ -63,6 +63,8 @@ func WriteError(w http.ResponseWriter, err error) {
 		b.Error.Type = "server_error"
 	case status == http.StatusNotFound:
 		b.Error.Type = "not_found_error"
+	case status == http.StatusUnauthorized:
+		b.Error.Type = "authentication_error"
 	default:
 		b.Error.Type = "invalid_request_error"
 	}
