@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -22,6 +21,12 @@ func (e *Error) Error() string { return e.Message }
 // Errorf returns an *Error with the given status.
 func Errorf(status int, format string, args ...any) *Error {
 	return &Error{Status: status, Message: fmt.Sprintf(format, args...)}
+}
+
+// IsStatus reports whether err is an *Error with the given status.
+func IsStatus(err error, status int) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Status == status
 }
 
 // BadRequest returns a 400 *Error.
@@ -58,6 +63,8 @@ func WriteError(w http.ResponseWriter, err error) {
 		b.Error.Type = "server_error"
 	case status == http.StatusNotFound:
 		b.Error.Type = "not_found_error"
+	case status == http.StatusUnauthorized:
+		b.Error.Type = "authentication_error"
 	default:
 		b.Error.Type = "invalid_request_error"
 	}
@@ -80,35 +87,6 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 // ErrClientGone marks a request whose client went away before sending all
 // of its body; there is no one to answer.
 var ErrClientGone = errors.New("client went away")
-
-// ReadBody reads the request body, at most limit bytes. A larger body is a
-// 413; a body cut short by the client leaving is ErrClientGone; another
-// read failure (a slow client hitting the read timeout) a 400.
-func ReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	if r.ContentLength > limit {
-		return nil, Errorf(http.StatusRequestEntityTooLarge, "request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, limit)
-	}
-	var body []byte
-	var err error
-	if n := r.ContentLength; n > 0 {
-		// The server stops the body at Content-Length: read it in one buffer.
-		body = make([]byte, n)
-		_, err = io.ReadFull(r.Body, body)
-	} else {
-		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	}
-	if err != nil {
-		var mb *http.MaxBytesError
-		if errors.As(err, &mb) {
-			return nil, Errorf(http.StatusRequestEntityTooLarge, "request body exceeds the limit of %d bytes", limit)
-		}
-		if errors.Is(err, io.ErrUnexpectedEOF) || r.Context().Err() != nil {
-			return nil, fmt.Errorf("%w: reading the request body: %v", ErrClientGone, err)
-		}
-		return nil, BadRequest("reading the request body: %v", err)
-	}
-	return body, nil
-}
 
 // Object is a decoded JSON object whose fields are decoded on demand, each
 // with an error that names the field.

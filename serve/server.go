@@ -14,8 +14,15 @@ import (
 // Limits are a service's production bounds. Zero fields take the defaults
 // of WithDefaults.
 type Limits struct {
-	// MaxBodyBytes bounds a request body (413 beyond it).
-	MaxBodyBytes int64
+	// MaxBodyBytes bounds a request body (413 beyond it); MaxBodyInFlight
+	// bounds the body bytes of all requests together (503 beyond it).
+	MaxBodyBytes    int64
+	MaxBodyInFlight int64
+	// A body must arrive at MinBodyRate bytes per second or faster after a
+	// BodyGrace period (408 otherwise), so that slow senders cannot hold the
+	// work slots they are admitted to.
+	MinBodyRate int64
+	BodyGrace   time.Duration
 	// MaxConcurrent is the number of requests doing CPU work at once;
 	// MaxQueue more may wait up to QueueTimeout for a slot, the rest get 503.
 	MaxConcurrent int
@@ -35,9 +42,11 @@ type Limits struct {
 	ShutdownTimeout time.Duration
 }
 
-// WithDefaults fills zero fields: 64 MiB bodies, 4 work slots per CPU with a
-// queue of 1024 (or 4 per slot if more) and a 2 s queue timeout, 4096 connections, 10 s for
-// headers, 60 s to read a request, 120 s to answer, 120 s idle, 30 s drain.
+// WithDefaults fills zero fields: 64 MiB bodies, twice that (at least
+// 128 MiB) in flight, 64 KiB/s after a 5 s grace, 4 work slots per CPU with
+// a queue of 1024 (or 4 per slot if more) and a 2 s queue timeout, 4096
+// connections, 10 s for headers, 60 s to read a request, 120 s to answer,
+// 120 s idle, 30 s drain.
 func (l Limits) WithDefaults() Limits {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
@@ -47,6 +56,13 @@ func (l Limits) WithDefaults() Limits {
 	if l.MaxBodyBytes == 0 {
 		l.MaxBodyBytes = 64 << 20
 	}
+	if l.MaxBodyInFlight == 0 {
+		l.MaxBodyInFlight = max(2*l.MaxBodyBytes, 128<<20)
+	}
+	if l.MinBodyRate == 0 {
+		l.MinBodyRate = 64 << 10
+	}
+	def(&l.BodyGrace, 5*time.Second)
 	if l.MaxConcurrent == 0 {
 		l.MaxConcurrent = 4 * runtime.GOMAXPROCS(0)
 	}
@@ -88,7 +104,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, lim Limits, log
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(LimitListener(ln, lim.MaxConnections)) }()
-	log.Info("serving", "addr", ln.Addr().String(), "max_body_bytes", lim.MaxBodyBytes,
+	log.Info("serving", "addr", ln.Addr().String(), "max_body_bytes", lim.MaxBodyBytes, "max_body_in_flight", lim.MaxBodyInFlight,
 		"max_concurrent", lim.MaxConcurrent, "max_queue", lim.MaxQueue, "max_connections", lim.MaxConnections)
 	select {
 	case err := <-errc:

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/urlvr/urlvr/internal/atomicfile"
+	"github.com/urlvr/urlvr/serve"
 	"github.com/urlvr/urlvr/serve/evalclient"
 )
 
@@ -52,6 +53,9 @@ seeds; --no-seed lets the server batch requests instead.`,
 			defer stop()
 			if !quiet {
 				o.Progress = cmd.ErrOrStderr()
+			}
+			if o.Token == "" {
+				o.Token = os.Getenv(serve.TokenEnv)
 			}
 			rep, problems, err := evalclient.Run(ctx, o)
 			if err != nil {
@@ -95,6 +99,7 @@ seeds; --no-seed lets the server batch requests instead.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Endpoint, "endpoint", "", "server base URL (http://host:port, with or without /v1)")
+	f.StringVar(&o.Token, "token", "", "bearer token the server wants (default: $"+serve.TokenEnv+")")
 	f.StringVar(&o.Model, "model", "", "model id (default: the first one the server lists)")
 	f.StringVar(&o.Dataset, "dataset", "", "problem file (JSONL or Parquet)")
 	f.IntVar(&o.Limit, "limit", 0, "evaluate only the first problems (0: all)")

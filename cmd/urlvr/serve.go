@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,18 +44,23 @@ func init() {
 // serviceFlags are the flags every service shares: address, limits, logs.
 type serviceFlags struct {
 	addr      string
+	tokens    []string
 	limits    serve.Limits
 	maxBody   int64
 	logLevel  string
 	logFormat string
 }
 
-func (f *serviceFlags) register(fs *pflag.FlagSet, defAddr string) {
-	fs.StringVar(&f.addr, "addr", defAddr, "address to listen on (host:port)")
+func (f *serviceFlags) register(fs *pflag.FlagSet, defAddr string, defQueueTimeout time.Duration, concurrentHelp string) {
+	fs.StringVar(&f.addr, "addr", defAddr, "address to listen on (host:port); a non-loopback address needs a token")
+	fs.StringArrayVar(&f.tokens, "token", nil, "bearer token every request but the health checks must carry (repeatable: one per client; default: $"+serve.TokenEnv+", comma-separated)")
 	fs.Int64Var(&f.maxBody, "max-body", 64<<20, "largest request body in bytes (413 beyond)")
-	fs.IntVar(&f.limits.MaxConcurrent, "max-concurrent", 0, "requests doing work at once (0: 4 per CPU)")
+	fs.Int64Var(&f.limits.MaxBodyInFlight, "max-body-in-flight", 0, "request-body bytes held by all requests together (503 beyond; 0: twice --max-body, at least 128 MiB)")
+	fs.Int64Var(&f.limits.MinBodyRate, "min-body-rate", 64<<10, "slowest accepted request-body upload in bytes/s after --body-grace (408 below)")
+	fs.DurationVar(&f.limits.BodyGrace, "body-grace", 5*time.Second, "time a request body may take before --min-body-rate applies")
+	fs.IntVar(&f.limits.MaxConcurrent, "max-concurrent", 0, concurrentHelp)
 	fs.IntVar(&f.limits.MaxQueue, "max-queue", 0, "requests waiting for a work slot before 503 (0: 1024, or 4 per slot if more)")
-	fs.DurationVar(&f.limits.QueueTimeout, "queue-timeout", 2*time.Second, "longest wait for a work slot before 503")
+	fs.DurationVar(&f.limits.QueueTimeout, "queue-timeout", defQueueTimeout, "longest wait for a work slot before 503")
 	fs.IntVar(&f.limits.MaxConnections, "max-connections", 4096, "open client connections at most (with --split wait, at least the rollouts of a step)")
 	fs.DurationVar(&f.limits.ReadTimeout, "read-timeout", 60*time.Second, "time to read a whole request")
 	fs.DurationVar(&f.limits.WriteTimeout, "write-timeout", 120*time.Second, "time to answer a request")
@@ -78,6 +85,14 @@ func (f *serviceFlags) logger() (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format %q: want json or text", f.logFormat)
 }
 
+// tokenList returns the --token flags, else the tokens in $URLVR_TOKEN.
+func (f *serviceFlags) tokenList() []string {
+	if len(f.tokens) > 0 {
+		return f.tokens
+	}
+	return serve.TokensFromEnv()
+}
+
 func (f *serviceFlags) limitsWithBody() serve.Limits {
 	l := f.limits
 	l.MaxBodyBytes = f.maxBody
@@ -85,9 +100,11 @@ func (f *serviceFlags) limitsWithBody() serve.Limits {
 }
 
 // runService listens on the flag's address and serves h until SIGINT or
-// SIGTERM, then drains.
+// SIGTERM, then drains. It warns when the address is reachable from other
+// machines and no token is set.
 func runService(cmd *cobra.Command, f *serviceFlags, log *slog.Logger, h interface {
 	Handler() http.Handler
+	Auth() *serve.Auth
 	Close()
 }) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -96,6 +113,7 @@ func runService(cmd *cobra.Command, f *serviceFlags, log *slog.Logger, h interfa
 	if err != nil {
 		return err
 	}
+	serve.WarnIfExposed(log, ln.Addr(), h.Auth())
 	return serve.Serve(ctx, ln, h.Handler(), f.limitsWithBody(), log, h.Close)
 }
 
@@ -127,7 +145,19 @@ Endpoints:
   GET  /metrics         Prometheus text. GET /healthz, /readyz, /v1/estimator.
 
 Requests name their run with "run_id" (or header X-Urlvr-Run, or ?run=) and
-optionally their training step with "step" (X-Urlvr-Step, ?step=).
+optionally their training step with "step" (X-Urlvr-Step, ?step=) and a
+client with "client_id" (X-Urlvr-Client, ?client=).
+
+Security: with a token (--token, or URLVR_TOKEN; several give one per
+trainer) every endpoint but /healthz and /readyz needs "Authorization: Bearer
+TOKEN" (401 otherwise). Without one, listen on loopback only (a warning says
+so otherwise). Rollouts only share a group with rollouts of the same token
+(without tokens: the same client address), run, client id and group key, so
+nobody else's rollouts can vote on a trainer's rewards; a client that leaves
+takes its held rollouts with it, and only answered requests count as steps.
+A request takes a work slot before its body is read, bodies share a byte
+budget (--max-body-in-flight), and a body slower than --min-body-rate after
+--body-grace is cut off (408).
 
 Split groups: ensemble estimators vote over all N rollouts of a prompt. With
 --group-size N, a request's rollouts of one group must number a multiple of N;
@@ -155,6 +185,7 @@ group with a warning). OpenRLHF sends one rollout per request: use --split wait.
 				return fmt.Errorf("--split: %w", err)
 			}
 			cfg.Limits = sf.limitsWithBody()
+			cfg.Tokens = sf.tokenList()
 			cfg.Logger = log
 			srv, err := rewardserver.New(cfg)
 			if err != nil {
@@ -166,7 +197,7 @@ group with a warning). OpenRLHF sends one rollout per request: use --split wait.
 		},
 	}
 	fs := cmd.Flags()
-	sf.register(fs, "127.0.0.1:8000")
+	sf.register(fs, "127.0.0.1:8000", 2*time.Second, "requests reading or scoring at once (0: 4 per CPU)")
 	fs.StringVar(&estimator, "estimator", "majority_voting", "estimator name (see urlvr reward --list)")
 	fs.StringArrayVar(&params, "param", nil, "estimator parameter key=value (repeatable)")
 	fs.IntVar(&cfg.GroupSize, "group-size", 0, "rollouts per prompt (the trainer's n); 0: every request's groups are whole")
@@ -197,12 +228,13 @@ func serveLoadtestCmd() *cobra.Command {
 		Long: `loadtest sends 64 x 8-rollout majority-voting batches to a reward service
 and checks every answer against the library scoring the same batch in this
 process. Without --url it starts "urlvr serve rewards" as a child process on a
-free loopback port (--server-arg adds flags to it) and stops it at the end.
+free loopback port with a fresh token (--server-arg adds flags to it) and
+stops it at the end; with --url it sends --token (or $URLVR_TOKEN).
 
 Phases: the library in-process (the reference latency); sustained load at each
 --concurrency (bounded by --requests and --duration); clients that disconnect
 mid-request; fuzzed bodies (each must get 200, 400 or 413 with a JSON body);
-a final health check. Prints throughput, p50/p90/p99 latency and the service's
+a request without the token (must get 401); a final health check. Prints throughput, p50/p90/p99 latency and the service's
 overhead over the library; exits non-zero on any error or wrong reward.`,
 		Example: `  urlvr serve loadtest
   urlvr serve loadtest --concurrency 1,2,4 --requests 1000 --json
@@ -213,7 +245,19 @@ overhead over the library; exits non-zero on any error or wrong reward.`,
 			defer stop()
 			ctx, cancel := context.WithTimeout(ctx, overall)
 			defer cancel()
+			if o.Token == "" {
+				if toks := serve.TokensFromEnv(); len(toks) > 0 {
+					o.Token = toks[0]
+				}
+			}
 			if o.URL == "" {
+				if o.Token == "" {
+					// The child server gets a token of its own, so that the
+					// test goes through authentication like a deployment.
+					var b [16]byte
+					rand.Read(b[:])
+					o.Token = hex.EncodeToString(b[:])
+				}
 				url, shutdown, err := startRewardServer(ctx, o, maxCPU, extra)
 				if err != nil {
 					return err
@@ -244,7 +288,8 @@ overhead over the library; exits non-zero on any error or wrong reward.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.URL, "url", "", "reward service to test (default: start one as a child process)")
+	f.StringVar(&o.URL, "url", "", "reward service to test (default: start one as a child process, with a fresh token)")
+	f.StringVar(&o.Token, "token", "", "the service's bearer token (default: $"+serve.TokenEnv+")")
 	f.IntVar(&o.Prompts, "prompts", 64, "prompts per batch")
 	f.IntVar(&o.N, "n", 8, "rollouts per prompt")
 	f.IntVar(&o.ResponseChars, "response-chars", 600, "approximate response length in characters")
@@ -290,8 +335,10 @@ func startRewardServer(ctx context.Context, o loadtest.Options, maxCPU int, extr
 	args = append(args, extra...)
 	child := exec.Command(exe, args...)
 	child.Stdout, child.Stderr = os.Stderr, os.Stderr
+	// The token goes through the environment: flags show in the process list.
+	child.Env = append(os.Environ(), serve.TokenEnv+"="+o.Token)
 	if maxCPU > 0 {
-		child.Env = append(os.Environ(), fmt.Sprintf("GOMAXPROCS=%d", maxCPU))
+		child.Env = append(child.Env, fmt.Sprintf("GOMAXPROCS=%d", maxCPU))
 	}
 	if err := child.Start(); err != nil {
 		return "", nil, fmt.Errorf("starting the reward service: %w", err)
@@ -334,7 +381,15 @@ Log-probs are those of the unmodified distribution (temperature 1), as vLLM
 reports them. Chat messages are laid out with --chat-template: chatml
 (<|im_start|>role ... <|im_end|>), plain (contents joined by newlines), or auto
 (chatml when the tokenizer has <|im_start|>). Concurrent requests without a
-seed that sample alike share engine calls.`,
+seed that sample alike share engine calls. A temperature below 1e-5 means
+greedy decoding (as in vLLM).
+
+Limits: a request may ask for at most --max-request-tokens generated tokens
+(prompts x n x max_tokens; 400 naming the limit beyond); --max-concurrent
+requests are handled at once and --max-queue more wait up to --queue-timeout
+(503 beyond). Generation stops between decode steps when the client leaves
+or --write-timeout passes. With a token (--token or URLVR_TOKEN) every
+endpoint but /health and /healthz needs "Authorization: Bearer TOKEN".`,
 		Example: `  urlvr serve model --checkpoint models/mild --addr 127.0.0.1:8001
   urlvr eval --endpoint http://127.0.0.1:8001 --dataset datasets/arith/arith-val-easy.jsonl --n 32`,
 		Args: cobra.NoArgs,
@@ -359,6 +414,7 @@ seed that sample alike share engine calls.`,
 				cfg.Name = filepath.Base(filepath.Clean(dir))
 			}
 			cfg.Limits = sf.limitsWithBody()
+			cfg.Tokens = sf.tokenList()
 			cfg.Logger = log
 			srv, err := modelserver.New(cfg)
 			if err != nil {
@@ -371,7 +427,7 @@ seed that sample alike share engine calls.`,
 		},
 	}
 	fs := cmd.Flags()
-	sf.register(fs, "127.0.0.1:8001")
+	sf.register(fs, "127.0.0.1:8001", 30*time.Second, "requests admitted at once, sharing engine calls (0: 64)")
 	fs.StringVar(&dir, "checkpoint", "", "checkpoint directory")
 	fs.StringVar(&cfg.Name, "served-model-name", "", "model id clients use (default: the directory's name)")
 	fs.StringVar(&template, "chat-template", "auto", "chat layout: auto, chatml or plain")
@@ -379,6 +435,7 @@ seed that sample alike share engine calls.`,
 	fs.IntVar(&cfg.MaxSeqsPerCall, "max-seqs", 256, "sequences per engine call at most")
 	fs.DurationVar(&cfg.BatchWindow, "batch-window", 2*time.Millisecond, "how long a request waits for others to share its engine call")
 	fs.IntVar(&cfg.MaxQueue, "max-queue-requests", 256, "requests waiting for the engine before 503")
+	fs.IntVar(&cfg.MaxRequestTokens, "max-request-tokens", 1<<18, "tokens one request may ask to generate, prompts x n x max_tokens (400 beyond)")
 	fs.Uint64Var(&cfg.Seed, "seed", 0, "seed of the generator behind requests that give no seed")
 	return cmd
 }

@@ -28,7 +28,8 @@ with the service started with --split wait (OpenRLHF sends one rollout per
 request). reward_func below does the same from Python, with retries, for
 --remote_rm_url path/to/urlvr_reward.py.
 
-Environment defaults: URLVR_REWARD_URL, URLVR_RUN_ID.
+Environment defaults: URLVR_REWARD_URL, URLVR_RUN_ID, URLVR_TOKEN (the
+service's bearer token; every function also takes token=).
 """
 
 import json
@@ -55,10 +56,15 @@ class UrlvrStop(RuntimeError):
 
 class UrlvrClient:
     """POSTs JSON to the service, retrying with exponential backoff on
-    connection errors, 503 (saturated) and other 5xx answers."""
+    connection errors, 503 (saturated) and other 5xx answers. Sends the
+    bearer token (token=, else URLVR_TOKEN; the first of a comma-separated
+    list) when there is one."""
 
-    def __init__(self, url=None, timeout=300.0, retries=5, backoff=0.5, max_backoff=30.0):
+    def __init__(self, url=None, timeout=300.0, retries=5, backoff=0.5, max_backoff=30.0, token=None):
         self.url = (url or os.environ.get("URLVR_REWARD_URL") or DEFAULT_URL).rstrip("/")
+        if token is None:
+            token = (os.environ.get("URLVR_TOKEN") or "").split(",")[0].strip()
+        self.token = token or None
         self.timeout = float(timeout)
         self.retries = int(retries)
         self.backoff = float(backoff)
@@ -70,7 +76,10 @@ class UrlvrClient:
         delay = self.backoff
         last = None
         for attempt in range(self.retries + 1):
-            req = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": "application/json"})
+            headers = {"Content-Type": "application/json"}
+            if self.token:
+                headers["Authorization"] = "Bearer " + self.token
+            req = urllib.request.Request(url, data=data, method="POST", headers=headers)
             try:
                 with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                     return json.loads(resp.read().decode("utf-8"))
@@ -167,7 +176,7 @@ def _split_run(run_id, extra_infos, n):
 
 
 def score_groups(responses, group_ids, golds, url=None, run_id=None, group_size=None, step=None,
-                 max_rollouts_per_request=0, on_stop="raise", timeout=300.0, retries=5, client=None):
+                 max_rollouts_per_request=0, on_stop="raise", timeout=300.0, retries=5, client=None, token=None):
     """Scores rollouts through POST /v1/rewards and returns (rewards, answer),
     answer being the service's last JSON answer merged over requests.
 
@@ -176,7 +185,7 @@ def score_groups(responses, group_ids, golds, url=None, run_id=None, group_size=
     n = len(responses)
     if not (len(group_ids) == n and len(golds) == n):
         raise UrlvrError("responses, group_ids and golds differ in length: %d, %d, %d" % (n, len(group_ids), len(golds)))
-    client = client or UrlvrClient(url, timeout=timeout, retries=retries)
+    client = client or UrlvrClient(url, timeout=timeout, retries=retries, token=token)
     run_id = run_id or os.environ.get("URLVR_RUN_ID") or "default"
 
     # Put the rollouts of a group next to each other, keeping first-seen
@@ -239,7 +248,7 @@ def _check_stop(run, on_stop):
 
 def compute_score(data_sources=None, solution_strs=None, ground_truths=None, extra_infos=None, url=None,
                   run_id=None, group_key="auto", group_size=None, max_rollouts_per_request=0, on_stop="raise",
-                  return_dict=False, timeout=300.0, retries=5, **kwargs):
+                  return_dict=False, timeout=300.0, retries=5, token=None, **kwargs):
     """veRL BatchRewardManager reward function: one request per training batch
     (or per max_rollouts_per_request, cut at group boundaries).
 
@@ -253,7 +262,7 @@ def compute_score(data_sources=None, solution_strs=None, ground_truths=None, ext
     run = _split_run(run_id or os.environ.get("URLVR_RUN_ID") or "default", extra_infos, n)
     rewards, ans = score_groups(list(solution_strs), keys, golds, url=url, run_id=run, group_size=group_size,
                                 max_rollouts_per_request=max_rollouts_per_request, on_stop=on_stop,
-                                timeout=timeout, retries=retries)
+                                timeout=timeout, retries=retries, token=token)
     if not return_dict:
         return rewards
     return [{"score": r} for r in rewards]
@@ -262,7 +271,7 @@ def compute_score(data_sources=None, solution_strs=None, ground_truths=None, ext
 def reward_func(queries, prompts, labels, **kwargs):
     """OpenRLHF reward function (--remote_rm_url path/to/urlvr_reward.py):
     forwards to POST /get_reward with the run from URLVR_RUN_ID."""
-    client = UrlvrClient(kwargs.get("url"))
+    client = UrlvrClient(kwargs.get("url"), token=kwargs.get("token"))
     run = kwargs.get("run_id") or os.environ.get("URLVR_RUN_ID") or "default"
     body = {"query": list(queries), "prompts": list(prompts), "labels": [_gold(l) if l != "" else None for l in labels]}
     ans = client.post("/get_reward", body, query="run=" + urllib.request.quote(run))
@@ -275,7 +284,7 @@ class UrlvrRewardManager:
     rollouts by veRL's own per-prompt "uid", so whole groups are always sent
     together whatever the dataset holds.
 
-    reward_kwargs: url, run_id, on_stop ("raise", "warn", "ignore"),
+    reward_kwargs: url, run_id, token, on_stop ("raise", "warn", "ignore"),
     max_rollouts_per_request, timeout, retries."""
 
     def __init__(self, tokenizer, num_examine=0, compute_score=None, reward_fn_key="data_source", **reward_kwargs):
@@ -306,7 +315,8 @@ class UrlvrRewardManager:
         rewards, ans = score_groups(responses, uids, golds, url=self.kwargs.get("url"), run_id=run,
                                     max_rollouts_per_request=self.kwargs.get("max_rollouts_per_request", 0),
                                     on_stop=self.kwargs.get("on_stop", "raise"),
-                                    timeout=self.kwargs.get("timeout", 300.0), retries=self.kwargs.get("retries", 5))
+                                    timeout=self.kwargs.get("timeout", 300.0), retries=self.kwargs.get("retries", 5),
+                                    token=self.kwargs.get("token"))
         reward_tensor = torch.zeros(len(lengths), response_ids.shape[-1], dtype=torch.float32)
         for i, (r, length) in enumerate(zip(rewards, lengths)):
             if length > 0:

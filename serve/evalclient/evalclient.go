@@ -32,6 +32,9 @@ import (
 type Options struct {
 	// Endpoint is the server's base URL, with or without /v1.
 	Endpoint string
+	// Token, when set, is sent as "Authorization: Bearer <token>" (urlvr's
+	// model server with --token, or an OpenAI API key).
+	Token string `json:"-"`
 	// Model is the model id to request; "" takes the first of /v1/models.
 	Model string
 	// Dataset is a problem file that package data reads (JSONL or Parquet,
@@ -545,6 +548,9 @@ func (c *client) once(ctx context.Context, method, path string, raw []byte, out 
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if c.o.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.o.Token)
+	}
 	resp, err := c.o.Client.Do(req)
 	if err != nil {
 		return err

@@ -33,6 +33,9 @@ type world struct {
 	calls atomic.Int64
 }
 
+// worldToken is the model server's bearer token in these tests.
+const worldToken = "eval-world-token-0123456789"
+
 func startWorld(t *testing.T, failEvery int64) *world {
 	t.Helper()
 	dir := t.TempDir()
@@ -48,7 +51,7 @@ func startWorld(t *testing.T, failEvery int64) *world {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := modelserver.New(modelserver.Config{Model: m, Tokenizer: tok, Name: "tiny", Logger: log})
+	srv, err := modelserver.New(modelserver.Config{Model: m, Tokenizer: tok, Name: "tiny", Tokens: []string{worldToken}, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +136,7 @@ func TestEvalAgainstModelServer(t *testing.T) {
 		t.Fatalf("found %d usable greedy answers", right)
 	}
 	path := writeDataset(t, rows)
-	rep, problems, err := Run(context.Background(), Options{Endpoint: w.url + "/v1", Dataset: path, N: 4, Temperature: 0, MaxTokens: maxNew, Concurrency: 3})
+	rep, problems, err := Run(context.Background(), Options{Endpoint: w.url + "/v1", Token: worldToken, Dataset: path, N: 4, Temperature: 0, MaxTokens: maxNew, Concurrency: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +176,7 @@ func TestEvalSamplingRetriesAndSplitting(t *testing.T) {
 		rows = append(rows, map[string]string{"prompt": prompt, "answer": w.greedy(t, prompt, 3)})
 	}
 	path := writeDataset(t, rows)
-	opts := Options{Endpoint: w.url, Dataset: path, N: 6, PerRequest: 2, Ks: []int{1, 3, 6}, Temperature: 1, MaxTokens: 3,
+	opts := Options{Endpoint: w.url, Token: worldToken, Dataset: path, N: 6, PerRequest: 2, Ks: []int{1, 3, 6}, Temperature: 1, MaxTokens: 3,
 		Concurrency: 2, Retries: 4, Backoff: 1e6, Seed: 9}
 	rep, problems, err := Run(context.Background(), opts)
 	if err != nil {
@@ -231,7 +234,7 @@ func TestEvalReportsRefusals(t *testing.T) {
 	w := startWorld(t, 0)
 	path := writeDataset(t, []map[string]string{{"prompt": "a", "answer": "1"}})
 	// max_tokens beyond the context: a 400, not retried, and the problem fails.
-	rep, problems, err := Run(context.Background(), Options{Endpoint: w.url, Dataset: path, N: 2, MaxTokens: 1000, Retries: 3})
+	rep, problems, err := Run(context.Background(), Options{Endpoint: w.url, Token: worldToken, Dataset: path, N: 2, MaxTokens: 1000, Retries: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,5 +245,16 @@ func TestEvalReportsRefusals(t *testing.T) {
 	_, _, err = Run(context.Background(), Options{Endpoint: "http://127.0.0.1:1", Dataset: path, Retries: 1, Backoff: 1e6})
 	if err == nil || !strings.Contains(err.Error(), "gave up after 2 tries") {
 		t.Errorf("unreachable server: %v", err)
+	}
+}
+
+// TestEvalWithoutTheToken: a server that wants a token refuses the client
+// at once (401 is not retried) with a message that says what to send.
+func TestEvalWithoutTheToken(t *testing.T) {
+	w := startWorld(t, 0)
+	path := writeDataset(t, []map[string]string{{"prompt": "q: 1+1=?", "answer": "2"}})
+	_, _, err := Run(context.Background(), Options{Endpoint: w.url, Dataset: path, N: 2, MaxTokens: 4, Retries: 3})
+	if err == nil || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), "bearer token") {
+		t.Fatalf("without the token: %v", err)
 	}
 }

@@ -45,6 +45,10 @@ type Options struct {
 	// Disconnects clients leave mid-request (half of them during the body,
 	// half while their batch is scored); Fuzz bodies are mutated requests.
 	Disconnects, Fuzz int
+	// Token is the service's bearer token ("" for a service without one).
+	// With a token, the test also checks that a request without it is
+	// refused (401).
+	Token string `json:"-"`
 	// Progress, when set, receives one line per phase.
 	Progress io.Writer
 }
@@ -134,6 +138,10 @@ type Report struct {
 	FuzzStatus         map[string]int `json:"fuzz_status"`
 	FuzzFailures       int            `json:"fuzz_failures"`
 	HealthyAfter       bool           `json:"healthy_after"`
+	// AuthChecked says whether a request without the token was sent (only
+	// with Token set); AuthRefused whether it got 401.
+	AuthChecked bool `json:"auth_checked"`
+	AuthRefused bool `json:"auth_refused"`
 }
 
 // Failed says whether the run broke the service's promises: an error or
@@ -144,7 +152,22 @@ func (r *Report) Failed() bool {
 	for _, s := range r.Service {
 		errs += s.Errors
 	}
-	return errs > 0 || !r.HealthyAfter
+	return errs > 0 || !r.HealthyAfter || (r.AuthChecked && !r.AuthRefused)
+}
+
+// bearerTransport adds the Authorization header to every request.
+type bearerTransport struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if b.token == "" {
+		return b.next.RoundTrip(r)
+	}
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.next.RoundTrip(r)
 }
 
 type tester struct {
@@ -186,9 +209,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Shape == "openrlhf-split" {
 		conns = maxConc * o.Prompts * o.N
 	}
-	t.client = &http.Client{Transport: &http.Transport{
+	t.client = &http.Client{Transport: bearerTransport{o.Token, &http.Transport{
 		MaxIdleConns: conns, MaxIdleConnsPerHost: conns, DisableCompression: true, IdleConnTimeout: time.Minute,
-	}, Timeout: time.Minute}
+	}}, Timeout: time.Minute}
 	defer t.client.CloseIdleConnections()
 	rep := &Report{Options: o, FuzzStatus: map[string]int{}}
 
@@ -225,6 +248,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	if err := t.waitHealthy(ctx, 10*time.Second); err != nil {
 		return nil, err
+	}
+	if o.Token != "" {
+		rep.AuthChecked = true
+		rep.AuthRefused = t.refusedWithoutToken(ctx)
+		t.progress("request without the token refused: %v", rep.AuthRefused)
 	}
 	rep.Library = t.library(ctx)
 	t.progress("library in-process: %s", rep.Library)
@@ -442,6 +470,26 @@ func voteTied(answers []string) bool {
 	return top > 0 && top == second
 }
 
+// refusedWithoutToken sends a scoring request without the token and
+// reports whether it was refused with 401.
+func (t *tester) refusedWithoutToken(ctx context.Context) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.o.URL+t.path+"?run=loadtest-noauth", bytes.NewReader(t.batches[0].Verl))
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.errorf("request without token: %v", err)
+		return false
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.errorf("request without token: status %d, want 401", resp.StatusCode)
+	}
+	return resp.StatusCode == http.StatusUnauthorized
+}
+
 // disconnects opens raw connections that leave mid-request: half after
 // sending part of the body, half after sending all of it without reading
 // the answer.
@@ -456,7 +504,11 @@ func (t *tester) disconnects(ctx context.Context) int {
 			t.errorf("disconnect %d: %v", i, err)
 			continue
 		}
-		fmt.Fprintf(conn, "POST %s?run=loadtest-disconnect HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", path, u.Host, len(body))
+		auth := ""
+		if t.o.Token != "" {
+			auth = "Authorization: Bearer " + t.o.Token + "\r\n"
+		}
+		fmt.Fprintf(conn, "POST %s?run=loadtest-disconnect HTTP/1.1\r\nHost: %s\r\n%sContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", path, u.Host, auth, len(body))
 		if i%2 == 0 {
 			conn.Write(body[:len(body)/2])
 		} else {
@@ -640,6 +692,9 @@ func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "disconnecting clients: %d sent, %.0f counted by the server\n", r.Disconnects, r.DisconnectsCounted)
 	fmt.Fprintf(w, "fuzzed bodies: %d sent, statuses %v, failures %d\n", r.FuzzSent, r.FuzzStatus, r.FuzzFailures)
 	fmt.Fprintf(w, "healthy afterwards: %v\n", r.HealthyAfter)
+	if r.AuthChecked {
+		fmt.Fprintf(w, "request without the token refused (401): %v\n", r.AuthRefused)
+	}
 	for _, s := range r.ErrorSamples {
 		fmt.Fprintln(w, "  error:", s)
 	}

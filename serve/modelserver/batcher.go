@@ -51,8 +51,10 @@ func newBatcher(m *engine.Model, maxSeqs int, window time.Duration, maxQueue int
 		rng: rand.New(rand.NewPCG(seed, 0xba7c4)), wake: make(chan struct{}, 1)}
 }
 
-// submit queues a job; it fails with serve.ErrSaturated when the queue is
-// full.
+// errQueueFull refuses a job when the engine's queue is full.
+var errQueueFull = errors.New("engine queue full")
+
+// submit queues a job; it fails with errQueueFull when the queue is full.
 func (b *batcher) submit(j *genJob) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -60,7 +62,7 @@ func (b *batcher) submit(j *genJob) error {
 		return serve.Errorf(503, "shutting down")
 	}
 	if len(b.queue) >= b.maxQueue {
-		return serve.ErrSaturated
+		return errQueueFull
 	}
 	b.queue = append(b.queue, j)
 	select {
@@ -146,13 +148,11 @@ func (b *batcher) step(ctx context.Context) bool {
 	for _, j := range live {
 		prompts = append(prompts, j.prompts...)
 	}
-	runCtx := ctx
-	if len(live) == 1 {
-		runCtx = live[0].ctx
-	}
+	runCtx, cancel := anyAlive(ctx, live)
 	opts := live[0].opts
 	opts.Seed = seed
 	gens, err := b.sample(runCtx, prompts, opts)
+	cancel()
 	b.calls.Add(1)
 	b.seqs.Add(uint64(len(prompts)))
 	if len(live) > 1 {
@@ -168,6 +168,29 @@ func (b *batcher) step(ctx context.Context) bool {
 		off += len(j.prompts)
 	}
 	return true
+}
+
+// anyAlive returns a context that ends with parent or once every job's
+// context has ended: a shared engine call stops when none of its requests
+// still wants the answer (the engine checks between decode steps).
+func anyAlive(parent context.Context, jobs []*genJob) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(parent)
+	var left atomic.Int64
+	left.Store(int64(len(jobs)))
+	stops := make([]func() bool, len(jobs))
+	for i, j := range jobs {
+		stops[i] = context.AfterFunc(j.ctx, func() {
+			if left.Add(-1) == 0 {
+				cancel()
+			}
+		})
+	}
+	return ctx, func() {
+		for _, stop := range stops {
+			stop()
+		}
+		cancel()
+	}
 }
 
 // sample runs the engine in calls of at most maxSeqs sequences, the c-th

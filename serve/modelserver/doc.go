@@ -10,4 +10,10 @@
 // Concurrent requests with the same sampling settings and no seed are
 // batched into one engine call. A request with a seed runs on its own, so
 // that its answer depends only on the request.
+//
+// Every request has a budget: prompts × n × max_tokens generated tokens at
+// most (400 beyond), a work slot from a bounded queue (503 beyond), and a
+// context that ends when the client leaves or the write timeout passes,
+// which the engine checks between decode steps. A positive temperature below
+// 1e-5 means greedy decoding, as in vLLM.
 package modelserver

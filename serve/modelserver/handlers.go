@@ -38,6 +38,12 @@ type CompletionLogprobs struct {
 }
 
 func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
+	ctx, done, err := s.admit(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer done()
 	o, err := s.readObject(w, r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -57,7 +63,7 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
 	for i, p := range ps {
 		prompts[i] = s.encode(p)
 	}
-	choices, err := s.generate(r.Context(), prompts, sp, 16)
+	choices, err := s.generate(ctx, prompts, sp, 16)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -148,6 +154,12 @@ type ChatTopLogprob struct {
 }
 
 func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
+	ctx, done, err := s.admit(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer done()
 	o, err := s.readObject(w, r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -164,7 +176,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	prompts := [][]int{s.encode(prompt{text: s.template.Render(msgs)})}
-	choices, err := s.generate(r.Context(), prompts, sp, 0)
+	choices, err := s.generate(ctx, prompts, sp, 0)
 	if err != nil {
 		s.fail(w, r, err)
 		return

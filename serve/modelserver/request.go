@@ -28,6 +28,9 @@ type sampling struct {
 
 // Limits of a request, as in vLLM's OpenAI server.
 const (
+	// greedyBelow: a positive temperature below it means greedy decoding,
+	// as in vLLM (its _SAMPLING_EPS).
+	greedyBelow    = 1e-5
 	maxN           = 256
 	maxTopLogprobs = 20
 	maxStops       = 16
@@ -87,6 +90,11 @@ func parseSampling(o serve.Object, chat bool, vocab int) (sampling, error) {
 	} else if ok {
 		if t < 0 || math.IsInf(t, 0) {
 			return s, serve.BadRequest(`"temperature" = %v: want a finite number >= 0`, t)
+		}
+		if t < greedyBelow {
+			// Dividing logits by a temperature this small overflows; the
+			// distribution it stands for is greedy decoding anyway.
+			t = 0
 		}
 		s.temperature = t
 	}

@@ -41,8 +41,18 @@ type Config struct {
 	// AlternativesBudget bounds the token positions one request may score to
 	// find top_logprobs alternatives (default 2^21); see alternatives.
 	AlternativesBudget int
-	Limits             serve.Limits
-	Logger             *slog.Logger
+	// MaxRequestTokens bounds the tokens one request may ask to generate:
+	// prompts × n × max_tokens (default 2^18). A larger request is refused
+	// with 400 rather than holding the engine for everyone.
+	MaxRequestTokens int
+	// Limits are the HTTP bounds; MaxConcurrent (default 64), MaxQueue and
+	// QueueTimeout bound the requests being handled (503 beyond),
+	// WriteTimeout the time a request's generation may take.
+	Limits serve.Limits
+	// Tokens, when any are given, are the bearer tokens a request must
+	// carry one of (every endpoint but /health and /healthz).
+	Tokens []string
+	Logger *slog.Logger
 }
 
 // Server is an OpenAI-compatible server over one model.
@@ -55,6 +65,10 @@ type Server struct {
 	special  map[int]bool // BOS, EOS, PAD: left out of text
 	eos      []int
 	batch    *batcher
+	limits   serve.Limits
+	limiter  *serve.Limiter
+	budget   *serve.ByteBudget
+	auth     *serve.Auth
 	stats    *serve.Stats
 	log      *slog.Logger
 	created  int64
@@ -88,12 +102,30 @@ func New(cfg Config) (*Server, error) {
 	if cfg.AlternativesBudget == 0 {
 		cfg.AlternativesBudget = 1 << 21
 	}
+	if cfg.MaxRequestTokens == 0 {
+		cfg.MaxRequestTokens = 1 << 18
+	}
+	if cfg.MaxRequestTokens < 0 {
+		return nil, fmt.Errorf("max request tokens %d is negative", cfg.MaxRequestTokens)
+	}
+	auth, err := serve.NewAuth(cfg.Tokens...)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Limits.MaxConcurrent == 0 {
+		// The engine runs one call at a time; admitted requests wait for it
+		// in the batcher, where alike ones share a call.
+		cfg.Limits.MaxConcurrent = 64
+	}
+	lim := cfg.Limits.WithDefaults()
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s := &Server{cfg: cfg, tok: cfg.Tokenizer, maxPos: mc.MaxPositions, vocab: mc.VocabSize,
-		special: map[int]bool{}, stats: serve.NewStats(), log: log, created: time.Now().Unix()}
+		special: map[int]bool{}, stats: serve.NewStats(), log: log, created: time.Now().Unix(),
+		limits: lim, auth: auth, limiter: serve.NewLimiter(lim.MaxConcurrent, lim.MaxQueue, lim.QueueTimeout),
+		budget: serve.NewByteBudget(lim.MaxBodyInFlight)}
 	s.template = cfg.Template.resolve(cfg.Tokenizer)
 	for _, role := range []string{tokenizer.RoleBOS, tokenizer.RoleEOS, tokenizer.RolePad} {
 		if id, ok := cfg.Tokenizer.Special(role); ok {
@@ -129,7 +161,21 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		serve.WriteError(w, serve.Errorf(http.StatusNotFound, "no route %s %s; see /v1/models, /v1/completions, /v1/chat/completions", r.Method, r.URL.Path))
 	})
-	return serve.Middleware(mux, s.stats, s.log)
+	return serve.Middleware(s.auth.Require(mux, "/health", "/healthz"), s.stats, s.log)
+}
+
+// admit takes a work slot for a generation request, before its body is
+// read, and returns the context its work runs under: cancelled when the
+// client leaves or when the write timeout passes (after which no answer
+// could be written), so that the engine stops between decode steps rather
+// than finish work nobody will read. done releases the slot.
+func (s *Server) admit(r *http.Request) (ctx context.Context, done func(), err error) {
+	release, err := s.limiter.Acquire(r.Context())
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.limits.WriteTimeout)
+	return ctx, func() { cancel(); release() }, nil
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
@@ -157,11 +203,14 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 }
 
 // readObject reads a request body as a JSON object and checks "model".
+// The body's bytes are reserved in the server's byte budget while it is
+// read and decoded.
 func (s *Server) readObject(w http.ResponseWriter, r *http.Request) (serve.Object, error) {
-	body, err := serve.ReadBody(w, r, s.cfg.Limits.WithDefaults().MaxBodyBytes)
+	body, release, err := serve.ReadBodyWithin(w, r, s.limits.Body(s.budget))
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	o, err := serve.DecodeObject(body)
 	if err != nil {
 		return nil, err
@@ -175,13 +224,23 @@ func (s *Server) readObject(w http.ResponseWriter, r *http.Request) (serve.Objec
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if r.Context().Err() != nil || errors.Is(err, serve.ErrClientGone) {
+	// A body cut off for arriving too slowly also cancels the request's
+	// context, but the client is still there to read the 408.
+	if (r.Context().Err() != nil && !serve.IsStatus(err, http.StatusRequestTimeout)) || errors.Is(err, serve.ErrClientGone) {
 		s.stats.Disconnected()
 		return
 	}
-	if errors.Is(err, serve.ErrSaturated) {
+	switch {
+	case errors.Is(err, errQueueFull):
 		s.stats.Rejected()
-		err = serve.Errorf(http.StatusServiceUnavailable, "server saturated: %d requests are waiting for the engine; retry later", s.batch.queued())
+		err = serve.Errorf(http.StatusServiceUnavailable, "server saturated: %d requests are waiting for the engine (--max-queue-requests %d); retry later", s.batch.queued(), s.batch.maxQueue)
+	case errors.Is(err, serve.ErrSaturated):
+		s.stats.Rejected()
+		working, queued := s.limiter.Busy()
+		err = serve.Errorf(http.StatusServiceUnavailable, "server saturated: %d requests being handled and %d waiting (--max-concurrent %d, --max-queue %d, --queue-timeout %v); retry later",
+			working, queued, s.limits.MaxConcurrent, s.limits.MaxQueue, s.limits.QueueTimeout)
+	case errors.Is(err, context.DeadlineExceeded):
+		err = serve.Errorf(http.StatusServiceUnavailable, "generation stopped: the request ran past the write timeout of %v (--write-timeout); ask for fewer tokens or choices", s.limits.WriteTimeout)
 	}
 	serve.WriteError(w, err)
 }
@@ -238,6 +297,10 @@ func (s *Server) generate(ctx context.Context, prompts [][]int, sp sampling, def
 	case longest+maxNew > s.maxPos:
 		return nil, serve.BadRequest("this model's maximum context length is %d tokens; you requested %d tokens (%d in the prompt, %d in the completion)",
 			s.maxPos, longest+maxNew, longest, maxNew)
+	}
+	if seqs := len(prompts) * sp.n; seqs*maxNew > s.cfg.MaxRequestTokens || seqs > s.cfg.MaxRequestTokens {
+		return nil, serve.BadRequest("this request may generate %d tokens (%d prompts × n = %d × max_tokens = %d), over this server's limit of %d per request (--max-request-tokens); send fewer prompts or choices, or a smaller max_tokens",
+			seqs*maxNew, len(prompts), sp.n, maxNew, s.cfg.MaxRequestTokens)
 	}
 	stopTokens := slices.Clone(s.eos)
 	for _, id := range sp.stopTokenIDs {
@@ -469,3 +532,6 @@ func finite(v float64) float64 {
 	}
 	return v
 }
+
+// Auth returns the server's token checker (never nil).
+func (s *Server) Auth() *serve.Auth { return s.auth }

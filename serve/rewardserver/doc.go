@@ -11,7 +11,10 @@
 // prompt at once, so rollouts are grouped by an explicit group id or by
 // prompt text, and a group that a request splits is rejected, scored as a
 // partial group with a warning, or held until the rest of it arrives in later
-// requests (SplitPolicy). Every scored batch feeds a per-run tracker that
+// requests (SplitPolicy). Held rollouts only meet rollouts of the same owner
+// (bearer token, or client address without tokens), run and client id, so
+// nobody else's rollouts vote on a trainer's rewards; a client that leaves
+// takes its held rollouts with it. Every answered batch feeds a per-run tracker that
 // serves label and reward accuracy, proxy against ground-truth reward and the
 // running collapse step at /runs/{id}, and as Prometheus text at /metrics.
 package rewardserver

@@ -24,6 +24,8 @@ func FuzzRequestDecoding(f *testing.F) {
 		`{"responses": ["\\boxed{3}", "\\boxed{3}"], "group_ids": [1, 1], "golds": [3, "3"], "run_id": "r", "step": 2}`,
 		`{"rollouts": [{"group_id": "g", "response": "<answer>1+2</answer>", "numbers": [1, 2], "target": 3}]}`,
 		`{"rollouts": [{"prompt_id": 1, "response": "a", "token_logprobs": [-0.5], "answer_token_mask": [1]}]}`,
+		`{"responses": ["\\boxed{2}"], "prompts": ["Q: 1+1=?"], "client_id": "trainer-1", "run_id": "victim"}`,
+		`{"responses": ["a"], "group_ids": [1], "client_id": "../bad id"}`, `{"responses": ["a"], "group_ids": [1], "client_id": 7}`,
 		`{"query": [], "prompts": []}`, `[]`, `null`, `{"query": [1e400]}`, `{"responses": ["a"], "group_size": 2.5}`,
 	}
 	for _, s := range seeds {

@@ -31,6 +31,10 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	p.Metric("urlvr_held_groups_completed_total", "counter", "Held groups that became whole.", float64(rs.completed))
 	p.Metric("urlvr_held_groups_timed_out_total", "counter", "Held groups scored partial because their wait ran out.", float64(rs.timedOut))
 	p.Metric("urlvr_held_overflow_total", "counter", "Requests refused because the held-rollout limit was reached.", float64(rs.overflowed))
+	p.Metric("urlvr_held_withdrawn_rollouts_total", "counter", "Held rollouts dropped because their client left before the group was whole.", float64(rs.withdrawn))
+	used, capacity := s.budget.InUse()
+	p.Metric("urlvr_body_bytes_in_flight", "gauge", "Request-body bytes reserved now (the limit is --max-body-in-flight).", float64(used))
+	p.Metric("urlvr_body_bytes_in_flight_limit", "gauge", "The request-body byte budget.", float64(capacity))
 	p.Metric("urlvr_uptime_seconds", "gauge", "Seconds since the service started.", time.Since(s.started).Seconds())
 
 	runs := s.tracker.reports(time.Now())

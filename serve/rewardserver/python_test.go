@@ -43,7 +43,7 @@ def tensor(rows, dtype=None):
 // driver calls the adapter the way veRL and OpenRLHF do and prints what it
 // got back as one JSON object.
 const driver = `
-import json, sys
+import json, os, sys
 sys.path.insert(0, sys.argv[1])
 import torch
 import urlvr_reward as u
@@ -110,13 +110,21 @@ except u.UrlvrError as e:
 
 # The stop signal raises UrlvrStop.
 import urllib.request
-urllib.request.urlopen(urllib.request.Request(url + "/runs/py/stop?reason=collapse", data=b"", method="POST")).read()
+urllib.request.urlopen(urllib.request.Request(url + "/runs/py/stop?reason=collapse", data=b"", method="POST",
+                                              headers={"Authorization": "Bearer " + os.environ["URLVR_TOKEN"]})).read()
 try:
     u.compute_score(data_sources=cfg["data_sources"], solution_strs=cfg["responses"], ground_truths=cfg["golds"],
         extra_infos=[{"index": i} for i in cfg["prompt_index"]], url=url, run_id="py")
     out["stop"] = "no stop"
 except u.UrlvrStop as e:
     out["stop"] = str(e)
+
+# A wrong token: refused at once (401), not retried.
+try:
+    u.UrlvrClient(cfg["url"], token="not-the-token-0123456789").post("/v1/rewards", {})
+    out["unauthorized"] = "no error"
+except u.UrlvrError as e:
+    out["unauthorized"] = str(e)
 
 # An unreachable service: retried, then UrlvrError.
 try:
@@ -138,7 +146,9 @@ func TestPythonAdapter(t *testing.T) {
 	for _, r := range want.Results {
 		wantRewards = append(wantRewards, r.Reward)
 	}
-	ts := startServer(t, Config{GroupSize: 3})
+	// The adapter sends the token from URLVR_TOKEN.
+	const token = "python-adapter-token-0123456789"
+	ts := startServer(t, Config{GroupSize: 3, Tokens: []string{token}})
 
 	dir := t.TempDir()
 	cfg := map[string]any{"url": ts.url, "n": 3}
@@ -163,7 +173,7 @@ func TestPythonAdapter(t *testing.T) {
 		}
 	}
 	cmd := exec.Command(python, filepath.Join(dir, "driver.py"), adapterDir, filepath.Join(dir, "cfg.json"))
-	cmd.Env = append(os.Environ(), "PYTHONPATH="+dir, "PYTHONDONTWRITEBYTECODE=1")
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+dir, "PYTHONDONTWRITEBYTECODE=1", "URLVR_TOKEN="+token)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -174,7 +184,7 @@ func TestPythonAdapter(t *testing.T) {
 		ManagerZerosElsewhere             bool `json:"manager_zeros_elsewhere"`
 		Refused                           string
 		BadRequest                        string `json:"bad_request"`
-		Stop, Unreachable                 string
+		Stop, Unreachable, Unauthorized   string
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
 		t.Fatalf("driver output %q: %v", stdout.String(), err)
@@ -194,6 +204,9 @@ func TestPythonAdapter(t *testing.T) {
 	}
 	if !strings.Contains(out.Stop, "told to stop: collapse") {
 		t.Errorf("stop: %q", out.Stop)
+	}
+	if !strings.Contains(out.Unauthorized, "401: missing or wrong bearer token") {
+		t.Errorf("unauthorized: %q", out.Unauthorized)
 	}
 	if !strings.Contains(out.Unreachable, "gave up after 2 tries") {
 		t.Errorf("unreachable: %q", out.Unreachable)

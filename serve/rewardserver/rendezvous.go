@@ -22,7 +22,8 @@ type heldGroup struct {
 }
 
 // rendezvous holds split groups (SplitWait) until they are whole. A group is
-// identified by run and group key; it completes when it reaches the group
+// identified by owner (the principal and client that sent it), run and group
+// key, so rollouts of different clients or runs never meet; it completes when it reaches the group
 // size, or when its wait runs out (then it is scored as a partial group),
 // or when the server shuts down.
 type rendezvous struct {
@@ -37,6 +38,7 @@ type rendezvous struct {
 	completed  uint64
 	timedOut   uint64
 	overflowed uint64
+	withdrawn  uint64
 }
 
 func newRendezvous(size int, wait time.Duration, maxHeld int, complete func(*heldGroup, bool, string)) *rendezvous {
@@ -47,7 +49,7 @@ func newRendezvous(size int, wait time.Duration, maxHeld int, complete func(*hel
 // are now whole, which the caller scores; every contribution adds one
 // pending delivery to t. After close, nothing is held: the parts come back
 // as partial groups to score at once.
-func (rv *rendezvous) add(run string, step *int, parts []chunk, t *ticket) (ready []*heldGroup, now []chunk, err error) {
+func (rv *rendezvous) add(owner, run string, step *int, parts []chunk, t *ticket) (ready []*heldGroup, now []chunk, err error) {
 	rv.mu.Lock()
 	defer rv.mu.Unlock()
 	if rv.closed {
@@ -67,14 +69,14 @@ func (rv *rendezvous) add(run string, step *int, parts []chunk, t *ticket) (read
 	// Check every part against its held group before changing anything, so
 	// that a rejected request leaves nothing behind.
 	for _, p := range parts {
-		if h := rv.held[mapKey(run, p.group.PromptID)]; h != nil {
+		if h := rv.held[mapKey(owner, run, p.group.PromptID)]; h != nil {
 			if err := agreeHeld(h.group, p.group); err != nil {
 				return nil, nil, err
 			}
 		}
 	}
 	for _, p := range parts {
-		key := mapKey(run, p.group.PromptID)
+		key := mapKey(owner, run, p.group.PromptID)
 		rs, pos := p.group.Rollouts, p.pos
 		for len(pos) > 0 {
 			h := rv.held[key]
@@ -93,6 +95,7 @@ func (rv *rendezvous) add(run string, step *int, parts []chunk, t *ticket) (read
 			}
 			take := min(rv.size-len(h.group.Rollouts), len(pos))
 			t.pending.Add(1)
+			t.held = append(t.held, h)
 			h.contribs = append(h.contribs, contribution{t: t, pos: pos[:take], offset: len(h.group.Rollouts)})
 			h.group.Rollouts = append(h.group.Rollouts, rs[:take]...)
 			rv.heldCount += take
@@ -107,6 +110,40 @@ func (rv *rendezvous) add(run string, step *int, parts []chunk, t *ticket) (read
 		}
 	}
 	return ready, nil, nil
+}
+
+// withdraw takes the rollouts of t, a request whose client left, out of the
+// groups still held: they must not vote for other requests' rewards. A group
+// left empty is dropped. Groups already completed are not touched (their
+// other contributors are answered with them).
+func (rv *rendezvous) withdraw(t *ticket) {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	for _, h := range t.held {
+		if rv.held[h.mapKey] != h {
+			continue
+		}
+		var rs []rollout.Rollout
+		var cs []contribution
+		for _, c := range h.contribs {
+			if c.t == t {
+				rv.heldCount -= len(c.pos)
+				rv.withdrawn += uint64(len(c.pos))
+				t.pending.Done()
+				continue
+			}
+			seg := h.group.Rollouts[c.offset : c.offset+len(c.pos)]
+			c.offset = len(rs)
+			rs = append(rs, seg...)
+			cs = append(cs, c)
+		}
+		h.group.Rollouts, h.contribs = rs, cs
+		if len(cs) == 0 {
+			h.timer.Stop()
+			delete(rv.held, h.mapKey)
+		}
+	}
+	t.held = nil
 }
 
 // expire completes a group whose wait ran out, as a partial group.
@@ -145,17 +182,19 @@ func (rv *rendezvous) close() {
 
 // rendezvousStats is a snapshot for /metrics.
 type rendezvousStats struct {
-	groups, rollouts                int
-	completed, timedOut, overflowed uint64
+	groups, rollouts                           int
+	completed, timedOut, overflowed, withdrawn uint64
 }
 
 func (rv *rendezvous) stats() rendezvousStats {
 	rv.mu.Lock()
 	defer rv.mu.Unlock()
-	return rendezvousStats{len(rv.held), rv.heldCount, rv.completed, rv.timedOut, rv.overflowed}
+	return rendezvousStats{len(rv.held), rv.heldCount, rv.completed, rv.timedOut, rv.overflowed, rv.withdrawn}
 }
 
-func mapKey(run, key string) string { return run + "\x00" + key }
+// mapKey joins owner, run and group key; neither owner nor run can hold a
+// NUL, so distinct triples never give the same key.
+func mapKey(owner, run, key string) string { return owner + "\x00" + run + "\x00" + key }
 
 // agreeHeld checks that a request's part of a group states the same gold
 // answer and Countdown problem as the rollouts already held.

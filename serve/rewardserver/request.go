@@ -22,8 +22,9 @@ type item struct {
 // batch is a decoded scoring request.
 type batch struct {
 	run       string
-	step      *int // explicit training step, nil when not given
-	groupSize int  // expected rollouts per group; 0: the server's setting
+	client    string // the client id the request gave, "" if none
+	step      *int   // explicit training step, nil when not given
+	groupSize int    // expected rollouts per group; 0: the server's setting
 	items     []item
 	warnings  []string
 }
@@ -34,6 +35,7 @@ const (
 	HeaderRun       = "X-Urlvr-Run"
 	HeaderStep      = "X-Urlvr-Step"
 	HeaderGroupSize = "X-Urlvr-Group-Size"
+	HeaderClient    = "X-Urlvr-Client"
 	DefaultRun      = "default"
 )
 
@@ -43,9 +45,24 @@ var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
 // '.', '_', ':' or '-', starting with a letter or digit.
 func ValidRunID(id string) bool { return runIDPattern.MatchString(id) }
 
-// requestMeta reads run_id, step and group_size from the body, else the
-// headers, else the URL query.
+// requestMeta reads run_id, client_id, step and group_size from the body,
+// else the headers, else the URL query.
 func requestMeta(o serve.Object, r *http.Request, b *batch) error {
+	client, ok, err := o.String("client_id")
+	if err != nil {
+		return err
+	}
+	if !ok {
+		client = r.Header.Get(HeaderClient)
+	}
+	if client == "" {
+		client = r.URL.Query().Get("client")
+	}
+	if client != "" && !ValidRunID(client) {
+		return serve.BadRequest("client id %q: want 1 to 128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit", client)
+	}
+	b.client = client
+
 	run, ok, err := o.String("run_id")
 	if err != nil {
 		return err

@@ -199,6 +199,10 @@ type ticket struct {
 	results []itemResult
 	pending sync.WaitGroup
 
+	// held lists the held groups this request has rollouts in (guarded by
+	// the rendezvous' lock), to withdraw them if the client leaves.
+	held []*heldGroup
+
 	mu       sync.Mutex
 	groups   []GroupInfo
 	mgs      []metrics.Group

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime"
 	"strconv"
@@ -42,6 +43,10 @@ type Config struct {
 	Tracker TrackerConfig
 	// Limits are the HTTP bounds (body size, concurrency, timeouts).
 	Limits serve.Limits
+	// Tokens, when any are given, are the bearer tokens a request must
+	// carry one of (every endpoint but /healthz and /readyz). Each token is
+	// a principal whose rollouts never share a group with another's.
+	Tokens []string
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -55,6 +60,8 @@ type Server struct {
 	log      *slog.Logger
 	grader   *grade.Grader
 	limiter  *serve.Limiter
+	budget   *serve.ByteBudget
+	auth     *serve.Auth
 	stats    *serve.Stats
 	tracker  *tracker
 	rv       *rendezvous
@@ -100,11 +107,15 @@ func New(cfg Config) (*Server, error) {
 		s.family = spec.Family
 	}
 	var err error
+	if s.auth, err = serve.NewAuth(cfg.Tokens...); err != nil {
+		return nil, err
+	}
 	s.tracker, err = newTracker(cfg.Tracker, func(msg string, args ...any) { log.Warn(msg, args...) })
 	if err != nil {
 		return nil, err
 	}
 	s.limiter = serve.NewLimiter(lim.MaxConcurrent, lim.MaxQueue, lim.QueueTimeout)
+	s.budget = serve.NewByteBudget(lim.MaxBodyInFlight)
 	s.stats = serve.NewStats()
 	s.rv = newRendezvous(max(cfg.GroupSize, 1), cfg.GroupWait, cfg.MaxHeld, s.completeHeld)
 	return s, nil
@@ -136,8 +147,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		serve.WriteError(w, serve.Errorf(http.StatusNotFound, "no route %s %s; see POST /get_reward, POST /v1/rewards, GET /runs/{id}, GET /metrics", r.Method, r.URL.Path))
 	})
-	return serve.Middleware(mux, s.stats, s.log)
+	return serve.Middleware(s.auth.Require(mux, "/healthz", "/readyz"), s.stats, s.log)
 }
+
+// Auth returns the server's token checker (never nil).
+func (s *Server) Auth() *serve.Auth { return s.auth }
 
 // Close answers every held group (as partial groups) and makes later split
 // groups score at once; Serve calls it when shutdown begins.
@@ -234,14 +248,17 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request, body any, st RunS
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if r.Context().Err() != nil || errors.Is(err, serve.ErrClientGone) {
+	// A body cut off for arriving too slowly also cancels the request's
+	// context, but the client is still there to read the 408.
+	if (r.Context().Err() != nil && !serve.IsStatus(err, http.StatusRequestTimeout)) || errors.Is(err, serve.ErrClientGone) {
 		s.stats.Disconnected()
 		s.log.Info("client left before its answer", "path", r.URL.Path, "err", err.Error())
 		return
 	}
 	if errors.Is(err, serve.ErrSaturated) {
 		working, queued := s.limiter.Busy()
-		err = serve.Errorf(http.StatusServiceUnavailable, "server saturated: %d requests scoring and %d queued; retry later", working, queued)
+		err = serve.Errorf(http.StatusServiceUnavailable, "server saturated: %d requests scoring and %d queued (--max-concurrent %d, --max-queue %d, --queue-timeout %v); retry later",
+			working, queued, s.limits.MaxConcurrent, s.limits.MaxQueue, s.limits.QueueTimeout)
 	}
 	var se *serve.Error
 	if errors.As(err, &se) && se.Status == http.StatusServiceUnavailable {
@@ -260,13 +277,14 @@ type result struct {
 	majorityRatio []float64
 }
 
-// scoreRequest reads, decodes and scores a request. Decoding and scoring
-// hold a work slot; waiting for held groups does not.
+// scoreRequest admits, reads, decodes and scores a request. A work slot is
+// taken before the body is read, and the body's bytes are reserved in the
+// server's byte budget, so that neither the number of requests reading
+// bodies nor the bytes they hold grows with the number of connections.
+// Decoding and scoring hold the slot; waiting for held groups does not. The
+// request's groups are counted into its run only once it is answered: a
+// client that leaves takes its held rollouts with it and adds no step.
 func (s *Server) scoreRequest(w http.ResponseWriter, r *http.Request, decode func([]byte) (*batch, error)) (*result, *batch, error) {
-	body, err := serve.ReadBody(w, r, s.limits.MaxBodyBytes)
-	if err != nil {
-		return nil, nil, err
-	}
 	ctx := r.Context()
 	release, err := s.limiter.Acquire(ctx)
 	if err != nil {
@@ -278,10 +296,20 @@ func (s *Server) scoreRequest(w http.ResponseWriter, r *http.Request, decode fun
 			release()
 		}
 	}()
+	body, giveBytes, err := serve.ReadBodyWithin(w, r, s.limits.Body(s.budget))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		if !released {
+			giveBytes()
+		}
+	}()
 	b, err := decode(body)
 	if err != nil {
 		return nil, nil, err
 	}
+	owner := s.owner(r, b.client)
 	n := b.groupSize
 	if n == 0 {
 		n = s.cfg.GroupSize
@@ -300,7 +328,7 @@ func (s *Server) scoreRequest(w http.ResponseWriter, r *http.Request, decode fun
 			return nil, nil, splitError(rest, n)
 		case s.cfg.Split == SplitWait && n == s.rv.size:
 			var late []chunk
-			ready, late, err = s.rv.add(b.run, b.step, rest, t)
+			ready, late, err = s.rv.add(owner, b.run, b.step, rest, t)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -323,6 +351,7 @@ func (s *Server) scoreRequest(w http.ResponseWriter, r *http.Request, decode fun
 		results[k], errs[k] = scoreGroup(ctx, s.cfg.Estimator, s.grader, now[k].group)
 	})
 	if err := ctx.Err(); err != nil {
+		s.rv.withdraw(t)
 		return nil, nil, err
 	}
 	var rec batchRecord
@@ -333,27 +362,49 @@ func (s *Server) scoreRequest(w http.ResponseWriter, r *http.Request, decode fun
 			rec.addGroup(results[k].scores.Rewards, c.partial, results[k].mgs)
 		}
 	}
-	s.scored.add(uint64(rec.rollouts))
-	var st RunStatus
-	if rec.groups > 0 {
-		st = s.tracker.record(b.run, b.step, s.cfg.Split == SplitWait, rec, time.Now())
-	}
 	for _, h := range ready {
 		s.completeHeld(h, false, "")
 	}
-	release()
 	released = true
+	giveBytes()
+	release()
 
 	if err := waitTicket(ctx, t); err != nil {
+		s.rv.withdraw(t)
 		return nil, nil, err
 	}
 	if t.err != nil {
 		return nil, nil, t.err
 	}
-	if rec.groups == 0 {
-		st = s.tracker.statusOf(b.run, time.Now())
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	s.scored.add(uint64(rec.rollouts))
+	var st RunStatus
+	if rec.groups > 0 {
+		st = s.tracker.record(b.run, b.step, s.cfg.Split == SplitWait, rec, time.Now())
+	} else {
+		st = s.tracker.statusOf(b.run)
 	}
 	return s.assemble(b, t, st), b, nil
+}
+
+// owner names whose rollouts a request carries, for keeping groups apart:
+// the token it presented (each token is one principal) or, when the server
+// has no tokens, the address it came from; then the client id the request
+// gave, if any. Held rollouts only ever join groups of the same owner, run
+// and group key.
+func (s *Server) owner(r *http.Request, client string) string {
+	var who string
+	if p, _ := s.auth.Principal(r); p > 0 {
+		who = "token:" + strconv.Itoa(p)
+	} else {
+		who = "addr:" + r.RemoteAddr
+		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+			who = "addr:" + host
+		}
+	}
+	return who + "/" + client
 }
 
 // parallelGroups runs score(k) for k < n on up to GOMAXPROCS goroutines
@@ -518,5 +569,10 @@ func (s *Server) handleStop(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reason := r.URL.Query().Get("reason")
-	serve.WriteJSON(w, http.StatusOK, s.tracker.stopRun(id, reason, time.Now()))
+	st, ok := s.tracker.stopRun(id, reason, time.Now())
+	if !ok {
+		serve.WriteError(w, serve.Errorf(http.StatusNotFound, "no run %q: a run exists once the service has scored rollouts of it", id))
+		return
+	}
+	serve.WriteJSON(w, http.StatusOK, st)
 }

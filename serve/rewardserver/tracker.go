@@ -171,6 +171,8 @@ func newTracker(cfg TrackerConfig, warn func(string, ...any)) (*tracker, error) 
 	return &tracker{cfg: cfg, runs: map[string]*run{}, warn: warn}, nil
 }
 
+// getRun returns the run, creating it. Only record calls it, with scored
+// rollouts, so every run evicted to make room was a real one.
 func (t *tracker) getRun(id string, now time.Time) *run {
 	r := t.runs[id]
 	if r != nil {
@@ -375,11 +377,15 @@ func (t *tracker) status(r *run) RunStatus {
 	return st
 }
 
-// statusOf returns a run's status, Step being its open or latest step.
-func (t *tracker) statusOf(id string, now time.Time) RunStatus {
+// statusOf returns a run's status, Step being its open or latest step; a
+// run not seen yet has an empty status (and is not created).
+func (t *tracker) statusOf(id string) RunStatus {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	r := t.getRun(id, now)
+	r := t.runs[id]
+	if r == nil {
+		return RunStatus{RunID: id}
+	}
 	st := t.status(r)
 	st.Step = r.lastStep
 	if r.open != nil {
@@ -449,17 +455,22 @@ func (t *tracker) reports(now time.Time) []RunReport {
 	return out
 }
 
-// stopRun raises a run's stop signal by hand.
-func (t *tracker) stopRun(id, reason string, now time.Time) RunStatus {
+// stopRun raises a run's stop signal by hand; ok is false for a run the
+// tracker does not have, which is not created: runs come only from scored
+// rollouts, so requests about unknown runs cannot push real ones out.
+func (t *tracker) stopRun(id, reason string, now time.Time) (RunStatus, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	r := t.getRun(id, now)
+	r := t.runs[id]
+	if r == nil {
+		return RunStatus{}, false
+	}
 	r.updated = now
 	if reason == "" {
 		reason = "stopped by request"
 	}
 	r.manualStop = reason
-	return t.status(r)
+	return t.status(r), true
 }
 
 // forget deletes a run; ok is false when it did not exist.
