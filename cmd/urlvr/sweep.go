@@ -142,3 +142,143 @@ func studyBar(w io.Writer, plan *experiment.Plan, quiet bool) func(experiment.Ev
 		bar.Set(sum())
 	}
 }
+
+func experimentIntrinsicCmd() *cobra.Command {
+	var (
+		sf        studyFlags
+		model     string
+		rewards   []string
+		seeds     []uint
+		evalEvery int
+		evalN     int
+	)
+	cmd := &cobra.Command{
+		Use:   "intrinsic",
+		Short: "Majority voting, the five certainty rewards and ground truth side by side, with failure modes (paper Sec. 4.1)",
+		Long: `intrinsic trains one base model with each reward of --rewards (default:
+majority voting, the five certainty rewards and ground truth as the
+reference) for each seed, all on the same budget, and validates every run
+per problem, so that validation accuracy carries a bootstrap confidence
+interval over problems. It reports per reward the start, peak and end of
+validation and whether it rose and then fell beyond the intervals (paper
+Fig. 2), names each run's failure mode by a stated rule (length collapse,
+repetition, format hack, constant answer, confident-wrong sharpening, none
+within budget) with example rollouts from its first and last sample dumps
+(Fig. 3), and draws the panels overlaid: validation with intervals,
+ground-truth vs proxy reward, label and reward accuracy, actor entropy and
+response length.`,
+		Example: `  urlvr experiment intrinsic --jobs 2
+  urlvr experiment intrinsic --rewards majority_voting,probability --seeds 1,2,3,4,5
+  urlvr experiment intrinsic --model clean --set trainer.steps=120 --out studies/intrinsic-clean`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var (
+				rep *experiment.IntrinsicReport
+				err error
+			)
+			if sf.reportOnly {
+				rep, err = experiment.ReportIntrinsic(sf.out)
+			} else {
+				o := experiment.IntrinsicOptions{Options: sf.options(cmd.ErrOrStderr()), Model: model, Rewards: rewards,
+					EvalEvery: evalEvery, EvalN: evalN}
+				for _, s := range seeds {
+					o.Seeds = append(o.Seeds, uint64(s))
+				}
+				plan, perr := experiment.PlanIntrinsic(o)
+				if perr != nil {
+					return perr
+				}
+				o.Progress = studyBar(cmd.ErrOrStderr(), plan, sf.quiet)
+				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+				defer stop()
+				rep, err = experiment.RunIntrinsic(ctx, o)
+			}
+			if err != nil {
+				return err
+			}
+			return printStudy(cmd.OutOrStdout(), rep.Dir, rep.Files)
+		},
+	}
+	sf.register(cmd, filepath.Join("studies", "intrinsic"))
+	f := cmd.Flags()
+	f.StringVar(&model, "model", "mild", "base model every run starts from (a suite name or a model directory)")
+	f.StringSliceVar(&rewards, "rewards", experiment.DefaultIntrinsicRewards, "reward estimators to compare")
+	defSeeds := make([]uint, len(experiment.DefaultIntrinsicSeeds))
+	for i, s := range experiment.DefaultIntrinsicSeeds {
+		defSeeds[i] = uint(s)
+	}
+	f.UintSliceVar(&seeds, "seeds", defSeeds, "seeds of every reward")
+	f.IntVar(&evalEvery, "eval-every", 10, "validate every this many steps (and before the first, after the last)")
+	f.IntVar(&evalN, "eval-n", 4, "validation samples per problem (avg@n)")
+	return cmd
+}
+
+func experimentPerProblemCmd() *cobra.Command {
+	var (
+		sf        studyFlags
+		o         experiment.PerProblemOptions
+		ids       []string
+		pmajSteps []int
+		seed      uint
+	)
+	cmd := &cobra.Command{
+		Use:   "per-problem",
+		Short: "Train on single problems and watch greedy correctness, confidence and p_maj sharpen (paper Sec. 4.2)",
+		Long: `per-problem trains a fresh copy of the base model on each of --problems
+problems alone (batch 1, 8 rollouts, --epochs epochs, trajectory entropy by
+default), chosen half with a correct and half with a wrong initial majority.
+After every epoch it records greedy correctness and the confidence in the
+greedy answer, whether the epoch's highest-reward rollout was correct (the
+green wave), the greedy correctness of held-out problems (cross-problem
+generalisation, Fig. 5), and for the first --pmaj-problems problems p_maj
+from --pmaj-samples samples (Tables 4-5). It classifies each problem as
+amplifying success, amplifying failure, wrong->correct or correct->wrong by
+a stated rule, and draws the heatmaps with the green wave (Figs. 4, 15).`,
+		Example: `  urlvr experiment per-problem --jobs 2
+  urlvr experiment per-problem --estimator majority_voting --out studies/per-problem-mv
+  urlvr experiment per-problem --ids arith-probe/3,arith-probe/17 --epochs 50`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var (
+				rep *experiment.PerProblemReport
+				err error
+			)
+			if sf.reportOnly {
+				rep, err = experiment.ReportPerProblem(sf.out)
+			} else {
+				o.Options = sf.options(cmd.ErrOrStderr())
+				o.IDs, o.PMajSteps, o.Seed = ids, pmajSteps, uint64(seed)
+				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+				defer stop()
+				plan, _, perr := experiment.PlanPerProblem(ctx, o)
+				if perr != nil {
+					return perr
+				}
+				o.Progress = studyBar(cmd.ErrOrStderr(), plan, sf.quiet)
+				rep, err = experiment.RunPerProblem(ctx, o)
+			}
+			if err != nil {
+				return err
+			}
+			return printStudy(cmd.OutOrStdout(), rep.Dir, rep.Files)
+		},
+	}
+	sf.register(cmd, filepath.Join("studies", "per-problem"))
+	f := cmd.Flags()
+	f.StringVar(&o.Model, "model", "mild", "base model (a suite name or a model directory)")
+	f.StringVar(&o.Estimator, "estimator", "trajectory_entropy", "reward estimator (see urlvr reward --list)")
+	f.IntVar(&o.Epochs, "epochs", 100, "epochs (= steps) on each problem")
+	f.StringVar(&o.Set, "set-from", "world:probe", "dataset the problems are chosen from")
+	f.IntVar(&o.Problems, "problems", 26, "problems to train on, half with a wrong initial majority")
+	f.StringSliceVar(&ids, "ids", nil, "train on these problem ids instead of choosing")
+	f.IntVar(&o.SelectSamples, "select-samples", 32, "samples (T=1) that decide a problem's initial majority")
+	f.IntVar(&o.Confidence, "confidence", 16, "samples (T=1) per epoch that measure the confidence in the greedy answer")
+	f.StringVar(&o.HeldoutSet, "heldout-set", "world:val-easy", "dataset of the held-out problems")
+	f.IntVar(&o.Heldout, "heldout", 20, "held-out problems decoded greedily (0: none)")
+	f.IntVar(&o.HeldoutEvery, "heldout-every", 5, "decode the held-out problems every this many epochs")
+	f.IntVar(&o.PMajProblems, "pmaj-problems", 4, "problems (the first chosen) with p_maj measured")
+	f.IntVar(&o.PMajSamples, "pmaj-samples", 1024, "samples (T=1) per p_maj measurement")
+	f.IntSliceVar(&pmajSteps, "pmaj-steps", experiment.DefaultPMajSteps, "epochs at which p_maj is measured")
+	f.UintVar(&seed, "seed", 1, "seed of the problem choice and of every run")
+	return cmd
+}
