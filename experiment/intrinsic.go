@@ -114,22 +114,28 @@ func PlanIntrinsic(o IntrinsicOptions) (*Plan, error) {
 	if _, err := openPolicy(o.Model); err != nil {
 		return nil, fmt.Errorf("--model %s: %w", o.Model, err)
 	}
-	plan := &Plan{}
-	seenR := map[string]bool{}
+	seen := map[string]bool{}
 	for _, est := range o.Rewards {
-		if seenR[est] {
+		if seen[est] {
 			return nil, fmt.Errorf("reward %s given twice", est)
 		}
-		seenR[est] = true
+		seen[est] = true
 		if _, err := reward.New(est, nil); err != nil {
 			return nil, fmt.Errorf("--rewards %s: %w", est, err)
 		}
-		seenS := map[uint64]bool{}
-		for _, seed := range o.Seeds {
-			if seenS[seed] {
-				return nil, fmt.Errorf("seed %d given twice", seed)
-			}
-			seenS[seed] = true
+	}
+	seenSeed := map[uint64]bool{}
+	for _, seed := range o.Seeds {
+		if seenSeed[seed] {
+			return nil, fmt.Errorf("seed %d given twice", seed)
+		}
+		seenSeed[seed] = true
+	}
+	// Seed-major order: a study stopped early has every reward with its
+	// first seeds rather than the first rewards with every seed.
+	plan := &Plan{}
+	for _, seed := range o.Seeds {
+		for _, est := range o.Rewards {
 			cfg := base
 			cfg.Reward = train.RewardConfig{Estimator: est}
 			cfg.Seed = seed

@@ -70,7 +70,7 @@ type PerProblemOptions struct {
 
 // DefaultPMajSteps are the epochs p_maj is measured at: every one of the
 // first ten (paper Table 4), every fifth to 50 (Table 5), then sparser.
-var DefaultPMajSteps = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 35, 40, 45, 50, 100}
+var DefaultPMajSteps = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 100}
 
 type perProblemSettings struct {
 	Kind          string   `json:"kind"`
@@ -211,6 +211,7 @@ func PlanPerProblem(ctx context.Context, o PerProblemOptions) (*Plan, []Selected
 		plan.runs = append(plan.runs, r)
 		plan.Runs = append(plan.Runs, PlannedRun{Name: p.Run, Steps: o.Epochs})
 	}
+	plan.problems = chosen
 	return plan, chosen, nil
 }
 
@@ -382,12 +383,17 @@ func writeProblemFiles(out string, chosen []SelectedProblem) error {
 }
 
 // RunPerProblem trains one run per chosen problem (skipping finished ones,
-// resuming interrupted ones) and writes the study's results.
-func RunPerProblem(ctx context.Context, o PerProblemOptions) (*PerProblemReport, error) {
-	plan, chosen, err := PlanPerProblem(ctx, o)
-	if err != nil {
-		return nil, err
+// resuming interrupted ones) and writes the study's results. plan is what
+// PlanPerProblem returned for o, or nil to make it (choosing the problems
+// samples the base model, so a caller that planned already passes it).
+func RunPerProblem(ctx context.Context, o PerProblemOptions, plan *Plan) (*PerProblemReport, error) {
+	if plan == nil {
+		var err error
+		if plan, _, err = PlanPerProblem(ctx, o); err != nil {
+			return nil, err
+		}
 	}
+	chosen := plan.problems
 	st := perProblemSettingsOf(o)
 	if err := claimStudy(o.Out, st); err != nil {
 		return nil, err

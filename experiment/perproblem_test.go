@@ -118,7 +118,7 @@ func TestPerProblemStudyRecordsEveryEpoch(t *testing.T) {
 		SelectSamples: 4, Confidence: 4, HeldoutSet: "world:val-easy", Heldout: 3, HeldoutEvery: 2,
 		PMajProblems: 1, PMajSamples: 16, PMajSteps: []int{0, 1, 2, 4}, Seed: 3,
 	}
-	rep, err := RunPerProblem(context.Background(), o)
+	rep, err := RunPerProblem(context.Background(), o, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -106,8 +106,9 @@ type PlannedRun struct {
 
 // Plan is the runs a study will train, checked before any of them starts.
 type Plan struct {
-	Runs []PlannedRun
-	runs []subRun
+	Runs     []PlannedRun
+	runs     []subRun
+	problems []SelectedProblem // per-problem study: the chosen problems
 }
 
 // TotalSteps is the sum of the runs' steps, for a progress bar.

@@ -255,7 +255,7 @@ a stated rule, and draws the heatmaps with the green wave (Figs. 4, 15).`,
 					return perr
 				}
 				o.Progress = studyBar(cmd.ErrOrStderr(), plan, sf.quiet)
-				rep, err = experiment.RunPerProblem(ctx, o)
+				rep, err = experiment.RunPerProblem(ctx, o, plan)
 			}
 			if err != nil {
 				return err
@@ -272,11 +272,11 @@ a stated rule, and draws the heatmaps with the green wave (Figs. 4, 15).`,
 	f.IntVar(&o.Problems, "problems", 26, "problems to train on, half with a wrong initial majority")
 	f.StringSliceVar(&ids, "ids", nil, "train on these problem ids instead of choosing")
 	f.IntVar(&o.SelectSamples, "select-samples", 32, "samples (T=1) that decide a problem's initial majority")
-	f.IntVar(&o.Confidence, "confidence", 16, "samples (T=1) per epoch that measure the confidence in the greedy answer")
+	f.IntVar(&o.Confidence, "confidence", 8, "samples (T=1) per epoch that measure the confidence in the greedy answer")
 	f.StringVar(&o.HeldoutSet, "heldout-set", "world:val-easy", "dataset of the held-out problems")
-	f.IntVar(&o.Heldout, "heldout", 20, "held-out problems decoded greedily (0: none)")
-	f.IntVar(&o.HeldoutEvery, "heldout-every", 5, "decode the held-out problems every this many epochs")
-	f.IntVar(&o.PMajProblems, "pmaj-problems", 4, "problems (the first chosen) with p_maj measured")
+	f.IntVar(&o.Heldout, "heldout", 10, "held-out problems decoded greedily (0: none)")
+	f.IntVar(&o.HeldoutEvery, "heldout-every", 10, "decode the held-out problems every this many epochs")
+	f.IntVar(&o.PMajProblems, "pmaj-problems", 2, "problems (the first chosen) with p_maj measured")
 	f.IntVar(&o.PMajSamples, "pmaj-samples", 1024, "samples (T=1) per p_maj measurement")
 	f.IntSliceVar(&pmajSteps, "pmaj-steps", experiment.DefaultPMajSteps, "epochs at which p_maj is measured")
 	f.UintVar(&seed, "seed", 1, "seed of the problem choice and of every run")
