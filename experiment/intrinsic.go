@@ -216,11 +216,14 @@ func newValObserver(cfg train.Config, every, n int) (*valObserver, error) {
 	return o, nil
 }
 
-func (o *valObserver) start(ctx context.Context, t *train.Trainer, fresh bool) error {
-	if !fresh {
+func (o *valObserver) start(ctx context.Context, t *train.Trainer, step int) error {
+	if step != 0 && step%o.every != 0 && step != t.Config().Trainer.Steps {
 		return nil
 	}
-	return o.measure(ctx, t, 0)
+	if recorded(filepath.Join(t.Dir(), problemValidationFile), step, func(p problemValidation) int { return p.Step }) && step != 0 {
+		return nil
+	}
+	return o.measure(ctx, t, step)
 }
 
 func (o *valObserver) step(ctx context.Context, t *train.Trainer, p train.Progress) error {

@@ -425,11 +425,11 @@ type problemObserver struct {
 	pmaj    bool
 }
 
-func (o *problemObserver) start(ctx context.Context, t *train.Trainer, fresh bool) error {
-	if !fresh {
+func (o *problemObserver) start(ctx context.Context, t *train.Trainer, step int) error {
+	if step != 0 && recorded(filepath.Join(t.Dir(), perProblemFile), step, func(e epochObservation) int { return e.Step }) {
 		return nil
 	}
-	return o.measure(ctx, t, 0)
+	return o.measure(ctx, t, step)
 }
 
 func (o *problemObserver) step(ctx context.Context, t *train.Trainer, p train.Progress) error {

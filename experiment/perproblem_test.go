@@ -113,11 +113,26 @@ func TestPerProblemStudyRecordsEveryEpoch(t *testing.T) {
 	models := tinyModels(t, 9)
 	out := t.TempDir()
 	o := PerProblemOptions{
-		Options: Options{Out: out, Jobs: 2, Overrides: []string{"rollout.n=4", "rollout.max_response_length=16"}},
+		Options: Options{Out: out, Jobs: 2, Overrides: []string{"rollout.n=4", "rollout.max_response_length=16", "trainer.save_every=2"}},
 		Model:   models[0], Estimator: "trajectory_entropy", Epochs: 4, Set: "world:val-hard", Problems: 3,
 		SelectSamples: 4, Confidence: 4, HeldoutSet: "world:val-easy", Heldout: 3, HeldoutEvery: 2,
 		PMajProblems: 1, PMajSamples: 16, PMajSteps: []int{0, 1, 2, 4}, Seed: 3,
 	}
+	// Interrupt the study in the middle of its runs, then run it again:
+	// every epoch of every run must still be measured exactly once.
+	ctx, cancel := context.WithCancel(context.Background())
+	steps := 0
+	o.Progress = func(e Event) {
+		if e.Kind == RunStep {
+			if steps++; steps == 5 {
+				cancel()
+			}
+		}
+	}
+	if _, err := RunPerProblem(ctx, o, nil); err == nil {
+		t.Fatal("an interrupted study reported success")
+	}
+	o.Progress = nil
 	rep, err := RunPerProblem(context.Background(), o, nil)
 	if err != nil {
 		t.Fatal(err)
