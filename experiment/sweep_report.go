@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -227,6 +228,22 @@ func sweepPanels(grid []GridAxis, points [][]string, runs []*finishedRun, metric
 		}
 		if len(p.Lines) > 0 {
 			panels = append(panels, p)
+		}
+	}
+	// One y range for every facet, so that facets compare at a glance.
+	lo, hi := math.Inf(1), math.Inf(-1)
+	most := 0
+	for _, p := range panels {
+		most = max(most, len(p.Lines))
+		for _, l := range p.Lines {
+			for _, v := range l.Values {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
+		}
+	}
+	if hi > lo {
+		for i := range panels {
+			panels[i].YMin, panels[i].YMax = lo, hi+0.08*float64(most+1)*(hi-lo)
 		}
 	}
 	return panels
