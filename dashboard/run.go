@@ -8,10 +8,12 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/urlvr/urlvr/foreignlog"
 	"github.com/urlvr/urlvr/metrics"
+	"github.com/urlvr/urlvr/runlog"
 )
 
 // MaxPoints is how many points a series keeps at most when it is sent for
@@ -124,7 +126,7 @@ func (r *runState) refreshForeign() error {
 		for k, v := range row {
 			if k == "step" {
 				train[k], val[k] = v, v
-			} else if len(k) > 4 && k[:4] == "val/" {
+			} else if strings.HasPrefix(k, runlog.ValidationPrefix) {
 				val[k] = v
 			} else {
 				train[k] = v

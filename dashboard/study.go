@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/urlvr/urlvr/metrics"
+	"github.com/urlvr/urlvr/runlog"
 )
 
 // StudyPayload is what the page gets for a study.
@@ -52,10 +53,10 @@ type Point struct {
 // facetKeys are the series each sub-run contributes to the study's facets.
 func facetKey(k string) bool {
 	switch k {
-	case "train/reward_accuracy", "train/proxy_reward", "train/ground_truth_reward", "actor/entropy", "actor/response_length":
+	case runlog.KeyRewardAccuracy, runlog.KeyProxyReward, runlog.KeyGroundTruthReward, runlog.KeyEntropy, runlog.KeyResponseLength:
 		return true
 	}
-	return strings.HasPrefix(k, "val/mean/avg@")
+	return strings.HasPrefix(k, runlog.ValidationKey(runlog.MeanSet, "avg@"))
 }
 
 func (s *Server) studyPayload(info *StudyInfo) (*StudyPayload, error) {

@@ -91,6 +91,9 @@ type Event struct {
 type subRun struct {
 	name string // path under RunsDir
 	cfg  train.Config
+	// observe, when set, measures the policy before training and after
+	// every step (see observer).
+	observe observer
 }
 
 func (s subRun) dir() string { return filepath.Join(s.cfg.Trainer.OutDir, s.cfg.Name) }
@@ -223,6 +226,9 @@ func runOne(ctx context.Context, r subRun, index, total int, emit func(Event)) e
 		return err
 	}
 	emit(ev)
+	if r.observe != nil {
+		return runObserved(ctx, t, r, ev, emit)
+	}
 	_, err = t.Run(ctx, func(p train.Progress) {
 		emit(Event{Run: r.name, Index: index, Total: total, Kind: RunStep, Step: p})
 	})

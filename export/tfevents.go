@@ -9,6 +9,8 @@ import (
 	"io"
 	"math"
 	"sort"
+
+	"github.com/urlvr/urlvr/runlog"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -240,7 +242,7 @@ func Steps(rows []Row, start float64) []Event {
 	var out []Event
 	wall := start
 	for _, r := range sorted {
-		if d, ok := r.Values["perf/step_seconds"]; ok && d > 0 {
+		if d, ok := r.Values[runlog.KeyStepSeconds]; ok && d > 0 {
 			wall += d
 		}
 		e := Event{WallTime: wall, Step: r.Step}

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/urlvr/urlvr/metrics"
+	"github.com/urlvr/urlvr/runlog"
 )
 
 // DivergenceConfig sets when the proxy reward counts as having left the
@@ -52,8 +53,8 @@ func Divergence(rows []map[string]float64, cfg DivergenceConfig) (DivergenceResu
 	byStep := map[float64]float64{}
 	for _, r := range rows {
 		s, ok0 := r["step"]
-		p, ok1 := r["train/proxy_reward"]
-		g, ok2 := r["train/ground_truth_reward"]
+		p, ok1 := r[runlog.KeyProxyReward]
+		g, ok2 := r[runlog.KeyGroundTruthReward]
 		if ok0 && ok1 && ok2 {
 			byStep[s] = p - g // a step logged twice keeps its last value
 		}
@@ -118,7 +119,7 @@ func Check(rows []map[string]float64, cc metrics.CollapseConfig, dc DivergenceCo
 	byStep := map[int]float64{}
 	for _, r := range rows {
 		s, ok0 := r["step"]
-		v, ok1 := r["train/reward_accuracy"]
+		v, ok1 := r[runlog.KeyRewardAccuracy]
 		if ok0 && ok1 {
 			byStep[int(s)] = v
 		}

@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/urlvr/urlvr/runlog"
 )
 
 // Format is a trainer's log layout.
@@ -58,9 +60,9 @@ type Log struct {
 
 // Panel keys: what the standard panels plot, checked for Missing.
 var panelKeys = []string{
-	"train/proxy_reward", "train/ground_truth_reward", "train/reward_accuracy",
-	"train/label_accuracy", "actor/entropy", "actor/response_length", "actor/kl",
-	"perf/step_seconds",
+	runlog.KeyProxyReward, runlog.KeyGroundTruthReward, runlog.KeyRewardAccuracy,
+	runlog.KeyLabelAccuracy, runlog.KeyEntropy, runlog.KeyResponseLength, runlog.KeyKL,
+	runlog.KeyStepSeconds,
 }
 
 // consoleStep matches the start of a veRL console metrics line.
@@ -333,12 +335,12 @@ func rename(fm Format, raw []map[string]float64, skipped int) *Log {
 	}
 	hasVal := false
 	for k := range lg.Found {
-		if strings.HasPrefix(k, "val/") {
+		if strings.HasPrefix(k, runlog.ValidationPrefix) {
 			hasVal = true
 		}
 	}
 	if !hasVal {
-		lg.Missing = append(lg.Missing, "val/<set>/avg@k")
+		lg.Missing = append(lg.Missing, runlog.ValidationKey("<set>", "avg@k"))
 	}
 	for k := range unmapped {
 		lg.Unmapped = append(lg.Unmapped, k)

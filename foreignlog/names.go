@@ -3,6 +3,8 @@ package foreignlog
 import (
 	"regexp"
 	"strings"
+
+	"github.com/urlvr/urlvr/runlog"
 )
 
 // A rename is one trainer metric that means the same as a urlvr metric.
@@ -17,22 +19,22 @@ type renameRule struct {
 // which under an unsupervised reward is the proxy reward; critic/rewards is
 // the same after the in-reward KL penalty, used only when score is absent.
 var verlNames = map[string]renameRule{
-	"critic/score/mean":          {"train/proxy_reward", 0},
-	"critic/rewards/mean":        {"train/proxy_reward", 1},
-	"actor/entropy":              {"actor/entropy", 0},
-	"actor/entropy_loss":         {"actor/entropy", 1},
-	"response_length/mean":       {"actor/response_length", 0},
-	"response_length/clip_ratio": {"actor/truncated_fraction", 0},
-	"actor/kl_loss":              {"actor/kl", 0},
-	"actor/reward_kl_penalty":    {"actor/kl", 1},
-	"actor/pg_loss":              {"actor/pg_loss", 0},
-	"actor/pg_clipfrac":          {"actor/clip_fraction", 0},
-	"actor/ppo_kl":               {"actor/ppo_kl", 0},
-	"actor/grad_norm":            {"actor/grad_norm", 0},
-	"actor/lr":                   {"actor/lr", 0},
-	"timing_s/step":              {"perf/step_seconds", 0},
-	"timing_s/gen":               {"perf/sample_seconds", 0},
-	"timing_s/update_actor":      {"perf/update_seconds", 0},
+	"critic/score/mean":          {runlog.KeyProxyReward, 0},
+	"critic/rewards/mean":        {runlog.KeyProxyReward, 1},
+	"actor/entropy":              {runlog.KeyEntropy, 0},
+	"actor/entropy_loss":         {runlog.KeyEntropy, 1},
+	"response_length/mean":       {runlog.KeyResponseLength, 0},
+	"response_length/clip_ratio": {runlog.KeyTruncated, 0},
+	"actor/kl_loss":              {runlog.KeyKL, 0},
+	"actor/reward_kl_penalty":    {runlog.KeyKL, 1},
+	"actor/pg_loss":              {runlog.KeyPGLoss, 0},
+	"actor/pg_clipfrac":          {runlog.KeyClipFraction, 0},
+	"actor/ppo_kl":               {runlog.KeyPPOKL, 0},
+	"actor/grad_norm":            {runlog.KeyGradNorm, 0},
+	"actor/lr":                   {runlog.KeyLR, 0},
+	"timing_s/step":              {runlog.KeyStepSeconds, 0},
+	"timing_s/gen":               {runlog.KeySampleSeconds, 0},
+	"timing_s/update_actor":      {runlog.KeyUpdateSeconds, 0},
 	"training/epoch":             {"epoch", 0},
 }
 
@@ -40,20 +42,20 @@ var verlNames = map[string]renameRule{
 // weighted sum of the reward functions, the proxy; TRL's accuracy_reward
 // compares with the dataset's solution, the ground truth.
 var trlNames = map[string]renameRule{
-	"reward":                       {"train/proxy_reward", 0},
-	"rewards/accuracy_reward/mean": {"train/ground_truth_reward", 0},
-	"rewards/accuracy_reward":      {"train/ground_truth_reward", 1},
-	"kl":                           {"actor/kl", 0},
-	"entropy":                      {"actor/entropy", 0},
-	"completions/mean_length":      {"actor/response_length", 0},
-	"completion_length":            {"actor/response_length", 1},
-	"completions/clipped_ratio":    {"actor/truncated_fraction", 0},
-	"grad_norm":                    {"actor/grad_norm", 0},
-	"learning_rate":                {"actor/lr", 0},
-	"loss":                         {"actor/loss", 0},
-	"frac_reward_zero_std":         {"train/zero_variance_fraction", 0},
-	"clip_ratio/region_mean":       {"actor/clip_fraction", 0},
-	"step_time":                    {"perf/step_seconds", 0},
+	"reward":                       {runlog.KeyProxyReward, 0},
+	"rewards/accuracy_reward/mean": {runlog.KeyGroundTruthReward, 0},
+	"rewards/accuracy_reward":      {runlog.KeyGroundTruthReward, 1},
+	"kl":                           {runlog.KeyKL, 0},
+	"entropy":                      {runlog.KeyEntropy, 0},
+	"completions/mean_length":      {runlog.KeyResponseLength, 0},
+	"completion_length":            {runlog.KeyResponseLength, 1},
+	"completions/clipped_ratio":    {runlog.KeyTruncated, 0},
+	"grad_norm":                    {runlog.KeyGradNorm, 0},
+	"learning_rate":                {runlog.KeyLR, 0},
+	"loss":                         {runlog.KeyLoss, 0},
+	"frac_reward_zero_std":         {runlog.KeyZeroVariance, 0},
+	"clip_ratio/region_mean":       {runlog.KeyClipFraction, 0},
+	"step_time":                    {runlog.KeyStepSeconds, 0},
 	"epoch":                        {"epoch", 0},
 }
 
@@ -110,16 +112,16 @@ func rule(fm Format, name string) (renameRule, bool) {
 			return 1
 		}
 		if m := verlValMean.FindStringSubmatch(name); m != nil {
-			return renameRule{"val/" + m[1] + "/avg@" + m[3], rank(m[2])}, true
+			return renameRule{runlog.ValidationKey(m[1], "avg@"+m[3]), rank(m[2])}, true
 		}
 		if m := verlValMaj.FindStringSubmatch(name); m != nil {
-			return renameRule{"val/" + m[1] + "/maj@" + m[3], rank(m[2])}, true
+			return renameRule{runlog.ValidationKey(m[1], "maj@"+m[3]), rank(m[2])}, true
 		}
 		if m := verlValBest.FindStringSubmatch(name); m != nil {
-			return renameRule{"val/" + m[1] + "/pass@" + m[3], rank(m[2])}, true
+			return renameRule{runlog.ValidationKey(m[1], "pass@"+m[3]), rank(m[2])}, true
 		}
 		if m := verlValOld.FindStringSubmatch(name); m != nil {
-			return renameRule{"val/" + m[1] + "/avg@1", 2}, true
+			return renameRule{runlog.ValidationKey(m[1], runlog.Avg(1)), 2}, true
 		}
 	}
 	if strings.HasPrefix(name, "val") || strings.HasPrefix(name, "eval") {
@@ -127,7 +129,7 @@ func rule(fm Format, name string) (renameRule, bool) {
 	}
 	last := name[strings.LastIndex(name, "/")+1:]
 	if dynamicsNames[last] {
-		return renameRule{"train/" + last, 3}, true
+		return renameRule{runlog.TrainPrefix + last, 3}, true
 	}
 	return renameRule{}, false
 }

@@ -59,6 +59,10 @@ const (
 	KeyUpdateSeconds   = "perf/update_seconds"
 	KeyTokensPerSecond = "perf/tokens_per_second"
 	PerfPrefix         = "perf/"
+	// TrainPrefix starts the keys of the training dynamics (train/...).
+	TrainPrefix = "train/"
+	// ActorPrefix starts the keys of the policy and its update (actor/...).
+	ActorPrefix = "actor/"
 
 	// Validation keys are ValidationPrefix + set + "/" + metric.
 	ValidationPrefix = "val/"

@@ -23,7 +23,7 @@ independent training runs (runs/...), a study.json with the settings, and
 results.jsonl, results.md and plots/. Running the same command again skips
 finished runs and resumes interrupted ones from their last checkpoint.`,
 	}
-	cmd.AddCommand(experimentMCSCmd(), experimentTTTCmd())
+	cmd.AddCommand(experimentMCSCmd(), experimentTTTCmd(), experimentIntrinsicCmd(), experimentPerProblemCmd())
 	rootCmd.AddCommand(cmd)
 }
 
