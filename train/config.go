@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/urlvr/urlvr/grade"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -68,6 +69,11 @@ type RolloutConfig struct {
 type RewardConfig struct {
 	Estimator string         `yaml:"estimator"`
 	Params    map[string]any `yaml:"params"`
+	// Extract is the answer-extraction policy of the grader behind answers,
+	// voting classes and ground truth: lenient (final-answer statements,
+	// boxes, <answer> tags, the last math span; the default) or strict
+	// (boxes and <answer> tags only). See grade/RULES.md.
+	Extract string `yaml:"extract"`
 }
 
 // AlgorithmConfig holds the policy-optimisation choices.
@@ -143,7 +149,7 @@ func Default() Config {
 			Shuffle:    true,
 		},
 		Rollout: RolloutConfig{N: 8, Temperature: 1.0, TopP: 1.0, MaxPromptLength: 48, MaxResponseLength: 96},
-		Reward:  RewardConfig{Estimator: "majority_voting"},
+		Reward:  RewardConfig{Estimator: "majority_voting", Extract: grade.ExtractLenient},
 		Algorithm: AlgorithmConfig{
 			Advantage: "grpo", LossAgg: "token-mean", ClipLow: 0.2, ClipHigh: 0.2,
 			DualClip: 3, KLEstimator: "k3",
@@ -321,6 +327,7 @@ func (c Config) Validate() error {
 		{c.Rollout.MaxPromptLength < 1, "rollout.max_prompt_length", "rollout.max_prompt_length must be >= 1"},
 		{c.Rollout.MaxResponseLength < 1, "rollout.max_response_length", "rollout.max_response_length must be >= 1"},
 		{c.Reward.Estimator == "", "reward.estimator", "reward.estimator is required"},
+		{c.Reward.Extract != grade.ExtractLenient && c.Reward.Extract != grade.ExtractStrict, "reward.extract", "reward.extract must be lenient or strict"},
 		{c.Algorithm.ClipLow < 0, "algorithm.clip_low", "algorithm.clip_low must be >= 0"},
 		{c.Algorithm.ClipHigh < 0, "algorithm.clip_high", "algorithm.clip_high must be >= 0"},
 		{c.Algorithm.DualClip != 0 && c.Algorithm.DualClip <= 1, "algorithm.dual_clip", "algorithm.dual_clip must be 0 (off) or > 1"},

@@ -229,7 +229,7 @@ func (t *Trainer) setup() error {
 	if err != nil {
 		return fmt.Errorf("reward: %w", err)
 	}
-	t.grader = grade.Default()
+	t.grader = grade.New(grade.Options{Extract: cfg.Reward.Extract})
 
 	mc := t.policy.Engine.Config()
 	t.maxNew = min(cfg.Rollout.MaxResponseLength, mc.MaxPositions-1)
