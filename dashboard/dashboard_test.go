@@ -363,7 +363,7 @@ func TestBundleOfAStudy(t *testing.T) {
 	if err := WriteHTML(&out, b, "a <study>"); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "<title>a &lt;study&gt;</title>") || strings.Count(out.String(), "</script>") != 3 {
+	if !strings.Contains(out.String(), "<title>a &lt;study&gt;</title>") || strings.Count(out.String(), "</script>") != 4 { // uPlot, data, schema, app
 		t.Error("title not escaped or a script closed early")
 	}
 	if _, err := NewBundle(t.TempDir(), time.Now()); err == nil || !strings.Contains(err.Error(), "holds no run") {

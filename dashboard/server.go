@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -68,6 +69,12 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "missing page", http.StatusInternalServerError)
 		return
 	}
+	sc, err := schemaScript()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	b = bytes.Replace(b, []byte(`<script src="static/app.js">`), append(sc, `<script src="static/app.js">`...), 1)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Write(b)

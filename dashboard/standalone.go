@@ -117,7 +117,13 @@ func WriteHTML(w io.Writer, b *Bundle, title string) error {
 	buf.Write(read("vendor/uplot/uPlot.iife.min.js"))
 	buf.WriteString("\n</script>\n<script>window.URLVR_DATA = ")
 	buf.Write(data)
-	buf.WriteString(";</script>\n<script>\n")
+	buf.WriteString(";</script>\n")
+	sc, err := schemaScript()
+	if err != nil {
+		return err
+	}
+	buf.Write(sc)
+	buf.WriteString("<script>\n")
 	buf.Write(read("app.js"))
 	buf.WriteString("\n</script>\n</body>\n</html>\n")
 	_, err = w.Write(buf.Bytes())

@@ -8,16 +8,14 @@
   var POLL_MS = 1000;
   var COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777', '#4b5563', '#65a30d'];
 
-  // The paper's panels: which series each draws (paper Figs. 2-4, B.2).
-  var PANELS = [
-    { id: 'reward', title: 'Proxy vs ground-truth reward', keys: ['train/proxy_reward', 'train/ground_truth_reward'] },
-    { id: 'accuracy', title: 'Reward and label accuracy', keys: ['train/reward_accuracy', 'train/label_accuracy'] },
-    { id: 'validation', title: 'Validation accuracy', table: 'validation', match: /^val\/.+\/avg@\d+$/ },
-    { id: 'entropy', title: 'Actor entropy', keys: ['actor/entropy'] },
-    { id: 'response_length', title: 'Response length', keys: ['actor/response_length'] },
-    { id: 'kl', title: 'KL to the reference policy', keys: ['actor/kl'] },
-    { id: 'step_time', title: 'Step time (s)', keys: ['perf/step_seconds'] }
-  ];
+  // The paper's panels and the run log's keys, handed over by the server
+  // (their one owner is the Go package runlog): window.URLVR_SCHEMA.
+  var SCHEMA = window.URLVR_SCHEMA;
+  function escapeRe(s) { return s.replace(/[.*+?^${}()|[\]\\\/]/g, '\\$&'); }
+  var PANELS = SCHEMA.panels.map(function (p) {
+    if (p.table === 'validation') p.match = new RegExp('^' + escapeRe(SCHEMA.validationPrefix) + '.+/avg@\\d+$');
+    return p;
+  });
   // Names a confidence interval of metric K may be logged under.
   var CI_SUFFIXES = [['/ci_low', '/ci_high'], ['_ci_low', '_ci_high'], ['/ci_lo', '/ci_hi'], ['_ci_lo', '_ci_hi'],
     ['/lo', '/hi'], ['_lo', '_hi'], ['_lower', '_upper'], ['/lower', '/upper']];
@@ -289,7 +287,7 @@
         var box = el('div', { class: 'card panel', id: 'panel-' + p.id, 'data-points': String(countPoints(series)), 'data-series': String(series.filter(function (s) { return !s.ci; }).length) }, [el('h3', { text: p.title })]);
         panelsBox.appendChild(box);
         if (!series.length) {
-          var want = p.keys ? p.keys.join(', ') : 'val/<set>/avg@k';
+          var want = p.keys ? p.keys.join(', ') : SCHEMA.validationPrefix + '<set>/avg@k';
           box.appendChild(el('div', { class: 'empty', text: 'not logged (' + want + ')' }));
           return;
         }
@@ -414,7 +412,7 @@
 
   // ---- several runs ----
 
-  var COMPARE_DEFAULT = ['train/proxy_reward', 'train/ground_truth_reward', 'train/reward_accuracy', 'val/mean/avg@*', 'actor/entropy', 'actor/response_length'];
+  var COMPARE_DEFAULT = SCHEMA.compareDefault;
 
   function viewCompare(ids) {
     var runs = {}, chosen = ids.slice(), metricsChosen = COMPARE_DEFAULT.slice();
@@ -528,7 +526,7 @@
         var keys = {};
         st.facets.forEach(function (f) { Object.keys(f.series).forEach(function (k) { keys[k] = true; }); });
         keys = Object.keys(keys).sort();
-        var def = keys.filter(function (k) { return k.indexOf('val/mean/') === 0; })[0] || 'train/reward_accuracy';
+        var def = keys.filter(function (k) { return k.indexOf(SCHEMA.meanPrefix) === 0; })[0] || SCHEMA.facetDefault;
         var sel = el('select', { id: 'facet-metric', 'aria-label': 'facet metric' }, keys.map(function (k) { return el('option', { value: k, text: k }); }));
         sel.value = def;
         var grid = el('div', { class: 'facets', id: 'facets' });
