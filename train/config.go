@@ -72,7 +72,8 @@ type RewardConfig struct {
 	// Extract is the answer-extraction policy of the grader behind answers,
 	// voting classes and ground truth: lenient (final-answer statements,
 	// boxes, <answer> tags, the last math span; the default) or strict
-	// (boxes and <answer> tags only). See grade/RULES.md.
+	// (boxes and <answer> tags only). Empty, as in recipes written before
+	// the key existed, means lenient. See grade/RULES.md.
 	Extract string `yaml:"extract"`
 }
 
@@ -327,7 +328,7 @@ func (c Config) Validate() error {
 		{c.Rollout.MaxPromptLength < 1, "rollout.max_prompt_length", "rollout.max_prompt_length must be >= 1"},
 		{c.Rollout.MaxResponseLength < 1, "rollout.max_response_length", "rollout.max_response_length must be >= 1"},
 		{c.Reward.Estimator == "", "reward.estimator", "reward.estimator is required"},
-		{c.Reward.Extract != grade.ExtractLenient && c.Reward.Extract != grade.ExtractStrict, "reward.extract", "reward.extract must be lenient or strict"},
+		{c.Reward.Extract != "" && c.Reward.Extract != grade.ExtractLenient && c.Reward.Extract != grade.ExtractStrict, "reward.extract", "reward.extract must be lenient or strict"},
 		{c.Algorithm.ClipLow < 0, "algorithm.clip_low", "algorithm.clip_low must be >= 0"},
 		{c.Algorithm.ClipHigh < 0, "algorithm.clip_high", "algorithm.clip_high must be >= 0"},
 		{c.Algorithm.DualClip != 0 && c.Algorithm.DualClip <= 1, "algorithm.dual_clip", "algorithm.dual_clip must be 0 (off) or > 1"},
