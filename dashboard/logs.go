@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
+	"maps"
 	"os"
 	"sort"
+
+	"github.com/urlvr/urlvr/runlog"
 )
 
 // Series is one metric over steps, in step order of the file.
@@ -98,7 +100,7 @@ func (t *Table) readFrom(path string, keepObjects bool) (reset bool, err error) 
 			t.Objects = append(t.Objects, obj)
 		}
 		row := map[string]float64{}
-		flatten("", obj, row)
+		maps.Copy(row, runlog.Flatten(obj))
 		t.add(row)
 	}
 	return reset, nil
@@ -122,29 +124,6 @@ func (t *Table) add(row map[string]float64) {
 		}
 		s.X = append(s.X, step)
 		s.Y = append(s.Y, v)
-	}
-}
-
-func flatten(prefix string, obj map[string]any, into map[string]float64) {
-	for k, v := range obj {
-		key := k
-		if prefix != "" {
-			key = prefix + "/" + k
-		}
-		switch x := v.(type) {
-		case float64:
-			if !math.IsNaN(x) && !math.IsInf(x, 0) {
-				into[key] = x
-			}
-		case bool:
-			if x {
-				into[key] = 1
-			} else {
-				into[key] = 0
-			}
-		case map[string]any:
-			flatten(key, x, into)
-		}
 	}
 }
 

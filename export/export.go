@@ -8,7 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/urlvr/urlvr/foreignlog"
 	"github.com/urlvr/urlvr/internal/atomicfile"
+	"github.com/urlvr/urlvr/runlog"
 )
 
 // Row is one step's values by metric name.
@@ -122,29 +123,10 @@ func readJSONL(r io.Reader, byStep map[int64]map[string]float64) (int, error) {
 			row = map[string]float64{}
 			byStep[int64(step)] = row
 		}
-		flatten("", obj, row)
+		maps.Copy(row, runlog.Flatten(obj))
 		delete(row, "step")
 	}
 	return skipped, sc.Err()
-}
-
-func flatten(prefix string, obj map[string]any, into map[string]float64) {
-	for k, v := range obj {
-		key := k
-		if prefix != "" {
-			key = prefix + "/" + k
-		}
-		switch x := v.(type) {
-		case float64:
-			if !math.IsNaN(x) && !math.IsInf(x, 0) {
-				into[key] = x
-			}
-		case bool:
-			into[key] = map[bool]float64{false: 0, true: 1}[x]
-		case map[string]any:
-			flatten(key, x, into)
-		}
-	}
 }
 
 // WriteCSV writes one row per step: "step", then every metric in name

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
+	"maps"
 	"os"
 	"regexp"
 	"sort"
@@ -230,7 +230,7 @@ func readVeRLFile(r io.Reader) ([]map[string]float64, int, error) {
 			continue
 		}
 		row := map[string]float64{}
-		flatten("", rec.Data, row)
+		maps.Copy(row, runlog.Flatten(rec.Data))
 		row["step"] = *rec.Step
 		rows = append(rows, row)
 	}
@@ -254,7 +254,7 @@ func readTRL(r io.Reader) ([]map[string]float64, int, error) {
 	skipped := 0
 	for _, entry := range state.LogHistory {
 		row := map[string]float64{}
-		flatten("", entry, row)
+		maps.Copy(row, runlog.Flatten(entry))
 		if _, ok := row["step"]; !ok {
 			skipped++
 			continue
@@ -268,25 +268,6 @@ func readTRL(r io.Reader) ([]map[string]float64, int, error) {
 		rows = append(rows, row)
 	}
 	return rows, skipped, nil
-}
-
-func flatten(prefix string, obj map[string]any, into map[string]float64) {
-	for k, v := range obj {
-		key := k
-		if prefix != "" {
-			key = prefix + "/" + k
-		}
-		switch x := v.(type) {
-		case float64:
-			if !math.IsNaN(x) && !math.IsInf(x, 0) {
-				into[key] = x
-			}
-		case bool:
-			into[key] = map[bool]float64{false: 0, true: 1}[x]
-		case map[string]any:
-			flatten(key, x, into)
-		}
-	}
 }
 
 // rename maps the trainer's names to urlvr's and records what was found.

@@ -176,7 +176,7 @@ func (r *ValidationRow) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &obj); err != nil {
 		return err
 	}
-	*r = ParseValidation(flatten(obj))
+	*r = ParseValidation(Flatten(obj))
 	return nil
 }
 

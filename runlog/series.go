@@ -18,7 +18,7 @@ func (v *Values) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &obj); err != nil {
 		return err
 	}
-	*v = flatten(obj)
+	*v = Flatten(obj)
 	return nil
 }
 
@@ -28,7 +28,12 @@ func (v Values) Step() (int, bool) {
 	return int(s), ok
 }
 
-func flatten(obj map[string]any) Values {
+// Flatten turns a decoded JSON object into metric values: nested objects
+// join their keys with "/" ({"a":{"b":1}} is a/b), booleans are 0 or 1, and
+// everything that is not a number (strings, lists, null) is left out. Logs
+// of other trainers (veRL's nested data, TRL's log_history) flatten the
+// same way.
+func Flatten(obj map[string]any) Values {
 	out := Values{}
 	var walk func(prefix string, obj map[string]any)
 	walk = func(prefix string, obj map[string]any) {
