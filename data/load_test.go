@@ -60,7 +60,7 @@ func TestLoadHubLayouts(t *testing.T) {
 			DataSource: "countdown",
 			Countdown:  &Countdown{Numbers: []int{44, 19, 35}, Target: 98},
 			Extra: map[string]any{
-				"ability": "math",
+				"ability":    "math",
 				"extra_info": map[string]any{"split": "test", "index": int64(0)},
 			},
 		}}},
