@@ -121,7 +121,12 @@ var specs = []Spec{
 		build: buildGroundTruth},
 	{Name: "self_verification", Family: "external",
 		Summary: `1 when the policy's own verdict on the rollout ("verdict") ends in \boxed{True}`,
-		build:   func(args) (Estimator, error) { return SelfVerification{}, nil }},
+		Params: []Param{
+			{"prompt", "P2", "the verification prompt the trainer asks the policy with: P1 or P2 (Appendix C.1)"},
+			{"template", "", "a user verification template with {expr} (and optionally {nums}, {target}); replaces prompt"},
+			{"no_verdict_reward", "0", "reward of a verification reply without a parseable \\boxed{True}/\\boxed{False}"},
+		},
+		build: buildSelfVerification},
 	{Name: "unified", Family: "framework",
 		Summary: "Appendix A.3: psi(sigma/|I| sum_i H(q_i, pi_i)) from granularity, anchor, sign, transform",
 		Params: []Param{

@@ -14,6 +14,7 @@ import (
 	"github.com/urlvr/urlvr/rl"
 	"github.com/urlvr/urlvr/rollout"
 	"github.com/urlvr/urlvr/runlog"
+	"github.com/urlvr/urlvr/task"
 )
 
 // sampleChunk bounds the sequences of one Sample call (the key/value cache
@@ -54,7 +55,8 @@ func (t *Trainer) collect(ctx context.Context, problems []Problem, ids [][]int, 
 	}
 	rb := &rolloutBatch{gens: gens, groups: make([]*rollout.Group, len(problems))}
 	for j, p := range problems {
-		g := &rollout.Group{PromptID: p.ID, Gold: p.Answer, HasGold: p.Answer != "", Rollouts: make([]rollout.Rollout, n)}
+		g := &rollout.Group{PromptID: p.ID, Gold: p.Answer, HasGold: p.Answer != "", Countdown: p.Countdown, Rollouts: make([]rollout.Rollout, n)}
+		task.Attach(g)
 		for k := range n {
 			i := j*n + k
 			gen := gens[i]
@@ -71,7 +73,11 @@ func (t *Trainer) collect(ctx context.Context, problems []Problem, ids [][]int, 
 			rb.seqs = append(rb.seqs, seq)
 			rb.scoreFrom = append(rb.scoreFrom, len(prompts[i]))
 		}
-		g.ExtractAnswers(t.grader.Extract)
+		if g.Verifier != nil {
+			g.ExtractAnswers(g.Verifier.Extract)
+		} else {
+			g.ExtractAnswers(t.grader.Extract)
+		}
 		rb.groups[j] = g
 	}
 	return rb, nil
@@ -163,6 +169,11 @@ func (t *Trainer) score(ctx context.Context, rb *rolloutBatch, row *runlog.StepR
 		for k := range g.Rollouts {
 			r := &g.Rollouts[k]
 			r.AnswerMask = t.answerMask(rb.gens[j*N+k].Tokens, r.Text, r.Answer)
+		}
+	}
+	if sv, ok := t.selfVerification(); ok {
+		if err := t.selfVerify(ctx, rb, sv, row); err != nil {
+			return nil, nil, err
 		}
 	}
 	scores, err := reward.ScoreAll(ctx, t.est, rb.groups)

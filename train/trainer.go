@@ -57,6 +57,7 @@ type Trainer struct {
 	events        []string          // printed when the run ends
 	dropped       []runlog.EventRow // prompts left out by encode, logged once the run exists
 	saveDType     engine.DType      // of checkpoints/best (SetSaveDType)
+	promptByID    map[string]string // training prompt texts, for self-verification
 }
 
 // trainerState is what a checkpoint adds to the model, optimiser and
@@ -205,6 +206,9 @@ func (t *Trainer) setup() error {
 	t.train, t.trainIDs = t.encode(cfg.Data.Train, trainSet)
 	if len(t.train) == 0 {
 		return fmt.Errorf("dataset %s: no problem has a prompt of at most %d tokens", cfg.Data.Train, cfg.Rollout.MaxPromptLength)
+	}
+	if err := t.checkSelfVerification(); err != nil {
+		return err
 	}
 	for _, spec := range cfg.Data.Validation {
 		ps, name, err := LoadProblems(spec)
