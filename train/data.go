@@ -30,7 +30,8 @@ const worldPrefix = "world:"
 // "world:val-easy", "world:val-mid", "world:val-hard", "world:probe", or a
 // JSONL/JSON/Parquet file in a real dataset's layout (Countdown files in
 // the public nums/target layout included). It also returns the
-// dataset's short name for metric keys.
+// dataset's short name for metric keys. "countdown:train" and
+// "countdown:val" are generated Countdown splits (see countdownSet).
 func LoadProblems(spec string) ([]Problem, string, error) {
 	if name, ok := strings.CutPrefix(spec, worldPrefix); ok {
 		ps, err := worldSet(name)
@@ -42,6 +43,13 @@ func LoadProblems(spec string) ([]Problem, string, error) {
 			out[i] = Problem{ID: fmt.Sprintf("%s/%d", p.DataSource, i), Prompt: p.Prompt, Answer: p.Answer, Source: p.DataSource}
 		}
 		return out, name, nil
+	}
+	if name, ok := strings.CutPrefix(spec, countdownPrefix); ok {
+		ps, err := countdownSet(name)
+		if err != nil {
+			return nil, "", fmt.Errorf("dataset %s: %w", spec, err)
+		}
+		return ps, "countdown-" + name, nil
 	}
 	recs, err := data.Load(spec, data.Options{})
 	if err != nil {

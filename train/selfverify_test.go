@@ -160,3 +160,54 @@ func TestVerifyStats(t *testing.T) {
 			got[runlog.KeySelfVerifyReward], got[runlog.KeySelfVerifyFalsePositive], got[runlog.KeySelfVerifyAccuracy])
 	}
 }
+
+func TestGeneratedCountdownSplits(t *testing.T) {
+	train, name, err := LoadProblems("countdown:train")
+	if err != nil {
+		t.Fatal(err)
+	}
+	val, _, err := LoadProblems("countdown:val")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name != "countdown-train" || len(train) != 4000 || len(val) < 950 || len(val) > 1000 {
+		t.Fatalf("%s: %d train, %d validation problems", name, len(train), len(val))
+	}
+	seen := map[string]bool{}
+	for _, p := range train {
+		seen[countdownKey(p.Countdown.Numbers, p.Countdown.Target)] = true
+	}
+	for _, p := range val {
+		if seen[countdownKey(p.Countdown.Numbers, p.Countdown.Target)] {
+			t.Fatalf("validation problem %s is also in the training split", p.ID)
+		}
+		if !strings.Contains(p.Prompt, "<answer>") {
+			t.Fatalf("prompt %q", p.Prompt)
+		}
+	}
+	if _, _, err := LoadProblems("countdown:test"); err == nil || !strings.Contains(err.Error(), "have train, val") {
+		t.Fatalf("unknown split: %v", err)
+	}
+}
+
+func TestSelfVerificationRecipeTrainsOnATinyModel(t *testing.T) {
+	cfg, err := LoadConfig("self_verification", []string{
+		"model.base=" + countdownBase(t), "trainer.steps=1", "trainer.global_batch=2", "trainer.mini_batch=2",
+		"rollout.n=2", "rollout.max_response_length=8", "rollout.max_prompt_length=700",
+		"reward.params.prompt=P1", "data.validation=[]", "trainer.out_dir=" + t.TempDir(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	rows := readLines(t, filepath.Join(tr.Dir(), MetricsFile))
+	if _, ok := rows[0][runlog.KeySelfVerifyAccuracy]; len(rows) != 1 || !ok {
+		t.Fatalf("metrics %v", rows)
+	}
+}
