@@ -112,6 +112,20 @@ var specs = []Spec{
 			v, err := a.voting()
 			return EMPO{v}, err
 		}},
+	{Name: "covo", Family: "ensemble",
+		Summary: "CoVo: consistency and volatility of intermediate states toward the own answer, aggregated as a vector over the answer's rollouts",
+		Params:  []Param{equivalenceParam, {"states", "8", "intermediate states (evenly spaced response prefixes) per rollout"}},
+		build: func(a args) (Estimator, error) {
+			v, err := a.voting()
+			if err != nil {
+				return nil, err
+			}
+			n, err := a.integer("states", 8)
+			if err == nil && n < 1 {
+				err = fmt.Errorf("states %d must be at least 1", n)
+			}
+			return CoVo{Voting: v, States: n}, err
+		}},
 	{Name: "ground_truth", Family: "external",
 		Summary: "oracle: the task's verifier (Countdown: 1 / format score / 0), else the math grader against the gold answer",
 		Params: []Param{
