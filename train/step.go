@@ -176,6 +176,11 @@ func (t *Trainer) score(ctx context.Context, rb *rolloutBatch, row *runlog.StepR
 			return nil, nil, err
 		}
 	}
+	if cv, ok := t.est.(reward.CoVo); ok {
+		if err := t.stateDistances(ctx, rb, cv); err != nil {
+			return nil, nil, err
+		}
+	}
 	scores, err := reward.ScoreAll(ctx, t.est, rb.groups)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reward %s: %w", t.est.Name(), err)
