@@ -110,6 +110,9 @@ func (t *Trainer) trainStep(ctx context.Context) (runlog.StepRow, error) {
 	var row runlog.StepRow
 	start := time.Now()
 	problems, ids := t.nextProblems()
+	if t.coReward() {
+		problems, ids = t.withRephrasings(problems, ids)
+	}
 	rb, err := t.collect(ctx, problems, ids, t.cfg.Rollout.N, t.rolloutOptions(), t.rngSample.Uint64())
 	if err != nil {
 		return row, err
@@ -181,7 +184,11 @@ func (t *Trainer) score(ctx context.Context, rb *rolloutBatch, row *runlog.StepR
 			return nil, nil, err
 		}
 	}
-	scores, err := reward.ScoreAll(ctx, t.est, rb.groups)
+	groups := rb.groups
+	if t.coReward() {
+		groups = coRewardGroups(rb.groups)
+	}
+	scores, err := reward.ScoreAll(ctx, t.est, groups)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reward %s: %w", t.est.Name(), err)
 	}
@@ -189,7 +196,7 @@ func (t *Trainer) score(ctx context.Context, rb *rolloutBatch, row *runlog.StepR
 	for _, s := range scores {
 		rewards = append(rewards, s.Rewards...)
 	}
-	mgroups, _, err := reward.MetricsGroups(ctx, rb.groups, scores, t.grader)
+	mgroups, _, err := reward.MetricsGroups(ctx, groups, scores, t.grader)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -201,6 +208,9 @@ func (t *Trainer) score(ctx context.Context, rb *rolloutBatch, row *runlog.StepR
 		logDynamics(row, dyn)
 	}
 	logRolloutStats(row, rb)
+	if t.coReward() {
+		scores = splitScores(scores, N)
+	}
 	return scores, rewards, nil
 }
 
@@ -310,7 +320,9 @@ func (t *Trainer) update(ctx context.Context, rb *rolloutBatch, adv []float64, r
 	}
 	row.KL = meanKL(rb, u.ref)
 
-	onPolicy := cfg.Trainer.MiniBatch == cfg.Trainer.GlobalBatch && cfg.Trainer.PPOEpochs == 1
+	// On-policy when one update uses every rollout once (Co-Reward's
+	// rephrasings double the rollouts of a step).
+	onPolicy := len(rb.seqs) <= cfg.Trainer.MiniBatch*cfg.Rollout.N && cfg.Trainer.PPOEpochs == 1
 	if !onPolicy {
 		if u.old, err = t.policy.Engine.Score(ctx, rb.seqs, engine.ScoreOptions{Temperature: u.temp, ScoreFrom: rb.scoreFrom}); err != nil {
 			return fmt.Errorf("old policy: %w", err)

@@ -54,10 +54,11 @@ type Trainer struct {
 	best     bestRecord
 
 	tokenizerJSON []byte
-	events        []string          // printed when the run ends
-	dropped       []runlog.EventRow // prompts left out by encode, logged once the run exists
-	saveDType     engine.DType      // of checkpoints/best (SetSaveDType)
-	promptByID    map[string]string // training prompt texts, for self-verification
+	events        []string              // printed when the run ends
+	dropped       []runlog.EventRow     // prompts left out by encode, logged once the run exists
+	saveDType     engine.DType          // of checkpoints/best (SetSaveDType)
+	promptByID    map[string]string     // training prompt texts, for self-verification
+	rephrased     map[string]rephrasing // by problem ID, for Co-Reward
 }
 
 // trainerState is what a checkpoint adds to the model, optimiser and
@@ -208,6 +209,9 @@ func (t *Trainer) setup() error {
 		return fmt.Errorf("dataset %s: no problem has a prompt of at most %d tokens", cfg.Data.Train, cfg.Rollout.MaxPromptLength)
 	}
 	if err := t.checkSelfVerification(); err != nil {
+		return err
+	}
+	if err := t.prepareRephrasings(); err != nil {
 		return err
 	}
 	for _, spec := range cfg.Data.Validation {
