@@ -100,10 +100,14 @@ var specs = []Spec{
 		}},
 	{Name: "rlccf", Family: "ensemble",
 		Summary: "RLCCF: votes of several models (sources) weighted by each model's self-consistency",
-		Params:  []Param{equivalenceParam},
+		Params:  []Param{equivalenceParam, {"peers", "[]", "model directories (or shipped names) that answer each prompt alongside the policy; only the policy is trained"}},
 		build: func(a args) (Estimator, error) {
 			v, err := a.voting()
-			return RLCCF{v}, err
+			if err != nil {
+				return nil, err
+			}
+			peers, err := a.strings("peers")
+			return RLCCF{Voting: v, Peers: peers}, err
 		}},
 	{Name: "empo", Family: "ensemble",
 		Summary: "EMPO: size of the answer's semantic cluster over G; 0 without answer or when all differ",
@@ -223,6 +227,38 @@ func ParseParams(kvs []string) (map[string]any, error) {
 
 // args reads typed parameters from a configuration map.
 type args struct{ m map[string]any }
+
+// strings reads a list of strings: a YAML/JSON list, or one
+// comma-separated string (as from a command line).
+func (a args) strings(key string) ([]string, error) {
+	v, ok := a.m[key]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	switch x := v.(type) {
+	case string:
+		var out []string
+		for _, s := range strings.Split(strings.Trim(x, "[]"), ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+		return out, nil
+	case []string:
+		return x, nil
+	case []any:
+		out := make([]string, len(x))
+		for i, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Errorf("parameter %s: entry %d is %T, not a string", key, i, e)
+			}
+			out[i] = s
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("parameter %s: want a list of strings, got %T", key, v)
+}
 
 func (a args) str(key, def string) (string, error) {
 	v, ok := a.m[key]

@@ -188,9 +188,19 @@ func (t *Trainer) score(ctx context.Context, rb *rolloutBatch, row *runlog.StepR
 	if t.coReward() {
 		groups = coRewardGroups(rb.groups)
 	}
+	if len(t.peers) > 0 {
+		var err error
+		if groups, err = t.peerGroups(ctx, rb); err != nil {
+			return nil, nil, err
+		}
+	}
 	scores, err := reward.ScoreAll(ctx, t.est, groups)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reward %s: %w", t.est.Name(), err)
+	}
+	if len(t.peers) > 0 {
+		// Only the policy's rollouts are trained and monitored.
+		scores, groups = policyScores(scores, N), rb.groups
 	}
 	rewards := make([]float64, 0, len(rb.seqs))
 	for _, s := range scores {

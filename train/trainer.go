@@ -59,6 +59,7 @@ type Trainer struct {
 	saveDType     engine.DType          // of checkpoints/best (SetSaveDType)
 	promptByID    map[string]string     // training prompt texts, for self-verification
 	rephrased     map[string]rephrasing // by problem ID, for Co-Reward
+	peers         []peer                // RLCCF's other models
 }
 
 // trainerState is what a checkpoint adds to the model, optimiser and
@@ -212,6 +213,9 @@ func (t *Trainer) setup() error {
 		return err
 	}
 	if err := t.prepareRephrasings(); err != nil {
+		return err
+	}
+	if err := t.loadPeers(); err != nil {
 		return err
 	}
 	for _, spec := range cfg.Data.Validation {
