@@ -207,7 +207,7 @@ func (t *Trainer) setup() error {
 	trainSet = subset(trainSet, cfg.Data.Subset, cfg.Data.SubsetSeed)
 	t.train, t.trainIDs = t.encode(cfg.Data.Train, trainSet)
 	if len(t.train) == 0 {
-		return fmt.Errorf("dataset %s: no problem has a prompt of at most %d tokens", cfg.Data.Train, cfg.Rollout.MaxPromptLength)
+		return fmt.Errorf("dataset %s: no problem has a prompt of at most %d tokens (rollout.max_prompt_length) that fits the model's context of %d positions", cfg.Data.Train, cfg.Rollout.MaxPromptLength, t.policy.Engine.Config().MaxPositions)
 	}
 	if err := t.checkSelfVerification(); err != nil {
 		return err
