@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/urlvr/urlvr/basemodel"
+	"github.com/urlvr/urlvr/grade"
 	"github.com/urlvr/urlvr/rollout"
 	"github.com/urlvr/urlvr/runlog"
 	"github.com/urlvr/urlvr/task"
@@ -209,5 +210,24 @@ func TestSelfVerificationRecipeTrainsOnATinyModel(t *testing.T) {
 	rows := readLines(t, filepath.Join(tr.Dir(), MetricsFile))
 	if _, ok := rows[0][runlog.KeySelfVerifyAccuracy]; len(rows) != 1 || !ok {
 		t.Fatalf("metrics %v", rows)
+	}
+}
+
+func TestCorrectUsesTheTaskVerifier(t *testing.T) {
+	tr := &Trainer{grader: grade.Default()}
+	cd := &rollout.Group{Countdown: &rollout.Countdown{Numbers: []int{1, 2, 4}, Target: 7}}
+	task.Attach(cd)
+	math := &rollout.Group{Gold: "7", HasGold: true}
+	for _, c := range []struct {
+		g      *rollout.Group
+		answer string
+		want   bool
+	}{
+		{cd, "1+2+4", true}, {cd, "7", false}, {cd, "", false},
+		{math, "7", true}, {math, "14/2", true}, {math, "8", false}, {math, "", false},
+	} {
+		if got := tr.correct(c.g, c.answer); got != c.want {
+			t.Errorf("correct(%q) = %v, want %v", c.answer, got, c.want)
+		}
 	}
 }

@@ -89,12 +89,7 @@ func (t *Trainer) evaluate(ctx context.Context, set evalSet, seed uint64) (evalR
 	for j, g := range rb.groups {
 		correct := make([]float64, len(g.Rollouts))
 		for k, r := range g.Rollouts {
-			if g.Verifier != nil {
-				// A task's exact verifier (Countdown), not the gold answer.
-				if g.Verifier.Check(r.Answer).Correct {
-					correct[k] = 1
-				}
-			} else if r.Answer != "" && t.grader.Equivalent(r.Answer, g.Gold) {
+			if t.correct(g, r.Answer) {
 				correct[k] = 1
 			}
 			tokens += len(rb.gens[j*e.N+k].Tokens)
