@@ -9,7 +9,9 @@ import (
 )
 
 // CoVo rewards a rollout by how steadily its reasoning heads for its own
-// answer (Zhang et al. 2025, "Consistent Paths Lead to Truth", Sec. 3;
+// answer (Zhang et al. 2025, "Consistent Paths Lead to Truth",
+// arXiv:2506.08745: the definitions of Con and Vol and the vector
+// aggregation of its method, Alg. 1;
 // paper Table 2). Each rollout carries its distance matrix
 // D[i][k] = d(s_i, y_k) (Rollout.StateDistances): the mean negative
 // log-likelihood of the k-th distinct answer of the group continuing the

@@ -9,7 +9,8 @@ import (
 )
 
 // stateDistances attaches CoVo's distance matrix to every answered rollout
-// (Rollout.StateDistances; Zhang et al. 2025, Sec. 3): the intermediate
+// (Rollout.StateDistances; Zhang et al. 2025, arXiv:2506.08745, the
+// distance d(s_i, y) of its method): the intermediate
 // states are cv.States evenly spaced prefixes of the response (the first
 // is the prompt alone), and d(s_i, y_k) is the current policy's mean
 // negative log-likelihood of the k-th distinct answer's tokens written
