@@ -80,3 +80,27 @@ func TestCoVoRewards(t *testing.T) {
 		t.Errorf("missing distances: %v", err)
 	}
 }
+
+func TestSelfVerificationParams(t *testing.T) {
+	e, err := New("self_verification", map[string]any{"prompt": "P1", "no_verdict_reward": "0.5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &rollout.Group{PromptID: "p", Rollouts: []rollout.Rollout{{Verdict: `\boxed{True}`}, {Verdict: "unsure"}, {Verdict: `\boxed{False}`}}}
+	s, err := e.Score(context.Background(), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Rewards[0] != 1 || s.Rewards[1] != 0.5 || s.Rewards[2] != 0 {
+		t.Fatalf("rewards %v, want 1 0.5 0", s.Rewards)
+	}
+	if _, err := New("self_verification", map[string]any{"template": "Correct? \\boxed{True}"}); err == nil {
+		t.Fatal("a template without {expr}: no error")
+	}
+	if _, err := New("self_verification", map[string]any{"prompt": "P3"}); err == nil {
+		t.Fatal("prompt P3: no error")
+	}
+	if e, err := New("rlccf", map[string]any{"peers": "a, b"}); err != nil || len(e.(RLCCF).Peers) != 2 {
+		t.Fatalf("rlccf peers from a string: %v %v", e, err)
+	}
+}
