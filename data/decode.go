@@ -32,10 +32,19 @@ func decodeFields(fields map[string]any, stem string, index int, opts Options) (
 	}
 	var rec Record
 
-	if err := decodePrompt(rest, &rec); err != nil {
+	if err := decodeCountdown(rest, &rec); err != nil {
 		return Record{}, err
 	}
-	if err := decodeAnswer(rest, &rec, opts); err != nil {
+	if _, _, hasPrompt := lookupAny(rest, promptFields); rec.Countdown == nil || hasPrompt {
+		if err := decodePrompt(rest, &rec); err != nil {
+			return Record{}, err
+		}
+	}
+	// A Countdown record's reference is its numbers and target; an answer
+	// field, when present, is still read.
+	aopts := opts
+	aopts.AllowMissingAnswer = opts.AllowMissingAnswer || rec.Countdown != nil
+	if err := decodeAnswer(rest, &rec, aopts); err != nil {
 		return Record{}, err
 	}
 

@@ -58,8 +58,9 @@ func TestLoadHubLayouts(t *testing.T) {
 			Messages:   []Message{{Role: "user", Content: "Using the numbers [44, 19, 35], create an equation that equals 98."}},
 			Answer:     `{"numbers":[44,19,35],"target":98}`,
 			DataSource: "countdown",
+			Countdown:  &Countdown{Numbers: []int{44, 19, 35}, Target: 98},
 			Extra: map[string]any{
-				"ability": "math", "target": int64(98), "nums": []any{int64(44), int64(19), int64(35)},
+				"ability":    "math",
 				"extra_info": map[string]any{"split": "test", "index": int64(0)},
 			},
 		}}},

@@ -33,6 +33,10 @@ type Record struct {
 	// DataSource is the data_source field, else Options.DataSource, else
 	// the file stem.
 	DataSource string
+	// Countdown is the instance of a Countdown record (nums and target
+	// fields); nil for other records. Such a record needs neither a prompt
+	// nor an answer: the exact verifier checks responses against it.
+	Countdown *Countdown
 	// Extra holds every other field of the record (solution, level,
 	// subject, url, extra_info, ...) as decoded values: nil, bool, int64,
 	// float64, string, []any or map[string]any.

@@ -143,7 +143,8 @@ func FuzzReadJSON(f *testing.F) {
 		f.Add(b)
 	}
 	for _, s := range []string{`{"prompt": 5}`, `{"prompt": [{"role": "user"}]}`, `[{"problem": "p", "answer": 1e400}]`,
-		`{"question": "q", "answer": "a\n#### 4"}`, `[`, `{"prompt": "p", "reward_model": {"ground_truth": [1, {"a": null}]}}`} {
+		`{"question": "q", "answer": "a\n#### 4"}`, `[`, `{"prompt": "p", "reward_model": {"ground_truth": [1, {"a": null}]}}`,
+		`{"nums": [44, 19, 35], "target": 98}`, `{"numbers": [1.5], "target": 2}`, `{"nums": [3], "prompt": "p"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -156,6 +157,13 @@ func FuzzReadJSON(f *testing.F) {
 		}
 		var plain []Record
 		for _, r := range recs {
+			if r.Countdown != nil {
+				// A Countdown record needs no prompt or answer, but numbers.
+				if len(r.Countdown.Numbers) == 0 || r.ID == "" {
+					t.Fatalf("accepted Countdown record without numbers or ID: %+v", r)
+				}
+				continue // the plain layout does not hold its numbers
+			}
 			if r.Prompt == "" || r.Answer == "" || r.ID == "" {
 				t.Fatalf("accepted record with empty prompt, answer or ID: %+v", r)
 			}

@@ -73,7 +73,14 @@ func (e CoReward) Score(ctx context.Context, g *rollout.Group) (Scores, error) {
 // argmax_a sum_n s_n sum_k 1[o_{n,k} = a] (first seen on ties) and every
 // rollout is rewarded r = 1[ans(y) = label]. With a single model it is
 // majority voting. Stats["weight/<source>"] holds each s_n.
-type RLCCF struct{ Voting }
+//
+// Peers names the other models' directories; the estimator scores the
+// rollouts it is given, and the trainer samples the peers' (only the
+// policy is trained).
+type RLCCF struct {
+	Voting
+	Peers []string
+}
 
 func (RLCCF) Name() string { return "rlccf" }
 

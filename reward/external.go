@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/urlvr/urlvr/grade"
 	"github.com/urlvr/urlvr/rollout"
@@ -135,7 +136,16 @@ func Truth(ctx context.Context, g *rollout.Group, gr *grade.Grader) ([]float64, 
 // or holds no verdict. Stats counts "verdict_true", "verdict_false" and
 // "no_verdict". A group in which no rollout has verdict text is an error:
 // the verdicts were not attached.
-type SelfVerification struct{}
+type SelfVerification struct {
+	// NoVerdictReward is the reward of a reply without a verdict (0: a
+	// reply that does not accept the candidate rejects it).
+	NoVerdictReward float64
+	// Prompt names the verification prompt the trainer asks with: "P1" or
+	// "P2" (Appendix C.1); Template, when set, replaces it with a user
+	// template holding {expr} and optionally {nums}, {target}. The reward
+	// itself only reads the replies; the trainer renders the prompts.
+	Prompt, Template string
+}
 
 func (SelfVerification) Name() string { return "self_verification" }
 
@@ -151,6 +161,9 @@ func (e SelfVerification) Score(ctx context.Context, g *rollout.Group) (Scores, 
 		any = any || text != ""
 		v, _ := ParseVerdict(text)
 		rewards[i] = v.Reward()
+		if v == NoVerdict {
+			rewards[i] = e.NoVerdictReward
+		}
 		switch v {
 		case VerdictTrue:
 			counts[0]++
@@ -180,6 +193,25 @@ func buildGroundTruth(a args) (Estimator, error) {
 			return nil, err
 		}
 		e.FormatScore = &f
+	}
+	return e, nil
+}
+
+func buildSelfVerification(a args) (Estimator, error) {
+	var e SelfVerification
+	p, err := a.choice("prompt", "P2", []string{"P1", "P2"})
+	if err != nil {
+		return nil, err
+	}
+	e.Prompt = []string{"P1", "P2"}[p]
+	if e.Template, err = a.str("template", ""); err != nil {
+		return nil, err
+	}
+	if e.Template != "" && !strings.Contains(e.Template, "{expr}") {
+		return nil, fmt.Errorf("parameter template: no {expr} placeholder for the candidate solution, so the verifier would never see it")
+	}
+	if e.NoVerdictReward, err = a.float("no_verdict_reward", 0); err != nil {
+		return nil, err
 	}
 	return e, nil
 }

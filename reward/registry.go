@@ -100,10 +100,14 @@ var specs = []Spec{
 		}},
 	{Name: "rlccf", Family: "ensemble",
 		Summary: "RLCCF: votes of several models (sources) weighted by each model's self-consistency",
-		Params:  []Param{equivalenceParam},
+		Params:  []Param{equivalenceParam, {"peers", "[]", "model directories (or shipped names) that answer each prompt alongside the policy; only the policy is trained"}},
 		build: func(a args) (Estimator, error) {
 			v, err := a.voting()
-			return RLCCF{v}, err
+			if err != nil {
+				return nil, err
+			}
+			peers, err := a.strings("peers")
+			return RLCCF{Voting: v, Peers: peers}, err
 		}},
 	{Name: "empo", Family: "ensemble",
 		Summary: "EMPO: size of the answer's semantic cluster over G; 0 without answer or when all differ",
@@ -111,6 +115,20 @@ var specs = []Spec{
 		build: func(a args) (Estimator, error) {
 			v, err := a.voting()
 			return EMPO{v}, err
+		}},
+	{Name: "covo", Family: "ensemble",
+		Summary: "CoVo: consistency and volatility of intermediate states toward the own answer, aggregated as a vector over the answer's rollouts",
+		Params:  []Param{equivalenceParam, {"states", "8", "intermediate states (evenly spaced response prefixes) per rollout"}},
+		build: func(a args) (Estimator, error) {
+			v, err := a.voting()
+			if err != nil {
+				return nil, err
+			}
+			n, err := a.integer("states", 8)
+			if err == nil && n < 1 {
+				err = fmt.Errorf("states %d must be at least 1", n)
+			}
+			return CoVo{Voting: v, States: n}, err
 		}},
 	{Name: "ground_truth", Family: "external",
 		Summary: "oracle: the task's verifier (Countdown: 1 / format score / 0), else the math grader against the gold answer",
@@ -121,7 +139,12 @@ var specs = []Spec{
 		build: buildGroundTruth},
 	{Name: "self_verification", Family: "external",
 		Summary: `1 when the policy's own verdict on the rollout ("verdict") ends in \boxed{True}`,
-		build:   func(args) (Estimator, error) { return SelfVerification{}, nil }},
+		Params: []Param{
+			{"prompt", "P2", "the verification prompt the trainer asks the policy with: P1 or P2 (Appendix C.1)"},
+			{"template", "", "a user verification template with {expr} (and optionally {nums}, {target}); replaces prompt"},
+			{"no_verdict_reward", "0", "reward of a verification reply without a parseable \\boxed{True}/\\boxed{False}"},
+		},
+		build: buildSelfVerification},
 	{Name: "unified", Family: "framework",
 		Summary: "Appendix A.3: psi(sigma/|I| sum_i H(q_i, pi_i)) from granularity, anchor, sign, transform",
 		Params: []Param{
@@ -204,6 +227,38 @@ func ParseParams(kvs []string) (map[string]any, error) {
 
 // args reads typed parameters from a configuration map.
 type args struct{ m map[string]any }
+
+// strings reads a list of strings: a YAML/JSON list, or one
+// comma-separated string (as from a command line).
+func (a args) strings(key string) ([]string, error) {
+	v, ok := a.m[key]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	switch x := v.(type) {
+	case string:
+		var out []string
+		for _, s := range strings.Split(strings.Trim(x, "[]"), ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+		return out, nil
+	case []string:
+		return x, nil
+	case []any:
+		out := make([]string, len(x))
+		for i, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Errorf("parameter %s: entry %d is %T, not a string", key, i, e)
+			}
+			out[i] = s
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("parameter %s: want a list of strings, got %T", key, v)
+}
 
 func (a args) str(key, def string) (string, error) {
 	v, ok := a.m[key]

@@ -39,6 +39,11 @@ type Rollout struct {
 	// the model for RLCCF, the question variant ("original", "rephrased")
 	// for Co-Reward. "" for a plain group.
 	Source string
+	// StateDistances[i][k] is CoVo's d(s_i, y_k): the mean negative
+	// log-likelihood of the group's k-th distinct answer continuing the
+	// i-th intermediate state (prefix) of this response; nil unless the
+	// producer computed it for the covo reward.
+	StateDistances [][]float64
 	// Verdict is the policy's own verification of this rollout's answer
 	// (self-verification, paper Sec. 7), e.g. "... \boxed{True}".
 	Verdict string

@@ -38,6 +38,18 @@ const (
 	KeyZeroVariance      = "train/zero_variance_fraction"
 	KeyNoAnswer          = "train/no_answer_fraction"
 
+	// Self-verification (paper Sec. 7): the policy's verdicts on its own
+	// rollouts against the exact verifier. Logged by self_verification
+	// runs only.
+	KeySelfVerifyReward        = "selfverify/reward"              // mean reward of the verdicts
+	KeySelfVerifyOracleReward  = "selfverify/oracle_reward"       // fraction of rollouts the exact verifier accepts
+	KeySelfVerifyAccuracy      = "selfverify/reward_accuracy"     // verdicts that agree with the exact verifier
+	KeySelfVerifyParseRate     = "selfverify/verdict_parse_rate"  // replies with a True/False verdict
+	KeySelfVerifyTruePositive  = "selfverify/true_positive_rate"  // accepted among correct rollouts
+	KeySelfVerifyFalsePositive = "selfverify/false_positive_rate" // accepted among incorrect rollouts
+	KeySelfVerifyTokens        = "selfverify/tokens"              // verification tokens generated in the step
+	KeySelfVerifySeconds       = "perf/verify_seconds"            // wall time of the verification generations
+
 	// The policy and its update.
 	KeyEntropy          = "actor/entropy"
 	KeyResponseLength   = "actor/response_length"

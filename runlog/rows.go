@@ -35,6 +35,16 @@ type StepRow struct {
 	ZeroVarianceFraction float64  `json:"train/zero_variance_fraction"` // groups whose rewards are all equal
 	NoAnswerFraction     float64  `json:"train/no_answer_fraction"`     // responses without an extractable answer
 
+	// Self-verification (self_verification runs only).
+	SelfVerifyReward        *float64 `json:"selfverify/reward,omitempty"`
+	SelfVerifyOracleReward  *float64 `json:"selfverify/oracle_reward,omitempty"`
+	SelfVerifyAccuracy      *float64 `json:"selfverify/reward_accuracy,omitempty"`
+	SelfVerifyParseRate     *float64 `json:"selfverify/verdict_parse_rate,omitempty"`
+	SelfVerifyTruePositive  *float64 `json:"selfverify/true_positive_rate,omitempty"`
+	SelfVerifyFalsePositive *float64 `json:"selfverify/false_positive_rate,omitempty"`
+	SelfVerifyTokens        *float64 `json:"selfverify/tokens,omitempty"`
+	SelfVerifySeconds       *float64 `json:"perf/verify_seconds,omitempty"`
+
 	// The policy's rollouts and its update.
 	Entropy           float64  `json:"actor/entropy"`            // nats per response token
 	ResponseLength    float64  `json:"actor/response_length"`    // tokens per response

@@ -37,7 +37,9 @@ func TestRowTagsAreTheKeyConstants(t *testing.T) {
 	keys := []string{KeyStep, KeyEpoch, KeyProxyReward, KeyGroundTruthReward, KeyLabelAccuracy, KeyRewardAccuracy,
 		KeyMajorityRatio, KeyPointBiserial, KeyZeroVariance, KeyNoAnswer, KeyEntropy, KeyResponseLength, KeyTruncated,
 		KeyKL, KeyPGLoss, KeyLoss, KeyClipFraction, KeyDualClipFraction, KeyPPOKL, KeyGradNorm, KeyLR, KeySkippedUpdates,
-		KeyStepSeconds, KeySampleSeconds, KeyUpdateSeconds, KeyTokensPerSecond}
+		KeyStepSeconds, KeySampleSeconds, KeyUpdateSeconds, KeyTokensPerSecond,
+		KeySelfVerifyReward, KeySelfVerifyOracleReward, KeySelfVerifyAccuracy, KeySelfVerifyParseRate,
+		KeySelfVerifyTruePositive, KeySelfVerifyFalsePositive, KeySelfVerifyTokens, KeySelfVerifySeconds}
 	sort.Strings(tags)
 	sort.Strings(keys)
 	if !slices.Equal(tags, keys) {

@@ -6,8 +6,10 @@ import (
 	"strings"
 
 	"github.com/urlvr/urlvr/data"
+	"github.com/urlvr/urlvr/rollout"
 	"github.com/urlvr/urlvr/runlog"
 	"github.com/urlvr/urlvr/task/arith"
+	"github.com/urlvr/urlvr/task/countdown"
 )
 
 // Problem is one prompt with its gold answer. The gold answer is used for
@@ -17,6 +19,9 @@ type Problem struct {
 	Prompt string
 	Answer string
 	Source string
+	// Countdown is the instance of a Countdown problem, checked by the
+	// exact Countdown verifier instead of against Answer; nil otherwise.
+	Countdown *rollout.Countdown
 }
 
 // worldPrefix marks a dataset of the synthetic world instead of a file.
@@ -24,8 +29,10 @@ const worldPrefix = "world:"
 
 // LoadProblems reads a dataset named as in DataConfig: "world:train",
 // "world:val-easy", "world:val-mid", "world:val-hard", "world:probe", or a
-// JSONL/JSON/Parquet file in a real dataset's layout. It also returns the
-// dataset's short name for metric keys.
+// JSONL/JSON/Parquet file in a real dataset's layout (Countdown files in
+// the public nums/target layout included). It also returns the
+// dataset's short name for metric keys. "countdown:train" and
+// "countdown:val" are generated Countdown splits (see countdownSet).
 func LoadProblems(spec string) ([]Problem, string, error) {
 	if name, ok := strings.CutPrefix(spec, worldPrefix); ok {
 		ps, err := worldSet(name)
@@ -38,6 +45,13 @@ func LoadProblems(spec string) ([]Problem, string, error) {
 		}
 		return out, name, nil
 	}
+	if name, ok := strings.CutPrefix(spec, countdownPrefix); ok {
+		ps, err := countdownSet(name)
+		if err != nil {
+			return nil, "", fmt.Errorf("dataset %s: %w", spec, err)
+		}
+		return ps, "countdown-" + name, nil
+	}
 	recs, err := data.Load(spec, data.Options{})
 	if err != nil {
 		return nil, "", err
@@ -45,6 +59,14 @@ func LoadProblems(spec string) ([]Problem, string, error) {
 	out := make([]Problem, len(recs))
 	for i, r := range recs {
 		out[i] = Problem{ID: r.ID, Prompt: r.Prompt, Answer: r.Answer, Source: r.DataSource}
+		if c := r.Countdown; c != nil {
+			out[i].Countdown = &rollout.Countdown{Numbers: c.Numbers, Target: c.Target}
+			if r.Prompt == "" {
+				// The public layout has no prompt: the base-model form
+				// of the paper's Countdown prompt (Sec. 7).
+				out[i].Prompt = countdown.BasePrompt(c.Numbers, c.Target)
+			}
+		}
 	}
 	return out, shortName(spec), nil
 }

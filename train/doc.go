@@ -16,4 +16,13 @@
 // rollouts, score them, turn the rewards into advantages, update the
 // policy, log the step's runlog.StepRow. What a run writes, and how to read
 // it back, is package runlog.
+//
+// Some rewards need more than the policy's rollouts, and the score part of
+// the step supplies it: self-verification asks the current policy to judge
+// each rollout (selfverify.go, Sec. 7), CoVo scores the group's answers
+// after prefixes of each response (covo.go), Co-Reward samples a rephrasing
+// of each problem as well (coreward.go) and RLCCF has peer models answer
+// (rlccf.go); the paper's Table 2 defines the ensemble rewards. Countdown
+// problems (Sec. 7) are graded by the exact Countdown verifier instead of
+// a gold answer.
 package train

@@ -14,6 +14,7 @@ import (
 	"github.com/urlvr/urlvr/rl"
 	"github.com/urlvr/urlvr/rollout"
 	"github.com/urlvr/urlvr/runlog"
+	"github.com/urlvr/urlvr/task"
 )
 
 // sampleChunk bounds the sequences of one Sample call (the key/value cache
@@ -54,7 +55,8 @@ func (t *Trainer) collect(ctx context.Context, problems []Problem, ids [][]int, 
 	}
 	rb := &rolloutBatch{gens: gens, groups: make([]*rollout.Group, len(problems))}
 	for j, p := range problems {
-		g := &rollout.Group{PromptID: p.ID, Gold: p.Answer, HasGold: p.Answer != "", Rollouts: make([]rollout.Rollout, n)}
+		g := &rollout.Group{PromptID: p.ID, Gold: p.Answer, HasGold: p.Answer != "", Countdown: p.Countdown, Rollouts: make([]rollout.Rollout, n)}
+		task.Attach(g)
 		for k := range n {
 			i := j*n + k
 			gen := gens[i]
@@ -71,7 +73,11 @@ func (t *Trainer) collect(ctx context.Context, problems []Problem, ids [][]int, 
 			rb.seqs = append(rb.seqs, seq)
 			rb.scoreFrom = append(rb.scoreFrom, len(prompts[i]))
 		}
-		g.ExtractAnswers(t.grader.Extract)
+		if g.Verifier != nil {
+			g.ExtractAnswers(g.Verifier.Extract)
+		} else {
+			g.ExtractAnswers(t.grader.Extract)
+		}
 		rb.groups[j] = g
 	}
 	return rb, nil
@@ -104,6 +110,9 @@ func (t *Trainer) trainStep(ctx context.Context) (runlog.StepRow, error) {
 	var row runlog.StepRow
 	start := time.Now()
 	problems, ids := t.nextProblems()
+	if t.coReward() {
+		problems, ids = t.withRephrasings(problems, ids)
+	}
 	rb, err := t.collect(ctx, problems, ids, t.cfg.Rollout.N, t.rolloutOptions(), t.rngSample.Uint64())
 	if err != nil {
 		return row, err
@@ -165,15 +174,39 @@ func (t *Trainer) score(ctx context.Context, rb *rolloutBatch, row *runlog.StepR
 			r.AnswerMask = t.answerMask(rb.gens[j*N+k].Tokens, r.Text, r.Answer)
 		}
 	}
-	scores, err := reward.ScoreAll(ctx, t.est, rb.groups)
+	if sv, ok := t.selfVerification(); ok {
+		if err := t.selfVerify(ctx, rb, sv, row); err != nil {
+			return nil, nil, err
+		}
+	}
+	if cv, ok := t.est.(reward.CoVo); ok {
+		if err := t.stateDistances(ctx, rb, cv); err != nil {
+			return nil, nil, err
+		}
+	}
+	groups := rb.groups
+	if t.coReward() {
+		groups = coRewardGroups(rb.groups)
+	}
+	if len(t.peers) > 0 {
+		var err error
+		if groups, err = t.peerGroups(ctx, rb); err != nil {
+			return nil, nil, err
+		}
+	}
+	scores, err := reward.ScoreAll(ctx, t.est, groups)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reward %s: %w", t.est.Name(), err)
+	}
+	if len(t.peers) > 0 {
+		// Only the policy's rollouts are trained and monitored.
+		scores, groups = policyScores(scores, N), rb.groups
 	}
 	rewards := make([]float64, 0, len(rb.seqs))
 	for _, s := range scores {
 		rewards = append(rewards, s.Rewards...)
 	}
-	mgroups, _, err := reward.MetricsGroups(ctx, rb.groups, scores, t.grader)
+	mgroups, _, err := reward.MetricsGroups(ctx, groups, scores, t.grader)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -185,6 +218,9 @@ func (t *Trainer) score(ctx context.Context, rb *rolloutBatch, row *runlog.StepR
 		logDynamics(row, dyn)
 	}
 	logRolloutStats(row, rb)
+	if t.coReward() {
+		scores = splitScores(scores, N)
+	}
 	return scores, rewards, nil
 }
 
@@ -294,7 +330,9 @@ func (t *Trainer) update(ctx context.Context, rb *rolloutBatch, adv []float64, r
 	}
 	row.KL = meanKL(rb, u.ref)
 
-	onPolicy := cfg.Trainer.MiniBatch == cfg.Trainer.GlobalBatch && cfg.Trainer.PPOEpochs == 1
+	// On-policy when one update uses every rollout once (Co-Reward's
+	// rephrasings double the rollouts of a step).
+	onPolicy := len(rb.seqs) <= cfg.Trainer.MiniBatch*cfg.Rollout.N && cfg.Trainer.PPOEpochs == 1
 	if !onPolicy {
 		if u.old, err = t.policy.Engine.Score(ctx, rb.seqs, engine.ScoreOptions{Temperature: u.temp, ScoreFrom: rb.scoreFrom}); err != nil {
 			return fmt.Errorf("old policy: %w", err)

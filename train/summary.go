@@ -12,6 +12,7 @@ import (
 	"github.com/urlvr/urlvr/metrics"
 	"github.com/urlvr/urlvr/report"
 	"github.com/urlvr/urlvr/reward"
+	"github.com/urlvr/urlvr/rollout"
 	"github.com/urlvr/urlvr/runlog"
 )
 
@@ -134,7 +135,7 @@ func (t *Trainer) writeSamples(step int, problems []Problem, rb *rolloutBatch, s
 			line, err := runlog.EncodeText(runlog.SampleRow{
 				Step: step, PromptID: g.PromptID, Prompt: problems[j].Prompt, Gold: g.Gold,
 				Response: r.Text, Answer: r.Answer, Reward: scores[j].Rewards[k],
-				Correct: r.Answer != "" && t.grader.Equivalent(r.Answer, g.Gold), Label: label,
+				Correct: t.correct(g, r.Answer), Label: label,
 			})
 			if err != nil {
 				return err
@@ -143,4 +144,13 @@ func (t *Trainer) writeSamples(step int, problems []Problem, rb *rolloutBatch, s
 		}
 	}
 	return atomicfile.WriteFile(filepath.Join(dir, checkpointName(step)+".jsonl"), b, 0o644)
+}
+
+// correct says whether an answer solves a group's problem: by the task's
+// verifier when it has one (Countdown), else against the gold answer.
+func (t *Trainer) correct(g *rollout.Group, answer string) bool {
+	if g.Verifier != nil {
+		return g.Verifier.Check(answer).Correct
+	}
+	return answer != "" && t.grader.Equivalent(answer, g.Gold)
 }

@@ -57,7 +57,10 @@ type Trainer struct {
 	events        []string         // printed when the run ends
 	dropped       []droppedPrompts // datasets that lost prompts to the length limit, logged once the run exists
 	snapshot      *engine.TrainerSnapshot
-	saveDType     engine.DType // of checkpoints/best (SetSaveDType)
+	saveDType     engine.DType          // of checkpoints/best (SetSaveDType)
+	promptByID    map[string]string     // training prompt texts, for self-verification
+	rephrased     map[string]rephrasing // by problem ID, for Co-Reward
+	peers         []peer                // RLCCF's other models
 }
 
 // trainerState is what a checkpoint adds to the model, optimiser and
@@ -239,6 +242,15 @@ func (t *Trainer) setup() error {
 	}
 	trainSet = subset(trainSet, cfg.Data.Subset, cfg.Data.SubsetSeed)
 	if t.train, t.trainIDs, err = t.encodeSet(trainSet, "data.train", cfg.Data.Train); err != nil {
+		return err
+	}
+	if err := t.checkSelfVerification(); err != nil {
+		return err
+	}
+	if err := t.prepareRephrasings(); err != nil {
+		return err
+	}
+	if err := t.loadPeers(); err != nil {
 		return err
 	}
 	for _, spec := range cfg.Data.Validation {

@@ -88,7 +88,7 @@ func (t *Trainer) evaluate(ctx context.Context, set evalSet, seed uint64) (evalR
 	for j, g := range rb.groups {
 		correct := make([]float64, len(g.Rollouts))
 		for k, r := range g.Rollouts {
-			if r.Answer != "" && t.grader.Equivalent(r.Answer, g.Gold) {
+			if t.correct(g, r.Answer) {
 				correct[k] = 1
 			}
 			tokens += len(rb.gens[j*e.N+k].Tokens)

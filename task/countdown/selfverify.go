@@ -81,11 +81,21 @@ func (p VerifyPrompt) Render(expr string, nums []int, target int) (string, error
 	if t == "" {
 		return "", fmt.Errorf("countdown: unknown verification prompt %d", int(p))
 	}
+	return RenderTemplate(t, expr, nums, target)
+}
+
+// RenderTemplate fills a user verification template the way Render fills
+// P1 and P2. A template without {expr} is an error: the verifier would
+// never see the candidate it is asked about.
+func RenderTemplate(template, expr string, nums []int, target int) (string, error) {
+	if !strings.Contains(template, "{expr}") {
+		return "", fmt.Errorf("countdown: the verification template has no {expr} placeholder for the candidate solution")
+	}
 	return strings.NewReplacer(
 		"{expr}", expr,
 		"{nums}", FormatNumbers(nums),
 		"{target}", strconv.Itoa(target),
-	).Replace(t), nil
+	).Replace(template), nil
 }
 
 // Verdict is what a self-verification response concluded; the

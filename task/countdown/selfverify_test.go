@@ -104,3 +104,14 @@ func TestVerdictReward(t *testing.T) {
 		t.Error("Verdict.String")
 	}
 }
+
+func TestRenderTemplate(t *testing.T) {
+	got, err := RenderTemplate(`Is "{expr}" made of {nums} and equal to {target}? \boxed{True} or \boxed{False}`, "1+2", []int{1, 2}, 3)
+	want := `Is "1+2" made of [1, 2] and equal to 3? \boxed{True} or \boxed{False}`
+	if err != nil || got != want {
+		t.Fatalf("RenderTemplate = %q, %v; want %q", got, err, want)
+	}
+	if _, err := RenderTemplate("Is it right?", "1+2", []int{1, 2}, 3); err == nil || !strings.Contains(err.Error(), "{expr}") {
+		t.Fatalf("a template without {expr}: %v", err)
+	}
+}
