@@ -288,6 +288,7 @@ func (s *Server) scoreRequest(w http.ResponseWriter, r *http.Request, decode fun
 	ctx := r.Context()
 	release, err := s.limiter.Acquire(ctx)
 	if err != nil {
+		serve.Refuse(w)
 		return nil, nil, err
 	}
 	released := false
