@@ -58,6 +58,12 @@ type BodyPolicy struct {
 	ReadTimeout time.Duration
 }
 
+// Refuse marks a request answered before its body was read (a full queue,
+// say): the connection is closed after the answer instead of being kept
+// for the next request, which would first mean reading the unwanted body,
+// for as long as the client takes to send it.
+func Refuse(w http.ResponseWriter) { w.Header().Set("Connection", "close") }
+
 // Body returns the body policy of the limits (defaults filled in) drawing on
 // budget.
 func (l Limits) Body(budget *ByteBudget) BodyPolicy {
@@ -77,6 +83,7 @@ const readChunk = 64 << 10
 // failure.
 func ReadBodyWithin(w http.ResponseWriter, r *http.Request, p BodyPolicy) (body []byte, release func(), err error) {
 	if r.ContentLength > p.MaxBytes {
+		w.Header().Set("Connection", "close")
 		return nil, nil, Errorf(http.StatusRequestEntityTooLarge, "request body of %d bytes exceeds the limit of %d bytes (--max-body)", r.ContentLength, p.MaxBytes)
 	}
 	var reserved int64
@@ -97,6 +104,10 @@ func ReadBodyWithin(w http.ResponseWriter, r *http.Request, p BodyPolicy) (body 
 	defer func() {
 		if err != nil {
 			giveBack()
+			// The rest of the body is not wanted: close the connection after
+			// the answer rather than let the server drain the upload first
+			// (which a slow client would make last as long as it likes).
+			w.Header().Set("Connection", "close")
 		}
 	}()
 
@@ -168,7 +179,6 @@ func ReadBodyWithin(w http.ResponseWriter, r *http.Request, p BodyPolicy) (body 
 			var ne net.Error
 			switch {
 			case errors.As(rerr, &ne) && ne.Timeout():
-				w.Header().Set("Connection", "close")
 				return nil, nil, Errorf(http.StatusRequestTimeout, "request body too slow: %d bytes in %v, below the minimum of %d bytes/s after a %v grace (--min-body-rate, --body-grace)",
 					len(body), time.Since(start).Round(time.Millisecond), p.MinRate, p.Grace)
 			case errors.Is(rerr, io.ErrUnexpectedEOF) || r.Context().Err() != nil:

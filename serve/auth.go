@@ -126,7 +126,7 @@ func (a *Auth) Require(next http.Handler, open ...string) http.Handler {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="urlvr"`)
 			// The body is not read: close the connection rather than drain
 			// an unauthenticated upload.
-			w.Header().Set("Connection", "close")
+			Refuse(w)
 			r.Pattern = "unauthorized"
 			WriteError(w, ErrUnauthorized)
 			return

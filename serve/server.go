@@ -43,7 +43,7 @@ type Limits struct {
 }
 
 // WithDefaults fills zero fields: 64 MiB bodies, twice that (at least
-// 128 MiB) in flight, 64 KiB/s after a 5 s grace, 4 work slots per CPU with
+// 128 MiB) in flight, 64 KiB/s after a 2 s grace, 4 work slots per CPU with
 // a queue of 1024 (or 4 per slot if more) and a 2 s queue timeout, 4096
 // connections, 10 s for headers, 60 s to read a request, 120 s to answer,
 // 120 s idle, 30 s drain.
@@ -62,7 +62,7 @@ func (l Limits) WithDefaults() Limits {
 	if l.MinBodyRate == 0 {
 		l.MinBodyRate = 64 << 10
 	}
-	def(&l.BodyGrace, 5*time.Second)
+	def(&l.BodyGrace, 2*time.Second)
 	if l.MaxConcurrent == 0 {
 		l.MaxConcurrent = 4 * runtime.GOMAXPROCS(0)
 	}

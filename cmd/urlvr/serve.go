@@ -57,7 +57,7 @@ func (f *serviceFlags) register(fs *pflag.FlagSet, defAddr string, defQueueTimeo
 	fs.Int64Var(&f.maxBody, "max-body", 64<<20, "largest request body in bytes (413 beyond)")
 	fs.Int64Var(&f.limits.MaxBodyInFlight, "max-body-in-flight", 0, "request-body bytes held by all requests together (503 beyond; 0: twice --max-body, at least 128 MiB)")
 	fs.Int64Var(&f.limits.MinBodyRate, "min-body-rate", 64<<10, "slowest accepted request-body upload in bytes/s after --body-grace (408 below)")
-	fs.DurationVar(&f.limits.BodyGrace, "body-grace", 5*time.Second, "time a request body may take before --min-body-rate applies")
+	fs.DurationVar(&f.limits.BodyGrace, "body-grace", 2*time.Second, "time a request body may take before --min-body-rate applies")
 	fs.IntVar(&f.limits.MaxConcurrent, "max-concurrent", 0, concurrentHelp)
 	fs.IntVar(&f.limits.MaxQueue, "max-queue", 0, "requests waiting for a work slot before 503 (0: 1024, or 4 per slot if more)")
 	fs.DurationVar(&f.limits.QueueTimeout, "queue-timeout", defQueueTimeout, "longest wait for a work slot before 503")

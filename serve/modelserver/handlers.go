@@ -38,7 +38,7 @@ type CompletionLogprobs struct {
 }
 
 func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
-	ctx, done, err := s.admit(r)
+	ctx, done, err := s.admit(w, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -154,7 +154,7 @@ type ChatTopLogprob struct {
 }
 
 func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
-	ctx, done, err := s.admit(r)
+	ctx, done, err := s.admit(w, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -179,7 +180,7 @@ func TestSharedCallStopsWhenNobodyWaits(t *testing.T) {
 func TestWriteTimeoutCancelsGeneration(t *testing.T) {
 	ts := startServer(t, Config{Limits: serve.Limits{WriteTimeout: time.Nanosecond}})
 	req, _ := http.NewRequest("POST", "/v1/completions", strings.NewReader(`{"prompt": "q: 1+1=?", "max_tokens": 40}`))
-	ctx, done, err := ts.admit(req)
+	ctx, done, err := ts.admit(httptest.NewRecorder(), req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -169,9 +169,10 @@ func (s *Server) Handler() http.Handler {
 // client leaves or when the write timeout passes (after which no answer
 // could be written), so that the engine stops between decode steps rather
 // than finish work nobody will read. done releases the slot.
-func (s *Server) admit(r *http.Request) (ctx context.Context, done func(), err error) {
+func (s *Server) admit(w http.ResponseWriter, r *http.Request) (ctx context.Context, done func(), err error) {
 	release, err := s.limiter.Acquire(r.Context())
 	if err != nil {
+		serve.Refuse(w)
 		return nil, nil, err
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.limits.WriteTimeout)

@@ -288,6 +288,7 @@ func (s *Server) scoreRequest(w http.ResponseWriter, r *http.Request, decode fun
 	ctx := r.Context()
 	release, err := s.limiter.Acquire(ctx)
 	if err != nil {
+		serve.Refuse(w)
 		return nil, nil, err
 	}
 	released := false
@@ -350,6 +351,11 @@ func (s *Server) scoreRequest(w http.ResponseWriter, r *http.Request, decode fun
 	parallelGroups(len(now), func(k int) {
 		results[k], errs[k] = scoreGroup(ctx, s.cfg.Estimator, s.grader, now[k].group)
 	})
+	// Held groups this request made whole are scored even if its client
+	// has left: the other requests in them are waiting for their answers.
+	for _, h := range ready {
+		s.completeHeld(h, false, "")
+	}
 	if err := ctx.Err(); err != nil {
 		s.rv.withdraw(t)
 		return nil, nil, err
@@ -361,9 +367,6 @@ func (s *Server) scoreRequest(w http.ResponseWriter, r *http.Request, decode fun
 		if errs[k] == nil {
 			rec.addGroup(results[k].scores.Rewards, c.partial, results[k].mgs)
 		}
-	}
-	for _, h := range ready {
-		s.completeHeld(h, false, "")
 	}
 	released = true
 	giveBytes()
