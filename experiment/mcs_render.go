@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/urlvr/urlvr/metrics"
 	"github.com/urlvr/urlvr/report"
 )
 
@@ -60,7 +61,18 @@ func mcsMarkdown(rep *MCSReport, st mcsSettings) string {
 	fmt.Fprintf(&b, "\nRank correlation with the GT gain (%s) across %d models; a model without a collapse counts as %d steps (it outlived every collapse the budget could see).\n\n", rep.Gain, len(rep.Results), stepCap+1)
 	fmt.Fprintf(&b, "| predictor | Spearman ρ | Kendall τ-b | Pearson r |\n|---|---:|---:|---:|\n")
 	for _, c := range rep.Correlations {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.Predictor, coef(c.Spearman), coef(c.KendallTauB), coef(c.Pearson))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.Predictor, coefCI(c.Spearman, c.SpearmanCI), coefCI(c.KendallTauB, c.KendallTauBCI), coef(c.Pearson))
+	}
+	fmt.Fprintf(&b, "\nIntervals: 95%% percentile bootstrap over models (resampling models with replacement).\n")
+	if len(rep.Results) > 0 && rep.Results[0].PassK > 0 {
+		fmt.Fprintf(&b, "\npass@k gain is pass@%d − pass@1 of the base model at its first validation (paper Sec. 6.2).\n", rep.Results[0].PassK)
+	}
+	if len(rep.Robustness) > 0 {
+		fmt.Fprintf(&b, "\n## Robustness (paper Fig. 12)\n\nThe majority-voting run again under other settings (n16, n32: rollouts per prompt; mb8, mbfull: prompts per mini-batch, 8 or the whole batch); agreement is Kendall's τ-b of its Model Collapse Step ranking with the default's on the same models.\n\n")
+		fmt.Fprintf(&b, "| variant | models | agreement τ-b | Spearman ρ with GT gain |\n|---|---:|---:|---:|\n")
+		for _, r := range rep.Robustness {
+			fmt.Fprintf(&b, "| %s | %d | %s | %s |\n", r.Variant, len(r.Steps), coef(r.Agreement), coefCI(r.GTGain.Spearman, r.GTGain.SpearmanCI))
+		}
 	}
 	for _, c := range rep.Correlations {
 		if c.Note != "" {
@@ -194,4 +206,12 @@ func firstMetric(rep *MCSReport) string {
 		return ""
 	}
 	return rep.Results[0].Metric
+}
+
+// coefCI is a coefficient with its interval, "0.500 [0.100, 0.800]".
+func coefCI(v *float64, ci *metrics.Interval) string {
+	if v == nil || ci == nil {
+		return coef(v)
+	}
+	return fmt.Sprintf("%s [%.3f, %.3f]", coef(v), ci.Lo, ci.Hi)
 }

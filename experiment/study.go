@@ -140,6 +140,14 @@ func claimStudy(out string, settings any) error {
 	have, err := os.ReadFile(path)
 	switch {
 	case err == nil:
+		// A directory of another kind of study gets its own message: the
+		// settings diff below would bury the reason.
+		var haveKind, wantKind struct {
+			Kind string `json:"kind"`
+		}
+		if json.Unmarshal(have, &haveKind) == nil && json.Unmarshal(want, &wantKind) == nil && haveKind.Kind != wantKind.Kind {
+			return fmt.Errorf("study directory %s holds a %q study, not %q; choose another --out", out, haveKind.Kind, wantKind.Kind)
+		}
 		if !bytes.Equal(bytes.TrimSpace(have), bytes.TrimSpace(want)) {
 			return fmt.Errorf("study directory %s was made with other settings:\n%s\nnow:\n%s\nchoose another --out, or repeat the original settings to continue it", out, have, want)
 		}

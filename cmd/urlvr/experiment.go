@@ -59,22 +59,32 @@ func experimentMCSCmd() *cobra.Command {
 		models         []string
 		mvSets, gtSets []string
 		gain           string
+		robustness     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "mcs",
 		Short: "Model Collapse Step of every base model vs its ground-truth RLVR gain (paper Sec. 6)",
-		Long: `mcs trains each base model twice: with majority voting until its reward
-accuracy falls below 1% (the Model Collapse Step; early_stop on collapse, at
-most trainer.steps steps), and with ground-truth reward for the same budget.
-It reports per model the Model Collapse Step (or "none within N"), its token
-cost by the paper's Table 3 accounting (response tokens x rollouts x steps x
-batch, measured), the GT gain (validation avg@k at the end, or the best,
-minus the start), and the Spearman and Kendall rank correlations between the
-Model Collapse Step and the GT gain across models, with the pass@k gain as
-the static baseline of the paper's Fig. 11.`,
+		Long: `mcs trains each base model (at least 3) twice: with majority voting until
+its reward accuracy falls below 1% (the Model Collapse Step; early_stop on
+collapse, at most trainer.steps steps) under the paper's aggressive settings
+(one prompt per mini-batch, so global_batch updates per step; 8 rollouts;
+the recipe's learning rate), and with ground-truth reward for one epoch of
+the training set (--gt-set trainer.steps=S for another budget). It reports
+per model the Model Collapse Step (or "none within N"), the token cost of
+both runs by the paper's Table 3 accounting (response tokens x rollouts x
+steps x batch, with the response length measured at every step), the GT gain
+(validation avg@k at the end, or the best, minus the start), the pass@k gain
+(pass@256 - pass@1 at the first validation of the majority-voting run, which
+validates with 256 samples), and the Spearman and Kendall rank correlations
+of each with the GT gain across models, with 95% bootstrap intervals over
+models. --robustness adds the paper's Fig. 12: the majority-voting run again
+with 16 and 32 rollouts and with mini-batches of 8 prompts and of the whole
+batch, and each ranking's agreement with the default. An interrupted study
+continues where it stopped when rerun with the same flags.`,
 		Example: `  urlvr experiment mcs --set trainer.steps=120 --set optim.lr=1e-3 --set eval.n=8
   urlvr experiment mcs --models mild,clean,undertrained --out studies/mcs-3
   urlvr experiment mcs --mv-set trainer.mini_batch=4 --gt-set optim.lr=1e-4
+  urlvr experiment mcs --robustness --mv-set trainer.steps=60
   urlvr experiment mcs --report-only --gain best`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -90,7 +100,7 @@ the static baseline of the paper's Fig. 11.`,
 				defer stop()
 				rep, err = experiment.RunMCS(ctx, experiment.MCSOptions{
 					Options: sf.options(cmd.ErrOrStderr()), Models: models,
-					MVOverrides: mvSets, GTOverrides: gtSets, Gain: basis,
+					MVOverrides: mvSets, GTOverrides: gtSets, Gain: basis, Robustness: robustness,
 				})
 			}
 			if err != nil {
@@ -105,6 +115,7 @@ the static baseline of the paper's Fig. 11.`,
 	f.StringArrayVar(&mvSets, "mv-set", nil, "override a recipe key in the majority-voting runs only (repeatable)")
 	f.StringArrayVar(&gtSets, "gt-set", nil, "override a recipe key in the ground-truth runs only (repeatable)")
 	f.StringVar(&gain, "gain", string(experiment.GainFinal), "GT gain to correlate with: final or best validation minus start")
+	f.BoolVar(&robustness, "robustness", false, "also rank the models' collapse with 16 and 32 rollouts and mini-batches of 8 and the whole batch (paper Fig. 12)")
 	return cmd
 }
 
