@@ -123,18 +123,22 @@ func experimentTTTCmd() *cobra.Command {
 	var (
 		sf       studyFlags
 		sizes    []int
+		seeds    int
 		testSets []string
 	)
 	cmd := &cobra.Command{
 		Use:   "ttt",
 		Short: "Majority voting on training subsets of growing size and at test time (paper Sec. 5)",
 		Long: `ttt trains majority voting on subsets of the recipe's training set (data.subset)
-of each size in --sizes, and on each of --test-sets itself (test-time
-training, the set added to validation), all for the same number of steps and
-without early stopping. It records whether and when each run collapses
-(reward accuracy below 1%), its validation trajectory, and its training
-dynamics (ground-truth and majority-voting reward, reward accuracy, KL to the
-start).`,
+of each size in --sizes (0: the whole set), each size up to 512 with --seeds
+seeds (other problems and other rollouts), and on each of --test-sets itself
+(test-time training), all for the same number of steps and without early
+stopping. Every run validates on the test sets too. It records whether and
+when each run collapses (reward accuracy below 1%), its validation trajectory
+with bootstrap intervals, its training dynamics (ground-truth and
+majority-voting reward, reward accuracy, KL to the start), a summary per size
+over the seeds (paper Fig. 6-7), and test-time training against training-set
+RL of the same budget on each test set (Fig. 8).`,
 		Example: `  urlvr experiment ttt --set trainer.steps=150 --set optim.lr=5e-4
   urlvr experiment ttt --sizes 32,512 --test-sets world:val-easy,world:val-mid
   urlvr experiment ttt --test-sets "" --sizes 16,64,256`,
@@ -156,7 +160,7 @@ start).`,
 					}
 				}
 				rep, err = experiment.RunTTT(ctx, experiment.TTTOptions{
-					Options: sf.options(cmd.ErrOrStderr()), Sizes: sizes, TestSets: sets,
+					Options: sf.options(cmd.ErrOrStderr()), Sizes: sizes, Seeds: seeds, TestSets: sets,
 				})
 			}
 			if err != nil {
@@ -167,7 +171,8 @@ start).`,
 	}
 	sf.register(cmd, filepath.Join("studies", "ttt"))
 	f := cmd.Flags()
-	f.IntSliceVar(&sizes, "sizes", experiment.DefaultSizes, "training subset sizes")
+	f.IntSliceVar(&sizes, "sizes", experiment.DefaultSizes, "training subset sizes (0: the whole training set)")
+	f.IntVar(&seeds, "seeds", experiment.DefaultSeeds, "runs of each size up to 512, with other seeds")
 	f.StringSliceVar(&testSets, "test-sets", experiment.DefaultTestSets, `datasets to train on at test time ("" for none)`)
 	return cmd
 }
