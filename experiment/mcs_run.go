@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/urlvr/urlvr/basemodel"
 	"github.com/urlvr/urlvr/metrics"
 )
 
@@ -62,14 +61,8 @@ func RunMCS(ctx context.Context, o MCSOptions) (*MCSReport, error) {
 // model fails the study before any training rather than halfway through.
 func checkModels(models []string) error {
 	for _, m := range models {
-		var err error
-		if strings.ContainsAny(m, `/\`) || m == "." || m == ".." {
-			_, err = basemodel.OpenDir(m)
-		} else {
-			_, err = basemodel.Open(m)
-		}
-		if err != nil {
-			return fmt.Errorf("model %q is not a usable base model: %w", m, err)
+		if _, err := openModel(m); err != nil {
+			return err
 		}
 	}
 	return nil

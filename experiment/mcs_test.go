@@ -380,7 +380,7 @@ func TestMCSStudyRefusesBadInputBeforeTraining(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(notModel, "notes.txt"), []byte("hello"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := run(MCSOptions{Models: append(slices.Clone(models), notModel)}); err == nil || !strings.Contains(err.Error(), "not a usable base model") {
+	if err := run(MCSOptions{Models: append(slices.Clone(models), notModel)}); err == nil || !strings.Contains(err.Error(), "not a usable model") {
 		t.Errorf("a directory that is not a model: %v", err)
 	}
 	// Nothing was claimed or trained.

@@ -159,8 +159,11 @@ type SetResult struct {
 
 // TTTReport is the outcome of the study.
 type TTTReport struct {
-	Dir     string
-	Results []TTTResult
+	Dir string
+	// Title and Preamble replace the table's heading and introduction
+	// when another study reports its runs in this form.
+	Title, Preamble string
+	Results         []TTTResult
 	// Pending are the runs that have not finished (a report of a study
 	// still training); they are left out of Results.
 	Pending []string
@@ -457,8 +460,12 @@ func smooth(s report.Series, window int) report.Series {
 // tttMarkdown renders the study as results.md.
 func tttMarkdown(rep *TTTReport, st tttSettings) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Dataset size and test-time training\n\n")
-	fmt.Fprintf(&b, "Majority-voting training on subsets of the training set and on validation sets themselves (paper Sec. 5), every run for the same number of steps. ")
+	if rep.Title != "" {
+		fmt.Fprintf(&b, "# %s\n\n%s", rep.Title, rep.Preamble)
+	} else {
+		fmt.Fprintf(&b, "# Dataset size and test-time training\n\n")
+		fmt.Fprintf(&b, "Majority-voting training on subsets of the training set and on validation sets themselves (paper Sec. 5), every run for the same number of steps. ")
+	}
 	if len(rep.Results) > 0 {
 		r := rep.Results[0]
 		fmt.Fprintf(&b, "Collapse: reward accuracy below %g%% (the Model Collapse Step). Validation accuracy is %s averaged over the validation sets; training rewards are averaged over the first and last %d steps.\n\n", 100*r.Threshold, r.Metric, windowSteps)
@@ -502,7 +509,7 @@ func tttMarkdown(rep *TTTReport, st tttSettings) string {
 		}
 		fmt.Fprintf(&b, "\n")
 	}
-	if sizes := summariseSizes(rep.Results); len(sizes) > 0 {
+	if sizes := summariseSizes(rep.Results); len(sizes) > 0 && rep.Title == "" {
 		fmt.Fprintf(&b, "\nBy training-set size (paper Fig. 6-7), over the seeds of each size:\n\n")
 		fmt.Fprintf(&b, "| size | runs | collapsed | mean MCS of the collapsed | val start | val final mean (min–max) | KL end |\n|---|---:|---:|---:|---:|---:|---:|\n")
 		for _, s := range sizes {

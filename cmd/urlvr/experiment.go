@@ -23,7 +23,7 @@ independent training runs (runs/...), a study.json with the settings, and
 results.jsonl, results.md and plots/. Running the same command again skips
 finished runs and resumes interrupted ones from their last checkpoint.`,
 	}
-	cmd.AddCommand(experimentMCSCmd(), experimentTTTCmd())
+	cmd.AddCommand(experimentMCSCmd(), experimentTTTCmd(), experimentWrongMajorityCmd())
 	rootCmd.AddCommand(cmd)
 }
 
@@ -174,6 +174,51 @@ RL of the same budget on each test set (Fig. 8).`,
 	f.IntSliceVar(&sizes, "sizes", experiment.DefaultSizes, "training subset sizes (0: the whole training set)")
 	f.IntVar(&seeds, "seeds", experiment.DefaultSeeds, "runs of each size up to 512, with other seeds")
 	f.StringSliceVar(&testSets, "test-sets", experiment.DefaultTestSets, `datasets to train on at test time ("" for none)`)
+	return cmd
+}
+
+func experimentWrongMajorityCmd() *cobra.Command {
+	var (
+		sf                  studyFlags
+		samples, size, scan int
+	)
+	cmd := &cobra.Command{
+		Use:   "wrong-majority",
+		Short: "Majority voting on problems whose base-model majority is wrong (paper Fig. 9)",
+		Long: `wrong-majority samples the recipe's base model (model.base) --samples times on
+the first --scan problems of the recipe's training set, keeps the --size
+problems whose majority answer is wrong (the most confidently wrong first),
+and trains majority voting on them for trainer.steps steps without early
+stopping, reporting its validation, rewards, reward accuracy and KL over
+steps. The selection is made once; rerunning continues the run.`,
+		Example: `  urlvr experiment wrong-majority --set model.base=mild --size 32 --samples 64 --scan 2048
+  urlvr experiment wrong-majority --report-only`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var (
+				rep *experiment.WrongMajorityReport
+				err error
+			)
+			if sf.reportOnly {
+				rep, err = experiment.ReportWrongMajority(sf.out)
+			} else {
+				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+				defer stop()
+				rep, err = experiment.RunWrongMajority(ctx, experiment.WrongMajorityOptions{
+					Options: sf.options(cmd.ErrOrStderr()), Samples: samples, Size: size, Scan: scan,
+				})
+			}
+			if err != nil {
+				return err
+			}
+			return printStudy(cmd.OutOrStdout(), rep.Dir, rep.Files)
+		},
+	}
+	sf.register(cmd, filepath.Join("studies", "wrong-majority"))
+	f := cmd.Flags()
+	f.IntVar(&samples, "samples", 64, "base-model samples per problem the majority is taken over")
+	f.IntVar(&size, "size", 32, "wrong-majority problems to train on")
+	f.IntVar(&scan, "scan", 2048, "training problems sampled to find them (0: all)")
 	return cmd
 }
 
