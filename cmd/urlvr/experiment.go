@@ -23,7 +23,7 @@ independent training runs (runs/...), a study.json with the settings, and
 results.jsonl, results.md and plots/. Running the same command again skips
 finished runs and resumes interrupted ones from their last checkpoint.`,
 	}
-	cmd.AddCommand(experimentMCSCmd(), experimentTTTCmd(), experimentWrongMajorityCmd())
+	cmd.AddCommand(experimentMCSCmd(), experimentTTTCmd(), experimentWrongMajorityCmd(), experimentMajKCmd())
 	rootCmd.AddCommand(cmd)
 }
 
@@ -219,6 +219,44 @@ steps. The selection is made once; rerunning continues the run.`,
 	f.IntVar(&samples, "samples", 64, "base-model samples per problem the majority is taken over")
 	f.IntVar(&size, "size", 32, "wrong-majority problems to train on")
 	f.IntVar(&scan, "scan", 2048, "training problems sampled to find them (0: all)")
+	return cmd
+}
+
+func experimentMajKCmd() *cobra.Command {
+	var o experiment.MajKOptions
+	cmd := &cobra.Command{
+		Use:   "maj-k",
+		Short: "A test-time-trained model's avg@k against its base model's maj@k for k up to n (paper Table 9)",
+		Long: `maj-k samples --samples responses per problem of every --sets set from the
+base model and from the trained one (a model directory, e.g. a test-time
+training run's checkpoints/final), and tabulates per set and k (powers of two
+up to n, or --ks) the base model's maj@k, estimated as the mean over
+k-subsets of its samples, against the trained model's avg@k, each with a 95%
+bootstrap interval over problems. Samples are saved under --out/samples, so
+an interrupted comparison resumes.`,
+		Example: `  urlvr experiment maj-k --base mild --trained studies/ttt/runs/test-time-val-easy/checkpoints/final --sets world:val-easy --samples 1024`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			rep, err := experiment.RunMajK(ctx, o)
+			if err != nil {
+				return err
+			}
+			return printStudy(cmd.OutOrStdout(), rep.Dir, rep.Files)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Out, "out", filepath.Join("studies", "maj-k"), "output directory (rerun to continue)")
+	f.StringVar(&o.Base, "base", "base", "base model (suite name or directory)")
+	f.StringVar(&o.Trained, "trained", "", "trained model or checkpoint directory")
+	f.StringSliceVar(&o.Sets, "sets", experiment.DefaultTestSets, "held-out sets")
+	f.IntVar(&o.Samples, "samples", 1024, "samples per problem of each model")
+	f.IntSliceVar(&o.Ks, "ks", nil, "k of maj@k (default: powers of two up to --samples)")
+	f.IntVar(&o.Draws, "draws", 2000, "random k-subsets per maj@k estimate where there are more")
+	f.Float64Var(&o.Temperature, "temperature", 1, "sampling temperature")
+	f.IntVar(&o.MaxNew, "max-new-tokens", 96, "response tokens")
+	f.Uint64Var(&o.Seed, "seed", 1, "seed of the samples and the estimates")
 	return cmd
 }
 
