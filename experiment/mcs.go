@@ -66,11 +66,13 @@ const MinStudyModels = 3
 // mini-batch, so a step of global_batch prompts makes global_batch updates,
 // N = 8 rollouts, the recipe's learning rate, trainer.steps as the cap, and
 // 256 validation samples so that the first validation gives pass@256 -
-// pass@1. The ground-truth runs train one epoch of the training set
+// pass@1, every 50 steps (a validation of 256 samples costs more than
+// tens of steps, and the Model Collapse Step needs none). The ground-truth
+// runs train one epoch of the training set
 // (trainer.steps = 0 means trainer.epochs); --gt-set trainer.steps=S sets
 // another budget.
 var (
-	mcsMVDefaults = []string{"early_stop.enabled=true", "early_stop.collapse=true", "trainer.mini_batch=1", "rollout.n=8", "eval.n=256"}
+	mcsMVDefaults = []string{"early_stop.enabled=true", "early_stop.collapse=true", "trainer.mini_batch=1", "rollout.n=8", "eval.n=256", "eval.every=50"}
 	mcsGTDefaults = []string{"early_stop.enabled=false", "trainer.steps=0", "trainer.epochs=1"}
 )
 

@@ -417,7 +417,7 @@ func TestMCSPlanUsesAggressiveSettingsAndRobustnessVariants(t *testing.T) {
 		byName[r.name] = r
 	}
 	mv, gt := byName["m1/"+MajorityVoting].cfg, byName["m1/"+GroundTruth].cfg
-	if mv.Trainer.MiniBatch != 1 || mv.Rollout.N != 8 || mv.Eval.N != 256 || !mv.EarlyStop.Enabled || !mv.EarlyStop.Collapse {
+	if mv.Trainer.MiniBatch != 1 || mv.Rollout.N != 8 || mv.Eval.N != 256 || mv.Eval.Every != 50 || !mv.EarlyStop.Enabled || !mv.EarlyStop.Collapse {
 		t.Errorf("majority voting: mini-batch %d, n %d, eval.n %d, early stop %v/%v", mv.Trainer.MiniBatch, mv.Rollout.N, mv.Eval.N, mv.EarlyStop.Enabled, mv.EarlyStop.Collapse)
 	}
 	if gt.Trainer.Steps != 0 || gt.Trainer.Epochs != 1 || gt.EarlyStop.Enabled || gt.Reward.Estimator != GroundTruth {
