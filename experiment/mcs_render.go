@@ -47,7 +47,11 @@ func mcsMarkdown(rep *MCSReport, st mcsSettings) string {
 		stepCap, metric, threshold = rep.Results[0].StepCap, rep.Results[0].Metric, rep.Results[0].Threshold
 	}
 	fmt.Fprintf(&b, "# Model Collapse Step vs ground-truth RLVR gain\n\n")
-	fmt.Fprintf(&b, "Each base model trained with majority voting until its reward accuracy fell below %g%% (the Model Collapse Step, paper Sec. 6; at most %d steps), and with ground-truth reward for the same budget. ", 100*threshold, stepCap)
+	gtSteps := 0
+	if len(rep.Results) > 0 {
+		gtSteps = rep.Results[0].GTSteps
+	}
+	fmt.Fprintf(&b, "Each base model trained with majority voting until its reward accuracy fell below %g%% (the Model Collapse Step, paper Sec. 6; at most %d steps), and with ground-truth reward for its own budget (%d steps for the first model). ", 100*threshold, stepCap, gtSteps)
 	fmt.Fprintf(&b, "Validation accuracy is %s averaged over the validation sets; GT gain is the ground-truth run's validation accuracy minus its start.\n\n", metric)
 	fmt.Fprintf(&b, "Settings: %s\n\n", settingsLine(st.Recipe, st.Overrides, map[string][]string{"majority voting only": st.MVOverrides, "ground truth only": st.GTOverrides}))
 	fmt.Fprintf(&b, "| model | MCS | min reward acc. (step) | MCS tokens | MV val start → final | GT start | GT best (step) | GT final | GT gain (final) | GT gain (best) | GT tokens | pass@k gain |\n")
