@@ -51,7 +51,51 @@ type MCSOptions struct {
 	MVOverrides, GTOverrides []string
 	// Gain is the GT gain the correlations use; "" is GainFinal.
 	Gain GainBasis
+	// Robustness adds paper Fig. 12's sub-study: per model, the
+	// majority-voting run again with each of MCSVariants, and the
+	// agreement of their Model Collapse Step rankings with the default.
+	Robustness bool
 }
+
+// MinStudyModels is the fewest models a study correlates: with two, any
+// rank correlation is +1 or -1.
+const MinStudyModels = 3
+
+// The study's defaults, before the user's overrides. The majority-voting
+// runs use the paper's aggressive settings (Sec. 6.3): one prompt per
+// mini-batch, so a step of global_batch prompts makes global_batch updates,
+// N = 8 rollouts, the recipe's learning rate, trainer.steps as the cap, and
+// 256 validation samples so that the first validation gives pass@256 -
+// pass@1, every 50 steps (a validation of 256 samples costs more than
+// tens of steps, and the Model Collapse Step needs none). The ground-truth
+// runs train one epoch of the training set
+// (trainer.steps = 0 means trainer.epochs); --gt-set trainer.steps=S sets
+// another budget.
+var (
+	mcsMVDefaults = []string{"early_stop.enabled=true", "early_stop.collapse=true", "trainer.mini_batch=1", "rollout.n=8", "eval.n=256", "eval.every=50"}
+	mcsGTDefaults = []string{"early_stop.enabled=false", "trainer.steps=0", "trainer.epochs=1"}
+)
+
+// MCSVariant is one robustness setting of paper Fig. 12: the rollouts per
+// prompt or the prompts per mini-batch changed from the default.
+type MCSVariant struct {
+	Name  string
+	apply func(cfg *train.Config)
+}
+
+// MCSVariants are Fig. 12's settings besides the default N = 8, one
+// prompt per mini-batch: N = 16 and 32, and mini-batches of 8 prompts and
+// of the whole batch (on-policy, one update per step).
+var MCSVariants = []MCSVariant{
+	{"n16", func(c *train.Config) { c.Rollout.N = 16 }},
+	{"n32", func(c *train.Config) { c.Rollout.N = 32 }},
+	{"mb8", func(c *train.Config) { c.Trainer.MiniBatch = 8 }},
+	{"mbfull", func(c *train.Config) { c.Trainer.MiniBatch = c.Trainer.GlobalBatch }},
+}
+
+// variantRun is the sub-run name of a model's majority-voting run under a
+// robustness variant.
+func variantRun(label, variant string) string { return label + "/" + MajorityVoting + "-" + variant }
 
 // mcsSettings is what study.json records for an MCS study.
 type mcsSettings struct {
@@ -61,6 +105,7 @@ type mcsSettings struct {
 	MVOverrides []string `json:"mv_overrides"`
 	GTOverrides []string `json:"gt_overrides"`
 	Models      []string `json:"models"`
+	Robustness  bool     `json:"robustness,omitempty"`
 }
 
 // mcsOwned are the keys the MCS study sets per sub-run.
@@ -108,9 +153,11 @@ type MCSResult struct {
 	GTGainBest  float64 `json:"gt_gain_best"`
 	GTTokens    int64   `json:"gt_tokens"`
 
-	// PassKGain is the static baseline of paper Fig. 11: pass@n - pass@1
-	// (= avg@n) of the base model at step 0, averaged over the sets.
+	// PassKGain is the static baseline of paper Fig. 11: pass@K - pass@1
+	// of the base model at step 0 (K = PassK, the largest k validated;
+	// the study's default is 256), averaged over the sets.
 	PassKGain float64 `json:"pass_k_gain"`
+	PassK     int     `json:"pass_k"`
 	Metric    string  `json:"metric"` // the validation metric, e.g. avg@8
 	MVRun     string  `json:"mv_run"`
 	GTRun     string  `json:"gt_run"`
@@ -152,6 +199,9 @@ type MCSReport struct {
 	// Model Collapse Step against running ground-truth RLVR on every model.
 	MCSTokens int64 `json:"mcs_tokens"`
 	GTTokens  int64 `json:"gt_tokens"`
+	// Robustness is paper Fig. 12 when the study ran it: per variant, the
+	// Model Collapse Steps and their ranking's agreement with the default.
+	Robustness []MCSRobustness `json:"robustness,omitempty"`
 	// Pending are the models whose runs have not finished (a report of a
 	// study still training); they are left out of everything above.
 	Pending []string `json:"pending,omitempty"`
@@ -165,11 +215,11 @@ func mcsRuns(o MCSOptions) ([]subRun, error) {
 	mvOpts, gtOpts := o.Options, o.Options
 	mvOpts.Overrides = append(slices.Clone(o.Overrides), o.MVOverrides...)
 	gtOpts.Overrides = append(slices.Clone(o.Overrides), o.GTOverrides...)
-	mvBase, err := baseConfig(mvOpts, []string{"early_stop.enabled=true", "early_stop.collapse=true"}, mcsOwned)
+	mvBase, err := baseConfig(mvOpts, mcsMVDefaults, mcsOwned)
 	if err != nil {
 		return nil, err
 	}
-	gtBase, err := baseConfig(gtOpts, []string{"early_stop.enabled=false"}, mcsOwned)
+	gtBase, err := baseConfig(gtOpts, mcsGTDefaults, mcsOwned)
 	if err != nil {
 		return nil, err
 	}
@@ -205,6 +255,31 @@ func mcsRuns(o MCSOptions) ([]subRun, error) {
 			return nil, err
 		}
 		runs = append(runs, mvRun, gtRun)
+		if !o.Robustness {
+			continue
+		}
+		for _, v := range MCSVariants {
+			cfg := mv
+			v.apply(&cfg)
+			r, err := place(o.Out, cfg, variantRun(label, v.Name))
+			if err != nil {
+				return nil, fmt.Errorf("robustness variant %s: %w", v.Name, err)
+			}
+			runs = append(runs, r)
+		}
 	}
 	return runs, nil
+}
+
+// MCSRobustness is one robustness variant's Model Collapse Steps over the
+// models whose variant run has finished, and its ranking's agreement
+// (Kendall's tau-b) with the default setting's on the same models, and its
+// Spearman correlation with the GT gain. A coefficient is nil where it is
+// undefined; Note says why.
+type MCSRobustness struct {
+	Variant   string             `json:"variant"`
+	Steps     map[string]float64 `json:"steps"` // model -> rank value (cap+1 for no collapse)
+	Agreement *float64           `json:"agreement_kendall_tau_b"`
+	GTGain    Correlation        `json:"gt_gain"`
+	Note      string             `json:"note,omitempty"`
 }

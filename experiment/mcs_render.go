@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/urlvr/urlvr/metrics"
 	"github.com/urlvr/urlvr/report"
 )
 
@@ -46,7 +47,11 @@ func mcsMarkdown(rep *MCSReport, st mcsSettings) string {
 		stepCap, metric, threshold = rep.Results[0].StepCap, rep.Results[0].Metric, rep.Results[0].Threshold
 	}
 	fmt.Fprintf(&b, "# Model Collapse Step vs ground-truth RLVR gain\n\n")
-	fmt.Fprintf(&b, "Each base model trained with majority voting until its reward accuracy fell below %g%% (the Model Collapse Step, paper Sec. 6; at most %d steps), and with ground-truth reward for the same budget. ", 100*threshold, stepCap)
+	gtSteps := 0
+	if len(rep.Results) > 0 {
+		gtSteps = rep.Results[0].GTSteps
+	}
+	fmt.Fprintf(&b, "Each base model trained with majority voting until its reward accuracy fell below %g%% (the Model Collapse Step, paper Sec. 6; at most %d steps), and with ground-truth reward for its own budget (%d steps for the first model). ", 100*threshold, stepCap, gtSteps)
 	fmt.Fprintf(&b, "Validation accuracy is %s averaged over the validation sets; GT gain is the ground-truth run's validation accuracy minus its start.\n\n", metric)
 	fmt.Fprintf(&b, "Settings: %s\n\n", settingsLine(st.Recipe, st.Overrides, map[string][]string{"majority voting only": st.MVOverrides, "ground truth only": st.GTOverrides}))
 	fmt.Fprintf(&b, "| model | MCS | min reward acc. (step) | MCS tokens | MV val start → final | GT start | GT best (step) | GT final | GT gain (final) | GT gain (best) | GT tokens | pass@k gain |\n")
@@ -60,7 +65,18 @@ func mcsMarkdown(rep *MCSReport, st mcsSettings) string {
 	fmt.Fprintf(&b, "\nRank correlation with the GT gain (%s) across %d models; a model without a collapse counts as %d steps (it outlived every collapse the budget could see).\n\n", rep.Gain, len(rep.Results), stepCap+1)
 	fmt.Fprintf(&b, "| predictor | Spearman ρ | Kendall τ-b | Pearson r |\n|---|---:|---:|---:|\n")
 	for _, c := range rep.Correlations {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.Predictor, coef(c.Spearman), coef(c.KendallTauB), coef(c.Pearson))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.Predictor, coefCI(c.Spearman, c.SpearmanCI), coefCI(c.KendallTauB, c.KendallTauBCI), coef(c.Pearson))
+	}
+	fmt.Fprintf(&b, "\nIntervals: 95%% percentile bootstrap over models (resampling models with replacement).\n")
+	if len(rep.Results) > 0 && rep.Results[0].PassK > 0 {
+		fmt.Fprintf(&b, "\npass@k gain is pass@%d − pass@1 of the base model at its first validation (paper Sec. 6.2).\n", rep.Results[0].PassK)
+	}
+	if len(rep.Robustness) > 0 {
+		fmt.Fprintf(&b, "\n## Robustness (paper Fig. 12)\n\nThe majority-voting run again under other settings (n16, n32: rollouts per prompt; mb8, mbfull: prompts per mini-batch, 8 or the whole batch); agreement is Kendall's τ-b of its Model Collapse Step ranking with the default's on the same models.\n\n")
+		fmt.Fprintf(&b, "| variant | models | agreement τ-b | Spearman ρ with GT gain |\n|---|---:|---:|---:|\n")
+		for _, r := range rep.Robustness {
+			fmt.Fprintf(&b, "| %s | %d | %s | %s |\n", r.Variant, len(r.Steps), coef(r.Agreement), coefCI(r.GTGain.Spearman, r.GTGain.SpearmanCI))
+		}
 	}
 	for _, c := range rep.Correlations {
 		if c.Note != "" {
@@ -194,4 +210,12 @@ func firstMetric(rep *MCSReport) string {
 		return ""
 	}
 	return rep.Results[0].Metric
+}
+
+// coefCI is a coefficient with its interval, "0.500 [0.100, 0.800]".
+func coefCI(v *float64, ci *metrics.Interval) string {
+	if v == nil || ci == nil {
+		return coef(v)
+	}
+	return fmt.Sprintf("%s [%.3f, %.3f]", coef(v), ci.Lo, ci.Hi)
 }

@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/urlvr/urlvr/metrics"
+	"github.com/urlvr/urlvr/train"
 )
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
@@ -120,7 +122,8 @@ func TestAnalyzeMCSHandComputed(t *testing.T) {
 		// 5 steps × 10 tokens × 2 × 3.
 		GTTokens: 300,
 		// Step 0: val-mid 0.75 - 0.5, val-hard 0.6 - 0.2; mean 0.325.
-		PassKGain: 0.325, Metric: "avg@4",
+		// pass@4 is the largest k, and avg@4 stands in for pass@1.
+		PassKGain: 0.325, PassK: 4, Metric: "avg@4",
 	}
 	for _, f := range []struct {
 		name      string
@@ -182,6 +185,12 @@ func TestReportMCSWritesTablesAndPlots(t *testing.T) {
 	if c.Predictor != "model_collapse_step" || c.Target != "gt_gain_final" || !near(*c.Spearman, 0.5) || !near(*c.KendallTauB, 1.0/3) {
 		t.Errorf("correlation %+v, want spearman 0.5, kendall 1/3", c)
 	}
+	// Three models: a resample of distinct units has rho in {-1, -0.5,
+	// 0.5, 1} (or +-1 with two), so the interval spans a wide range
+	// around 0.5 and stays within [-1, 1].
+	if c.SpearmanCI == nil || c.SpearmanCI.Lo > 0.5 || c.SpearmanCI.Hi < 0.5 || c.SpearmanCI.Lo < -1 || c.SpearmanCI.Hi > 1 || c.SpearmanCI.Hi-c.SpearmanCI.Lo < 1 {
+		t.Errorf("spearman interval %+v around 0.5", c.SpearmanCI)
+	}
 	// pass@k gains are equal for all three fixtures: undefined.
 	if p := rep.Correlations[1]; p.Spearman != nil || !strings.Contains(p.Note, "constant") {
 		t.Errorf("pass@k correlation %+v, want undefined", p)
@@ -206,7 +215,7 @@ func TestReportMCSWritesTablesAndPlots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| c | none within 5 |", "| a | 2 |", "| model_collapse_step | 0.500 | 0.333 |", "--set trainer.steps=5", "(0.6× as many)", "left out: d."} {
+	for _, want := range []string{"| c | none within 5 |", "| a | 2 |", "| model_collapse_step | 0.500 [", "pass@4 − pass@1", "--set trainer.steps=5", "(0.6× as many)", "left out: d."} {
 		if !strings.Contains(string(table), want) {
 			t.Errorf("results.md lacks %q:\n%s", want, table)
 		}
@@ -236,7 +245,7 @@ func TestReportMCSWritesTablesAndPlots(t *testing.T) {
 }
 
 func TestMCSStudyTrainsSkipsAndResumes(t *testing.T) {
-	models := tinyModels(t, 7, 8)
+	models := tinyModels(t, 7, 8, 9)
 	opts := func(out string, progress func(Event)) MCSOptions {
 		return MCSOptions{Options: Options{Out: out, Overrides: tinyOverrides, Progress: progress}, Models: models}
 	}
@@ -254,11 +263,12 @@ func TestMCSStudyTrainsSkipsAndResumes(t *testing.T) {
 	want := []string{
 		"tiny-a/majority_voting started", "tiny-a/majority_voting finished", "tiny-a/ground_truth started", "tiny-a/ground_truth finished",
 		"tiny-b/majority_voting started", "tiny-b/majority_voting finished", "tiny-b/ground_truth started", "tiny-b/ground_truth finished",
+		"tiny-c/majority_voting started", "tiny-c/majority_voting finished", "tiny-c/ground_truth started", "tiny-c/ground_truth finished",
 	}
 	if !reflect.DeepEqual(events, want) {
 		t.Fatalf("events %v\nwant %v", events, want)
 	}
-	if len(rep.Results) != 2 || rep.Results[0].Model != "tiny-a" || rep.Results[0].GTSteps != 3 || rep.Results[0].Metric != "avg@4" {
+	if len(rep.Results) != 3 || rep.Results[0].Model != "tiny-a" || rep.Results[0].GTSteps != 3 || rep.Results[0].Metric != "avg@4" {
 		t.Fatalf("results %+v", rep.Results)
 	}
 	results, err := os.ReadFile(filepath.Join(full, ResultsFile))
@@ -306,7 +316,7 @@ func TestMCSStudyTrainsSkipsAndResumes(t *testing.T) {
 }
 
 func TestMCSStudyRefusesConflictingSettings(t *testing.T) {
-	models := tinyModels(t, 7)
+	models := tinyModels(t, 7, 8, 9)
 	out := t.TempDir()
 	for _, set := range []string{"model.base=clean", "reward.estimator=self_certainty", "model={base: clean}", "name=x", "trainer.out_dir=/tmp"} {
 		_, err := RunMCS(context.Background(), MCSOptions{Options: Options{Out: out, Overrides: []string{set}}, Models: models})
@@ -317,7 +327,7 @@ func TestMCSStudyRefusesConflictingSettings(t *testing.T) {
 	if _, err := RunMCS(context.Background(), MCSOptions{Options: Options{Out: out, Overrides: []string{"trainer.steps=2", "eval.every=0"}}, Models: models}); err == nil || !strings.Contains(err.Error(), "needs validation") {
 		t.Errorf("without validation: %v", err)
 	}
-	if _, err := RunMCS(context.Background(), MCSOptions{Options: Options{Out: out}, Models: []string{models[0], models[0]}}); err == nil || !strings.Contains(err.Error(), "share the sub-run name") {
+	if _, err := RunMCS(context.Background(), MCSOptions{Options: Options{Out: out}, Models: []string{models[0], models[0], models[1]}}); err == nil || !strings.Contains(err.Error(), "share the sub-run name") {
 		t.Errorf("a model given twice: %v", err)
 	}
 	if _, err := RunMCS(context.Background(), MCSOptions{Options: Options{Out: out}, Models: models, Gain: "median"}); err == nil {
@@ -351,5 +361,139 @@ func TestShippedModelsListsTheSuite(t *testing.T) {
 	}
 	if modelLabel("base") != "mild" || modelLabel("/x/y/tiny-a/") != "tiny-a" || modelLabel("clean") != "clean" {
 		t.Error("model labels")
+	}
+}
+
+func TestMCSStudyRefusesBadInputBeforeTraining(t *testing.T) {
+	three := tinyModels(t, 7, 8, 9)
+	models := three[:2]
+	out := filepath.Join(t.TempDir(), "study")
+	run := func(o MCSOptions) error {
+		o.Out, o.Overrides = out, tinyOverrides
+		_, err := RunMCS(context.Background(), o)
+		return err
+	}
+	if err := run(MCSOptions{Models: models}); err == nil || !strings.Contains(err.Error(), "needs at least 3") {
+		t.Errorf("two models: %v", err)
+	}
+	notModel := t.TempDir()
+	if err := os.WriteFile(filepath.Join(notModel, "notes.txt"), []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(MCSOptions{Models: append(slices.Clone(models), notModel)}); err == nil || !strings.Contains(err.Error(), "not a usable model") {
+		t.Errorf("a directory that is not a model: %v", err)
+	}
+	// Nothing was claimed or trained.
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("the refused study left %s behind (%v)", out, err)
+	}
+	// A directory of another kind of study.
+	if err := claimStudy(out, struct {
+		Kind string `json:"kind"`
+	}{"ttt"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(MCSOptions{Models: three}); err == nil || !strings.Contains(err.Error(), `holds a "ttt" study, not "mcs"`) {
+		t.Errorf("a ttt study directory: %v", err)
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 1 {
+		t.Errorf("the ttt study directory gained files: %v", entries)
+	}
+}
+
+func TestMCSPlanUsesAggressiveSettingsAndRobustnessVariants(t *testing.T) {
+	out := t.TempDir()
+	o := MCSOptions{Options: Options{Out: out, Overrides: []string{"data.train=world:val-easy", "data.validation=[world:val-mid]", "trainer.global_batch=16"}},
+		GTOverrides: []string{"trainer.mini_batch=16"}, Models: []string{"m1", "m2", "m3"}, Robustness: true}
+	runs, err := mcsRuns(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 3*(2+len(MCSVariants)) {
+		t.Fatalf("%d sub-runs, want %d", len(runs), 3*(2+len(MCSVariants)))
+	}
+	byName := map[string]subRun{}
+	for _, r := range runs {
+		byName[r.name] = r
+	}
+	mv, gt := byName["m1/"+MajorityVoting].cfg, byName["m1/"+GroundTruth].cfg
+	if mv.Trainer.MiniBatch != 1 || mv.Rollout.N != 8 || mv.Eval.N != 256 || mv.Eval.Every != 50 || !mv.EarlyStop.Enabled || !mv.EarlyStop.Collapse {
+		t.Errorf("majority voting: mini-batch %d, n %d, eval.n %d, early stop %v/%v", mv.Trainer.MiniBatch, mv.Rollout.N, mv.Eval.N, mv.EarlyStop.Enabled, mv.EarlyStop.Collapse)
+	}
+	if gt.Trainer.Steps != 0 || gt.Trainer.Epochs != 1 || gt.EarlyStop.Enabled || gt.Reward.Estimator != GroundTruth {
+		t.Errorf("ground truth: steps %d, epochs %d, early stop %v, estimator %s", gt.Trainer.Steps, gt.Trainer.Epochs, gt.EarlyStop.Enabled, gt.Reward.Estimator)
+	}
+	for name, check := range map[string]func(c train.Config) bool{
+		"n16":    func(c train.Config) bool { return c.Rollout.N == 16 && c.Trainer.MiniBatch == 1 },
+		"n32":    func(c train.Config) bool { return c.Rollout.N == 32 && c.Trainer.MiniBatch == 1 },
+		"mb8":    func(c train.Config) bool { return c.Rollout.N == 8 && c.Trainer.MiniBatch == 8 },
+		"mbfull": func(c train.Config) bool { return c.Rollout.N == 8 && c.Trainer.MiniBatch == 16 },
+	} {
+		r, ok := byName["m2/"+MajorityVoting+"-"+name]
+		if !ok || !check(r.cfg) || r.cfg.Reward.Estimator != MajorityVoting {
+			t.Errorf("variant %s: %+v (planned %v)", name, r.cfg.Trainer, ok)
+		}
+	}
+	// A batch that a mini-batch of 8 cannot divide is refused at planning.
+	o.Overrides, o.GTOverrides = append(o.Overrides, "trainer.global_batch=12"), []string{"trainer.mini_batch=12"}
+	if _, err := mcsRuns(o); err == nil || !strings.Contains(err.Error(), "mb8") {
+		t.Errorf("global batch 12 with the mb8 variant: %v", err)
+	}
+}
+
+func TestReportMCSRobustnessAgreement(t *testing.T) {
+	out := t.TempDir()
+	runs := filepath.Join(out, RunsDir)
+	// Default MCS 2, 3, none (6); GT gains 0.1, 0.3, 0.2.
+	writeFixtureModel(t, runs, "a", 2, 0.35+0.1)
+	writeFixtureModel(t, runs, "b", 3, 0.35+0.3)
+	writeFixtureModel(t, runs, "c", 0, 0.35+0.2)
+	// n16 reverses a and b (MCS 3, 2, none): one discordant pair of 3, tau
+	// = (2-1)/3. mb8 has only a and b finished, in the default order:
+	// tau = 1 over the one pair. The other variants have no runs.
+	variant := map[string][]int{"n16": {3, 2, 0}, "mb8": {1, 4}}
+	for v, steps := range variant {
+		for i, step := range steps {
+			f := fixtureRun{rollouts: 2, batch: 3, evalN: 4, steps: 5,
+				metrics:    stepRows([]float64{10, 20, 30, 40}, []float64{0.5, 0.2, 0.005, 0.001}),
+				validation: []map[string]any{valRow(0, 0.5, 0.75, 0.2, 0.6)},
+				collapse:   metrics.CollapseResult{Observations: 4, LastStep: 4, Min: 0.001, MinStep: 4},
+			}
+			if step > 0 {
+				f.collapse.Collapsed, f.collapse.Step, f.collapse.DetectedAt = true, step, step+1
+			}
+			f.write(t, filepath.Join(runs, string(rune('a'+i)), MajorityVoting+"-"+v))
+		}
+	}
+	if err := claimStudy(out, mcsSettings{Kind: "mcs", Overrides: []string{}, MVOverrides: []string{}, GTOverrides: []string{}, Models: []string{"a", "b", "c"}, Robustness: true}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ReportMCS(out, GainFinal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]MCSRobustness{}
+	for _, r := range rep.Robustness {
+		got[r.Variant] = r
+	}
+	if r := got["n16"]; r.Agreement == nil || !near(*r.Agreement, 1.0/3) || !reflect.DeepEqual(r.Steps, map[string]float64{"a": 3, "b": 2, "c": 6}) {
+		t.Errorf("n16: %+v", r)
+	}
+	// n16 against the gains 0.1, 0.3, 0.2: ranks 2 1 3 vs 1 3 2: rho = -0.5.
+	if r := got["n16"]; r.GTGain.Spearman == nil || !near(*r.GTGain.Spearman, -0.5) {
+		t.Errorf("n16 vs GT gain: %+v", r.GTGain)
+	}
+	if r := got["mb8"]; r.Agreement == nil || *r.Agreement != 1 || len(r.Steps) != 2 {
+		t.Errorf("mb8: %+v", r)
+	}
+	if r := got["n32"]; r.Agreement != nil || r.Note == "" || len(r.Steps) != 0 {
+		t.Errorf("n32 without runs: %+v", r)
+	}
+	table, err := os.ReadFile(filepath.Join(out, ResultsTable))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(table), "| n16 | 3 | 0.333 |") {
+		t.Errorf("results.md lacks the robustness row:\n%s", table)
 	}
 }

@@ -1,11 +1,13 @@
 package experiment
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 
+	"github.com/urlvr/urlvr/runlog"
 	"github.com/urlvr/urlvr/train"
 )
 
@@ -61,10 +63,32 @@ func TestReadRunAggregatesResumedAndTornLogs(t *testing.T) {
 		t.Errorf("trajectory %+v, want %+v", got, want)
 	}
 	// pass@4 - avg@4 at step 0: val-mid 0.25, val-hard 0.25.
-	if g := passKGain(r); g != 0.25 {
-		t.Errorf("pass@k gain %v, want 0.25", g)
+	if g, k := passKGain(r); g != 0.25 || k != 4 {
+		t.Errorf("pass@k gain %v at k=%d, want 0.25 at 4", g, k)
 	}
 	if m, ok := r.tailMean(keyResponseLength, 2); !ok || m != 25 {
 		t.Errorf("tail mean %v, want 25", m)
+	}
+}
+
+func TestPassKGainUsesLargestKAndPassAtOne(t *testing.T) {
+	// Paper Sec. 6.2: pass@256 - pass@1. Set a logs pass@1, pass@16 and
+	// pass@256: 0.9 - 0.2 = 0.7. Set b logs no pass@1, so avg@256 (its
+	// unbiased estimate) stands in: 0.6 - 0.3 = 0.3. Mean 0.5; the mean
+	// pseudo-set and interval keys are ignored.
+	r := &finishedRun{validation: []runlog.Values{{
+		runlog.KeyStep: 0,
+		runlog.ValidationKey("a", runlog.Pass(1)):                 0.2,
+		runlog.ValidationKey("a", runlog.Pass(16)):                0.5,
+		runlog.ValidationKey("a", runlog.Pass(256)):               0.9,
+		runlog.ValidationKey("a", runlog.Pass(256)+runlog.CIHigh): 0.99,
+		runlog.ValidationKey("a", runlog.Avg(256)):                0.25,
+		runlog.ValidationKey("b", runlog.Pass(256)):               0.6,
+		runlog.ValidationKey("b", runlog.Avg(256)):                0.3,
+		runlog.ValidationKey(runlog.MeanSet, runlog.Pass(512)):    1,
+	}}}
+	r.cfg.Eval.N = 256
+	if g, k := passKGain(r); math.Abs(g-0.5) > 1e-12 || k != 256 {
+		t.Errorf("pass@k gain %v at k=%d, want 0.5 at 256", g, k)
 	}
 }

@@ -143,6 +143,14 @@ func claimStudy(out string, settings any) error {
 	have, err := os.ReadFile(path)
 	switch {
 	case err == nil:
+		// A directory of another kind of study gets its own message: the
+		// settings diff below would bury the reason.
+		var haveKind, wantKind struct {
+			Kind string `json:"kind"`
+		}
+		if json.Unmarshal(have, &haveKind) == nil && json.Unmarshal(want, &wantKind) == nil && haveKind.Kind != wantKind.Kind {
+			return fmt.Errorf("study directory %s holds a %q study, not %q; choose another --out", out, haveKind.Kind, wantKind.Kind)
+		}
 		if !bytes.Equal(bytes.TrimSpace(have), bytes.TrimSpace(want)) {
 			return fmt.Errorf("study directory %s was made with other settings:\n%s\nnow:\n%s\nchoose another --out, or repeat the original settings to continue it", out, have, want)
 		}
@@ -225,6 +233,10 @@ func runOne(ctx context.Context, r subRun, index, total int, emit func(Event)) e
 	if err != nil {
 		return err
 	}
+	// Run releases the run directory's lock when it ends; a sub-run that
+	// fails before or around it must not keep the lock, or resuming it in
+	// the same process would find its own run busy. Close is idempotent.
+	defer t.Close()
 	emit(ev)
 	if r.observe != nil {
 		return runObserved(ctx, t, r, ev, emit)

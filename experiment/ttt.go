@@ -11,12 +11,22 @@ import (
 
 	"github.com/urlvr/urlvr/metrics"
 	"github.com/urlvr/urlvr/report"
+	"github.com/urlvr/urlvr/runlog"
 	"github.com/urlvr/urlvr/train"
 )
 
-// DefaultSizes are the training subset sizes of the dataset-size study, the
-// smaller half of paper Sec. 5.1's {32, ..., 16384}.
-var DefaultSizes = []int{32, 128, 512, 2048}
+// DefaultSizes are the training subset sizes of the dataset-size study,
+// paper Sec. 5.1's {32, ..., 16384} scaled to the training set: 0 is the
+// whole training set.
+var DefaultSizes = []int{32, 128, 512, 2048, 0}
+
+// SeededSizeLimit is the largest subset size that gets Seeds runs: a
+// small subset's outcome depends on which problems it drew, a large one's
+// hardly, and the paper repeats only the small ones.
+const SeededSizeLimit = 512
+
+// DefaultSeeds is how many runs each small subset size gets by default.
+const DefaultSeeds = 3
 
 // DefaultTestSets is the set trained on at test time: val-easy stands in
 // for AMC23 (40 problems), as in paper Sec. 5.2.
@@ -31,8 +41,13 @@ const windowSteps = 10
 type TTTOptions struct {
 	Options
 	// Sizes are the training subset sizes (data.subset of the recipe's
-	// training set); each gets one run.
+	// training set; 0 is the whole set); each gets one run, or Seeds runs
+	// when it is at most SeededSizeLimit.
 	Sizes []int
+	// Seeds is the number of runs of each small size, seed s (1-based)
+	// shifting both the recipe's seed and its subset seed by s-1, so
+	// that the runs draw other problems and other rollouts; 0 is 1.
+	Seeds int
 	// TestSets are datasets trained on directly, test-time training; each
 	// gets one run and is added to the validation sets if missing.
 	TestSets []string
@@ -44,21 +59,58 @@ type tttSettings struct {
 	Recipe    string   `json:"recipe"`
 	Overrides []string `json:"overrides"`
 	Sizes     []int    `json:"sizes"`
+	Seeds     int      `json:"seeds,omitempty"`
 	TestSets  []string `json:"test_sets"`
 }
 
+// tttSubsetRun is one planned training-set run: its name, subset size (0:
+// the whole set) and seed index.
+type tttSubsetRun struct {
+	Name       string
+	Size, Seed int
+}
+
+// tttSubsetRuns names the training-set runs: subset-<n> (subset-all for
+// the whole set) for the first seed, subset-<n>-seed<s> for the others.
+func tttSubsetRuns(sizes []int, seeds int) []tttSubsetRun {
+	seeds = max(seeds, 1)
+	var out []tttSubsetRun
+	for _, n := range sizes {
+		name := fmt.Sprintf("subset-%d", n)
+		if n == 0 {
+			name = "subset-all"
+		}
+		count := 1
+		if n > 0 && n <= SeededSizeLimit {
+			count = seeds
+		}
+		for s := 1; s <= count; s++ {
+			r := tttSubsetRun{Name: name, Size: n, Seed: s}
+			if s > 1 {
+				r.Name = fmt.Sprintf("%s-seed%d", name, s)
+			}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 var tttOwned = map[string]string{
-	"data.subset":     "choose subset sizes with --sizes",
-	"name":            "sub-runs are named subset-<n> and test-time-<set>",
-	"trainer.out_dir": "sub-runs live in <out>/runs",
+	"data.subset":      "choose subset sizes with --sizes",
+	"data.subset_seed": "choose the number of seeds with --seeds",
+	"seed":             "choose the number of seeds with --seeds",
+	"name":             "sub-runs are named subset-<n> and test-time-<set>",
+	"trainer.out_dir":  "sub-runs live in <out>/runs",
 }
 
 // TTTResult is one run of the study.
 type TTTResult struct {
 	Run      string `json:"run"`
 	TestTime bool   `json:"test_time"`
-	Train    string `json:"train"`    // the training dataset
-	Problems int    `json:"problems"` // training problems after the subset
+	Size     int    `json:"size,omitempty"` // the subset size asked for (0: the whole set)
+	Seed     int    `json:"seed,omitempty"` // the seed index of a training-set run
+	Train    string `json:"train"`          // the training dataset
+	Problems int    `json:"problems"`       // training problems after the subset
 	Steps    int    `json:"steps"`
 	// Epochs is how often the run saw each training problem: steps × batch
 	// / problems.
@@ -94,17 +146,24 @@ type TTTResult struct {
 	Validation []valPoint `json:"validation"`
 }
 
-// SetResult is one validation set's accuracy at the start and the end.
+// SetResult is one validation set's accuracy at the start and the end,
+// with the evaluator's bootstrap intervals over problems where the run
+// logged them.
 type SetResult struct {
-	Name  string  `json:"name"`
-	Start float64 `json:"start"`
-	Final float64 `json:"final"`
+	Name    string            `json:"name"`
+	Start   float64           `json:"start"`
+	Final   float64           `json:"final"`
+	StartCI *metrics.Interval `json:"start_ci,omitempty"`
+	FinalCI *metrics.Interval `json:"final_ci,omitempty"`
 }
 
 // TTTReport is the outcome of the study.
 type TTTReport struct {
-	Dir     string
-	Results []TTTResult
+	Dir string
+	// Title and Preamble replace the table's heading and introduction
+	// when another study reports its runs in this form.
+	Title, Preamble string
+	Results         []TTTResult
 	// Pending are the runs that have not finished (a report of a study
 	// still training); they are left out of Results.
 	Pending []string
@@ -120,19 +179,34 @@ func tttRuns(o TTTOptions) ([]subRun, error) {
 	if base.Eval.Every == 0 || len(base.Data.Validation) == 0 {
 		return nil, errors.New("the study needs validation (eval.every > 0 and data.validation)")
 	}
+	// Every run validates on the test sets too, so that test-time
+	// training can be compared with training-set RL of the same budget on
+	// the same problems (paper Fig. 8).
+	for _, set := range o.TestSets {
+		if !slices.Contains(base.Data.Validation, set) {
+			base.Data.Validation = append(slices.Clone(base.Data.Validation), set)
+		}
+	}
+	if o.Seeds < 0 {
+		return nil, fmt.Errorf("seeds %d: want >= 0", o.Seeds)
+	}
 	var runs []subRun
 	seen := map[int]bool{}
 	for _, n := range o.Sizes {
-		if n < 1 {
-			return nil, fmt.Errorf("subset size %d: want >= 1", n)
+		if n < 0 {
+			return nil, fmt.Errorf("subset size %d: want >= 1, or 0 for the whole training set", n)
 		}
 		if seen[n] {
 			return nil, fmt.Errorf("subset size %d given twice", n)
 		}
 		seen[n] = true
+	}
+	for _, sr := range tttSubsetRuns(o.Sizes, o.Seeds) {
 		cfg := base
-		cfg.Data.Subset = n
-		r, err := place(o.Out, cfg, fmt.Sprintf("subset-%d", n))
+		cfg.Data.Subset = sr.Size
+		cfg.Seed += uint64(sr.Seed - 1)
+		cfg.Data.SubsetSeed += uint64(sr.Seed - 1)
+		r, err := place(o.Out, cfg, sr.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -178,6 +252,9 @@ func RunTTT(ctx context.Context, o TTTOptions) (*TTTReport, error) {
 		return nil, err
 	}
 	settings := tttSettings{Kind: "ttt", Recipe: o.Recipe, Overrides: nonNil(o.Overrides), Sizes: o.Sizes, TestSets: nonNil(o.TestSets)}
+	if o.Seeds > 1 {
+		settings.Seeds = o.Seeds
+	}
 	if settings.Sizes == nil {
 		settings.Sizes = []int{}
 	}
@@ -199,8 +276,10 @@ func ReportTTT(out string) (*TTTReport, error) {
 	}
 	rep := &TTTReport{Dir: out}
 	var names []string
-	for _, n := range st.Sizes {
-		names = append(names, fmt.Sprintf("subset-%d", n))
+	plan := map[string]tttSubsetRun{}
+	for _, sr := range tttSubsetRuns(st.Sizes, st.Seeds) {
+		names = append(names, sr.Name)
+		plan[sr.Name] = sr
 	}
 	for _, set := range st.TestSets {
 		_, name, err := train.LoadProblems(set)
@@ -221,6 +300,9 @@ func ReportTTT(out string) (*TTTReport, error) {
 		}
 		res.Run = name
 		res.TestTime = strings.HasPrefix(name, "test-time-")
+		if sr, ok := plan[name]; ok {
+			res.Size, res.Seed = sr.Size, sr.Seed
+		}
 		rep.Results = append(rep.Results, res)
 		runs = append(runs, r)
 	}
@@ -272,7 +354,8 @@ func analyzeTTT(dir string) (TTTResult, *finishedRun, error) {
 	res.ValStart, res.ValBest, res.ValBestStep, res.ValFinal = val.Start, val.Best, val.BestStep, val.Final
 	first, last := res.Validation[0], res.Validation[len(res.Validation)-1]
 	for _, name := range sortedNames(first.Sets) {
-		res.Sets = append(res.Sets, SetResult{Name: name, Start: first.Sets[name], Final: last.Sets[name]})
+		res.Sets = append(res.Sets, SetResult{Name: name, Start: first.Sets[name], Final: last.Sets[name],
+			StartCI: r.validationCI(first.Step, name), FinalCI: r.validationCI(last.Step, name)})
 	}
 	res.GTRewardStart, _ = r.headMean(keyGroundTruth, windowSteps)
 	res.GTRewardEnd, _ = r.tailMean(keyGroundTruth, windowSteps)
@@ -377,8 +460,12 @@ func smooth(s report.Series, window int) report.Series {
 // tttMarkdown renders the study as results.md.
 func tttMarkdown(rep *TTTReport, st tttSettings) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Dataset size and test-time training\n\n")
-	fmt.Fprintf(&b, "Majority-voting training on subsets of the training set and on validation sets themselves (paper Sec. 5), every run for the same number of steps. ")
+	if rep.Title != "" {
+		fmt.Fprintf(&b, "# %s\n\n%s", rep.Title, rep.Preamble)
+	} else {
+		fmt.Fprintf(&b, "# Dataset size and test-time training\n\n")
+		fmt.Fprintf(&b, "Majority-voting training on subsets of the training set and on validation sets themselves (paper Sec. 5), every run for the same number of steps. ")
+	}
 	if len(rep.Results) > 0 {
 		r := rep.Results[0]
 		fmt.Fprintf(&b, "Collapse: reward accuracy below %g%% (the Model Collapse Step). Validation accuracy is %s averaged over the validation sets; training rewards are averaged over the first and last %d steps.\n\n", 100*r.Threshold, r.Metric, windowSteps)
@@ -422,6 +509,25 @@ func tttMarkdown(rep *TTTReport, st tttSettings) string {
 		}
 		fmt.Fprintf(&b, "\n")
 	}
+	if sizes := summariseSizes(rep.Results); len(sizes) > 0 && rep.Title == "" {
+		fmt.Fprintf(&b, "\nBy training-set size (paper Fig. 6-7), over the seeds of each size:\n\n")
+		fmt.Fprintf(&b, "| size | runs | collapsed | mean MCS of the collapsed | val start | val final mean (min–max) | KL end |\n|---|---:|---:|---:|---:|---:|---:|\n")
+		for _, s := range sizes {
+			size := fmt.Sprint(s.Size)
+			if s.Size == 0 {
+				size = "whole set"
+			}
+			fmt.Fprintf(&b, "| %s | %d | %d | %.1f | %.3f | %.3f (%.3f–%.3f) | %.4f |\n", size, s.Runs, s.Collapsed, s.MeanCollapseStep, s.ValStartMean, s.ValFinalMean, s.ValFinalMin, s.ValFinalMax, s.KLEndMean)
+		}
+	}
+	for _, c := range compareTTT(rep.Results) {
+		fmt.Fprintf(&b, "\nTest-time training on %s against training-set RL of the same budget (paper Fig. 8), %s on %s with 95%% bootstrap intervals over its problems:\n\n", c.TestSet, firstTTTMetric(rep), c.TestSet)
+		fmt.Fprintf(&b, "| run | start | final |\n|---|---:|---:|\n")
+		fmt.Fprintf(&b, "| %s (test-time) | %s | %s |\n", c.TTTRun, withCI(c.TTT.Start, c.TTT.StartCI), withCI(c.TTT.Final, c.TTT.FinalCI))
+		for _, t := range c.Train {
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", t.Run, withCI(t.Set.Start, t.Set.StartCI), withCI(t.Set.Final, t.Set.FinalCI))
+		}
+	}
 	if len(rep.Pending) > 0 {
 		fmt.Fprintf(&b, "\nNot finished yet, and left out: %s.\n", strings.Join(rep.Pending, ", "))
 	}
@@ -433,4 +539,126 @@ func firstTTTMetric(rep *TTTReport) string {
 		return ""
 	}
 	return rep.Results[0].Metric
+}
+
+// validationCI is the confidence interval the run logged for a set's
+// validation metric at step, or nil where it logged none.
+func (r *finishedRun) validationCI(step int, set string) *metrics.Interval {
+	for _, row := range r.validation {
+		if int(row[runlog.KeyStep]) != step {
+			continue
+		}
+		lo, okLo := row[runlog.ValidationKey(set, r.metric()+runlog.CILow)]
+		hi, okHi := row[runlog.ValidationKey(set, r.metric()+runlog.CIHigh)]
+		if okLo && okHi {
+			return &metrics.Interval{Lo: lo, Hi: hi}
+		}
+	}
+	return nil
+}
+
+// TTTSize summarises the training-set runs of one subset size over their
+// seeds (paper Fig. 6): how many collapsed, and the spread of their final
+// validation accuracy.
+type TTTSize struct {
+	Size      int `json:"size"` // 0: the whole training set
+	Runs      int `json:"runs"`
+	Collapsed int `json:"collapsed"`
+	// MeanCollapseStep is over the runs that collapsed (0 if none did).
+	MeanCollapseStep float64 `json:"mean_collapse_step"`
+	ValFinalMean     float64 `json:"val_final_mean"`
+	ValFinalMin      float64 `json:"val_final_min"`
+	ValFinalMax      float64 `json:"val_final_max"`
+	ValStartMean     float64 `json:"val_start_mean"`
+	KLEndMean        float64 `json:"kl_end_mean"`
+}
+
+// summariseSizes groups the training-set runs by size, in the order the
+// sizes first appear.
+func summariseSizes(results []TTTResult) []TTTSize {
+	var out []TTTSize
+	index := map[int]int{}
+	for _, r := range results {
+		if r.TestTime {
+			continue
+		}
+		i, ok := index[r.Size]
+		if !ok {
+			i = len(out)
+			index[r.Size] = i
+			out = append(out, TTTSize{Size: r.Size, ValFinalMin: r.ValFinal, ValFinalMax: r.ValFinal})
+		}
+		s := &out[i]
+		s.Runs++
+		if r.Collapsed {
+			s.Collapsed++
+			s.MeanCollapseStep += float64(r.CollapseStep)
+		}
+		s.ValFinalMean += r.ValFinal
+		s.ValStartMean += r.ValStart
+		s.KLEndMean += r.KLEnd
+		s.ValFinalMin, s.ValFinalMax = min(s.ValFinalMin, r.ValFinal), max(s.ValFinalMax, r.ValFinal)
+	}
+	for i := range out {
+		s := &out[i]
+		if s.Collapsed > 0 {
+			s.MeanCollapseStep /= float64(s.Collapsed)
+		}
+		n := float64(s.Runs)
+		s.ValFinalMean, s.ValStartMean, s.KLEndMean = s.ValFinalMean/n, s.ValStartMean/n, s.KLEndMean/n
+	}
+	return out
+}
+
+// TTTComparison is paper Fig. 8 for one test set: its accuracy after
+// training on it (test-time training) against after training on the
+// training set for the same number of steps.
+type TTTComparison struct {
+	TestSet string    `json:"test_set"`
+	TTTRun  string    `json:"ttt_run"`
+	TTT     SetResult `json:"ttt"`
+	// Train are the training-set runs' accuracies on the test set, in
+	// the order of the results.
+	Train []TTTTrainOnSet `json:"train"`
+}
+
+// TTTTrainOnSet is a training-set run's accuracy on a test set.
+type TTTTrainOnSet struct {
+	Run string    `json:"run"`
+	Set SetResult `json:"set"`
+}
+
+// compareTTT pairs every test-time run with the training-set runs that
+// validated on its set.
+func compareTTT(results []TTTResult) []TTTComparison {
+	var out []TTTComparison
+	for _, t := range results {
+		if !t.TestTime {
+			continue
+		}
+		set := strings.TrimPrefix(t.Run, "test-time-")
+		i := slices.IndexFunc(t.Sets, func(s SetResult) bool { return s.Name == set })
+		if i < 0 {
+			continue
+		}
+		c := TTTComparison{TestSet: set, TTTRun: t.Run, TTT: t.Sets[i]}
+		for _, r := range results {
+			if r.TestTime {
+				continue
+			}
+			if j := slices.IndexFunc(r.Sets, func(s SetResult) bool { return s.Name == set }); j >= 0 {
+				c.Train = append(c.Train, TTTTrainOnSet{Run: r.Run, Set: r.Sets[j]})
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// withCI is a value with its interval, "0.450 [0.300, 0.600]".
+func withCI(v float64, ci *metrics.Interval) string {
+	if ci == nil {
+		return fmt.Sprintf("%.3f", v)
+	}
+	return fmt.Sprintf("%.3f [%.3f, %.3f]", v, ci.Lo, ci.Hi)
 }
