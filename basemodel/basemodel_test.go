@@ -3,9 +3,11 @@ package basemodel
 import (
 	"bytes"
 	"context"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -167,10 +169,37 @@ func TestGradeSamplesVotes(t *testing.T) {
 	if st.majority != 1 || st.share != 0.5 {
 		t.Errorf("tie: %+v", st)
 	}
-	r := summarise("s", []problemStats{{greedy: true, majority: 1, share: 1, correct: 4, length: 40}, {majority: 0, share: 0.5, noAnswer: 2, length: 20}}, 4)
+	r := summarise("s", []problemStats{{greedy: true, majority: 1, share: 1, correct: 4, length: 40}, {majority: 0, share: 0.5, noAnswer: 2, length: 20}}, 4, 1)
 	want := SetReport{Name: "s", Problems: 2, Greedy: 0.5, MajAtN: 0.5, PassAtN: 0.5, AvgAtN: 0.5, MajShare: 0.75, MeanLength: 7.5, NoAnswer: 0.25}
-	if r != want {
+	ci := r.CI
+	r.CI = nil
+	if !reflect.DeepEqual(r, want) {
 		t.Errorf("summarise = %+v, want %+v", r, want)
+	}
+	// Two problems, one right: a resample holds 0, 1 or 2 right ones
+	// (probabilities 1/4, 1/2, 1/4), so the 95% interval is [0, 1].
+	if ci["greedy"] != [2]float64{0, 1} || len(ci) != 4 {
+		t.Errorf("intervals %v, want greedy [0 1]", ci)
+	}
+}
+
+func TestBootstrapCI(t *testing.T) {
+	same := []float64{0.25, 0.25, 0.25}
+	if got := bootstrapCI(same, 1); got != [2]float64{0.25, 0.25} {
+		t.Errorf("constant values: %v", got)
+	}
+	// 400 problems, half right: the mean's standard error is
+	// sqrt(0.25/400) = 0.025, so the interval is about 0.5 -+ 1.96*0.025.
+	half := make([]float64, 400)
+	for i := range 200 {
+		half[i] = 1
+	}
+	got := bootstrapCI(half, 1)
+	if math.Abs(got[0]-0.451) > 0.012 || math.Abs(got[1]-0.549) > 0.012 {
+		t.Errorf("half right of 400: %v, want about [0.451, 0.549]", got)
+	}
+	if again := bootstrapCI(half, 1); again != got {
+		t.Errorf("one seed, two intervals: %v %v", got, again)
 	}
 }
 
@@ -202,5 +231,74 @@ func TestResolveAndOpenErrors(t *testing.T) {
 	}
 	if _, err := OpenIn(root, "../x"); err == nil {
 		t.Error("opened a model outside the models directory")
+	}
+}
+
+// A run stopped after k steps passes through the same steps as the full
+// run (same batches, same learning rates, hence the same losses), which is
+// what makes a prior's budget a checkpoint of its full run.
+func TestStopAfterIsAPrefixOfTheFullRun(t *testing.T) {
+	type point struct{ loss, lr float64 }
+	run := func(stop int) ([]point, *Result) {
+		o := tinyOptions()
+		o.StopAfter = stop
+		var pts []point
+		res, err := Pretrain(context.Background(), tinyPrior(), o, func(p Progress) { pts = append(pts, point{p.Loss, p.LR}) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pts, res
+	}
+	full, _ := run(0)
+	part, res := run(10)
+	if len(full) != 27 || len(part) != 10 {
+		t.Fatalf("%d and %d steps, want 27 and 10", len(full), len(part))
+	}
+	if !slices.Equal(part, full[:10]) {
+		t.Errorf("the stopped run's steps differ from the full run's first 10:\n%v\n%v", part, full[:10])
+	}
+	if len(res.Stages) != 1 || res.Stages[0].Steps != 10 {
+		t.Errorf("stages %+v, want the first stage cut to 10 steps", res.Stages)
+	}
+	// Into the second stage: the first whole, the second cut.
+	_, res = run(26)
+	if len(res.Stages) != 2 || res.Stages[0].Steps != 25 || res.Stages[1].Steps != 1 {
+		t.Errorf("stages %+v, want 25 and 1 steps", res.Stages)
+	}
+}
+
+func TestStageStepsCountsOrderBatches(t *testing.T) {
+	docs := make([]document, 1000)
+	for i := range docs {
+		docs[i] = document{tokens: make([]int, 1+i%7)}
+	}
+	for _, c := range []struct {
+		n      int
+		epochs float64
+		batch  int
+	}{{1000, 1, 32}, {1000, 0.5, 16}, {700, 2.3, 32}, {1000, 4, 7}, {10, 1, 32}} {
+		got := StageSteps(c.n, c.epochs, c.batch, 0)
+		want := len(order(rand.New(rand.NewPCG(1, 2)), docs[:c.n], c.epochs, c.batch))
+		if got != want {
+			t.Errorf("StageSteps(%d, %g, %d) = %d, order makes %d batches", c.n, c.epochs, c.batch, got, want)
+		}
+	}
+	if got := StageSteps(1000, 1, 32, 5); got != 5 {
+		t.Errorf("StageSteps with max 5 = %d", got)
+	}
+}
+
+func TestBudgetSplitsTheRun(t *testing.T) {
+	p := tinyPrior() // foundation 16*400 = 6400 docs: 400 steps at batch 16; stages 25 + 2; 0.99*427 = 422.7
+	o := tinyOptions()
+	for _, c := range []struct {
+		budget            float64
+		foundStop, stStop int
+	}{{0, 0, 0}, {1, 0, 0}, {0.5, 214, -1}, {0.99, 0, 23}} {
+		p.Budget = c.budget
+		f, s, err := budgetSteps(p, o)
+		if err != nil || f.StopAfter != c.foundStop || s.StopAfter != c.stStop {
+			t.Errorf("budget %g: foundation stop %d, stages stop %d, %v; want %d, %d", c.budget, f.StopAfter, s.StopAfter, err, c.foundStop, c.stStop)
+		}
 	}
 }

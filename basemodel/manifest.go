@@ -38,6 +38,9 @@ type Manifest struct {
 	// Foundation is the clean pretraining the model started from; its
 	// training time is not in TrainSeconds (it is shared between priors).
 	Foundation *FoundationRecord `json:"foundation"`
+	// From is the shipped model the prior continued, if any (its
+	// foundation is then that model's).
+	From *Parent `json:"from,omitempty"`
 	// Stages describe each stage's corpus (documents, characters) and
 	// training (steps, tokens, losses, seconds).
 	Stages    []StageResult `json:"stages"`
@@ -49,6 +52,12 @@ type Manifest struct {
 	// Eval is the model's measurement with DefaultEvalOptions.
 	Eval *Report `json:"eval,omitempty"`
 	// Files maps each of HashedFiles to its SHA-256, hex.
+	Files map[string]string `json:"files"`
+}
+
+// Parent names the model a prior continued and the hashes of its files.
+type Parent struct {
+	Name  string            `json:"name"`
 	Files map[string]string `json:"files"`
 }
 

@@ -39,6 +39,17 @@ type Prior struct {
 	// WrongOn lists the families where the prior is meant to be
 	// confidently wrong.
 	WrongOn []Family `yaml:"wrong_on,omitempty" json:"wrong_on,omitempty"`
+	// Budget, when in (0, 1), makes the model the checkpoint its full
+	// pretraining run (foundation, then stages) passes through after that
+	// fraction of the run's optimiser steps, with the full run's
+	// learning-rate schedules: priors that differ only in budget are
+	// checkpoints of one run. 0 (or 1) is the whole run.
+	Budget float64 `yaml:"budget,omitempty" json:"budget,omitempty"`
+	// From names a shipped base model this prior continues: its stages
+	// train a copy of that model (whose files must match its manifest)
+	// instead of a foundation, as an aligned model is made from a released
+	// base checkpoint. Model must be that model's shape.
+	From string `yaml:"from,omitempty" json:"from,omitempty"`
 }
 
 // Validate reports the first problem with the prior.
@@ -58,6 +69,12 @@ func (p Prior) Validate() error {
 	}
 	if len(p.Stages) == 0 {
 		return fmt.Errorf("prior %s: no stages", p.Name)
+	}
+	if !(p.Budget >= 0 && p.Budget <= 1) {
+		return fmt.Errorf("prior %s: budget %g outside [0, 1]", p.Name, p.Budget)
+	}
+	if p.From != "" && p.Budget > 0 && p.Budget < 1 {
+		return fmt.Errorf("prior %s: budget applies to a run from scratch, not to one continuing %s", p.Name, p.From)
 	}
 	for i, s := range p.Stages {
 		if s.Epochs <= 0 {
