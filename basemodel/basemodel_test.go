@@ -90,7 +90,7 @@ func TestBuildWritesModelAndManifest(t *testing.T) {
 		read.Eval == nil || len(read.Eval.Sets) != 3 || len(read.Eval.Families) != 6 || read.Params != mf.Params {
 		t.Errorf("manifest %+v", read)
 	}
-	if read.Eval.Sets[0].Problems != 40 || read.Eval.Families[0].Problems != 40 {
+	if read.Eval.Sets[0].Problems != 200 || read.Eval.Sets[0].Name != arith.LargeEasy || read.Eval.Families[0].Problems != 40 {
 		t.Errorf("eval covers %d validation and %d probe problems per family", read.Eval.Sets[0].Problems, read.Eval.Families[0].Problems)
 	}
 	m, err := OpenDir(dir)

@@ -81,18 +81,22 @@ func HashFiles(dir string) (map[string]string, error) {
 }
 
 // CheckFiles reports whether the files in dir are those the manifest
-// records, naming the first that differs.
+// records, naming the first that is missing or differs.
 func (mf *Manifest) CheckFiles(dir string) error {
+	for _, name := range HashedFiles {
+		if _, ok := mf.Files[name]; !ok {
+			return fmt.Errorf("%s: the manifest records no hash for %s", dir, name)
+		}
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("%s: %s is missing (the manifest records its hash): %w", dir, name, err)
+		}
+	}
 	got, err := HashFiles(dir)
 	if err != nil {
 		return err
 	}
 	for _, name := range HashedFiles {
-		want, ok := mf.Files[name]
-		if !ok {
-			return fmt.Errorf("%s: the manifest records no hash for %s", dir, name)
-		}
-		if got[name] != want {
+		if want := mf.Files[name]; got[name] != want {
 			return fmt.Errorf("%s: %s has SHA-256 %s, the manifest records %s", dir, name, got[name], want)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/urlvr/urlvr/engine"
 	"github.com/urlvr/urlvr/engine/tokenizer"
@@ -194,6 +195,19 @@ func budgetSteps(p arith.Prior, o TrainOptions) (found, stages TrainOptions, err
 // OpenDir loads the model in dir: its weights, tokenizer and, when
 // present, manifest (whose file hashes must then match).
 func OpenDir(dir string) (*Model, error) {
+	// The manifest's hashes are checked before anything is loaded, so a
+	// missing or altered file is named as such.
+	mf, err := ReadManifest(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		mf = nil
+	case err != nil:
+		return nil, err
+	default:
+		if err := mf.CheckFiles(dir); err != nil {
+			return nil, err
+		}
+	}
 	em, err := engine.Load(dir)
 	if err != nil {
 		return nil, err
@@ -206,15 +220,7 @@ func OpenDir(dir string) (*Model, error) {
 		return nil, fmt.Errorf("%s: the tokenizer has %d tokens, the model's embedding %d", dir, tok.VocabSize(), em.Config().VocabSize)
 	}
 	m := &Model{Name: filepath.Base(dir), Dir: dir, Engine: em, Tokenizer: tok}
-	mf, err := ReadManifest(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return nil, err
-	default:
-		if err := mf.CheckFiles(dir); err != nil {
-			return nil, err
-		}
+	if mf != nil {
 		m.Manifest, m.Name = mf, mf.Name
 	}
 	if len(m.StopTokens()) == 0 {
@@ -357,4 +363,32 @@ func List(root string) ([]string, error) {
 		return 0
 	})
 	return names, nil
+}
+
+// Shipped returns the names of the shipped base models in the suite's
+// order: those of the checkout's models directory (or $URLVR_MODELS), else
+// those embedded in the binary.
+func Shipped() ([]string, error) {
+	root, err := Root()
+	if err != nil {
+		return nil, err
+	}
+	names, err := List(root)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no base models in %s", root)
+	}
+	return names, nil
+}
+
+// Label names a base model in a study or a table: the suite name
+// (DefaultAlias is resolved to Default) or, for a model directory, its
+// base name.
+func Label(model string) string {
+	if strings.ContainsAny(model, `/\`) || model == "." || model == ".." {
+		return filepath.Base(filepath.Clean(model))
+	}
+	return Resolve(model)
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/urlvr/urlvr/basemodel"
 	"github.com/urlvr/urlvr/metrics"
 	"github.com/urlvr/urlvr/report"
 	"github.com/urlvr/urlvr/train"
@@ -231,7 +232,7 @@ func mcsRuns(o MCSOptions) ([]subRun, error) {
 	seen := map[string]string{}
 	var runs []subRun
 	for _, m := range o.Models {
-		label := modelLabel(m)
+		label := basemodel.Label(m)
 		if prev, dup := seen[label]; dup {
 			return nil, fmt.Errorf("models %q and %q would share the sub-run name %q", prev, m, label)
 		}
@@ -265,7 +266,7 @@ func RunMCS(ctx context.Context, o MCSOptions) (*MCSReport, error) {
 		return nil, err
 	}
 	if len(o.Models) == 0 {
-		if o.Models, err = ShippedModels(); err != nil {
+		if o.Models, err = basemodel.Shipped(); err != nil {
 			return nil, err
 		}
 	}
@@ -326,7 +327,7 @@ func ReportMCS(out string, gain GainBasis) (*MCSReport, error) {
 	rep := &MCSReport{Dir: out, Gain: gain}
 	var mvRuns, gtRuns []*finishedRun
 	for _, m := range st.Models {
-		label := modelLabel(m)
+		label := basemodel.Label(m)
 		if !finished(filepath.Join(out, RunsDir, label, MajorityVoting)) || !finished(filepath.Join(out, RunsDir, label, GroundTruth)) {
 			rep.Pending = append(rep.Pending, label)
 			continue

@@ -333,23 +333,3 @@ func TestMCSStudyRefusesConflictingSettings(t *testing.T) {
 		t.Errorf("ttt report of an mcs study: %v", err)
 	}
 }
-
-func TestShippedModelsListsTheSuite(t *testing.T) {
-	names, err := ShippedModels()
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]bool{}
-	for _, n := range names {
-		if seen[n] {
-			t.Fatalf("%s listed twice in %v", n, names)
-		}
-		seen[n] = true
-	}
-	if !seen["mild"] || len(names) < 2 {
-		t.Fatalf("shipped models %v lack the default model", names)
-	}
-	if modelLabel("base") != "mild" || modelLabel("/x/y/tiny-a/") != "tiny-a" || modelLabel("clean") != "clean" {
-		t.Error("model labels")
-	}
-}
