@@ -15,6 +15,7 @@ import (
 
 	"github.com/urlvr/urlvr/internal/jsonl"
 	"github.com/urlvr/urlvr/task/arith"
+	"github.com/urlvr/urlvr/task/countdown"
 )
 
 func init() {
@@ -27,7 +28,7 @@ set in the place of DAPO-17k, three validation sets in the places of AMC23,
 AIME24 and AIME25, and pretraining corpora whose solutions carry systematic
 misconceptions, as the suite of base-model priors describes.`,
 	}
-	world.AddCommand(worldGenCmd(), worldStatsCmd(), worldPriorsCmd(), worldCorpusCmd(), worldSolveCmd())
+	world.AddCommand(worldGenCmd(), worldCountdownCmd(), worldStatsCmd(), worldPriorsCmd(), worldCorpusCmd(), worldSolveCmd())
 	rootCmd.AddCommand(world)
 }
 
@@ -342,5 +343,34 @@ misconceptions that changed it).`,
 		},
 	}
 	cmd.Flags().StringVar(&inPath, "in", "", "input JSONL file (default stdin)")
+	return cmd
+}
+
+func worldCountdownCmd() *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "countdown",
+		Short: "Write the Countdown world's training and validation splits as JSONL",
+		Long: `countdown writes <dir>/countdown-train.jsonl (4,096 instances) and
+countdown-val.jsonl (1,024), drawn from the Countdown-Tasks-3to4 distribution
+(3 or 4 numbers in 1..99, a reachable target in 10..100) with fixed seeds;
+no validation instance is a training one. Each line holds the paper's base
+prompt, the {"numbers", "target"} ground truth as the answer, data_source,
+the numbers, the target and one known solution. Files are written atomically.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			counts, err := countdown.WriteSplits(dir)
+			if err != nil {
+				return err
+			}
+			for _, s := range []countdown.SplitSpec{countdown.TrainSplit, countdown.ValidationSplit} {
+				c := counts[s.Name]
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %d instances (%d with 3 numbers, %d with 4)\n",
+					filepath.Join(dir, s.Name+".jsonl"), c[0]+c[1], c[0], c[1])
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", filepath.Join("datasets", "countdown"), "directory to write into")
 	return cmd
 }
