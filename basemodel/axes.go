@@ -26,7 +26,7 @@ func (mf *Manifest) Axes() Axes {
 		a.Stage = "aligned (clean SFT)"
 	}
 	steps := 0
-	if mf.Foundation != nil {
+	if mf.Foundation != nil && p.From == "" {
 		steps = mf.Foundation.Stage.Steps
 	}
 	for _, s := range mf.Stages {
@@ -38,6 +38,12 @@ func (mf *Manifest) Axes() Axes {
 	}
 	if p.From != "" {
 		a.Budget += " after " + p.From
+	}
+	if p.From == "" && len(mf.Stages) == 0 {
+		// A budget that ends inside the foundation: no stage, and so no
+		// misconception, has been read yet.
+		a.Misconceptions = "none yet (a checkpoint inside the clean foundation)"
+		return a
 	}
 	a.Misconceptions = describeRules(p)
 	return a

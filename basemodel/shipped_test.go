@@ -50,11 +50,20 @@ func TestShippedModels(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		} else if !reflect.DeepEqual(p, mf.Prior) {
 			t.Errorf("%s: made from prior %+v, priors.yaml now says %+v: rebuild it", name, mf.Prior, p)
+		} else if p.From != "" {
+			// A continued model's foundation is its parent's, and its
+			// manifest records the parent's files as shipped.
+			parent, err := ReadManifest(filepath.Join(root, p.From))
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			} else if mf.From == nil || mf.From.Name != p.From || !reflect.DeepEqual(mf.From.Files, parent.Files) ||
+				!reflect.DeepEqual(mf.Foundation, parent.Foundation) {
+				t.Errorf("%s: continues %s, but its manifest records %+v", name, p.From, mf.From)
+			}
 		} else if mf.Foundation.Foundation != FoundationOf(p) {
 			t.Errorf("%s: foundation %+v, want %+v", name, mf.Foundation.Foundation, FoundationOf(p))
-		}
-		if mf.Foundation != nil && mf.Foundation.Key != mf.Foundation.Foundation.Key(mf.Train) {
-			t.Errorf("%s: foundation key %s does not match its record", name, mf.Foundation.Key)
+		} else if ft, _, err := budgetSteps(p, mf.Train); err != nil || mf.Foundation.Key != mf.Foundation.Foundation.Key(ft) {
+			t.Errorf("%s: foundation key %s does not match its record (%v)", name, mf.Foundation.Key, err)
 		}
 		if got := m.Response(append(m.EncodePrompt("1+1"), m.StopTokens()...)); got != "1+1" {
 			t.Errorf("%s: tokenizer round trip gives %q", name, got)

@@ -85,6 +85,7 @@ func modelsEvalCmd() *cobra.Command {
 	var (
 		dir          string
 		fromManifest bool
+		record       bool
 		o            = basemodel.DefaultEvalOptions()
 	)
 	cmd := &cobra.Command{
@@ -136,6 +137,18 @@ built instead of measuring again.`,
 					return err
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "[%s] evaluated in %.1fs\n", m.Name, rep.Seconds)
+				if record {
+					if m.Manifest == nil {
+						return fmt.Errorf("%s: no manifest to record the evaluation in", name)
+					}
+					if o != basemodel.DefaultEvalOptions() {
+						return fmt.Errorf("--record keeps only evaluations with the default options in manifests")
+					}
+					m.Manifest.Eval = rep
+					if err := basemodel.WriteManifest(m.Dir, m.Manifest); err != nil {
+						return err
+					}
+				}
 				reports = append(reports, rep)
 			}
 			return basemodel.WriteMarkdown(cmd.OutOrStdout(), reports)
@@ -149,5 +162,6 @@ built instead of measuring again.`,
 	f.BoolVar(&o.SkipProbe, "no-probe", false, "skip the per-family table")
 	f.BoolVar(&o.PaperSets, "paper-sets", false, "measure on the paper-sized validation sets (40/30/30 problems) instead of the large held-out sets")
 	f.BoolVar(&fromManifest, "from-manifest", false, "print the numbers recorded in each manifest")
+	f.BoolVar(&record, "record", false, "write each evaluation into the model's manifest (default options only)")
 	return cmd
 }
