@@ -302,3 +302,30 @@ func TestBudgetSplitsTheRun(t *testing.T) {
 		}
 	}
 }
+
+// A prior continuing another prior of the same build is built after it,
+// from the model just written.
+func TestBuildSuiteContinuesAPriorOfTheBuild(t *testing.T) {
+	parent := tinyPrior()
+	child := tinyPrior()
+	child.Name, child.From = "tiny-sft", "tiny"
+	child.Stages = child.Stages[1:]
+	o := tinyOptions()
+	o.MaxSteps = 3
+	out := t.TempDir()
+	mfs, err := BuildSuite(context.Background(), []arith.Prior{child, parent}, SuiteOptions{
+		Out: out, Jobs: 2, Build: BuildOptions{Train: o, SkipEval: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mfs) != 2 || mfs[0].Name != "tiny-sft" || mfs[1].Name != "tiny" {
+		t.Fatalf("manifests %v", mfs)
+	}
+	if mfs[0].From == nil || !reflect.DeepEqual(mfs[0].From.Files, mfs[1].Files) {
+		t.Errorf("tiny-sft continued %+v, tiny's files are %v", mfs[0].From, mfs[1].Files)
+	}
+	if _, err := OpenDir(filepath.Join(out, "tiny-sft")); err != nil {
+		t.Error(err)
+	}
+}

@@ -2,6 +2,7 @@ package basemodel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -27,7 +28,8 @@ type SuiteOptions struct {
 
 // BuildSuite builds the priors, o.Jobs at a time. The foundations come
 // first, each once and side by side, so that no job waits idle for
-// another's foundation; then every prior is built with Build. A failed
+// another's foundation; then every prior is built with Build, those that
+// continue another prior of the build after it. A failed
 // prior does not stop the others; the manifests of those that were built
 // are returned with every error.
 func BuildSuite(ctx context.Context, priors []arith.Prior, o SuiteOptions) ([]*Manifest, error) {
@@ -92,26 +94,52 @@ func BuildSuite(ctx context.Context, priors []arith.Prior, o SuiteOptions) ([]*M
 		return nil, err
 	}
 
+	// Priors that continue another prior of this build go second, from
+	// the parent just built in Out, so they never read a parent that is
+	// being rewritten.
+	building := map[string]bool{}
+	for _, p := range priors {
+		building[p.Name] = true
+	}
+	var first, second []int
+	for i, p := range priors {
+		if p.From != "" && building[p.From] && !o.Single {
+			second = append(second, i)
+		} else {
+			first = append(first, i)
+		}
+	}
 	manifests := make([]*Manifest, len(priors))
-	err = workpool.Run(ctx, len(priors), o.Jobs, false, func(ctx context.Context, i int) error {
-		p := priors[i]
-		bo := o.Build
-		bo.Dir = o.Out
-		if !o.Single {
-			bo.Dir = filepath.Join(o.Out, p.Name)
-		}
-		bo.Progress = progressLine()
-		logf("[%s] building into %s\n", p.Name, bo.Dir)
-		mf, err := Build(ctx, p, bo)
+	var errs []error
+	for _, batch := range [][]int{first, second} {
+		err := workpool.Run(ctx, len(batch), o.Jobs, false, func(ctx context.Context, k int) error {
+			i := batch[k]
+			p := priors[i]
+			bo := o.Build
+			bo.Dir = o.Out
+			if !o.Single {
+				bo.Dir = filepath.Join(o.Out, p.Name)
+				if building[p.From] {
+					bo.ModelsRoot = o.Out
+				}
+			}
+			bo.Progress = progressLine()
+			logf("[%s] building into %s\n", p.Name, bo.Dir)
+			mf, err := Build(ctx, p, bo)
+			if err != nil {
+				logf("[%s] failed: %v\n", p.Name, err)
+				return fmt.Errorf("%s: %w", p.Name, err)
+			}
+			manifests[i] = mf
+			logf("[%s] done: final loss %.3f, %s training, %d parameters, in %s\n", p.Name, mf.FinalLoss,
+				time.Duration(mf.TrainSeconds*float64(time.Second)).Round(time.Second), mf.Params, bo.Dir)
+			return nil
+		})
 		if err != nil {
-			logf("[%s] failed: %v\n", p.Name, err)
-			return fmt.Errorf("%s: %w", p.Name, err)
+			errs = append(errs, err)
 		}
-		manifests[i] = mf
-		logf("[%s] done: final loss %.3f, %s training, %d parameters, in %s\n", p.Name, mf.FinalLoss,
-			time.Duration(mf.TrainSeconds*float64(time.Second)).Round(time.Second), mf.Params, bo.Dir)
-		return nil
-	})
+	}
+	err = errors.Join(errs...)
 	var done []*Manifest
 	for _, mf := range manifests {
 		if mf != nil {
