@@ -3,15 +3,16 @@ package basemodel
 import (
 	"bytes"
 	"context"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/urlvr/urlvr/grade"
-	"github.com/urlvr/urlvr/metrics"
 	"github.com/urlvr/urlvr/task/arith"
 )
 
@@ -89,7 +90,7 @@ func TestBuildWritesModelAndManifest(t *testing.T) {
 		read.Eval == nil || len(read.Eval.Sets) != 3 || len(read.Eval.Families) != 6 || read.Params != mf.Params {
 		t.Errorf("manifest %+v", read)
 	}
-	if read.Eval.Sets[0].Problems != 40 || read.Eval.Families[0].Problems != 40 {
+	if read.Eval.Sets[0].Problems != 200 || read.Eval.Sets[0].Name != arith.LargeEasy || read.Eval.Families[0].Problems != 40 {
 		t.Errorf("eval covers %d validation and %d probe problems per family", read.Eval.Sets[0].Problems, read.Eval.Families[0].Problems)
 	}
 	m, err := OpenDir(dir)
@@ -168,27 +169,43 @@ func TestGradeSamplesVotes(t *testing.T) {
 	if st.majority != 1 || st.share != 0.5 {
 		t.Errorf("tie: %+v", st)
 	}
-	na := metrics.NoAnswer
-	r, err := summarise("s", []problemStats{
-		{greedy: true, majority: 1, share: 1, correct: 4, length: 40, samples: metrics.Samples{Classes: []int{0, 0, 0, 0}, Correct: []float64{1, 1, 1, 1}}},
-		{majority: 0, share: 0.5, noAnswer: 2, length: 20, samples: metrics.Samples{Classes: []int{na, na, 0, 0}, Correct: []float64{0, 0, 0, 0}}},
-	}, 4, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Two problems scoring 1 and 0: a resample's mean is 0, 1/2 or 1, with
-	// probabilities 1/4, 1/2, 1/4, so the 95% interval is [0, 1].
-	all := metrics.Interval{Lo: 0, Hi: 1}
-	want := SetReport{Name: "s", Problems: 2, Greedy: 0.5, MajAtN: 0.5, PassAtN: 0.5, AvgAtN: 0.5, MajShare: 0.75, MeanLength: 7.5, NoAnswer: 0.25,
-		MajCI: all, PassCI: all, AvgCI: all}
-	if r != want {
+	r := summarise("s", []problemStats{{greedy: true, majority: 1, share: 1, correct: 4, length: 40}, {majority: 0, share: 0.5, noAnswer: 2, length: 20}}, 4, 1)
+	want := SetReport{Name: "s", Problems: 2, Greedy: 0.5, MajAtN: 0.5, PassAtN: 0.5, AvgAtN: 0.5, MajShare: 0.75, MeanLength: 7.5, NoAnswer: 0.25}
+	ci := r.CI
+	r.CI = nil
+	if !reflect.DeepEqual(r, want) {
 		t.Errorf("summarise = %+v, want %+v", r, want)
+	}
+	// Two problems, one right: a resample holds 0, 1 or 2 right ones
+	// (probabilities 1/4, 1/2, 1/4), so the 95% interval is [0, 1].
+	if ci["greedy"] != [2]float64{0, 1} || len(ci) != 4 {
+		t.Errorf("intervals %v, want greedy [0 1]", ci)
+	}
+}
+
+func TestBootstrapCI(t *testing.T) {
+	same := []float64{0.25, 0.25, 0.25}
+	if got := bootstrapCI(same, 1); got != [2]float64{0.25, 0.25} {
+		t.Errorf("constant values: %v", got)
+	}
+	// 400 problems, half right: the mean's standard error is
+	// sqrt(0.25/400) = 0.025, so the interval is about 0.5 -+ 1.96*0.025.
+	half := make([]float64, 400)
+	for i := range 200 {
+		half[i] = 1
+	}
+	got := bootstrapCI(half, 1)
+	if math.Abs(got[0]-0.451) > 0.012 || math.Abs(got[1]-0.549) > 0.012 {
+		t.Errorf("half right of 400: %v, want about [0.451, 0.549]", got)
+	}
+	if again := bootstrapCI(half, 1); again != got {
+		t.Errorf("one seed, two intervals: %v %v", got, again)
 	}
 }
 
 func TestWriteMarkdown(t *testing.T) {
 	rep := &Report{Model: "m", Options: EvalOptions{N: 4, Temperature: 1},
-		Sets: []SetReport{{Name: arith.ValEasy, Greedy: 0.5, MajAtN: 0.25, PassAtN: 1, MeanLength: 30, MajCI: metrics.Interval{Lo: 0.1, Hi: 0.5}}},
+		Sets: []SetReport{{Name: arith.ValEasy, Greedy: 0.5, MajAtN: 0.25, PassAtN: 1, MeanLength: 30}},
 		Families: []FamilyReport{
 			{Family: arith.AddCarry, Problems: 40, MajAtN: 0.1, WrongMajorityShare: 0.8},
 			{Family: arith.NegSub, Problems: 40, MajAtN: 0.9},
@@ -197,7 +214,7 @@ func TestWriteMarkdown(t *testing.T) {
 	if err := WriteMarkdown(&b, []*Report{rep}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| m | 50% | 25% [10-50] | 100% | 30.0 |", "| easy greedy | maj@4 | pass@4 | len |", "| m | 10% (80%) | 90% |"} {
+	for _, want := range []string{"| m | 50% | 25% | 100% | 30.0 |", "| easy greedy | maj@4 | pass@4 | len |", "| m | 10% (80%) | 90% |"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, b.String())
 		}
@@ -214,5 +231,101 @@ func TestResolveAndOpenErrors(t *testing.T) {
 	}
 	if _, err := OpenIn(root, "../x"); err == nil {
 		t.Error("opened a model outside the models directory")
+	}
+}
+
+// A run stopped after k steps passes through the same steps as the full
+// run (same batches, same learning rates, hence the same losses), which is
+// what makes a prior's budget a checkpoint of its full run.
+func TestStopAfterIsAPrefixOfTheFullRun(t *testing.T) {
+	type point struct{ loss, lr float64 }
+	run := func(stop int) ([]point, *Result) {
+		o := tinyOptions()
+		o.StopAfter = stop
+		var pts []point
+		res, err := Pretrain(context.Background(), tinyPrior(), o, func(p Progress) { pts = append(pts, point{p.Loss, p.LR}) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pts, res
+	}
+	full, _ := run(0)
+	part, res := run(10)
+	if len(full) != 27 || len(part) != 10 {
+		t.Fatalf("%d and %d steps, want 27 and 10", len(full), len(part))
+	}
+	if !slices.Equal(part, full[:10]) {
+		t.Errorf("the stopped run's steps differ from the full run's first 10:\n%v\n%v", part, full[:10])
+	}
+	if len(res.Stages) != 1 || res.Stages[0].Steps != 10 {
+		t.Errorf("stages %+v, want the first stage cut to 10 steps", res.Stages)
+	}
+	// Into the second stage: the first whole, the second cut.
+	_, res = run(26)
+	if len(res.Stages) != 2 || res.Stages[0].Steps != 25 || res.Stages[1].Steps != 1 {
+		t.Errorf("stages %+v, want 25 and 1 steps", res.Stages)
+	}
+}
+
+func TestStageStepsCountsOrderBatches(t *testing.T) {
+	docs := make([]document, 1000)
+	for i := range docs {
+		docs[i] = document{tokens: make([]int, 1+i%7)}
+	}
+	for _, c := range []struct {
+		n      int
+		epochs float64
+		batch  int
+	}{{1000, 1, 32}, {1000, 0.5, 16}, {700, 2.3, 32}, {1000, 4, 7}, {10, 1, 32}} {
+		got := StageSteps(c.n, c.epochs, c.batch, 0)
+		want := len(order(rand.New(rand.NewPCG(1, 2)), docs[:c.n], c.epochs, c.batch))
+		if got != want {
+			t.Errorf("StageSteps(%d, %g, %d) = %d, order makes %d batches", c.n, c.epochs, c.batch, got, want)
+		}
+	}
+	if got := StageSteps(1000, 1, 32, 5); got != 5 {
+		t.Errorf("StageSteps with max 5 = %d", got)
+	}
+}
+
+func TestBudgetSplitsTheRun(t *testing.T) {
+	p := tinyPrior() // foundation 16*400 = 6400 docs: 400 steps at batch 16; stages 25 + 2; 0.99*427 = 422.7
+	o := tinyOptions()
+	for _, c := range []struct {
+		budget            float64
+		foundStop, stStop int
+	}{{0, 0, 0}, {1, 0, 0}, {0.5, 214, -1}, {0.99, 0, 23}} {
+		p.Budget = c.budget
+		f, s, err := budgetSteps(p, o)
+		if err != nil || f.StopAfter != c.foundStop || s.StopAfter != c.stStop {
+			t.Errorf("budget %g: foundation stop %d, stages stop %d, %v; want %d, %d", c.budget, f.StopAfter, s.StopAfter, err, c.foundStop, c.stStop)
+		}
+	}
+}
+
+// A prior continuing another prior of the same build is built after it,
+// from the model just written.
+func TestBuildSuiteContinuesAPriorOfTheBuild(t *testing.T) {
+	parent := tinyPrior()
+	child := tinyPrior()
+	child.Name, child.From = "tiny-sft", "tiny"
+	child.Stages = child.Stages[1:]
+	o := tinyOptions()
+	o.MaxSteps = 3
+	out := t.TempDir()
+	mfs, err := BuildSuite(context.Background(), []arith.Prior{child, parent}, SuiteOptions{
+		Out: out, Jobs: 2, Build: BuildOptions{Train: o, SkipEval: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mfs) != 2 || mfs[0].Name != "tiny-sft" || mfs[1].Name != "tiny" {
+		t.Fatalf("manifests %v", mfs)
+	}
+	if mfs[0].From == nil || !reflect.DeepEqual(mfs[0].From.Files, mfs[1].Files) {
+		t.Errorf("tiny-sft continued %+v, tiny's files are %v", mfs[0].From, mfs[1].Files)
+	}
+	if _, err := OpenDir(filepath.Join(out, "tiny-sft")); err != nil {
+		t.Error(err)
 	}
 }

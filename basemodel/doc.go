@@ -1,15 +1,20 @@
 // Package basemodel builds, ships and measures urlvr's suite of base
 // models: small character-level Llama-layout language models pretrained from
 // scratch on worked problems of the arithmetic world (package task/arith),
-// each from one prior of priors.yaml, so that their priors differ the way
-// paper section 6 needs: some confidently right, some confidently wrong on
-// whole problem families, one undertrained, one small, one with a clean SFT
-// stage (section 6.1).
+// each from one prior of priors.yaml, so that their priors differ along the
+// axes of paper section 6: misconceptions (confidently wrong on whole
+// problem families), training stage (a base model and its aligned variant
+// after a clean fine-tuning stage, section 6.1), pretraining budget
+// (checkpoints of one run: a prior's budget stops the run with its
+// learning-rate schedules unchanged) and scale (one recipe at several
+// widths). Axes describes a model's place from its manifest.
 //
-// Pretrain runs a prior's stages and writes a model directory (config.json,
-// model.safetensors, tokenizer.json) with a manifest.json recording how it
-// was made and what it measured; Open loads a shipped model by name;
-// Evaluate measures greedy accuracy, maj@k, pass@k and response length per
-// validation set and maj@k per family on the probe set (paper section 5,
-// appendix B.1).
+// Pretrain runs a prior's stages and Build writes a model directory
+// (config.json, model.safetensors, tokenizer.json) with a manifest.json
+// recording how it was made and what it measured; BuildSuite builds many,
+// foundations first. Open loads a shipped model by name, refusing one whose
+// files are missing or differ from its manifest. Evaluate measures greedy
+// accuracy, maj@k, pass@k (each with a 95% percentile-bootstrap interval
+// over problems) and response length on the large held-out sets, and maj@k
+// per family on the probe set (paper section 5, appendix B.1).
 package basemodel

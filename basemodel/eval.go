@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +25,10 @@ type EvalOptions struct {
 	Seed         uint64 `json:"seed"`
 	// SkipProbe leaves out the per-family measurement on the probe set.
 	SkipProbe bool `json:"skip_probe,omitempty"`
+	// PaperSets measures on the paper-sized validation sets (40/30/30
+	// problems, the AMC23/AIME roles) instead of the large held-out sets
+	// (200 problems per tier) that decisions are made on.
+	PaperSets bool `json:"paper_sets,omitempty"`
 }
 
 // DefaultEvalOptions returns 16 samples at temperature 1 (the sampling
@@ -51,12 +57,9 @@ type SetReport struct {
 	MeanLength float64 `json:"mean_length"`
 	// NoAnswer is the share of samples without a \boxed{} answer.
 	NoAnswer float64 `json:"no_answer"`
-	// MajCI, PassCI and AvgCI are the 95% intervals of MajAtN, PassAtN and
-	// AvgAtN: percentile bootstrap over the problems, 1000 resamples,
-	// seeded (metrics.EvaluateSet).
-	MajCI  metrics.Interval `json:"maj_at_n_ci"`
-	PassCI metrics.Interval `json:"pass_at_n_ci"`
-	AvgCI  metrics.Interval `json:"avg_at_n_ci"`
+	// CI holds the 95% confidence interval of Greedy, MajAtN, PassAtN and
+	// AvgAtN: a percentile bootstrap over the set's problems.
+	CI map[string][2]float64 `json:"ci,omitempty"`
 }
 
 // FamilyReport is a model's majority vote on one family of the probe set.
@@ -140,10 +143,11 @@ func gradeSamples(responses []string, gold string, g *grade.Grader) (problemStat
 	return st, nil
 }
 
-// Evaluate measures the model on the three validation sets (greedy
-// accuracy, maj@N, pass@N, avg@N, mean response length) and, unless
-// SkipProbe, its majority vote per family on the probe set. Every draw
-// comes from o.Seed, so a report is reproducible.
+// Evaluate measures the model on the three large held-out sets (or, with
+// PaperSets, the paper-sized validation sets): greedy accuracy, maj@N,
+// pass@N, avg@N with 95% bootstrap intervals, and mean response length;
+// and, unless SkipProbe, its majority vote per family on the probe set.
+// Every draw comes from o.Seed, so a report is reproducible.
 func Evaluate(ctx context.Context, m *Model, o EvalOptions) (*Report, error) {
 	if o.N <= 0 {
 		return nil, fmt.Errorf("evaluation with %d samples per problem", o.N)
@@ -152,7 +156,14 @@ func Evaluate(ctx context.Context, m *Model, o EvalOptions) (*Report, error) {
 		o.MaxNewTokens = MaxNewTokens
 	}
 	start := time.Now()
-	val, err := arith.Validation()
+	specs, val := arith.LargeSpecs, [][]arith.Problem(nil)
+	var err error
+	if o.PaperSets {
+		specs = arith.ValidationSpecs
+		val, err = arith.Validation()
+	} else {
+		val, err = arith.Large()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -161,13 +172,9 @@ func Evaluate(ctx context.Context, m *Model, o EvalOptions) (*Report, error) {
 	for si, set := range val {
 		stats, err := evalProblems(ctx, m, set, o, o.Seed+uint64(si)*1000, true, g)
 		if err != nil {
-			return nil, fmt.Errorf("evaluating %s on %s: %w", m.Name, arith.ValidationSpecs[si].Name, err)
+			return nil, fmt.Errorf("evaluating %s on %s: %w", m.Name, specs[si].Name, err)
 		}
-		sr, err := summarise(arith.ValidationSpecs[si].Name, stats, o.N, o.Seed+uint64(si)*1000)
-		if err != nil {
-			return nil, fmt.Errorf("evaluating %s on %s: %w", m.Name, arith.ValidationSpecs[si].Name, err)
-		}
-		rep.Sets = append(rep.Sets, sr)
+		rep.Sets = append(rep.Sets, summarise(specs[si].Name, stats, o.N, o.Seed+uint64(si)))
 	}
 	if !o.SkipProbe {
 		probe, err := arith.Probe()
@@ -242,41 +249,81 @@ func evalProblems(ctx context.Context, m *Model, set []arith.Problem, o EvalOpti
 	return stats, nil
 }
 
-// summarise averages a set's problems: maj@N, pass@N and avg@N with their
-// intervals from the evaluator, bootstrapped from seed.
-func summarise(name string, stats []problemStats, n int, seed uint64) (SetReport, error) {
+func summarise(name string, stats []problemStats, n int, seed uint64) SetReport {
 	r := SetReport{Name: name, Problems: len(stats)}
 	if len(stats) == 0 {
-		return r, nil
+		return r
 	}
-	samples := make([]metrics.Samples, len(stats))
+	per := map[string][]float64{}
+	for _, s := range stats {
+		per["greedy"] = append(per["greedy"], b2f(s.greedy))
+		per["maj"] = append(per["maj"], s.majority)
+		per["pass"] = append(per["pass"], b2f(s.correct > 0))
+		per["avg"] = append(per["avg"], float64(s.correct)/float64(n))
+	}
+	r.CI = map[string][2]float64{}
+	for i, k := range []string{"greedy", "maj", "pass", "avg"} {
+		r.CI[k] = bootstrapCI(per[k], seed*4+uint64(i))
+	}
 	var length, noAnswer int
-	for i, s := range stats {
+	for _, s := range stats {
 		if s.greedy {
 			r.Greedy++
 		}
+		r.MajAtN += s.majority
+		if s.correct > 0 {
+			r.PassAtN++ // pass@N from N samples is 1 exactly when one is correct
+		}
+		r.AvgAtN += float64(s.correct) / float64(n)
 		r.MajShare += s.share
 		length += s.length
 		noAnswer += s.noAnswer
-		samples[i] = s.samples
 	}
-	sc, err := metrics.EvaluateSet(samples, []int{n}, metrics.BootstrapConfig{Seed: seed})
-	if err != nil {
-		return r, err
-	}
-	r.MajAtN, r.MajCI = sc.Maj.Mean, sc.Maj.CI
-	r.PassAtN, r.PassCI = sc.Pass[n].Mean, sc.Pass[n].CI
-	r.AvgAtN, r.AvgCI = sc.Avg.Mean, sc.Avg.CI
 	k := float64(len(stats))
 	r.Greedy /= k
+	r.MajAtN /= k
+	r.PassAtN /= k
+	r.AvgAtN /= k
 	r.MajShare /= k
 	r.MeanLength = float64(length) / (k * float64(n))
 	r.NoAnswer = float64(noAnswer) / (k * float64(n))
-	return r, nil
+	return r
 }
 
-// shortSetName strips the world's prefix from a validation set's name.
-func shortSetName(name string) string { return strings.TrimPrefix(name, "arith-val-") }
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// bootstrapResamples is how many resamples bootstrapCI draws.
+const bootstrapResamples = 2000
+
+// bootstrapCI is the 95% percentile-bootstrap interval of the mean of xs:
+// the 2.5th and 97.5th percentiles of the means of bootstrapResamples
+// resamples of the problems, drawn with replacement from seed.
+func bootstrapCI(xs []float64, seed uint64) [2]float64 {
+	if len(xs) == 0 {
+		return [2]float64{}
+	}
+	rng := rand.New(rand.NewPCG(seed, 0xb0075)) // "boots"
+	means := make([]float64, bootstrapResamples)
+	for b := range means {
+		sum := 0.0
+		for range xs {
+			sum += xs[rng.IntN(len(xs))]
+		}
+		means[b] = sum / float64(len(xs))
+	}
+	slices.Sort(means)
+	return [2]float64{means[int(0.025*bootstrapResamples)], means[int(0.975*bootstrapResamples)-1]}
+}
+
+// shortSetName strips the world's prefixes from a held-out set's name.
+func shortSetName(name string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(name, "arith-val-"), "arith-")
+}
 
 // WriteMarkdown writes the reports as two Markdown tables: per validation
 // set greedy accuracy, maj@N, pass@N and mean response length; and maj@N
@@ -288,7 +335,7 @@ func WriteMarkdown(w io.Writer, reports []*Report) error {
 	}
 	n := reports[0].Options.N
 	var b strings.Builder
-	fmt.Fprintf(&b, "Validation sets: greedy accuracy / maj@%d / pass@%d / mean response length (tokens), %d samples at T=%g; in brackets, 95%% intervals (percentile bootstrap over problems).\n\n", n, n, n, reports[0].Options.Temperature)
+	fmt.Fprintf(&b, "Held-out sets: greedy accuracy / maj@%d / pass@%d (95%% bootstrap interval over problems) / mean response length (tokens), %d samples at T=%g.\n\n", n, n, n, reports[0].Options.Temperature)
 	b.WriteString("| model |")
 	for _, s := range reports[0].Sets {
 		fmt.Fprintf(&b, " %s greedy | maj@%d | pass@%d | len |", shortSetName(s.Name), n, n)
@@ -301,7 +348,7 @@ func WriteMarkdown(w io.Writer, reports []*Report) error {
 	for _, r := range reports {
 		fmt.Fprintf(&b, "| %s |", r.Model)
 		for _, s := range r.Sets {
-			fmt.Fprintf(&b, " %s | %s | %s | %.1f |", pct(s.Greedy), pctCI(s.MajAtN, s.MajCI), pctCI(s.PassAtN, s.PassCI), s.MeanLength)
+			fmt.Fprintf(&b, " %s | %s | %s | %.1f |", withCI(s.Greedy, s.CI["greedy"]), withCI(s.MajAtN, s.CI["maj"]), withCI(s.PassAtN, s.CI["pass"]), s.MeanLength)
 		}
 		b.WriteString("\n")
 	}
@@ -333,11 +380,10 @@ func WriteMarkdown(w io.Writer, reports []*Report) error {
 
 func pct(x float64) string { return fmt.Sprintf("%.0f%%", 100*x) }
 
-// pctCI writes a share with its interval, "62% [45-78]"; without an
-// interval (a report from before they were measured), the share alone.
-func pctCI(x float64, ci metrics.Interval) string {
-	if ci == (metrics.Interval{}) {
+// withCI writes a share and, when known, its interval: 62% [58-66].
+func withCI(x float64, ci [2]float64) string {
+	if ci == [2]float64{} {
 		return pct(x)
 	}
-	return fmt.Sprintf("%.0f%% [%.0f-%.0f]", 100*x, 100*ci.Lo, 100*ci.Hi)
+	return fmt.Sprintf("%.0f%% [%.0f-%.0f]", 100*x, 100*ci[0], 100*ci[1])
 }

@@ -38,6 +38,9 @@ type Manifest struct {
 	// Foundation is the clean pretraining the model started from; its
 	// training time is not in TrainSeconds (it is shared between priors).
 	Foundation *FoundationRecord `json:"foundation"`
+	// From is the shipped model the prior continued, if any (its
+	// foundation is then that model's).
+	From *Parent `json:"from,omitempty"`
 	// Stages describe each stage's corpus (documents, characters) and
 	// training (steps, tokens, losses, seconds).
 	Stages    []StageResult `json:"stages"`
@@ -49,6 +52,12 @@ type Manifest struct {
 	// Eval is the model's measurement with DefaultEvalOptions.
 	Eval *Report `json:"eval,omitempty"`
 	// Files maps each of HashedFiles to its SHA-256, hex.
+	Files map[string]string `json:"files"`
+}
+
+// Parent names the model a prior continued and the hashes of its files.
+type Parent struct {
+	Name  string            `json:"name"`
 	Files map[string]string `json:"files"`
 }
 
@@ -72,18 +81,22 @@ func HashFiles(dir string) (map[string]string, error) {
 }
 
 // CheckFiles reports whether the files in dir are those the manifest
-// records, naming the first that differs.
+// records, naming the first that is missing or differs.
 func (mf *Manifest) CheckFiles(dir string) error {
+	for _, name := range HashedFiles {
+		if _, ok := mf.Files[name]; !ok {
+			return fmt.Errorf("%s: the manifest records no hash for %s", dir, name)
+		}
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("%s: %s is missing (the manifest records its hash): %w", dir, name, err)
+		}
+	}
 	got, err := HashFiles(dir)
 	if err != nil {
 		return err
 	}
 	for _, name := range HashedFiles {
-		want, ok := mf.Files[name]
-		if !ok {
-			return fmt.Errorf("%s: the manifest records no hash for %s", dir, name)
-		}
-		if got[name] != want {
+		if want := mf.Files[name]; got[name] != want {
 			return fmt.Errorf("%s: %s has SHA-256 %s, the manifest records %s", dir, name, got[name], want)
 		}
 	}

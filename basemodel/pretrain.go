@@ -30,6 +30,11 @@ type TrainOptions struct {
 	// (for tests and quick trials); the schedule is fitted to the shorter
 	// run.
 	MaxSteps int `json:"max_steps,omitempty"`
+	// StopAfter, when positive, ends the run after that many optimiser
+	// steps counted over all stages, with every stage's learning-rate
+	// schedule unchanged: the model is then the checkpoint the full run
+	// passes through at that step (a prior's budget).
+	StopAfter int `json:"stop_after,omitempty"`
 }
 
 // DefaultTrainOptions returns the settings the shipped models were made
@@ -57,6 +62,8 @@ func (o TrainOptions) Validate() error {
 		return fmt.Errorf("clip norm %v: must be non-negative and finite", o.ClipNorm)
 	case o.MaxSteps < 0:
 		return fmt.Errorf("max steps %d: must be non-negative", o.MaxSteps)
+	case o.StopAfter < 0:
+		return fmt.Errorf("stop after %d: must be non-negative", o.StopAfter)
 	}
 	return nil
 }
@@ -105,8 +112,29 @@ type Result struct {
 	Seconds   float64
 }
 
-// FinalLoss is the last stage's final loss.
-func (r *Result) FinalLoss() float64 { return r.Stages[len(r.Stages)-1].FinalLoss }
+// FinalLoss is the last stage's final loss (0 without stages).
+func (r *Result) FinalLoss() float64 {
+	if len(r.Stages) == 0 {
+		return 0
+	}
+	return r.Stages[len(r.Stages)-1].FinalLoss
+}
+
+// StageSteps is the number of optimiser steps of a stage that reads n
+// documents epochs times in batches of batch (as order cuts them), cut to
+// maxSteps when that is positive.
+func StageSteps(n int, epochs float64, batch, maxSteps int) int {
+	total := int(math.Round(float64(n) * epochs))
+	group := batch * bucketBatches
+	steps := total / group * bucketBatches
+	if rest := total % group; rest > 0 {
+		steps += (rest + batch - 1) / batch
+	}
+	if maxSteps > 0 {
+		steps = min(steps, maxSteps)
+	}
+	return steps
+}
 
 // NewTokenizer returns the character tokenizer every base model uses: the
 // special tokens <pad>, <bos>, <eos>, <unk>, then the world's alphabet.
@@ -249,11 +277,18 @@ func PretrainFrom(ctx context.Context, base *engine.Model, prior arith.Prior, o 
 	type plan struct {
 		docs    []document
 		batches [][]int
-		res     StageResult
+		// scheduled is the stage's full length, which its learning-rate
+		// schedule spans even when StopAfter ends it early.
+		scheduled int
+		res       StageResult
 	}
-	plans := make([]plan, len(prior.Stages))
+	plans := make([]plan, 0, len(prior.Stages))
 	total := 0
+	left := o.StopAfter
 	for i, st := range prior.Stages {
+		if o.StopAfter > 0 && left == 0 {
+			break
+		}
 		corpus, err := arith.BuildCorpus(st.Corpus)
 		if err != nil {
 			return nil, fmt.Errorf("prior %s stage %s: %w", prior.Name, st.Name, err)
@@ -280,7 +315,12 @@ func PretrainFrom(ctx context.Context, base *engine.Model, prior arith.Prior, o 
 		if len(batches) == 0 {
 			return nil, fmt.Errorf("prior %s stage %s: no documents to train on", prior.Name, st.Name)
 		}
-		plans[i] = plan{docs: docs, batches: batches, res: res}
+		scheduled := len(batches)
+		if o.StopAfter > 0 {
+			batches = batches[:min(len(batches), left)]
+			left -= len(batches)
+		}
+		plans = append(plans, plan{docs: docs, batches: batches, scheduled: scheduled, res: res})
 		total += len(batches)
 	}
 
@@ -305,7 +345,7 @@ func PretrainFrom(ctx context.Context, base *engine.Model, prior arith.Prior, o 
 			return nil, fmt.Errorf("prior %s: %w", prior.Name, err)
 		}
 		sched := engine.Schedule{Kind: "cosine", PeakLR: p.res.PeakLR, MinLR: p.res.PeakLR * o.MinLRRatio,
-			WarmupSteps: min(o.WarmupSteps, len(p.batches)/2), TotalSteps: len(p.batches)}
+			WarmupSteps: min(o.WarmupSteps, p.scheduled/2), TotalSteps: p.scheduled}
 		if sched.TotalSteps <= sched.WarmupSteps {
 			sched.Kind = "constant"
 		}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/urlvr/urlvr/engine"
 	"github.com/urlvr/urlvr/engine/tokenizer"
@@ -42,7 +44,10 @@ type BuildOptions struct {
 	// Foundations supplies the prior's foundation (nil: a private store,
 	// so the foundation is trained here).
 	Foundations *Foundations
-	Progress    func(Progress)
+	// ModelsRoot is where a prior's From model is looked for (empty:
+	// Root, the shipped models).
+	ModelsRoot string
+	Progress   func(Progress)
 }
 
 // Build pretrains the prior's model, saves it with its tokenizer to
@@ -58,14 +63,45 @@ func Build(ctx context.Context, prior arith.Prior, o BuildOptions) (*Manifest, e
 	if store == nil {
 		store = &Foundations{}
 	}
-	found := FoundationOf(prior)
-	base, rec, err := store.Get(ctx, found, o.Train, o.Progress)
-	if err != nil {
-		return nil, fmt.Errorf("prior %s: foundation: %w", prior.Name, err)
-	}
-	res, err := PretrainFrom(ctx, base, prior, o.Train, o.Progress)
-	if err != nil {
-		return nil, err
+	var (
+		res    *Result
+		rec    FoundationRecord
+		parent *Parent
+	)
+	if prior.From != "" {
+		p, err := o.parent(prior)
+		if err != nil {
+			return nil, err
+		}
+		if p.Manifest.Foundation != nil {
+			rec = *p.Manifest.Foundation
+		}
+		parent = &Parent{Name: p.Manifest.Name, Files: p.Manifest.Files}
+		if res, err = PretrainFrom(ctx, p.Engine, prior, o.Train, o.Progress); err != nil {
+			return nil, err
+		}
+	} else {
+		found := FoundationOf(prior)
+		foundTrain, stagesTrain, err := budgetSteps(prior, o.Train)
+		if err != nil {
+			return nil, err
+		}
+		base, frec, err := store.Get(ctx, found, foundTrain, o.Progress)
+		if err != nil {
+			return nil, fmt.Errorf("prior %s: foundation: %w", prior.Name, err)
+		}
+		rec = frec
+		if stagesTrain.StopAfter < 0 {
+			// The budget ends inside the foundation: the model is the
+			// foundation's checkpoint, before any of the prior's stages.
+			tok, err := NewTokenizer()
+			if err != nil {
+				return nil, err
+			}
+			res = &Result{Model: base, Tokenizer: tok}
+		} else if res, err = PretrainFrom(ctx, base, prior, stagesTrain, o.Progress); err != nil {
+			return nil, err
+		}
 	}
 	tokJSON, err := res.Tokenizer.MarshalJSON()
 	if err != nil {
@@ -82,7 +118,7 @@ func Build(ctx context.Context, prior arith.Prior, o BuildOptions) (*Manifest, e
 		Name: prior.Name, Description: prior.Description, Command: o.Command, Seed: prior.Seed,
 		Prior: prior, Train: o.Train, Alphabet: arith.Alphabet, VocabSize: res.Tokenizer.VocabSize(),
 		Params: res.Model.NumParams(), Stages: res.Stages, FinalLoss: res.FinalLoss(),
-		TrainSeconds: res.Seconds, Machine: machine(), Files: files, Foundation: &rec,
+		TrainSeconds: res.Seconds, Machine: machine(), Files: files, Foundation: &rec, From: parent,
 	}
 	if !o.SkipEval {
 		m, err := OpenDir(o.Dir)
@@ -94,15 +130,84 @@ func Build(ctx context.Context, prior arith.Prior, o BuildOptions) (*Manifest, e
 			return nil, err
 		}
 	}
+	if len(res.Stages) == 0 {
+		mf.FinalLoss = rec.Stage.FinalLoss
+	}
 	if err := WriteManifest(o.Dir, mf); err != nil {
 		return nil, err
 	}
 	return mf, nil
 }
 
+// parent opens the shipped model a prior continues and checks that it has
+// the prior's shape.
+func (o BuildOptions) parent(prior arith.Prior) (*Model, error) {
+	root := o.ModelsRoot
+	if root == "" {
+		var err error
+		if root, err = Root(); err != nil {
+			return nil, err
+		}
+	}
+	m, err := OpenIn(root, prior.From)
+	if err != nil {
+		return nil, fmt.Errorf("prior %s continues %s: %w", prior.Name, prior.From, err)
+	}
+	if m.Manifest == nil {
+		return nil, fmt.Errorf("prior %s continues %s, which has no manifest to check its files against", prior.Name, prior.From)
+	}
+	if m.Manifest.Prior.Model != prior.Model {
+		return nil, fmt.Errorf("prior %s has model %+v, but %s is %+v", prior.Name, prior.Model, prior.From, m.Manifest.Prior.Model)
+	}
+	return m, nil
+}
+
+// budgetSteps splits a prior's budget into the training options of its
+// foundation and of its stages. Without a budget both are o. With one,
+// the run (foundation steps, then stage steps) stops after
+// round(budget·total) steps: if that falls inside the foundation, the
+// foundation stops there and the stages' options carry StopAfter -1 (no
+// stage is trained); otherwise the stages stop after what is left.
+func budgetSteps(p arith.Prior, o TrainOptions) (found, stages TrainOptions, err error) {
+	found, stages = o, o
+	if p.Budget <= 0 || p.Budget >= 1 {
+		return found, stages, nil
+	}
+	if o.StopAfter != 0 {
+		return found, stages, fmt.Errorf("prior %s: a budget and a step limit cannot be combined", p.Name)
+	}
+	f := FoundationOf(p)
+	fSteps := StageSteps(f.Examples, 1, o.BatchSize, o.MaxSteps)
+	total := fSteps
+	for _, st := range p.Stages {
+		total += StageSteps(st.Corpus.Examples, st.Epochs, o.BatchSize, o.MaxSteps)
+	}
+	k := max(1, int(math.Round(p.Budget*float64(total))))
+	if k <= fSteps {
+		found.StopAfter = k
+		stages.StopAfter = -1
+		return found, stages, nil
+	}
+	stages.StopAfter = k - fSteps
+	return found, stages, nil
+}
+
 // OpenDir loads the model in dir: its weights, tokenizer and, when
 // present, manifest (whose file hashes must then match).
 func OpenDir(dir string) (*Model, error) {
+	// The manifest's hashes are checked before anything is loaded, so a
+	// missing or altered file is named as such.
+	mf, err := ReadManifest(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		mf = nil
+	case err != nil:
+		return nil, err
+	default:
+		if err := mf.CheckFiles(dir); err != nil {
+			return nil, err
+		}
+	}
 	em, err := engine.Load(dir)
 	if err != nil {
 		return nil, err
@@ -115,15 +220,7 @@ func OpenDir(dir string) (*Model, error) {
 		return nil, fmt.Errorf("%s: the tokenizer has %d tokens, the model's embedding %d", dir, tok.VocabSize(), em.Config().VocabSize)
 	}
 	m := &Model{Name: filepath.Base(dir), Dir: dir, Engine: em, Tokenizer: tok}
-	mf, err := ReadManifest(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return nil, err
-	default:
-		if err := mf.CheckFiles(dir); err != nil {
-			return nil, err
-		}
+	if mf != nil {
 		m.Manifest, m.Name = mf, mf.Name
 	}
 	if len(m.StopTokens()) == 0 {
@@ -266,4 +363,32 @@ func List(root string) ([]string, error) {
 		return 0
 	})
 	return names, nil
+}
+
+// Shipped returns the names of the shipped base models in the suite's
+// order: those of the checkout's models directory (or $URLVR_MODELS), else
+// those embedded in the binary.
+func Shipped() ([]string, error) {
+	root, err := Root()
+	if err != nil {
+		return nil, err
+	}
+	names, err := List(root)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no base models in %s", root)
+	}
+	return names, nil
+}
+
+// Label names a base model in a study or a table: the suite name
+// (DefaultAlias is resolved to Default) or, for a model directory, its
+// base name.
+func Label(model string) string {
+	if strings.ContainsAny(model, `/\`) || model == "." || model == ".." {
+		return filepath.Base(filepath.Clean(model))
+	}
+	return Resolve(model)
 }

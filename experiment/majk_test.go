@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/urlvr/urlvr/basemodel"
 	"github.com/urlvr/urlvr/metrics"
 )
 
@@ -47,7 +48,7 @@ func TestMajKRowsByHand(t *testing.T) {
 }
 
 func TestRunMajKSamplesOnceAndWritesTheTable(t *testing.T) {
-	models, err := ShippedModels()
+	models, err := basemodel.Shipped()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/urlvr/urlvr/basemodel"
 	"github.com/urlvr/urlvr/train"
 )
 
@@ -239,7 +240,7 @@ func mcsRuns(o MCSOptions) ([]subRun, error) {
 	seen := map[string]string{}
 	var runs []subRun
 	for _, m := range o.Models {
-		label := modelLabel(m)
+		label := basemodel.Label(m)
 		if prev, dup := seen[label]; dup {
 			return nil, fmt.Errorf("models %q and %q would share the sub-run name %q", prev, m, label)
 		}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/urlvr/urlvr/basemodel"
 	"github.com/urlvr/urlvr/metrics"
 )
 
@@ -29,7 +30,7 @@ func RunMCS(ctx context.Context, o MCSOptions) (*MCSReport, error) {
 		return nil, err
 	}
 	if len(o.Models) == 0 {
-		if o.Models, err = ShippedModels(); err != nil {
+		if o.Models, err = basemodel.Shipped(); err != nil {
 			return nil, err
 		}
 	}
@@ -108,7 +109,7 @@ func ReportMCS(out string, gain GainBasis) (*MCSReport, error) {
 	rep := &MCSReport{Dir: out, Gain: gain}
 	var mvRuns, gtRuns []*finishedRun
 	for _, m := range st.Models {
-		label := modelLabel(m)
+		label := basemodel.Label(m)
 		if !finished(filepath.Join(out, RunsDir, label, MajorityVoting)) || !finished(filepath.Join(out, RunsDir, label, GroundTruth)) {
 			rep.Pending = append(rep.Pending, label)
 			continue

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/urlvr/urlvr/basemodel"
 	"github.com/urlvr/urlvr/metrics"
 	"github.com/urlvr/urlvr/train"
 )
@@ -345,7 +346,7 @@ func TestMCSStudyRefusesConflictingSettings(t *testing.T) {
 }
 
 func TestShippedModelsListsTheSuite(t *testing.T) {
-	names, err := ShippedModels()
+	names, err := basemodel.Shipped()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +360,7 @@ func TestShippedModelsListsTheSuite(t *testing.T) {
 	if !seen["mild"] || len(names) < 2 {
 		t.Fatalf("shipped models %v lack the default model", names)
 	}
-	if modelLabel("base") != "mild" || modelLabel("/x/y/tiny-a/") != "tiny-a" || modelLabel("clean") != "clean" {
+	if basemodel.Label("base") != "mild" || basemodel.Label("/x/y/tiny-a/") != "tiny-a" || basemodel.Label("clean") != "clean" {
 		t.Error("model labels")
 	}
 }

@@ -13,10 +13,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/urlvr/urlvr/basemodel"
 	"github.com/urlvr/urlvr/internal/atomicfile"
-	"github.com/urlvr/urlvr/models"
-	"github.com/urlvr/urlvr/task/arith"
+	"github.com/urlvr/urlvr/internal/workpool"
 	"github.com/urlvr/urlvr/train"
 )
 
@@ -169,8 +167,6 @@ func claimStudy(out string, settings any) error {
 // config.yaml) resumed from their last checkpoint. The first failure
 // cancels the sub-runs still training; every failure is returned.
 func runAll(ctx context.Context, runs []subRun, jobs int, progress func(Event)) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var mu sync.Mutex
 	emit := func(e Event) {
 		if progress == nil {
@@ -180,34 +176,12 @@ func runAll(ctx context.Context, runs []subRun, jobs int, progress func(Event)) 
 		defer mu.Unlock()
 		progress(e)
 	}
-	jobs = max(jobs, 1)
-	next := make(chan int)
-	errs := make([]error, len(runs))
-	var wg sync.WaitGroup
-	for range min(jobs, len(runs)) {
-		wg.Go(func() {
-			for i := range next {
-				if err := runOne(ctx, runs[i], i+1, len(runs), emit); err != nil {
-					errs[i] = fmt.Errorf("sub-run %s: %w", runs[i].name, err)
-					cancel()
-				}
-			}
-		})
-	}
-feed:
-	for i := range runs {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+	return workpool.Run(ctx, len(runs), jobs, true, func(ctx context.Context, i int) error {
+		if err := runOne(ctx, runs[i], i+1, len(runs), emit); err != nil {
+			return fmt.Errorf("sub-run %s: %w", runs[i].name, err)
 		}
-	}
-	close(next)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	return ctx.Err()
+		return nil
+	})
 }
 
 // runOne trains, resumes or skips one sub-run.
@@ -250,55 +224,4 @@ func runOne(ctx context.Context, r subRun, index, total int, emit func(Event)) e
 	ev.Kind = RunFinished
 	emit(ev)
 	return nil
-}
-
-// ShippedModels returns the names of the shipped base models in the
-// suite's order: those of the checkout's models directory (or
-// $URLVR_MODELS), else those embedded in the binary.
-func ShippedModels() ([]string, error) {
-	if root, err := basemodel.ModelsDir(); err == nil {
-		return basemodel.List(root)
-	}
-	entries, err := fs.ReadDir(models.FS, ".")
-	if err != nil {
-		return nil, fmt.Errorf("listing the embedded models: %w", err)
-	}
-	var names []string
-	for _, e := range entries {
-		if e.IsDir() {
-			names = append(names, e.Name())
-		}
-	}
-	rank := map[string]int{}
-	if ps, err := arith.Priors(); err == nil {
-		for i, p := range ps {
-			rank[p.Name] = i
-		}
-	}
-	slices.SortStableFunc(names, func(a, b string) int {
-		ra, oka := rank[a]
-		rb, okb := rank[b]
-		switch {
-		case oka && okb:
-			return ra - rb
-		case oka:
-			return -1
-		case okb:
-			return 1
-		}
-		return strings.Compare(a, b)
-	})
-	if len(names) == 0 {
-		return nil, errors.New("no shipped base models found")
-	}
-	return names, nil
-}
-
-// modelLabel names a base model in a study: the suite name ("base" is the
-// default model's alias) or a model directory's base name.
-func modelLabel(model string) string {
-	if strings.ContainsAny(model, `/\`) || model == "." || model == ".." {
-		return filepath.Base(filepath.Clean(model))
-	}
-	return basemodel.Resolve(model)
 }

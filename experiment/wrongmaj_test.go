@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/urlvr/urlvr/basemodel"
 	"github.com/urlvr/urlvr/train"
 )
 
@@ -21,7 +22,7 @@ var wrongMajorityOverrides = []string{
 }
 
 func TestWrongMajorityStudySelectsWrongMajoritiesAndTrains(t *testing.T) {
-	models, err := ShippedModels()
+	models, err := basemodel.Shipped()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -146,7 +146,7 @@ func Default() Config {
 		Data: DataConfig{
 			Train:      "world:train",
 			SubsetSeed: 1,
-			Validation: []string{"world:val-easy", "world:val-mid", "world:val-hard"},
+			Validation: []string{"world:large-easy", "world:large-mid", "world:large-hard"},
 			Shuffle:    true,
 		},
 		Rollout: RolloutConfig{N: 8, Temperature: 1.0, TopP: 1.0, MaxPromptLength: 48, MaxResponseLength: 96},
@@ -160,7 +160,7 @@ func Default() Config {
 			GlobalBatch: 32, MiniBatch: 32, PPOEpochs: 1, Steps: 100, Epochs: 1,
 			SaveEvery: 20, SampleEvery: 10, OutDir: "runs",
 		},
-		Eval:      EvalConfig{Every: 10, N: 32, Temperature: 0.6, TopP: 0.95},
+		Eval:      EvalConfig{Every: 10, N: 8, Temperature: 0.6, TopP: 0.95},
 		EarlyStop: EarlyStopConfig{CollapseThreshold: 0.01, CollapseWindow: 1, CollapsePatience: 1},
 	}
 }

@@ -25,7 +25,7 @@ func TestLoadConfigMergesRecipeAndOverrides(t *testing.T) {
 		t.Fatalf("validation = %v", cfg.Data.Validation)
 	}
 	// Untouched fields keep their defaults.
-	if d := Default(); cfg.Trainer.GlobalBatch != d.Trainer.GlobalBatch || cfg.Eval.N != 32 || cfg.Eval.Temperature != 0.6 {
+	if d := Default(); cfg.Trainer.GlobalBatch != d.Trainer.GlobalBatch || cfg.Eval.N != 8 || cfg.Eval.Temperature != 0.6 {
 		t.Fatalf("defaults lost: %+v", cfg)
 	}
 }

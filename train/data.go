@@ -28,11 +28,12 @@ type Problem struct {
 const worldPrefix = "world:"
 
 // LoadProblems reads a dataset named as in DataConfig: "world:train",
-// "world:val-easy", "world:val-mid", "world:val-hard", "world:probe", or a
+// "world:val-easy", "world:val-mid", "world:val-hard", "world:large-easy",
+// "world:large-mid", "world:large-hard", "world:probe", or a
 // JSONL/JSON/Parquet file in a real dataset's layout (Countdown files in
 // the public nums/target layout included). It also returns the
 // dataset's short name for metric keys. "countdown:train" and
-// "countdown:val" are generated Countdown splits (see countdownSet).
+// "countdown:val" are the world's Countdown splits (see countdownSet).
 func LoadProblems(spec string) ([]Problem, string, error) {
 	if name, ok := strings.CutPrefix(spec, worldPrefix); ok {
 		ps, err := worldSet(name)
@@ -71,28 +72,9 @@ func LoadProblems(spec string) ([]Problem, string, error) {
 	return out, shortName(spec), nil
 }
 
-// worldSet generates one split of the synthetic arithmetic world.
-func worldSet(name string) ([]arith.Problem, error) {
-	switch name {
-	case "train":
-		return arith.Train(arith.TrainSpec)
-	case "probe":
-		return arith.Probe()
-	}
-	sets, err := arith.Validation()
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for i, spec := range arith.ValidationSpecs {
-		short := strings.TrimPrefix(spec.Name, "arith-")
-		if short == name {
-			return sets[i], nil
-		}
-		names = append(names, short)
-	}
-	return nil, fmt.Errorf("no such split %q (have train, probe, %s)", name, strings.Join(names, ", "))
-}
+// worldSet generates (or, for the large held-out sets, reads) one split
+// of the synthetic arithmetic world.
+func worldSet(name string) ([]arith.Problem, error) { return arith.Split(name) }
 
 // shortName is a file's base name without directory and extensions.
 func shortName(path string) string {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -162,7 +164,9 @@ func TestVerifyStats(t *testing.T) {
 	}
 }
 
-func TestGeneratedCountdownSplits(t *testing.T) {
+// TestCountdownSplits checks the world's Countdown splits as the trainer
+// loads them: sizes, disjointness up to number order, the prompt.
+func TestCountdownSplits(t *testing.T) {
 	train, name, err := LoadProblems("countdown:train")
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +175,7 @@ func TestGeneratedCountdownSplits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if name != "countdown-train" || len(train) != 4000 || len(val) < 950 || len(val) > 1000 {
+	if name != "countdown-train" || len(train) != 4096 || len(val) != 1024 {
 		t.Fatalf("%s: %d train, %d validation problems", name, len(train), len(val))
 	}
 	seen := map[string]bool{}
@@ -230,4 +234,17 @@ func TestCorrectUsesTheTaskVerifier(t *testing.T) {
 			t.Errorf("correct(%q) = %v, want %v", c.answer, got, c.want)
 		}
 	}
+}
+
+// countdownKey identifies an instance by its target and sorted numbers.
+func countdownKey(nums []int, target int) string {
+	s := slices.Clone(nums)
+	slices.Sort(s)
+	var b strings.Builder
+	b.WriteString(strconv.Itoa(target))
+	for _, n := range s {
+		b.WriteByte(' ')
+		b.WriteString(strconv.Itoa(n))
+	}
+	return b.String()
 }

@@ -6,7 +6,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -38,8 +37,13 @@ func modelsListCmd() *cobra.Command {
 	var dir string
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List the shipped base models",
-		Args:  cobra.NoArgs,
+		Short: "List the shipped base models and their axes of prior",
+		Long: `list shows each shipped base model with its place on the suite's axes:
+scale (width x layers, parameters), training stage (base, or aligned by a
+clean fine-tuning stage), pretraining budget (optimiser steps, and the
+fraction of its run for a checkpoint) and the misconceptions its corpora
+carry.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			root, err := modelsRoot(dir)
 			if err != nil {
@@ -50,37 +54,25 @@ func modelsListCmd() *cobra.Command {
 				return err
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 8, 2, ' ', 0)
-			fmt.Fprintln(w, "name\tparams\tweights\tshape (d x layers)\tfoundation docs\tstage docs\tsteps\tfinal loss\tstage time\tdescription")
+			fmt.Fprintln(w, "name\tscale\tstage\tbudget\tmisconceptions\tweights\tfinal loss\tdescription")
 			for _, name := range names {
 				mdir := filepath.Join(root, name)
 				mf, err := basemodel.ReadManifest(mdir)
 				if err != nil {
-					fmt.Fprintf(w, "%s\t?\t?\t?\t?\t?\t?\t?\t(no manifest: %v)\n", name, err)
+					fmt.Fprintf(w, "%s\t?\t?\t?\t?\t?\t?\t(no manifest: %v)\n", name, err)
 					continue
 				}
 				size := "?"
 				if st, err := os.Stat(filepath.Join(mdir, "model.safetensors")); err == nil {
 					size = fmt.Sprintf("%.1f MB", float64(st.Size())/1e6)
 				}
-				docs, steps, foundDocs := 0, 0, 0
-				for _, s := range mf.Stages {
-					// Documents read, repeats counted: the stage's tokens
-					// over the tokens of a document (its characters and
-					// end-of-sequence token).
-					docs += int(float64(s.Tokens) / float64(max(1, s.Characters+s.Documents)) * float64(s.Documents))
-					steps += s.Steps
-				}
-				if mf.Foundation != nil {
-					foundDocs = mf.Foundation.Stage.Documents
-					steps += mf.Foundation.Stage.Steps
-				}
 				label := name
 				if name == basemodel.Default {
 					label += " (default, \"" + basemodel.DefaultAlias + "\")"
 				}
-				fmt.Fprintf(w, "%s\t%d\t%s\t%dx%d\t%d\t%d\t%d\t%.3f\t%s\t%s\n", label, mf.Params, size,
-					mf.Prior.Model.HiddenSize, mf.Prior.Model.NumLayers, foundDocs, docs, steps, mf.FinalLoss,
-					time.Duration(mf.TrainSeconds*float64(time.Second)).Round(time.Second), mf.Description)
+				a := mf.Axes()
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%.3f\t%s\n", label, a.Scale, a.Stage, a.Budget, a.Misconceptions,
+					size, mf.FinalLoss, mf.Description)
 			}
 			return w.Flush()
 		},
@@ -93,13 +85,17 @@ func modelsEvalCmd() *cobra.Command {
 	var (
 		dir          string
 		fromManifest bool
+		record       bool
 		o            = basemodel.DefaultEvalOptions()
 	)
 	cmd := &cobra.Command{
 		Use:   "eval [NAME...]",
-		Short: "Measure the base models on the validation and probe sets (Markdown table)",
+		Short: "Measure the base models on the held-out and probe sets (Markdown table)",
 		Long: `eval measures each base model (all of them when no name is given):
-greedy accuracy, maj@n, pass@n and mean response length on each validation set,
+greedy accuracy, maj@n and pass@n, each with a 95% confidence interval (a
+percentile bootstrap over the set's problems, 2,000 resamples), and mean
+response length on each large held-out set (200 problems per tier; with
+--paper-sets, the 40/30/30-problem validation sets instead),
 and maj@n per problem family on the probe set, printed as Markdown tables.
 Samples are drawn at --temperature from --seed, so the numbers are
 reproducible; --from-manifest prints the numbers recorded when the models were
@@ -141,6 +137,18 @@ built instead of measuring again.`,
 					return err
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "[%s] evaluated in %.1fs\n", m.Name, rep.Seconds)
+				if record {
+					if m.Manifest == nil {
+						return fmt.Errorf("%s: no manifest to record the evaluation in", name)
+					}
+					if o != basemodel.DefaultEvalOptions() {
+						return fmt.Errorf("--record keeps only evaluations with the default options in manifests")
+					}
+					m.Manifest.Eval = rep
+					if err := basemodel.WriteManifest(m.Dir, m.Manifest); err != nil {
+						return err
+					}
+				}
 				reports = append(reports, rep)
 			}
 			return basemodel.WriteMarkdown(cmd.OutOrStdout(), reports)
@@ -152,6 +160,8 @@ built instead of measuring again.`,
 	f.Float64Var(&o.Temperature, "temperature", o.Temperature, "sampling temperature")
 	f.Uint64Var(&o.Seed, "seed", o.Seed, "sampling seed")
 	f.BoolVar(&o.SkipProbe, "no-probe", false, "skip the per-family table")
+	f.BoolVar(&o.PaperSets, "paper-sets", false, "measure on the paper-sized validation sets (40/30/30 problems) instead of the large held-out sets")
 	f.BoolVar(&fromManifest, "from-manifest", false, "print the numbers recorded in each manifest")
+	f.BoolVar(&record, "record", false, "write each evaluation into the model's manifest (default options only)")
 	return cmd
 }

@@ -1,16 +1,12 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -75,7 +71,12 @@ directory) and prints the suite's table; --jobs trains several at once.`,
 					foundDir = filepath.Join(cache, "urlvr", "foundations")
 				}
 			}
-			manifests, err := pretrainAll(ctx, ps, all, out, jobs, &basemodel.Foundations{Dir: foundDir}, command, train, eval, noEval, cmd.ErrOrStderr())
+			manifests, err := basemodel.BuildSuite(ctx, ps, basemodel.SuiteOptions{
+				Out: out, Single: !all, Jobs: jobs,
+				Build: basemodel.BuildOptions{Command: command, Train: train, Eval: eval, SkipEval: noEval,
+					Foundations: &basemodel.Foundations{Dir: foundDir}},
+				Log: func(format string, args ...any) { fmt.Fprintf(cmd.ErrOrStderr(), format, args...) },
+			})
 			if err != nil {
 				return err
 			}
@@ -114,96 +115,4 @@ func findPrior(ps []arith.Prior, name string) (arith.Prior, error) {
 		names = append(names, p.Name)
 	}
 	return arith.Prior{}, fmt.Errorf("no prior named %q (known: %s)", name, strings.Join(names, ", "))
-}
-
-// pretrainAll builds the priors, jobs at a time, into out (or, for a
-// single prior without --all, into out itself).
-func pretrainAll(ctx context.Context, ps []arith.Prior, all bool, out string, jobs int, store *basemodel.Foundations, command string,
-	train basemodel.TrainOptions, eval basemodel.EvalOptions, noEval bool, logw io.Writer) ([]*basemodel.Manifest, error) {
-	jobs = max(1, min(jobs, len(ps)))
-	manifests := make([]*basemodel.Manifest, len(ps))
-	errs := make([]error, len(ps))
-	var logMu sync.Mutex
-	logf := func(format string, args ...any) {
-		logMu.Lock()
-		defer logMu.Unlock()
-		fmt.Fprintf(logw, format, args...)
-	}
-	progressLine := func() func(basemodel.Progress) {
-		var last time.Time
-		return func(pr basemodel.Progress) {
-			if time.Since(last) < 10*time.Second && pr.Done != pr.Total {
-				return
-			}
-			last = time.Now()
-			logf("[%s] %s %d/%d  step %d/%d  loss %.3f  lr %.2g  %.0f tok/s  elapsed %s  ETA %s\n",
-				pr.Prior, pr.Stage, pr.StageIndex+1, pr.Stages, pr.Done, pr.Total, pr.Loss, pr.LR,
-				pr.TokensPerSec, pr.Elapsed.Round(time.Second), pr.ETA.Round(time.Second))
-		}
-	}
-	sem := make(chan struct{}, jobs)
-	var wg sync.WaitGroup
-	// The foundations first, each once and side by side, so that no job
-	// waits idle for another's foundation.
-	seen := map[string]bool{}
-	var ferrs []error
-	var ferrMu sync.Mutex
-	for _, p := range ps {
-		f := basemodel.FoundationOf(p)
-		if key := f.Key(train); !seen[key] {
-			seen[key] = true
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				if _, _, err := store.Get(ctx, f, train, progressLine()); err != nil {
-					ferrMu.Lock()
-					ferrs = append(ferrs, fmt.Errorf("%s: %w", f.Name(), err))
-					ferrMu.Unlock()
-				}
-			}()
-		}
-	}
-	wg.Wait()
-	if err := errors.Join(ferrs...); err != nil {
-		return nil, err
-	}
-	for i, p := range ps {
-		dir := out
-		if all {
-			dir = filepath.Join(out, p.Name)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if ctx.Err() != nil {
-				errs[i] = ctx.Err()
-				return
-			}
-			logf("[%s] building into %s\n", p.Name, dir)
-			mf, err := basemodel.Build(ctx, p, basemodel.BuildOptions{
-				Dir: dir, Command: command, Train: train, Eval: eval, SkipEval: noEval,
-				Foundations: store, Progress: progressLine(),
-			})
-			if err != nil {
-				errs[i] = fmt.Errorf("%s: %w", p.Name, err)
-				logf("[%s] failed: %v\n", p.Name, err)
-				return
-			}
-			manifests[i] = mf
-			logf("[%s] done: final loss %.3f, %s training, %d parameters, in %s\n", p.Name, mf.FinalLoss,
-				time.Duration(mf.TrainSeconds*float64(time.Second)).Round(time.Second), mf.Params, dir)
-		}()
-	}
-	wg.Wait()
-	var done []*basemodel.Manifest
-	for _, mf := range manifests {
-		if mf != nil {
-			done = append(done, mf)
-		}
-	}
-	return done, errors.Join(errs...)
 }

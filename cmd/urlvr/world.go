@@ -15,6 +15,7 @@ import (
 
 	"github.com/urlvr/urlvr/internal/jsonl"
 	"github.com/urlvr/urlvr/task/arith"
+	"github.com/urlvr/urlvr/task/countdown"
 )
 
 func init() {
@@ -27,7 +28,7 @@ set in the place of DAPO-17k, three validation sets in the places of AMC23,
 AIME24 and AIME25, and pretraining corpora whose solutions carry systematic
 misconceptions, as the suite of base-model priors describes.`,
 	}
-	world.AddCommand(worldGenCmd(), worldStatsCmd(), worldPriorsCmd(), worldCorpusCmd(), worldSolveCmd())
+	world.AddCommand(worldGenCmd(), worldCountdownCmd(), worldStatsCmd(), worldPriorsCmd(), worldCorpusCmd(), worldSolveCmd())
 	rootCmd.AddCommand(world)
 }
 
@@ -38,54 +39,30 @@ func worldGenCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "gen",
-		Short: "Write the training and validation sets as JSONL",
-		Long: `gen writes <dir>/arith-train.jsonl, the three validation sets
-(arith-val-easy, arith-val-mid, arith-val-hard) and the per-family probe set
-(arith-probe), one problem per line with the fields prompt, answer,
-data_source, family and tier, plus manifest.json saying how they were made.
-The output depends only on the flags; training problems never repeat and
-never equal a validation or probe problem.`,
+		Short: "Write the training, validation and held-out sets as JSONL",
+		Long: `gen writes <dir>/arith-train.jsonl, the three paper-sized validation sets
+(arith-val-easy, arith-val-mid, arith-val-hard), the three large held-out sets
+that studies decide on (arith-large-easy, arith-large-mid, arith-large-hard:
+200 problems of each tier) and the per-family probe set (arith-probe), one
+problem per line with the fields prompt, answer, data_source, family and
+tier, plus manifest.json saying how they were made. Every file is written
+atomically. The output depends only on the flags; training problems never
+repeat and never equal a held-out problem, and the large sets also leave out
+every problem of the built-in suite's pretraining corpora (which takes some
+seconds to check).`,
 		Example: `  urlvr world gen
   urlvr world gen --dir /tmp/arith --train-size 2048 --train-seed 3`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return err
-			}
-			specs, sets, err := worldSets(spec)
+			mf, err := arith.WriteDatasets(dir, spec, "urlvr world gen "+strings.Join(flagArgs(cmd), " "))
 			if err != nil {
 				return err
 			}
-			type setEntry struct {
-				File  string         `json:"file"`
-				Spec  arith.SetSpec  `json:"spec"`
-				Stats arith.SetStats `json:"stats"`
-			}
-			manifest := struct {
-				Command  string     `json:"command"`
-				Alphabet string     `json:"alphabet"`
-				Sets     []setEntry `json:"sets"`
-			}{Command: "urlvr world gen " + strings.Join(flagArgs(cmd), " "), Alphabet: arith.Alphabet}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 8, 2, ' ', 0)
 			fmt.Fprintln(w, "file\tproblems\tprompt chars p50/max\tresponse chars p50/p90/max")
-			for i, set := range sets {
-				path := filepath.Join(dir, specs[i].Name+".jsonl")
-				if err := arith.SaveJSONL(path, set); err != nil {
-					return err
-				}
-				st, err := arith.Describe(specs[i].Name, set)
-				if err != nil {
-					return err
-				}
-				manifest.Sets = append(manifest.Sets, setEntry{File: filepath.Base(path), Spec: specs[i], Stats: st})
-				fmt.Fprintf(w, "%s\t%d\t%d/%d\t%d/%d/%d\n", path, len(set), st.Prompts.P50, st.Prompts.Max, st.Responses.P50, st.Responses.P90, st.Responses.Max)
-			}
-			b, err := json.MarshalIndent(manifest, "", "  ")
-			if err != nil {
-				return err
-			}
-			if err := os.WriteFile(filepath.Join(dir, "manifest.json"), append(b, '\n'), 0o644); err != nil {
-				return err
+			for _, e := range mf.Sets {
+				st := e.Stats
+				fmt.Fprintf(w, "%s\t%d\t%d/%d\t%d/%d/%d\n", filepath.Join(dir, e.File), st.Size, st.Prompts.P50, st.Prompts.Max, st.Responses.P50, st.Responses.P90, st.Responses.Max)
 			}
 			return w.Flush()
 		},
@@ -95,26 +72,6 @@ never equal a validation or probe problem.`,
 	f.IntVar(&spec.Size, "train-size", spec.Size, "training problems")
 	f.Uint64Var(&spec.Seed, "train-seed", spec.Seed, "training set seed")
 	return cmd
-}
-
-// worldSets generates the training set of spec, the validation sets and the
-// probe set, in that order.
-func worldSets(spec arith.SetSpec) ([]arith.SetSpec, [][]arith.Problem, error) {
-	val, err := arith.Validation()
-	if err != nil {
-		return nil, nil, err
-	}
-	probe, err := arith.Probe()
-	if err != nil {
-		return nil, nil, err
-	}
-	train, err := arith.Train(spec)
-	if err != nil {
-		return nil, nil, err
-	}
-	specs := append(append([]arith.SetSpec{spec}, arith.ValidationSpecs...), arith.ProbeSpec)
-	sets := append(append([][]arith.Problem{train}, val...), probe)
-	return specs, sets, nil
 }
 
 // flagArgs lists the flags the user set, for the manifest.
@@ -134,7 +91,7 @@ per set, its families, tiers and step counts and the distribution of prompt
 and correct-response lengths in characters, and the world's alphabet.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			specs, sets, err := worldSets(arith.TrainSpec)
+			specs, sets, err := arith.AllSets(arith.TrainSpec, false)
 			if err != nil {
 				return err
 			}
@@ -386,5 +343,34 @@ misconceptions that changed it).`,
 		},
 	}
 	cmd.Flags().StringVar(&inPath, "in", "", "input JSONL file (default stdin)")
+	return cmd
+}
+
+func worldCountdownCmd() *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "countdown",
+		Short: "Write the Countdown world's training and validation splits as JSONL",
+		Long: `countdown writes <dir>/countdown-train.jsonl (4,096 instances) and
+countdown-val.jsonl (1,024), drawn from the Countdown-Tasks-3to4 distribution
+(3 or 4 numbers in 1..99, a reachable target in 10..100) with fixed seeds;
+no validation instance is a training one. Each line holds the paper's base
+prompt, the {"numbers", "target"} ground truth as the answer, data_source,
+the numbers, the target and one known solution. Files are written atomically.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			counts, err := countdown.WriteSplits(dir)
+			if err != nil {
+				return err
+			}
+			for _, s := range []countdown.SplitSpec{countdown.TrainSplit, countdown.ValidationSplit} {
+				c := counts[s.Name]
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %d instances (%d with 3 numbers, %d with 4)\n",
+					filepath.Join(dir, s.Name+".jsonl"), c[0]+c[1], c[0], c[1])
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", filepath.Join("datasets", "countdown"), "directory to write into")
 	return cmd
 }

@@ -32,24 +32,25 @@ type CorpusConfig struct {
 
 // Validate reports the first problem with the config.
 func (c CorpusConfig) Validate() error {
-	if c.Examples < 0 {
-		return fmt.Errorf("corpus: negative example count %d", c.Examples)
+	if c.Examples < 0 || c.Examples > MaxExamples {
+		return fieldErr("examples", fmt.Errorf("corpus: example count %d outside 0..%d", c.Examples, MaxExamples))
 	}
 	spec := c.setSpec()
 	if err := spec.validate(); err != nil {
-		return fmt.Errorf("corpus: %w", err)
+		return fieldErr("tiers", fmt.Errorf("corpus: %w", err))
 	}
 	for i, r := range c.Misconceptions {
+		at := fmt.Sprintf("misconceptions[%d]", i)
 		if r.Family != "" {
 			if _, ok := specs[r.Family]; !ok {
-				return fmt.Errorf("corpus: misconception rule %d: unknown family %q", i, r.Family)
+				return fieldErr(at+".family", fmt.Errorf("corpus: misconception rule %d: unknown family %q", i, r.Family))
 			}
 		}
 		if _, err := ParseKind(string(r.Kind)); err != nil {
-			return fmt.Errorf("corpus: misconception rule %d: %w", i, err)
+			return fieldErr(at+".kind", fmt.Errorf("corpus: misconception rule %d: %w", i, err))
 		}
 		if !(r.Rate >= 0 && r.Rate <= 1) {
-			return fmt.Errorf("corpus: misconception rule %d: rate %g outside [0, 1]", i, r.Rate)
+			return fieldErr(at+".rate", fmt.Errorf("corpus: misconception rule %d: rate %g outside [0, 1]", i, r.Rate))
 		}
 	}
 	return nil

@@ -41,6 +41,12 @@
 //
 // Generate, Train, Validation and Probe make the datasets; the validation
 // and probe problems never appear in the training set or in a corpus.
+// Large returns the large held-out sets (200 problems per tier) that
+// studies decide on, since avg@k on the paper-sized 30-problem sets has a
+// standard error of 0.05-0.08; GenerateLarge draws them anew, leaving out
+// the training set and the built-in suite's pretraining corpora too.
+// Split names every split; WriteDatasets writes them all with a manifest.
 // BuildCorpus writes pretraining documents under misconception Rules.
-// Priors returns the suite of base-model recipes in priors.yaml.
+// Priors returns the suite of base-model recipes in priors.yaml; LoadPriors
+// reads a user's suite and names the key and line of any bad value.
 package arith

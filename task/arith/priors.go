@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -39,35 +40,98 @@ type Prior struct {
 	// WrongOn lists the families where the prior is meant to be
 	// confidently wrong.
 	WrongOn []Family `yaml:"wrong_on,omitempty" json:"wrong_on,omitempty"`
+	// Budget, when in (0, 1), makes the model the checkpoint its full
+	// pretraining run (foundation, then stages) passes through after that
+	// fraction of the run's optimiser steps, with the full run's
+	// learning-rate schedules: priors that differ only in budget are
+	// checkpoints of one run. 0 (or 1) is the whole run.
+	Budget float64 `yaml:"budget,omitempty" json:"budget,omitempty"`
+	// From names a shipped base model this prior continues: its stages
+	// train a copy of that model (whose files must match its manifest)
+	// instead of a foundation, as an aligned model is made from a released
+	// base checkpoint. Model must be that model's shape.
+	From string `yaml:"from,omitempty" json:"from,omitempty"`
+}
+
+// Limits on a prior's sizes: beyond them a model or corpus could not be
+// trained on the machines urlvr is for, and a typo (an extra zero) is far
+// likelier than intent.
+const (
+	MaxHiddenSize   = 4096
+	MaxLayers       = 64
+	MaxIntermediate = 16384
+	MaxPositions    = 8192
+	MaxExamples     = 50_000_000
+	MaxEpochs       = 1000
+)
+
+// FieldError is a problem with one field of a prior, named by its path in
+// the priors file's layout (model.hidden_size, stages[0].corpus.examples),
+// so that LoadPriors can point at the line.
+type FieldError struct {
+	Path string
+	Err  error
+}
+
+func (e *FieldError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// fieldErr wraps err as a problem with the field at path; a FieldError
+// inside err extends the path.
+func fieldErr(path string, err error) error {
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return &FieldError{Path: path + "." + fe.Path, Err: fe.Err}
+	}
+	return &FieldError{Path: path, Err: err}
 }
 
 // Validate reports the first problem with the prior.
 func (p Prior) Validate() error {
 	if p.Name == "" {
-		return errors.New("prior has no name")
+		return fieldErr("name", errors.New("prior has no name"))
+	}
+	wrap := func(path, format string, args ...any) error {
+		return fmt.Errorf("prior %s: %w", p.Name, fieldErr(path, fmt.Errorf(format, args...)))
 	}
 	m := p.Model
-	if m.HiddenSize <= 0 || m.NumLayers <= 0 || m.NumHeads <= 0 || m.IntermediateSize <= 0 || m.MaxPositions <= 0 {
-		return fmt.Errorf("prior %s: model sizes must be positive: %+v", p.Name, m)
+	for _, f := range []struct {
+		key   string
+		v, hi int
+	}{
+		{"hidden_size", m.HiddenSize, MaxHiddenSize}, {"num_hidden_layers", m.NumLayers, MaxLayers},
+		{"num_attention_heads", m.NumHeads, MaxHiddenSize}, {"intermediate_size", m.IntermediateSize, MaxIntermediate},
+		{"max_position_embeddings", m.MaxPositions, MaxPositions},
+	} {
+		if f.v <= 0 || f.v > f.hi {
+			return wrap("model."+f.key, "%d must be in 1..%d", f.v, f.hi)
+		}
 	}
 	if m.HiddenSize%m.NumHeads != 0 {
-		return fmt.Errorf("prior %s: hidden_size %d is not a multiple of num_attention_heads %d", p.Name, m.HiddenSize, m.NumHeads)
+		return wrap("model.num_attention_heads", "hidden_size %d is not a multiple of num_attention_heads %d", m.HiddenSize, m.NumHeads)
 	}
 	if need := MaxPromptLen + MaxResponseLen; m.MaxPositions < need {
-		return fmt.Errorf("prior %s: max_position_embeddings %d is shorter than the longest document (%d)", p.Name, m.MaxPositions, need)
+		return wrap("model.max_position_embeddings", "%d is shorter than the longest document (%d)", m.MaxPositions, need)
 	}
 	if len(p.Stages) == 0 {
-		return fmt.Errorf("prior %s: no stages", p.Name)
+		return wrap("stages", "no stages")
+	}
+	if !(p.Budget >= 0 && p.Budget <= 1) {
+		return wrap("budget", "%g outside [0, 1]", p.Budget)
+	}
+	if p.From != "" && p.Budget > 0 && p.Budget < 1 {
+		return wrap("budget", "a budget applies to a run from scratch, not to one continuing %s", p.From)
 	}
 	for i, s := range p.Stages {
-		if s.Epochs <= 0 {
-			return fmt.Errorf("prior %s stage %d (%s): epochs %g must be positive", p.Name, i, s.Name, s.Epochs)
+		at := fmt.Sprintf("stages[%d]", i)
+		if !(s.Epochs > 0 && s.Epochs <= MaxEpochs) {
+			return wrap(at+".epochs", "stage %s: epochs %g must be in (0, %d]", s.Name, s.Epochs, MaxEpochs)
 		}
-		if s.LearningRate < 0 {
-			return fmt.Errorf("prior %s stage %d (%s): negative lr %g", p.Name, i, s.Name, s.LearningRate)
+		if !(s.LearningRate >= 0 && s.LearningRate < 1) {
+			return wrap(at+".lr", "stage %s: lr %g must be in [0, 1)", s.Name, s.LearningRate)
 		}
 		if err := s.Corpus.Validate(); err != nil {
-			return fmt.Errorf("prior %s stage %d (%s): %w", p.Name, i, s.Name, err)
+			return fmt.Errorf("prior %s: %w", p.Name, fieldErr(at+".corpus", fmt.Errorf("stage %s: %w", s.Name, err)))
 		}
 	}
 	return nil
@@ -104,26 +168,160 @@ func PriorByName(name string) (Prior, error) {
 }
 
 // LoadPriors reads a suite of priors in the layout of priors.yaml (a top
-// level "priors" list). Unknown fields, families and misconceptions are
-// errors, and so are two priors with one name.
+// level "priors" list). Unknown fields, families and misconceptions,
+// impossible rates and sizes are errors naming the key and its line, and
+// so are two priors with one name.
 func LoadPriors(r io.Reader) ([]Prior, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading priors: %w", err)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("reading priors: %w", err)
+	}
+	// Names of families and misconceptions are checked on the node tree
+	// first, where their lines are known.
+	if err := checkNames(&root); err != nil {
+		return nil, err
+	}
 	var doc struct {
 		Priors []Prior `yaml:"priors"`
 	}
-	dec := yaml.NewDecoder(r)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&doc); err != nil {
 		return nil, fmt.Errorf("reading priors: %w", err)
 	}
+	list := lookup(&root, "priors")
 	seen := map[string]bool{}
-	for _, p := range doc.Priors {
+	for i, p := range doc.Priors {
+		var node *yaml.Node
+		if list != nil && list.Kind == yaml.SequenceNode && i < len(list.Content) {
+			node = list.Content[i]
+		}
 		if err := p.Validate(); err != nil {
-			return nil, err
+			var fe *FieldError
+			if errors.As(err, &fe) && node != nil {
+				if line := keyLine(node, fe.Path); line > 0 {
+					return nil, fmt.Errorf("line %d: priors[%d].%s (prior %s): %w", line, i, fe.Path, p.Name, fe.Err)
+				}
+			}
+			return nil, fmt.Errorf("priors[%d]: %w", i, err)
 		}
 		if seen[p.Name] {
-			return nil, fmt.Errorf("two priors named %q", p.Name)
+			line := 0
+			if node != nil {
+				line = keyLine(node, "name")
+			}
+			return nil, fmt.Errorf("line %d: priors[%d].name: two priors named %q", line, i, p.Name)
 		}
 		seen[p.Name] = true
 	}
 	return doc.Priors, nil
+}
+
+// checkNames reports the first unknown family or misconception kind below
+// n, with its line.
+func checkNames(n *yaml.Node) error {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			var vals []*yaml.Node
+			switch {
+			case v.Kind == yaml.ScalarNode:
+				vals = []*yaml.Node{v}
+			case v.Kind == yaml.SequenceNode:
+				vals = v.Content
+			}
+			for _, x := range vals {
+				if x.Kind != yaml.ScalarNode {
+					continue
+				}
+				var err error
+				switch k.Value {
+				case "kind":
+					_, err = ParseKind(x.Value)
+				case "family", "families", "wrong_on":
+					_, err = ParseFamily(x.Value)
+				}
+				if err != nil {
+					return fmt.Errorf("line %d: %s: %w", x.Line, k.Value, err)
+				}
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if err := checkNames(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lookup returns the value of key in a mapping node (or a document's
+// mapping), nil when absent.
+func lookup(n *yaml.Node, key string) *yaml.Node {
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			v := n.Content[i+1]
+			if v.Kind == yaml.AliasNode {
+				v = v.Alias
+			}
+			return v
+		}
+	}
+	return nil
+}
+
+// keyLine returns the line of the key at path (model.hidden_size,
+// stages[0].corpus.misconceptions[1].rate) below n, or of the deepest part
+// of the path that exists; 0 when none does.
+func keyLine(n *yaml.Node, path string) int {
+	line := n.Line
+	for _, part := range strings.Split(path, ".") {
+		key, idx := part, -1
+		if j := strings.IndexByte(part, '['); j > 0 && strings.HasSuffix(part, "]") {
+			key = part[:j]
+			if _, err := fmt.Sscanf(part[j:], "[%d]", &idx); err != nil {
+				return line
+			}
+		}
+		if n.Kind == yaml.AliasNode {
+			n = n.Alias
+		}
+		if n.Kind != yaml.MappingNode {
+			return line
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				line, next = n.Content[i].Line, n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return line
+		}
+		if next.Kind == yaml.AliasNode {
+			next = next.Alias
+		}
+		if idx >= 0 {
+			if next.Kind != yaml.SequenceNode || idx >= len(next.Content) {
+				return line
+			}
+			next = next.Content[idx]
+			line = next.Line
+		}
+		n = next
+	}
+	return line
 }

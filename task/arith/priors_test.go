@@ -82,3 +82,36 @@ func TestLoadPriorsErrors(t *testing.T) {
 		t.Error("two priors with one name loaded")
 	}
 }
+
+// A bad value is reported with its key's path and line.
+func TestLoadPriorsNamesKeyAndLine(t *testing.T) {
+	good := `priors:
+  - name: a
+    seed: 1
+    model: {hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 64, max_position_embeddings: 96}
+    stages:
+      - name: pretrain
+        epochs: 1
+        corpus:
+          examples: 10
+          seed: 1
+          misconceptions:
+            - {family: add-carry, kind: drop-carry, rate: 0.5}
+`
+	for _, c := range []struct{ from, to, want string }{
+		{"rate: 0.5", "rate: 1.5", "line 12: priors[0].stages[0].corpus.misconceptions[0].rate (prior a): "},
+		{"kind: drop-carry", "kind: carry", `line 12: kind: unknown misconception "carry"`},
+		{"family: add-carry", "family: add", `line 12: family: unknown family "add"`},
+		{"examples: 10", "examples: -3", "line 9: priors[0].stages[0].corpus.examples (prior a): "},
+		{"epochs: 1", "epochs: 0", "line 7: priors[0].stages[0].epochs (prior a): "},
+		{"hidden_size: 32", "hidden_size: 99999", "line 4: priors[0].model.hidden_size (prior a): 99999 must be in 1..4096"},
+		{"seed: 1\n    model", "seed: 1\n    budget: 2\n    model", "line 4: priors[0].budget (prior a): 2 outside [0, 1]"},
+		{"    seed: 1\n", "    seed: 1\n    colour: red\n", "line 4: field colour not found"},
+	} {
+		bad := strings.Replace(good, c.from, c.to, 1)
+		_, err := LoadPriors(strings.NewReader(bad))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s -> %s: %v, want %q", c.from, c.to, err, c.want)
+		}
+	}
+}
