@@ -340,7 +340,7 @@ func PretrainFrom(ctx context.Context, base *engine.Model, prior arith.Prior, o 
 		st := prior.Stages[si]
 		// Each stage starts a fresh optimiser, as a new training job on a
 		// pretrained model would.
-		tr, err := engine.NewTrainer(m, engine.TrainerOptions{MaxBatch: o.BatchSize, MaxSeqLen: maxLen, AdamW: adam, ClipNorm: o.ClipNorm})
+		tr, err := engine.NewLearner(m, engine.LearnerOptions{MaxBatch: o.BatchSize, MaxSeqLen: maxLen, AdamW: adam, ClipNorm: o.ClipNorm})
 		if err != nil {
 			return nil, fmt.Errorf("prior %s: %w", prior.Name, err)
 		}

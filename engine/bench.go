@@ -77,7 +77,7 @@ func RunBenchmark(ctx context.Context, o BenchOptions) (BenchResult, error) {
 	rng := rand.New(rand.NewPCG(2, 3))
 
 	// Training: cross-entropy over every position after the first.
-	tr, err := NewTrainer(m, TrainerOptions{MaxBatch: o.Batch, MaxSeqLen: o.SeqLen, AdamW: DefaultAdamW(), ClipNorm: 1})
+	tr, err := NewLearner(m, LearnerOptions{MaxBatch: o.Batch, MaxSeqLen: o.SeqLen, AdamW: DefaultAdamW(), ClipNorm: 1})
 	if err != nil {
 		return BenchResult{}, err
 	}

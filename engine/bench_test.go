@@ -9,13 +9,13 @@ import (
 // The benchmarks time the reference workload of `urlvr bench engine` (see
 // BenchOptions) part by part; the kernels have their own benchmarks.
 
-func benchTrainer(b *testing.B) (*Trainer, Batch) {
+func benchLearner(b *testing.B) (*Learner, Batch) {
 	cfg := BenchConfig()
 	m, err := New(cfg, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
-	tr, err := NewTrainer(m, TrainerOptions{MaxBatch: 32, MaxSeqLen: 64, AdamW: DefaultAdamW(), ClipNorm: 1})
+	tr, err := NewLearner(m, LearnerOptions{MaxBatch: 32, MaxSeqLen: 64, AdamW: DefaultAdamW(), ClipNorm: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func benchTrainer(b *testing.B) (*Trainer, Batch) {
 
 // BenchmarkTrainStep: forward, backward and AdamW on 32 × 64 tokens.
 func BenchmarkTrainStep(b *testing.B) {
-	tr, batch := benchTrainer(b)
+	tr, batch := benchLearner(b)
 	flops := 3 * forwardFLOPs(BenchConfig(), 32, 64)
 	b.ResetTimer()
 	for b.Loop() {
@@ -47,9 +47,9 @@ func BenchmarkTrainStep(b *testing.B) {
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
-// BenchmarkForward: the training forward alone (also what Score runs).
+// BenchmarkForward: the training forward alone (also what LogProbs runs).
 func BenchmarkForward(b *testing.B) {
-	tr, batch := benchTrainer(b)
+	tr, batch := benchLearner(b)
 	flops := forwardFLOPs(BenchConfig(), 32, 64)
 	b.ResetTimer()
 	for b.Loop() {
@@ -62,7 +62,7 @@ func BenchmarkForward(b *testing.B) {
 
 // BenchmarkBackward: the backward pass alone, after one forward.
 func BenchmarkBackward(b *testing.B) {
-	tr, batch := benchTrainer(b)
+	tr, batch := benchLearner(b)
 	out, err := tr.Forward(batch, ForwardOptions{Entropy: true})
 	if err != nil {
 		b.Fatal(err)

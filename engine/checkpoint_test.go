@@ -18,11 +18,11 @@ import (
 
 // trainedCheckpoint returns a model and trainer after a few optimiser steps,
 // so that every part of the state is non-trivial.
-func trainedCheckpoint(t *testing.T, kind string) (*Model, *Trainer) {
+func trainedCheckpoint(t *testing.T, kind string) (*Model, *Learner) {
 	t.Helper()
 	cfg := tinyConfig(kind)
 	m := randomModel(t, cfg, 101)
-	tr, err := NewTrainer(m, TrainerOptions{MaxBatch: 2, MaxSeqLen: 6, AdamW: DefaultAdamW(), ClipNorm: 1})
+	tr, err := NewLearner(m, LearnerOptions{MaxBatch: 2, MaxSeqLen: 6, AdamW: DefaultAdamW(), ClipNorm: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,10 +90,10 @@ func TestCheckpointRoundTripBitExact(t *testing.T) {
 // with bit-identical losses and weights.
 func TestResumeGivesSameLosses(t *testing.T) {
 	cfg := tinyConfig("qwen3")
-	opts := TrainerOptions{MaxBatch: 2, MaxSeqLen: 6, AdamW: DefaultAdamW(), ClipNorm: 0.5}
+	opts := LearnerOptions{MaxBatch: 2, MaxSeqLen: 6, AdamW: DefaultAdamW(), ClipNorm: 0.5}
 	sched := Schedule{Kind: "cosine", PeakLR: 1e-2, WarmupSteps: 2, TotalSteps: 8}
 	// run trains from step `from` to `to`, drawing batches from data.
-	run := func(tr *Trainer, data *rand.PCG, from, to int) []float64 {
+	run := func(tr *Learner, data *rand.PCG, from, to int) []float64 {
 		rng := rand.New(data)
 		var losses []float64
 		for step := from; step < to; step++ {
@@ -109,7 +109,7 @@ func TestResumeGivesSameLosses(t *testing.T) {
 		return losses
 	}
 	m := randomModel(t, cfg, 111)
-	tr, err := NewTrainer(m, opts)
+	tr, err := NewLearner(m, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestResumeGivesSameLosses(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts.Resume = ck.Optimizer
-	resumed, err := NewTrainer(ck.Model, opts)
+	resumed, err := NewLearner(ck.Model, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

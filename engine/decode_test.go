@@ -103,7 +103,7 @@ func TestDecodeMatchesScore(t *testing.T) {
 			seqs[i] = append(slices.Clone(prompts[i]), g.Tokens...)
 			from[i] = len(prompts[i])
 		}
-		scores, err := m.Score(context.Background(), seqs, ScoreOptions{Temperature: temp, Entropy: true, ScoreFrom: from})
+		scores, err := m.LogProbs(context.Background(), seqs, ScoreOptions{Temperature: temp, Entropy: true, ScoreFrom: from})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,8 +8,8 @@
 // A Model is built from a Hugging Face config.json (New, Load) and saved as
 // safetensors with Hub tensor names (Save, SaveCheckpoint). Model.Sample
 // generates from prompts of any lengths with a key/value cache, one seeded
-// generator per sequence; Model.Score recomputes log-probs and entropies of
-// given sequences. A Trainer runs Forward over a padded Batch, Backward from
+// generator per sequence; Model.LogProbs recomputes log-probs and entropies of
+// given sequences. A Learner runs Forward over a padded Batch, Backward from
 // any per-token gradient of the log-probs (and entropies), and Step (global
 // norm clipping and AdamW); Schedule gives learning rates.
 //

@@ -6,10 +6,10 @@ import "errors"
 // update whose gradient is not finite and goes on; an invalid learning
 // rate is a configuration error and stops the run.
 var (
-	// ErrNonFinite: the gradient norm is NaN or infinite, so Trainer.Step
+	// ErrNonFinite: the gradient norm is NaN or infinite, so Learner.Step
 	// discarded the gradients without updating the weights.
 	ErrNonFinite = errors.New("gradient norm is not finite")
-	// ErrInvalidLearningRate: Trainer.Step was given a negative, NaN or
+	// ErrInvalidLearningRate: Learner.Step was given a negative, NaN or
 	// infinite learning rate.
 	ErrInvalidLearningRate = errors.New("learning rate must be non-negative and finite")
 )

@@ -36,7 +36,7 @@ func Example_policyGradientStep() {
 	if err != nil {
 		panic(err)
 	}
-	tr, err := engine.NewTrainer(m, engine.TrainerOptions{MaxBatch: 4, MaxSeqLen: 32, AdamW: engine.DefaultAdamW(), ClipNorm: 1})
+	tr, err := engine.NewLearner(m, engine.LearnerOptions{MaxBatch: 4, MaxSeqLen: 32, AdamW: engine.DefaultAdamW(), ClipNorm: 1})
 	if err != nil {
 		panic(err)
 	}

@@ -81,7 +81,7 @@ func goldenRun(t *testing.T, kind string) map[string]string {
 	rng := rand.New(rand.NewPCG(11, 13))
 	const B = 12
 	maxT := min(cfg.MaxPositions, 90)
-	tr, err := NewTrainer(m, TrainerOptions{MaxBatch: B, MaxSeqLen: maxT, AdamW: DefaultAdamW(), ClipNorm: 1})
+	tr, err := NewLearner(m, LearnerOptions{MaxBatch: B, MaxSeqLen: maxT, AdamW: DefaultAdamW(), ClipNorm: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func goldenRun(t *testing.T, kind string) map[string]string {
 	out[kind+"/weights"] = hex.EncodeToString(h.Sum(nil))[:16]
 
 	seqs, from := batch()
-	sc, err := m.Score(context.Background(), seqs, ScoreOptions{Temperature: 0.8, Entropy: true, ScoreFrom: from})
+	sc, err := m.LogProbs(context.Background(), seqs, ScoreOptions{Temperature: 0.8, Entropy: true, ScoreFrom: from})
 	if err != nil {
 		t.Fatal(err)
 	}

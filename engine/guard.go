@@ -17,16 +17,16 @@ func (m *Model) Finite() bool {
 	return true
 }
 
-// TrainerSnapshot is a copy of a Trainer's parameters and optimiser state,
+// LearnerSnapshot is a copy of a Learner's parameters and optimiser state,
 // taken before an update so that an update that breaks the model can be
 // undone exactly. Its buffers are reused from one snapshot to the next.
-type TrainerSnapshot struct {
+type LearnerSnapshot struct {
 	params, m, v []float32
 	steps        int
 }
 
 // Snapshot copies the model's parameters and the optimiser state into s.
-func (tr *Trainer) Snapshot(s *TrainerSnapshot) {
+func (tr *Learner) Snapshot(s *LearnerSnapshot) {
 	s.params = append(s.params[:0], tr.m.params...)
 	s.m = append(s.m[:0], tr.opt.m...)
 	s.v = append(s.v[:0], tr.opt.v...)
@@ -35,7 +35,7 @@ func (tr *Trainer) Snapshot(s *TrainerSnapshot) {
 
 // Restore puts back the parameters and optimiser state of a snapshot taken
 // from this trainer, and discards accumulated gradients.
-func (tr *Trainer) Restore(s *TrainerSnapshot) error {
+func (tr *Learner) Restore(s *LearnerSnapshot) error {
 	if len(s.params) != len(tr.m.params) || len(s.m) != len(tr.opt.m) {
 		return errors.New("restoring a snapshot of another model or none")
 	}

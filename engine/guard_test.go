@@ -24,7 +24,7 @@ func TestFiniteSeesOneBadParameter(t *testing.T) {
 // count, so the next update is the one the undone update would have been.
 func TestSnapshotRestoreUndoesAnUpdate(t *testing.T) {
 	m := randomModel(t, tinyConfig("llama"), 2)
-	tr, err := NewTrainer(m, TrainerOptions{MaxBatch: 2, MaxSeqLen: 8})
+	tr, err := NewLearner(m, LearnerOptions{MaxBatch: 2, MaxSeqLen: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestSnapshotRestoreUndoesAnUpdate(t *testing.T) {
 	}
 	update()
 	params, mom, vel := slices.Clone(m.params), slices.Clone(tr.opt.m), slices.Clone(tr.opt.v)
-	var s TrainerSnapshot
+	var s LearnerSnapshot
 	tr.Snapshot(&s)
 	update()
 	if slices.Equal(params, m.params) {
@@ -55,7 +55,7 @@ func TestSnapshotRestoreUndoesAnUpdate(t *testing.T) {
 	if !slices.Equal(params, m.params) || !slices.Equal(mom, tr.opt.m) || !slices.Equal(vel, tr.opt.v) || tr.opt.steps != 1 {
 		t.Fatal("restore did not bring back the parameters and optimiser state of the snapshot")
 	}
-	var other TrainerSnapshot
+	var other LearnerSnapshot
 	if err := tr.Restore(&other); err == nil {
 		t.Fatal("restoring an empty snapshot succeeded")
 	}

@@ -27,7 +27,7 @@ func BenchmarkLabMicroBatch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	tr, err := NewTrainer(m, TrainerOptions{MaxBatch: 64, MaxSeqLen: cfg.MaxPositions, AdamW: DefaultAdamW(), ClipNorm: 1})
+	tr, err := NewLearner(m, LearnerOptions{MaxBatch: 64, MaxSeqLen: cfg.MaxPositions, AdamW: DefaultAdamW(), ClipNorm: 1})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -12,8 +12,8 @@ import (
 // one flat buffer laid out tensor after tensor in Hugging Face order; every
 // per-tensor slice is a view into it.
 //
-// A Model may be read by several Sample and Score calls at once; training
-// (Trainer.Step) and Tensor writes must not overlap them.
+// A Model may be read by several Sample and LogProbs calls at once; training
+// (Learner.Step) and Tensor writes must not overlap them.
 type Model struct {
 	cfg    Config
 	params []float32

@@ -159,7 +159,7 @@ func TestForwardMatchesReference(t *testing.T) {
 		ref := refFromModel(m)
 		rng := rand.New(rand.NewPCG(6, 7))
 		batch := randomBatch(rng, cfg.VocabSize, 3, 7)
-		tr, err := NewTrainer(m, TrainerOptions{MaxBatch: 3, MaxSeqLen: 7, AdamW: DefaultAdamW()})
+		tr, err := NewLearner(m, LearnerOptions{MaxBatch: 3, MaxSeqLen: 7, AdamW: DefaultAdamW()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -201,7 +201,7 @@ func TestModelGradients(t *testing.T) {
 			const B, T, temp = 2, 5, 0.8
 			batch := randomBatch(rng, cfg.VocabSize, B, T)
 			wl, we := randVec(rng, B*T, 1), randVec(rng, B*T, 0.5)
-			tr, err := NewTrainer(m, TrainerOptions{MaxBatch: B, MaxSeqLen: T, AdamW: DefaultAdamW()})
+			tr, err := NewLearner(m, LearnerOptions{MaxBatch: B, MaxSeqLen: T, AdamW: DefaultAdamW()})
 			if err != nil {
 				t.Fatal(err)
 			}

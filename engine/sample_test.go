@@ -124,7 +124,7 @@ func samplePrompts(rng *rand.Rand, V int, lengths ...int) [][]int {
 
 // TestSampleMatchesScore checks the key/value-cache decoder against the
 // training forward: the log-probs and entropies reported while sampling equal
-// those Score recomputes for the finished sequences, and self-certainty and
+// those LogProbs recomputes for the finished sequences, and self-certainty and
 // top gaps equal the float64 reference's.
 func TestSampleMatchesScore(t *testing.T) {
 	for _, kind := range tinyKinds {
@@ -147,7 +147,7 @@ func TestSampleMatchesScore(t *testing.T) {
 			seqs[i] = append(append([]int(nil), prompts[i]...), g.Tokens...)
 			from[i] = len(prompts[i])
 		}
-		scores, err := m.Score(context.Background(), seqs, ScoreOptions{Temperature: temp, Entropy: true, ScoreFrom: from})
+		scores, err := m.LogProbs(context.Background(), seqs, ScoreOptions{Temperature: temp, Entropy: true, ScoreFrom: from})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -351,7 +351,7 @@ func TestScoreRejectsBadInput(t *testing.T) {
 		{[][]int{{1, 2}}, ScoreOptions{Temperature: -1}, "temperature"},
 	}
 	for _, c := range cases {
-		_, err := m.Score(context.Background(), c.seqs, c.opts)
+		_, err := m.LogProbs(context.Background(), c.seqs, c.opts)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: error %v, want it to mention %q", c.seqs, err, c.want)
 		}

@@ -32,11 +32,11 @@ type SequenceScores struct {
 	Entropies []float32 `json:"entropies,omitempty"`
 }
 
-// Score computes the log-probs (and entropies) of given token sequences with
+// LogProbs computes the log-probs (and entropies) of given token sequences with
 // the training forward pass, without keeping activations for a backward: the
 // old policy's or a reference policy's view of rollouts. Scores of a sequence
 // do not depend on the other sequences in the call.
-func (m *Model) Score(ctx context.Context, seqs [][]int, o ScoreOptions) ([]SequenceScores, error) {
+func (m *Model) LogProbs(ctx context.Context, seqs [][]int, o ScoreOptions) ([]SequenceScores, error) {
 	if o.ScoreFrom != nil && len(o.ScoreFrom) != len(seqs) {
 		return nil, fmt.Errorf("%d ScoreFrom entries for %d sequences", len(o.ScoreFrom), len(seqs))
 	}

@@ -66,7 +66,7 @@ func (t *Trainer) stateDistances(ctx context.Context, rb *rolloutBatch, cv rewar
 	if len(seqs) == 0 {
 		return nil
 	}
-	scores, err := t.policy.Engine.Score(ctx, seqs, engine.ScoreOptions{Temperature: 1, ScoreFrom: from})
+	scores, err := t.policy.Engine.LogProbs(ctx, seqs, engine.ScoreOptions{Temperature: 1, ScoreFrom: from})
 	if err != nil {
 		return fmt.Errorf("covo state distances: %w", err)
 	}

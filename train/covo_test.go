@@ -72,7 +72,7 @@ func TestStateDistances(t *testing.T) {
 	// tokens; answer column 0 is "3".
 	cut := len(resp[1]) / 3
 	seq := append(append(append([]int{}, prompt...), resp[1][:cut]...), tr.policy.Tokenizer.Encode("3")...)
-	sc, err := tr.policy.Engine.Score(context.Background(), [][]int{seq}, engine.ScoreOptions{Temperature: 1, ScoreFrom: []int{len(prompt) + cut}})
+	sc, err := tr.policy.Engine.LogProbs(context.Background(), [][]int{seq}, engine.ScoreOptions{Temperature: 1, ScoreFrom: []int{len(prompt) + cut}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func (e *DivergedError) Unwrap() error { return ErrDiverged }
 // non-finite gradient), or it could not be checked and was undone.
 func (t *Trainer) optimStep(ctx context.Context, lr float64, probe []int, from int, temp float64) (float64, error) {
 	if t.snapshot == nil {
-		t.snapshot = new(engine.TrainerSnapshot)
+		t.snapshot = new(engine.LearnerSnapshot)
 	}
 	t.et.Snapshot(t.snapshot)
 	update := t.et.Optimizer().Steps() + 1
@@ -57,7 +57,7 @@ func (t *Trainer) optimStep(ctx context.Context, lr float64, probe []int, from i
 	}
 	ok := t.policy.Engine.Finite()
 	if ok {
-		scores, err := t.policy.Engine.Score(ctx, [][]int{probe}, engine.ScoreOptions{Temperature: temp, ScoreFrom: []int{from}})
+		scores, err := t.policy.Engine.LogProbs(ctx, [][]int{probe}, engine.ScoreOptions{Temperature: temp, ScoreFrom: []int{from}})
 		if err != nil {
 			// An update that cannot be checked is undone, and so is
 			// reported (by the caller) as skipped, which it then is.

@@ -324,7 +324,7 @@ func (t *Trainer) update(ctx context.Context, rb *rolloutBatch, adv []float64, r
 		u.temp = 1
 	}
 	var err error
-	u.ref, err = t.ref.Score(ctx, rb.seqs, engine.ScoreOptions{Temperature: u.temp, ScoreFrom: rb.scoreFrom})
+	u.ref, err = t.ref.LogProbs(ctx, rb.seqs, engine.ScoreOptions{Temperature: u.temp, ScoreFrom: rb.scoreFrom})
 	if err != nil {
 		return fmt.Errorf("reference policy: %w", err)
 	}
@@ -334,7 +334,7 @@ func (t *Trainer) update(ctx context.Context, rb *rolloutBatch, adv []float64, r
 	// rephrasings double the rollouts of a step).
 	onPolicy := len(rb.seqs) <= cfg.Trainer.MiniBatch*cfg.Rollout.N && cfg.Trainer.PPOEpochs == 1
 	if !onPolicy {
-		if u.old, err = t.policy.Engine.Score(ctx, rb.seqs, engine.ScoreOptions{Temperature: u.temp, ScoreFrom: rb.scoreFrom}); err != nil {
+		if u.old, err = t.policy.Engine.LogProbs(ctx, rb.seqs, engine.ScoreOptions{Temperature: u.temp, ScoreFrom: rb.scoreFrom}); err != nil {
 			return fmt.Errorf("old policy: %w", err)
 		}
 	}

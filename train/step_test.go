@@ -72,7 +72,7 @@ func TestUpdateFollowsTheAdvantage(t *testing.T) {
 		}
 	}
 	logp := func() [2]float64 {
-		s, err := tr.policy.Engine.Score(ctx, rb.seqs, engine.ScoreOptions{Temperature: cfg.Rollout.Temperature, ScoreFrom: rb.scoreFrom})
+		s, err := tr.policy.Engine.LogProbs(ctx, rb.seqs, engine.ScoreOptions{Temperature: cfg.Rollout.Temperature, ScoreFrom: rb.scoreFrom})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -33,7 +33,7 @@ type Trainer struct {
 	run    *run
 	policy *basemodel.Model // trained in place
 	ref    *engine.Model    // the frozen starting policy, for KL
-	et     *engine.Trainer
+	et     *engine.Learner
 	est    reward.Estimator
 	grader *grade.Grader
 
@@ -56,7 +56,7 @@ type Trainer struct {
 	tokenizerJSON []byte
 	events        []string         // printed when the run ends
 	dropped       []droppedPrompts // datasets that lost prompts to the length limit, logged once the run exists
-	snapshot      *engine.TrainerSnapshot
+	snapshot      *engine.LearnerSnapshot
 	saveDType     engine.DType          // of checkpoints/best (SetSaveDType)
 	promptByID    map[string]string     // training prompt texts, for self-verification
 	rephrased     map[string]rephrasing // by problem ID, for Co-Reward
@@ -359,7 +359,7 @@ func (t *Trainer) newEngineTrainer(resume *engine.AdamW) error {
 	}
 	maxLen := t.policy.Engine.Config().MaxPositions
 	var err error
-	t.et, err = engine.NewTrainer(t.policy.Engine, engine.TrainerOptions{
+	t.et, err = engine.NewLearner(t.policy.Engine, engine.LearnerOptions{
 		MaxBatch: microBatchSeqs, MaxSeqLen: maxLen, AdamW: adam, Resume: resume, ClipNorm: o.GradClip,
 	})
 	return err

@@ -101,7 +101,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		maxLen = max(maxLen, len(p)+basemodel.MaxNewTokens)
 	}
 	maxLen = min(maxLen, cfg.MaxPositions)
-	tr, err := engine.NewTrainer(m, engine.TrainerOptions{MaxBatch: o.MicroBatch, MaxSeqLen: maxLen, AdamW: engine.DefaultAdamW(), ClipNorm: 1})
+	tr, err := engine.NewLearner(m, engine.LearnerOptions{MaxBatch: o.MicroBatch, MaxSeqLen: maxLen, AdamW: engine.DefaultAdamW(), ClipNorm: 1})
 	if err != nil {
 		return Result{}, err
 	}
@@ -130,7 +130,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			updateF += 4 * engine.SequenceFLOPs(cfg, len(seqs[i])) // reference scores + forward and backward
 			tokens += len(seqs[i])
 		}
-		if _, err := ref.Score(ctx, seqs, engine.ScoreOptions{Temperature: 1, ScoreFrom: from}); err != nil {
+		if _, err := ref.LogProbs(ctx, seqs, engine.ScoreOptions{Temperature: 1, ScoreFrom: from}); err != nil {
 			return Result{}, err
 		}
 		for lo := 0; lo < len(seqs); lo += o.MicroBatch {
@@ -199,7 +199,7 @@ func pretrain(ctx context.Context, m *engine.Model, o Options, rng *rand.Rand, r
 		}
 		maxT = max(maxT, n)
 	}
-	tr, err := engine.NewTrainer(m, engine.TrainerOptions{MaxBatch: o.PretrainBatch, MaxSeqLen: maxT, AdamW: engine.DefaultAdamW(), ClipNorm: 1})
+	tr, err := engine.NewLearner(m, engine.LearnerOptions{MaxBatch: o.PretrainBatch, MaxSeqLen: maxT, AdamW: engine.DefaultAdamW(), ClipNorm: 1})
 	if err != nil {
 		return err
 	}

@@ -435,7 +435,7 @@ func (s *Server) addLogprobs(ctx context.Context, prompts [][]int, out []choice,
 		idx = append(idx, i)
 	}
 	if len(seqs) > 0 {
-		scores, err := s.cfg.Model.Score(ctx, seqs, engine.ScoreOptions{Temperature: 1, ScoreFrom: from})
+		scores, err := s.cfg.Model.LogProbs(ctx, seqs, engine.ScoreOptions{Temperature: 1, ScoreFrom: from})
 		if err != nil {
 			return fmt.Errorf("scoring log-probs: %w", err)
 		}
@@ -493,7 +493,7 @@ func (s *Server) alternatives(ctx context.Context, prompt, tokens []int, k int) 
 			seqs = append(seqs, append(prefix[:len(prefix):len(prefix)], v))
 			from = append(from, len(prefix))
 		}
-		scores, err := s.cfg.Model.Score(ctx, seqs, engine.ScoreOptions{Temperature: 1, ScoreFrom: from})
+		scores, err := s.cfg.Model.LogProbs(ctx, seqs, engine.ScoreOptions{Temperature: 1, ScoreFrom: from})
 		if err != nil {
 			return nil, fmt.Errorf("scoring alternatives: %w", err)
 		}

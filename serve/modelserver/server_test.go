@@ -131,7 +131,7 @@ func TestCompletionsMatchEngine(t *testing.T) {
 			t.Errorf("choice %d: text %q finish %s, engine %q %s", i, c.Text, c.FinishReason, want, g.FinishReason)
 		}
 		// Log-probs are those of the unmodified distribution (temperature 1).
-		sc, err := ts.model.Score(context.Background(), [][]int{append(append([]int{}, ids...), g.Tokens...)}, engine.ScoreOptions{Temperature: 1})
+		sc, err := ts.model.LogProbs(context.Background(), [][]int{append(append([]int{}, ids...), g.Tokens...)}, engine.ScoreOptions{Temperature: 1})
 		if err != nil {
 			t.Fatal(err)
 		}

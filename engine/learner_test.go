@@ -44,7 +44,7 @@ func TestOverfitToyCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := NewTrainer(m, TrainerOptions{MaxBatch: 4, MaxSeqLen: 16, AdamW: AdamWConfig{Beta1: 0.9, Beta2: 0.99, Eps: 1e-8}, ClipNorm: 1})
+	tr, err := NewLearner(m, LearnerOptions{MaxBatch: 4, MaxSeqLen: 16, AdamW: AdamWConfig{Beta1: 0.9, Beta2: 0.99, Eps: 1e-8}, ClipNorm: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestGradientAccumulation(t *testing.T) {
 		}
 		return n
 	}
-	tr, err := NewTrainer(m, TrainerOptions{MaxBatch: 4, MaxSeqLen: 6, AdamW: DefaultAdamW()})
+	tr, err := NewLearner(m, LearnerOptions{MaxBatch: 4, MaxSeqLen: 6, AdamW: DefaultAdamW()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestClipGradients(t *testing.T) {
 func TestAdamWDecaySkipsNormsAndBiases(t *testing.T) {
 	m := randomModel(t, tinyConfig("qwen2"), 91)
 	before := m.Clone()
-	tr, err := NewTrainer(m, TrainerOptions{MaxBatch: 1, MaxSeqLen: 4, AdamW: AdamWConfig{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.5}})
+	tr, err := NewLearner(m, LearnerOptions{MaxBatch: 1, MaxSeqLen: 4, AdamW: AdamWConfig{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.5}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +222,7 @@ func TestAdamWDecaySkipsNormsAndBiases(t *testing.T) {
 func TestStepRejectsNonFiniteGradient(t *testing.T) {
 	m := randomModel(t, tinyConfig("llama"), 92)
 	before := m.Clone()
-	tr, err := NewTrainer(m, TrainerOptions{MaxBatch: 1, MaxSeqLen: 4, AdamW: DefaultAdamW()})
+	tr, err := NewLearner(m, LearnerOptions{MaxBatch: 1, MaxSeqLen: 4, AdamW: DefaultAdamW()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,9 +243,9 @@ func TestStepRejectsNonFiniteGradient(t *testing.T) {
 	}
 }
 
-func TestTrainerRejectsBadInput(t *testing.T) {
+func TestLearnerRejectsBadInput(t *testing.T) {
 	m := randomModel(t, tinyConfig("llama"), 93)
-	tr, err := NewTrainer(m, TrainerOptions{MaxBatch: 2, MaxSeqLen: 4, AdamW: DefaultAdamW()})
+	tr, err := NewLearner(m, LearnerOptions{MaxBatch: 2, MaxSeqLen: 4, AdamW: DefaultAdamW()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,13 +277,13 @@ func TestTrainerRejectsBadInput(t *testing.T) {
 	if err := tr.Backward(make([]float32, 3), make([]float32, 3)); err == nil {
 		t.Error("entropy gradient without entropies: no error")
 	}
-	if _, err := NewTrainer(m, TrainerOptions{MaxBatch: 1, MaxSeqLen: 64, AdamW: DefaultAdamW()}); err == nil {
+	if _, err := NewLearner(m, LearnerOptions{MaxBatch: 1, MaxSeqLen: 64, AdamW: DefaultAdamW()}); err == nil {
 		t.Error("trainer longer than the context: no error")
 	}
-	if _, err := NewTrainer(m, TrainerOptions{MaxBatch: 1, MaxSeqLen: 4, AdamW: AdamWConfig{Beta1: 0.9, Beta2: 0.999}}); err == nil {
+	if _, err := NewLearner(m, LearnerOptions{MaxBatch: 1, MaxSeqLen: 4, AdamW: AdamWConfig{Beta1: 0.9, Beta2: 0.999}}); err == nil {
 		t.Error("AdamW eps 0: no error")
 	}
-	if tr, err := NewTrainer(m, TrainerOptions{MaxBatch: 1, MaxSeqLen: 4}); err != nil || tr.Optimizer().Config != DefaultAdamW() {
+	if tr, err := NewLearner(m, LearnerOptions{MaxBatch: 1, MaxSeqLen: 4}); err != nil || tr.Optimizer().Config != DefaultAdamW() {
 		t.Errorf("zero AdamW config: %v, want the defaults", err)
 	}
 }
@@ -295,7 +295,7 @@ func TestTrainerRejectsBadInput(t *testing.T) {
 func TestStepAllocatesNoBuffers(t *testing.T) {
 	m := randomModel(t, toyConfig(), 94)
 	batch, _ := NewBatch(toyCorpus(), nil)
-	tr, err := NewTrainer(m, TrainerOptions{MaxBatch: 4, MaxSeqLen: 16, AdamW: DefaultAdamW()})
+	tr, err := NewLearner(m, LearnerOptions{MaxBatch: 4, MaxSeqLen: 16, AdamW: DefaultAdamW()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +369,7 @@ func TestTrainingIndependentOfGOMAXPROCS(t *testing.T) {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		// Large enough that the kernels split their work too.
 		m := randomModel(t, toyConfig(), 95)
-		tr, err := NewTrainer(m, TrainerOptions{MaxBatch: 4, MaxSeqLen: 16, AdamW: DefaultAdamW(), ClipNorm: 1})
+		tr, err := NewLearner(m, LearnerOptions{MaxBatch: 4, MaxSeqLen: 16, AdamW: DefaultAdamW(), ClipNorm: 1})
 		if err != nil {
 			t.Fatal(err)
 		}

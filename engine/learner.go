@@ -48,8 +48,8 @@ func NewBatch(seqs [][]int, scoreFrom []int) (Batch, error) {
 	return b, nil
 }
 
-// TrainerOptions sizes a Trainer and configures its optimiser.
-type TrainerOptions struct {
+// LearnerOptions sizes a Learner and configures its optimiser.
+type LearnerOptions struct {
 	// MaxBatch and MaxSeqLen bound the batches Forward accepts:
 	// B·T ≤ MaxBatch·MaxSeqLen and T ≤ MaxSeqLen. Activation memory is
 	// allocated once for that size.
@@ -64,11 +64,11 @@ type TrainerOptions struct {
 	ClipNorm float64
 }
 
-// Trainer updates a model's parameters: Forward over a batch, Backward from
+// Learner updates a model's parameters: Forward over a batch, Backward from
 // per-token gradients (as often as needed to accumulate over micro-batches),
 // then Step. It owns the activations, gradients and optimiser state, all
-// allocated by NewTrainer; a step allocates no buffers.
-type Trainer struct {
+// allocated by NewLearner; a step allocates no buffers.
+type Learner struct {
 	m        *Model
 	act      *activations
 	grads    []float32
@@ -83,8 +83,8 @@ type Trainer struct {
 	ceGrad []float32
 }
 
-// NewTrainer allocates the training memory for m.
-func NewTrainer(m *Model, o TrainerOptions) (*Trainer, error) {
+// NewLearner allocates the training memory for m.
+func NewLearner(m *Model, o LearnerOptions) (*Learner, error) {
 	if o.MaxBatch <= 0 || o.MaxSeqLen <= 0 {
 		return nil, fmt.Errorf("trainer capacity %d×%d: both must be positive", o.MaxBatch, o.MaxSeqLen)
 	}
@@ -107,7 +107,7 @@ func NewTrainer(m *Model, o TrainerOptions) (*Trainer, error) {
 		return nil, errors.New("resumed optimiser state was saved for a model of another shape")
 	}
 	rows := o.MaxBatch * o.MaxSeqLen
-	tr := &Trainer{
+	tr := &Learner{
 		m:        m,
 		act:      newActivations(m.cfg, rows, o.MaxSeqLen, true),
 		grads:    make([]float32, len(m.params)),
@@ -134,10 +134,10 @@ func sameLayout(a, b []tensorSpec) bool {
 }
 
 // Model returns the model being trained.
-func (tr *Trainer) Model() *Model { return tr.m }
+func (tr *Learner) Model() *Model { return tr.m }
 
 // Optimizer returns the optimiser state, for checkpoints.
-func (tr *Trainer) Optimizer() *AdamW { return tr.opt }
+func (tr *Learner) Optimizer() *AdamW { return tr.opt }
 
 // ForwardOptions choose what Forward computes.
 type ForwardOptions struct {
@@ -159,7 +159,7 @@ type TokenOutputs struct {
 
 // Forward runs the model over the batch, keeping the activations for
 // Backward, and returns the per-token log-probs (and entropies).
-func (tr *Trainer) Forward(b Batch, o ForwardOptions) (TokenOutputs, error) {
+func (tr *Learner) Forward(b Batch, o ForwardOptions) (TokenOutputs, error) {
 	tr.forwardOK = false
 	temp := o.Temperature
 	if temp == 0 {
@@ -183,7 +183,7 @@ func (tr *Trainer) Forward(b Batch, o ForwardOptions) (TokenOutputs, error) {
 // with respect to its entropies dEntropies (both [B·T]; entries at unscored
 // positions are ignored). Gradients accumulate until Step or ZeroGrad, so
 // micro-batches are summed by calling Forward and Backward for each.
-func (tr *Trainer) Backward(dLogProbs, dEntropies []float32) error {
+func (tr *Learner) Backward(dLogProbs, dEntropies []float32) error {
 	if !tr.forwardOK {
 		return errors.New("backward without a forward pass over the current batch")
 	}
@@ -208,7 +208,7 @@ func (tr *Trainer) Backward(dLogProbs, dEntropies []float32) error {
 // token. The gradient added is that of the mean loss times gradScale: 1 for a
 // whole batch, the micro-batch's share of the scored tokens when a batch is
 // split.
-func (tr *Trainer) CrossEntropy(b Batch, gradScale float64) (float64, error) {
+func (tr *Learner) CrossEntropy(b Batch, gradScale float64) (float64, error) {
 	out, err := tr.Forward(b, ForwardOptions{})
 	if err != nil {
 		return 0, err
@@ -231,16 +231,16 @@ func (tr *Trainer) CrossEntropy(b Batch, gradScale float64) (float64, error) {
 }
 
 // ZeroGrad discards the accumulated gradients.
-func (tr *Trainer) ZeroGrad() { clear(tr.grads) }
+func (tr *Learner) ZeroGrad() { clear(tr.grads) }
 
 // GradNorm returns the global Euclidean norm of the accumulated gradients.
-func (tr *Trainer) GradNorm() float64 { return globalNorm(tr.grads, tr.partial) }
+func (tr *Learner) GradNorm() float64 { return globalNorm(tr.grads, tr.partial) }
 
 // Step clips the accumulated gradients to the configured global norm, applies
 // one AdamW update with learning rate lr, and zeroes the gradients. It
 // returns the norm before clipping. A non-finite norm skips the update (the
 // gradients are still discarded) and is an error.
-func (tr *Trainer) Step(lr float64) (float64, error) {
+func (tr *Learner) Step(lr float64) (float64, error) {
 	defer tr.ZeroGrad()
 	if !(lr >= 0) || math.IsInf(lr, 0) {
 		return 0, fmt.Errorf("learning rate %v: %w", lr, ErrInvalidLearningRate)
