@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"testing"
+	"time"
 )
 
 func studyNamed(t *testing.T, srv *Server, name string) *StudyInfo {
@@ -109,5 +110,21 @@ func TestIntrinsicView(t *testing.T) {
 	}
 	if len(p.Results) != 6 || len(p.Facets) != 6 {
 		t.Errorf("%d results, %d facets", len(p.Results), len(p.Facets))
+	}
+}
+
+// The self-contained report of a per-problem study carries its heatmap.
+func TestBundleOfAPerProblemStudy(t *testing.T) {
+	b, err := NewBundle("testdata/per-problem", time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Studies) != 1 {
+		t.Fatalf("%d studies", len(b.Studies))
+	}
+	for _, st := range b.Studies {
+		if st.Heatmap == nil || len(st.Heatmap.Rows) != 6 {
+			t.Errorf("study payload %+v", st)
+		}
 	}
 }
