@@ -81,7 +81,9 @@ func (s *Server) studyPayload(info *StudyInfo) (*StudyPayload, error) {
 	}
 	switch info.Kind {
 	case kindPerProblem:
-		p.Heatmap = perProblemHeatmap(p.Results)
+		if p.Heatmap = perProblemHeatmap(p.Results); p.Heatmap == nil {
+			p.Heatmap = perProblemLive(info)
+		}
 	case kindIntrinsic:
 		p.Intrinsic = intrinsicView(info)
 	default:

@@ -13,6 +13,10 @@ const (
 	kindIntrinsic  = "intrinsic"
 	// rewardsFile is the intrinsic study's per-reward summary.
 	rewardsFile = "rewards.json"
+	// The per-problem study's chosen problems and each run's per-epoch
+	// observations, read while the study is still running.
+	problemsFile   = "problems.json"
+	perProblemFile = "per-problem.jsonl"
 )
 
 // perProblemPatterns are the per-problem study's four patterns (paper Sec.
@@ -26,8 +30,11 @@ var perProblemPatterns = []string{"amplifying success", "wrong→correct", "corr
 // was correct, a marker whether that epoch's highest-reward rollout was
 // correct (the "green wave"; column 0 has no rollouts).
 type Heatmap struct {
-	Epochs   int            `json:"epochs"` // columns 0..Epochs
-	Rows     []HeatRow      `json:"rows"`
+	Epochs int       `json:"epochs"` // columns 0..Epochs
+	Rows   []HeatRow `json:"rows"`
+	// Live marks a heatmap read from the runs' own logs before the
+	// study's report: greedy cells only, no patterns or top-reward marks.
+	Live     bool           `json:"live"`
 	Patterns []PatternCount `json:"patterns"`
 }
 
@@ -167,3 +174,64 @@ func intrinsicView(info *StudyInfo) *IntrinsicView {
 
 // PerProblemPatterns returns the pattern names the heatmap groups by.
 func PerProblemPatterns() []string { return append([]string(nil), perProblemPatterns...) }
+
+// perProblemLive builds the greedy cells of a per-problem study whose
+// report is not written yet, from problems.json and each run's
+// per-problem.jsonl (the last line of a step wins, as a resumed run
+// rewrites it; torn or foreign lines are skipped). nil when no run has
+// logged an epoch.
+func perProblemLive(info *StudyInfo) *Heatmap {
+	b, err := readInside(info.root, filepath.Join(info.dir, problemsFile), 4<<20)
+	if err != nil {
+		return nil
+	}
+	var chosen []struct {
+		ID  string `json:"id"`
+		Run string `json:"run"`
+	}
+	if json.Unmarshal(b, &chosen) != nil {
+		return nil
+	}
+	h := &Heatmap{Live: true}
+	var st struct {
+		Epochs int `json:"epochs"`
+	}
+	if b, err := readInside(info.root, filepath.Join(info.dir, studyFile), 4<<20); err == nil && json.Unmarshal(b, &st) == nil && st.Epochs > 0 && st.Epochs <= 1<<20 {
+		h.Epochs = st.Epochs // the grid's full width while epochs are still to come
+	}
+	for _, p := range chosen {
+		if p.Run == "" || filepath.Base(p.Run) != p.Run {
+			continue // a run name is one directory under runs/
+		}
+		b, err := readInside(info.root, filepath.Join(info.dir, "runs", p.Run, perProblemFile), 16<<20)
+		if err != nil {
+			continue
+		}
+		row := HeatRow{ID: p.ID, Run: p.Run}
+		for _, line := range splitLines(b) {
+			var o struct {
+				Step          *int    `json:"step"`
+				GreedyCorrect bool    `json:"greedy_correct"`
+				Confidence    float64 `json:"confidence"`
+			}
+			if json.Unmarshal(line, &o) != nil || o.Step == nil || *o.Step < 0 || *o.Step > 1<<20 {
+				continue
+			}
+			for len(row.Greedy) <= *o.Step {
+				row.Greedy = append(row.Greedy, false)
+				row.Confidence = append(row.Confidence, 0)
+			}
+			row.Greedy[*o.Step], row.Confidence[*o.Step] = o.GreedyCorrect, o.Confidence
+		}
+		if len(row.Greedy) == 0 {
+			continue
+		}
+		h.Epochs = max(h.Epochs, len(row.Greedy)-1)
+		h.Rows = append(h.Rows, row)
+	}
+	if len(h.Rows) == 0 {
+		return nil
+	}
+	sort.SliceStable(h.Rows, func(i, j int) bool { return h.Rows[i].ID < h.Rows[j].ID })
+	return h
+}

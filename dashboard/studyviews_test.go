@@ -3,7 +3,10 @@ package dashboard
 import (
 	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -126,5 +129,41 @@ func TestBundleOfAPerProblemStudy(t *testing.T) {
 		if st.Heatmap == nil || len(st.Heatmap.Rows) != 6 {
 			t.Errorf("study payload %+v", st)
 		}
+	}
+}
+
+// Before the study's report, the heatmap's greedy cells come from the
+// runs' own per-epoch logs; a torn line is skipped.
+func TestPerProblemHeatmapWhileRunning(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "pp")
+	for _, f := range []string{"study.json", "problems.json", "runs/arith-probe_208/per-problem.jsonl", "runs/arith-probe_38/metrics.jsonl"} {
+		b, err := os.ReadFile(filepath.Join("testdata/per-problem", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(f, "per-problem.jsonl") {
+			lines := strings.SplitAfter(string(b), "\n")
+			b = []byte(strings.Join(lines[:3], "") + `{"step":3,"greedy_cor`) // epochs 0-2, then torn
+		}
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := New([]string{root})
+	_, body := get(t, srv, "/api/study?id="+studyNamed(t, srv, "pp").ID)
+	var p StudyPayload
+	if err := json.Unmarshal([]byte(body), &p); err != nil {
+		t.Fatal(err)
+	}
+	h := p.Heatmap
+	if h == nil || !h.Live || h.Epochs != 12 || len(h.Rows) != 1 {
+		t.Fatalf("heatmap %+v", h)
+	}
+	// arith-probe/208: wrong at 0, right at 1 and 2 (confidence 0.25, 0.5, 0).
+	r := h.Rows[0]
+	if r.ID != "arith-probe/208" || !reflect.DeepEqual(r.Greedy, []bool{false, true, true}) || !reflect.DeepEqual(r.Confidence, []float64{0.25, 0.5, 0}) || r.Pattern != "" {
+		t.Errorf("row %+v", r)
 	}
 }

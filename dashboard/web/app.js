@@ -496,7 +496,8 @@
     var width = left + cols * cell + right, height = top + h.rows.length * cell + 26;
     var card = el('div', { class: 'card panel', id: 'heatmap', 'data-rows': String(h.rows.length), 'data-cols': String(cols) },
       [el('h3', { text: 'Per problem and epoch: greedy correctness and the top-reward rollout' })]);
-    card.appendChild(el('p', { id: 'pattern-counts' }, h.patterns.map(function (p) {
+    if (h.live) card.appendChild(el('p', { class: 'muted', id: 'heatmap-live', text: 'in progress: greedy cells from the runs\' logs; the patterns and the top-reward dots appear when the study writes its results' }));
+    else card.appendChild(el('p', { id: 'pattern-counts' }, (h.patterns || []).map(function (p) {
       return el('span', { class: 'pattern', 'data-count': String(p.count), style: 'margin-right:16px' }, [el('b', { text: String(p.count) }), ' ' + p.pattern]);
     })));
     var s = svg('svg', { width: width, height: height, viewBox: '0 0 ' + width + ' ' + height, role: 'img', 'aria-label': 'per-problem heatmap' });
@@ -519,7 +520,7 @@
           s.appendChild(svg('circle', { class: 'wave', cx: left + e * cell + (cell - 1) / 2, cy: y + (cell - 1) / 2, r: Math.max(1.5, cell / 6), fill: '#064e3b', stroke: '#fff', 'stroke-width': 1 }));
         }
       }
-      s.appendChild(svg('text', { class: 'row-pattern', x: left + cols * cell + 8, y: y + cell / 2 + 4, 'font-size': 11, fill: '#374151' }, r.pattern));
+      s.appendChild(svg('text', { class: 'row-pattern', x: left + cols * cell + 8, y: y + cell / 2 + 4, 'font-size': 11, fill: '#374151' }, r.pattern || 'running'));
     });
     s.appendChild(svg('text', { x: left + cols * cell / 2, y: height - 6, 'text-anchor': 'middle', 'font-size': 11, fill: '#6b7280' }, 'epoch'));
     card.appendChild(el('div', { style: 'overflow-x:auto' }, [s]));
