@@ -279,3 +279,63 @@ func TestBrowserReportOffline(t *testing.T) {
 	}
 	console.check(t)
 }
+
+// TestBrowserStudyViews opens the per-problem and intrinsic fixtures (real
+// studies at tiny settings): the heatmap has one cell per problem and
+// epoch and one dot per right top-reward rollout, the intrinsic view one
+// curve with its band per reward and the failure-mode table. With
+// URLVR_SCREENSHOTS=DIR it saves the per-problem page as
+// DIR/dashboard-per-problem.png (the README's picture).
+func TestBrowserStudyViews(t *testing.T) {
+	ctx, console := browser(t)
+	srv := New([]string{"testdata"})
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	pp := studyNamed(t, srv, "per-problem")
+	console.must(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/#/study/"+url.PathEscape(pp.ID)),
+		chromedp.WaitVisible(chromedp.CSS(`#heatmap svg`)), chromedp.WaitVisible(chromedp.CSS(`#facets canvas`))))
+	type heat struct {
+		Cells, Right, Waves, Labels int
+		Counts                      string
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[heat](`(function(){var h=document.getElementById('heatmap');
+		return {Cells: h.querySelectorAll('rect.cell').length, Right: h.querySelectorAll('rect.cell[data-greedy="true"]').length,
+		Waves: h.querySelectorAll('circle.wave').length, Labels: h.querySelectorAll('text.row-pattern').length,
+		Counts: Array.from(document.querySelectorAll('#pattern-counts .pattern')).map(function(s){return s.getAttribute('data-count');}).join(',')};})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 6 problems × 13 epochs (0..12); greedy right in 12+13+13 cells and
+	// 0+12+1+10+0+12 top-reward rollouts right (the fixture's results.jsonl).
+	if got.Cells != 78 || got.Right != 38 || got.Waves != 35 || got.Labels != 6 || got.Counts != "2,1,0,3" {
+		t.Errorf("heatmap %+v", got)
+	}
+	console.check(t)
+	if dir := os.Getenv("URLVR_SCREENSHOTS"); dir != "" {
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100: PNG
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "dashboard-per-problem.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	in := studyNamed(t, srv, "intrinsic")
+	console.must(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/#/study/"+url.PathEscape(in.ID)),
+		chromedp.WaitVisible(chromedp.CSS(`#intrinsic canvas`)), chromedp.WaitVisible(chromedp.CSS(`#failure-modes`))))
+	type lines struct {
+		Series, Bands, Points, Rows int
+	}
+	curves, err := chromedp.Run(ctx, chromedp.Evaluate[lines](`(function(){var u=document.getElementById('intrinsic').__uplot;
+		return {Series: u.series.length-1, Bands: (u.bands||[]).length, Points: u.data[0].length,
+		Rows: document.querySelectorAll('#failure-modes tbody tr').length};})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 3 rewards, each a mean and its two bounds; validation at 0, 2, ..., 8.
+	if curves.Series != 9 || curves.Bands != 3 || curves.Points != 5 || curves.Rows != 3 {
+		t.Errorf("intrinsic %+v", curves)
+	}
+	console.check(t)
+}

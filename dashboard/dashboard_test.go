@@ -272,11 +272,11 @@ func TestEmptyDirectoryAndForeignLogs(t *testing.T) {
 
 func TestStudyScatterAndFacets(t *testing.T) {
 	srv := New([]string{"testdata"})
-	cat := srv.Catalog()
-	if len(cat.Studies) != 1 || len(cat.Studies[0].Runs) != 6 {
-		t.Fatalf("studies %+v", cat.Studies)
+	mcs := studyNamed(t, srv, "study")
+	if mcs.Kind != "mcs" || len(mcs.Runs) != 6 {
+		t.Fatalf("study %+v", mcs)
 	}
-	_, body := get(t, srv, "/api/study?id="+cat.Studies[0].ID)
+	_, body := get(t, srv, "/api/study?id="+mcs.ID)
 	var p StudyPayload
 	if err := json.Unmarshal([]byte(body), &p); err != nil {
 		t.Fatal(err)

@@ -20,6 +20,10 @@ type StudyPayload struct {
 	// Facets holds, for each sub-run, the series the small multiples
 	// draw, under the sub-run's name inside the study.
 	Facets []Facet `json:"facets"`
+	// Heatmap is the per-problem study's view, Intrinsic the
+	// intrinsic-reward study's; nil for other kinds.
+	Heatmap   *Heatmap       `json:"heatmap,omitempty"`
+	Intrinsic *IntrinsicView `json:"intrinsic,omitempty"`
 }
 
 // Facet is one sub-run's panel series.
@@ -75,7 +79,16 @@ func (s *Server) studyPayload(info *StudyInfo) (*StudyPayload, error) {
 			}
 		}
 	}
-	p.Scatter = mcsScatter(p.Results, p.Correlation)
+	switch info.Kind {
+	case kindPerProblem:
+		if p.Heatmap = perProblemHeatmap(p.Results); p.Heatmap == nil {
+			p.Heatmap = perProblemLive(info)
+		}
+	case kindIntrinsic:
+		p.Intrinsic = intrinsicView(info)
+	default:
+		p.Scatter = mcsScatter(p.Results, p.Correlation)
+	}
 	for _, id := range info.Runs {
 		st := s.state(id)
 		if st == nil {

@@ -199,7 +199,7 @@
       var ci = ciPair(keys, k);
       if (ci) {
         var main = out.length - 1;
-        out.push({ label: k + ' CI high', key: ci[1], x: table.series[ci[1]].x, y: table.series[ci[1]].y, color: color, dash: [4, 3], width: 1, ci: true, bandWith: out.length, bandFill: hexA(color, 0.12) });
+        out.push({ label: k + ' CI high', key: ci[1], x: table.series[ci[1]].x, y: table.series[ci[1]].y, color: color, dash: [4, 3], width: 1, ci: true, bandWith: out.length + 1, bandFill: hexA(color, 0.12) });
         out.push({ label: k + ' CI low', key: ci[0], x: table.series[ci[0]].x, y: table.series[ci[0]].y, color: color, dash: [4, 3], width: 1, ci: true });
         out[main].points = true;
       }
@@ -478,6 +478,82 @@
     });
   }
 
+  // ---- a study's own views ----
+
+  // heatmapCard draws the per-problem study's heatmap (paper Figs. 4, 15):
+  // a row per problem, a column per epoch, a cell green where greedy
+  // decoding was right; a dot where that epoch's highest-reward rollout was
+  // right (the green wave); each row labelled with its pattern.
+  function heatmapCard(h) {
+    var NS = 'http://www.w3.org/2000/svg';
+    function svg(tag, attrs, text) {
+      var e = document.createElementNS(NS, tag);
+      Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+      if (text != null) e.textContent = text;
+      return e;
+    }
+    var cols = h.epochs + 1, cell = Math.max(6, Math.min(22, Math.floor(760 / cols))), left = 130, right = 150, top = 22;
+    var width = left + cols * cell + right, height = top + h.rows.length * cell + 26;
+    var card = el('div', { class: 'card panel', id: 'heatmap', 'data-rows': String(h.rows.length), 'data-cols': String(cols) },
+      [el('h3', { text: 'Per problem and epoch: greedy correctness and the top-reward rollout' })]);
+    if (h.live) card.appendChild(el('p', { class: 'muted', id: 'heatmap-live', text: 'in progress: greedy cells from the runs\' logs; the patterns and the top-reward dots appear when the study writes its results' }));
+    else card.appendChild(el('p', { id: 'pattern-counts' }, (h.patterns || []).map(function (p) {
+      return el('span', { class: 'pattern', 'data-count': String(p.count), style: 'margin-right:16px' }, [el('b', { text: String(p.count) }), ' ' + p.pattern]);
+    })));
+    var s = svg('svg', { width: width, height: height, viewBox: '0 0 ' + width + ' ' + height, role: 'img', 'aria-label': 'per-problem heatmap' });
+    for (var e = 0; e < cols; e += Math.max(1, Math.ceil(cols / 12))) {
+      s.appendChild(svg('text', { x: left + e * cell + cell / 2, y: top - 6, 'text-anchor': 'middle', 'font-size': 10, fill: '#6b7280' }, String(e)));
+    }
+    h.rows.forEach(function (r, i) {
+      var y = top + i * cell;
+      var label = svg('text', { x: left - 6, y: y + cell / 2 + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#111827' }, r.id);
+      s.appendChild(label);
+      for (var e = 0; e < cols; e++) {
+        var ok = !!r.greedy[e], known = e < r.greedy.length;
+        var rect = svg('rect', { class: 'cell', x: left + e * cell, y: y, width: cell - 1, height: cell - 1,
+          fill: !known ? '#f3f4f6' : ok ? '#16a34a' : '#fca5a5', 'data-greedy': known ? String(ok) : '' });
+        rect.appendChild(svg('title', null, r.id + ', epoch ' + e + ': greedy ' + (ok ? 'right' : 'wrong') +
+          (r.confidence && r.confidence[e] != null ? ', confidence ' + fmt(r.confidence[e]) : '') +
+          (e > 0 && r.wave ? ', top-reward rollout ' + (r.wave[e] ? 'right' : 'wrong') : '')));
+        s.appendChild(rect);
+        if (e > 0 && r.wave && r.wave[e]) {
+          s.appendChild(svg('circle', { class: 'wave', cx: left + e * cell + (cell - 1) / 2, cy: y + (cell - 1) / 2, r: Math.max(1.5, cell / 6), fill: '#064e3b', stroke: '#fff', 'stroke-width': 1 }));
+        }
+      }
+      s.appendChild(svg('text', { class: 'row-pattern', x: left + cols * cell + 8, y: y + cell / 2 + 4, 'font-size': 11, fill: '#374151' }, r.pattern || 'running'));
+    });
+    s.appendChild(svg('text', { x: left + cols * cell / 2, y: height - 6, 'text-anchor': 'middle', 'font-size': 11, fill: '#6b7280' }, 'epoch'));
+    card.appendChild(el('div', { style: 'overflow-x:auto' }, [s]));
+    card.appendChild(el('p', { class: 'muted', text: 'green: greedy answer right · red: wrong · dot: the highest-reward rollout of that epoch was right · epoch 0 is before training' }));
+    return card;
+  }
+
+  // intrinsicCards draws the intrinsic-reward study: each reward's
+  // validation curve (mean over seeds) with its interval over problems,
+  // and how many runs of each reward ended in each failure mode.
+  function intrinsicCards(v) {
+    var card = el('div', { class: 'card panel', id: 'intrinsic', 'data-rewards': String(v.rewards.length) },
+      [el('h3', { text: 'Validation per reward (' + (v.rewards[0] ? v.rewards[0].metric : '') + ', mean over seeds, 95% CI over problems)' })]);
+    app.appendChild(card);
+    var series = [];
+    v.rewards.forEach(function (r, i) {
+      var color = COLORS[i % COLORS.length];
+      series.push({ label: r.reward + ' (' + r.seeds + ' seeds)', x: r.steps, y: r.value, color: color, points: true, raw: true, width: 2.2 });
+      series.push({ label: r.reward + ' CI high', x: r.steps, y: r.hi, color: color, dash: [4, 3], width: 1, raw: true, bandWith: series.length + 1, bandFill: hexA(color, 0.12) });
+      series.push({ label: r.reward + ' CI low', x: r.steps, y: r.lo, color: color, dash: [4, 3], width: 1, raw: true });
+    });
+    chart(card, series, { height: 300 });
+    var modes = v.modes;
+    var tb = el('tbody');
+    v.rewards.forEach(function (r) {
+      tb.appendChild(el('tr', null, [el('td', { text: r.reward }), el('td', { text: r.rise_then_fall ? 'yes' : 'no' })].concat(
+        modes.map(function (m) { return el('td', { class: 'num', text: String(r.modes[m] || 0) }); }))));
+    });
+    app.appendChild(el('h2', { text: 'Failure modes (runs per reward)' }));
+    app.appendChild(el('div', { style: 'overflow-x:auto' }, [el('table', { id: 'failure-modes' }, [
+      el('thead', null, [el('tr', null, [el('th', { text: 'reward' }), el('th', { text: 'rose, then fell' })].concat(modes.map(function (m) { return el('th', { text: m }); })))]), tb])]));
+  }
+
   // ---- a study ----
 
   function viewStudy(id) {
@@ -512,6 +588,8 @@
           ctx.restore();
         } });
       }
+      if (st.heatmap) app.appendChild(heatmapCard(st.heatmap));
+      if (st.intrinsic) intrinsicCards(st.intrinsic);
       if (st.results.length) {
         app.appendChild(el('h2', { text: 'Results' }));
         var cols = [];
@@ -526,13 +604,15 @@
         var keys = {};
         st.facets.forEach(function (f) { Object.keys(f.series).forEach(function (k) { keys[k] = true; }); });
         keys = Object.keys(keys).sort();
-        var def = keys.filter(function (k) { return k.indexOf(SCHEMA.meanPrefix) === 0; })[0] || SCHEMA.facetDefault;
+        // The mean validation first, else the default metric, else any the runs log.
+        var def = keys.filter(function (k) { return k.indexOf(SCHEMA.meanPrefix) === 0; })[0] || (keys.indexOf(SCHEMA.facetDefault) >= 0 ? SCHEMA.facetDefault : keys[0]);
         var sel = el('select', { id: 'facet-metric', 'aria-label': 'facet metric' }, keys.map(function (k) { return el('option', { value: k, text: k }); }));
         sel.value = def;
         var grid = el('div', { class: 'facets', id: 'facets' });
+        var own = state.charts.length; // the study's own charts stay
         var drawFacets = function () {
-          state.charts.slice(st.scatter ? 1 : 0).forEach(function (c) { c.destroy(); });
-          state.charts = state.charts.slice(0, st.scatter ? 1 : 0);
+          state.charts.slice(own).forEach(function (c) { c.destroy(); });
+          state.charts = state.charts.slice(0, own);
           grid.innerHTML = '';
           var lo = Infinity, hi = -Infinity;
           st.facets.forEach(function (f) { var s = f.series[sel.value]; if (s) s.y.forEach(function (v) { lo = Math.min(lo, v); hi = Math.max(hi, v); }); });
