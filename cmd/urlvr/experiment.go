@@ -229,12 +229,12 @@ func experimentMajKCmd() *cobra.Command {
 		Short: "A test-time-trained model's avg@k against its base model's maj@k for k up to n (paper Table 9)",
 		Long: `maj-k samples --samples responses per problem of every --sets set from the
 base model and from the trained one (a model directory, e.g. a test-time
-training run's checkpoints/final), and tabulates per set and k (powers of two
+training run's last checkpoint, checkpoints/step-000100 after 100 steps), and tabulates per set and k (powers of two
 up to n, or --ks) the base model's maj@k, estimated as the mean over
 k-subsets of its samples, against the trained model's avg@k, each with a 95%
 bootstrap interval over problems. Samples are saved under --out/samples, so
 an interrupted comparison resumes.`,
-		Example: `  urlvr experiment maj-k --base mild --trained studies/ttt/runs/test-time-val-easy/checkpoints/final --sets world:val-easy --samples 1024`,
+		Example: `  urlvr experiment maj-k --base mild --trained studies/ttt/runs/test-time-val-easy/checkpoints/step-000100 --sets world:val-easy --samples 1024`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
