@@ -286,6 +286,17 @@ func Resolve(name string) string {
 	return name
 }
 
+// OpenNamed opens what a recipe's model.base names: a model of the shipped
+// suite by name ("mild", "base"), or a model or checkpoint directory by path
+// (any name with a path separator, such as ./mine or
+// runs/x/checkpoints/best, and "." or "..").
+func OpenNamed(name string) (*Model, error) {
+	if strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
+		return OpenDir(name)
+	}
+	return Open(name)
+}
+
 // Root returns the directory of the shipped models: ModelsDir or, outside a
 // checkout, the copies embedded in the binary (package models).
 func Root() (string, error) {

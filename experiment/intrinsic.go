@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/urlvr/urlvr/basemodel"
 	"github.com/urlvr/urlvr/engine"
 	"github.com/urlvr/urlvr/grade"
 	"github.com/urlvr/urlvr/reward"
@@ -111,7 +110,7 @@ func PlanIntrinsic(o IntrinsicOptions) (*Plan, error) {
 	if len(base.Data.Validation) == 0 {
 		return nil, errors.New("intrinsic study: the recipe has no data.validation sets")
 	}
-	if _, err := openPolicy(o.Model); err != nil {
+	if _, err := openModel(o.Model); err != nil {
 		return nil, fmt.Errorf("--model %s: %w", o.Model, err)
 	}
 	seen := map[string]bool{}
@@ -154,15 +153,6 @@ func PlanIntrinsic(o IntrinsicOptions) (*Plan, error) {
 		}
 	}
 	return plan, nil
-}
-
-// openPolicy opens a base model by suite name or directory, as a recipe's
-// model.base names it.
-func openPolicy(name string) (*basemodel.Model, error) {
-	if filepath.IsAbs(name) || filepath.Base(name) != name || name == "." || name == ".." {
-		return basemodel.OpenDir(name)
-	}
-	return basemodel.Open(name)
 }
 
 // RunIntrinsic trains the study's runs (skipping finished ones, resuming

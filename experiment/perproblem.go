@@ -187,7 +187,7 @@ func PlanPerProblem(ctx context.Context, o PerProblemOptions) (*Plan, []Selected
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := openPolicy(o.Model)
+	m, err := openModel(o.Model)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--model %s: %w", o.Model, err)
 	}

@@ -3,7 +3,6 @@ package experiment
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/urlvr/urlvr/basemodel"
 	"github.com/urlvr/urlvr/grade"
@@ -18,15 +17,7 @@ import (
 // openModel opens a base model by suite name or directory, as the trainer
 // resolves model.base; a run's checkpoint directory holds a model too.
 func openModel(name string) (*basemodel.Model, error) {
-	var (
-		m   *basemodel.Model
-		err error
-	)
-	if strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
-		m, err = basemodel.OpenDir(name)
-	} else {
-		m, err = basemodel.Open(name)
-	}
+	m, err := basemodel.OpenNamed(name)
 	if err != nil {
 		return nil, fmt.Errorf("model %q is not a usable model: %w", name, err)
 	}

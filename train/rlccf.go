@@ -37,7 +37,7 @@ func (t *Trainer) loadPeers() error {
 		return nil
 	}
 	for _, name := range e.Peers {
-		m, err := openBase(name)
+		m, err := basemodel.OpenNamed(name)
 		if err != nil {
 			return fmt.Errorf("reward rlccf: peer %s: %w", name, err)
 		}

@@ -219,7 +219,7 @@ func (t *Trainer) Config() Config { return t.cfg }
 func (t *Trainer) setup() error {
 	cfg := t.cfg
 	var err error
-	t.policy, err = openBase(cfg.Model.Base)
+	t.policy, err = basemodel.OpenNamed(cfg.Model.Base)
 	if err != nil {
 		return err
 	}
@@ -309,16 +309,6 @@ func (t *Trainer) setup() error {
 		return fmt.Errorf("early_stop: %w", err)
 	}
 	return nil
-}
-
-// openBase opens a base model of the shipped suite by name ("mild",
-// "base"), or a model or checkpoint directory by path (any name with a
-// path separator, such as ./mine or runs/x/checkpoints/best).
-func openBase(name string) (*basemodel.Model, error) {
-	if strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
-		return basemodel.OpenDir(name)
-	}
-	return basemodel.Open(name)
 }
 
 // initState starts a run from step 0: fresh optimiser and generators.
