@@ -13,22 +13,11 @@ import (
 )
 
 func TestCoRewardRecipeTrains(t *testing.T) {
-	cfg, err := LoadConfig("co_reward", []string{
-		"model.base=" + tinyBase(t), "trainer.steps=2", "trainer.global_batch=2", "trainer.mini_batch=2",
+	tr, rows := trainRecipe(t, "co_reward",
+		"model.base="+tinyBase(t), "trainer.steps=2", "trainer.global_batch=2", "trainer.mini_batch=2",
 		"rollout.n=4", "rollout.max_response_length=16", "data.train=world:val-easy",
-		"data.validation=[]", "trainer.sample_every=1", "trainer.out_dir=" + t.TempDir(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tr.Run(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
-	rows := readLines(t, filepath.Join(tr.Dir(), MetricsFile))
+		"data.validation=[]", "trainer.sample_every=1", "trainer.out_dir="+t.TempDir(),
+	)
 	if len(rows) != 2 {
 		t.Fatalf("%d metric lines", len(rows))
 	}

@@ -3,7 +3,6 @@ package train
 import (
 	"context"
 	"math"
-	"path/filepath"
 	"testing"
 
 	"github.com/urlvr/urlvr/engine"
@@ -13,22 +12,11 @@ import (
 )
 
 func TestCoVoRecipeTrains(t *testing.T) {
-	cfg, err := LoadConfig("covo", []string{
-		"model.base=" + tinyBase(t), "trainer.steps=2", "trainer.global_batch=2", "trainer.mini_batch=2",
+	_, rows := trainRecipe(t, "covo",
+		"model.base="+tinyBase(t), "trainer.steps=2", "trainer.global_batch=2", "trainer.mini_batch=2",
 		"rollout.n=4", "rollout.max_response_length=16", "data.train=world:val-easy",
-		"data.validation=[]", "reward.params.states=4", "trainer.out_dir=" + t.TempDir(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tr.Run(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
-	rows := readLines(t, filepath.Join(tr.Dir(), MetricsFile))
+		"data.validation=[]", "reward.params.states=4", "trainer.out_dir="+t.TempDir(),
+	)
 	if len(rows) != 2 {
 		t.Fatalf("%d metric lines", len(rows))
 	}

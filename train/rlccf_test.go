@@ -1,7 +1,6 @@
 package train
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,25 +22,14 @@ func TestRLCCFRecipeTrainsWithPeers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := LoadConfig("rlccf", []string{
-		"model.base=" + tinyBase(t), "trainer.steps=2", "trainer.global_batch=2", "trainer.mini_batch=2",
+	tr, rows := trainRecipe(t, "rlccf",
+		"model.base="+tinyBase(t), "trainer.steps=2", "trainer.global_batch=2", "trainer.mini_batch=2",
 		"rollout.n=4", "rollout.max_response_length=16", "data.train=world:val-easy",
-		"data.validation=[]", "reward.params.peers=[" + peer + "]", "trainer.out_dir=" + t.TempDir(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+		"data.validation=[]", "reward.params.peers=["+peer+"]", "trainer.out_dir="+t.TempDir(),
+	)
 	if len(tr.peers) != 1 {
 		t.Fatalf("%d peers loaded, want 1", len(tr.peers))
 	}
-	if _, err := tr.Run(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
-	rows := readLines(t, filepath.Join(tr.Dir(), MetricsFile))
 	if len(rows) != 2 {
 		t.Fatalf("%d metric lines", len(rows))
 	}

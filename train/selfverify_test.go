@@ -196,22 +196,11 @@ func TestCountdownSplits(t *testing.T) {
 }
 
 func TestSelfVerificationRecipeTrainsOnATinyModel(t *testing.T) {
-	cfg, err := LoadConfig("self_verification", []string{
-		"model.base=" + countdownBase(t), "trainer.steps=1", "trainer.global_batch=2", "trainer.mini_batch=2",
+	_, rows := trainRecipe(t, "self_verification",
+		"model.base="+countdownBase(t), "trainer.steps=1", "trainer.global_batch=2", "trainer.mini_batch=2",
 		"rollout.n=2", "rollout.max_response_length=8", "rollout.max_prompt_length=700",
-		"reward.params.prompt=P1", "data.validation=[]", "trainer.out_dir=" + t.TempDir(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tr.Run(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
-	rows := readLines(t, filepath.Join(tr.Dir(), MetricsFile))
+		"reward.params.prompt=P1", "data.validation=[]", "trainer.out_dir="+t.TempDir(),
+	)
 	if _, ok := rows[0][runlog.KeySelfVerifyAccuracy]; len(rows) != 1 || !ok {
 		t.Fatalf("metrics %v", rows)
 	}

@@ -44,6 +44,24 @@ func tinyConfig(t *testing.T, base string) Config {
 	return cfg
 }
 
+// trainRecipe loads a built-in recipe with overrides, trains it to the end
+// and returns the trainer with its metrics.jsonl lines.
+func trainRecipe(t *testing.T, recipe string, overrides ...string) (*Trainer, []map[string]any) {
+	t.Helper()
+	cfg, err := LoadConfig(recipe, overrides)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	return tr, readLines(t, filepath.Join(tr.Dir(), MetricsFile))
+}
+
 func readLines(t *testing.T, path string) []map[string]any {
 	t.Helper()
 	f, err := os.Open(path)
