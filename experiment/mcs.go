@@ -66,14 +66,15 @@ const MinStudyModels = 3
 // runs use the paper's aggressive settings (Sec. 6.3): one prompt per
 // mini-batch, so a step of global_batch prompts makes global_batch updates,
 // N = 8 rollouts, the recipe's learning rate, trainer.steps as the cap, and
-// 256 validation samples so that the first validation gives pass@256 -
-// pass@1, every 50 steps (a validation of 256 samples costs more than
-// tens of steps, and the Model Collapse Step needs none). The ground-truth
+// 256 validation samples on large-mid (200 problems) so that the first
+// validation gives pass@256 - pass@1, at the start and at the cap only (a
+// validation of 256 samples costs more than tens of steps, and the Model
+// Collapse Step needs none). The ground-truth
 // runs train one epoch of the training set
 // (trainer.steps = 0 means trainer.epochs); --gt-set trainer.steps=S sets
 // another budget.
 var (
-	mcsMVDefaults = []string{"early_stop.enabled=true", "early_stop.collapse=true", "trainer.mini_batch=1", "rollout.n=8", "eval.n=256", "eval.every=50"}
+	mcsMVDefaults = []string{"early_stop.enabled=true", "early_stop.collapse=true", "trainer.mini_batch=1", "rollout.n=8", "eval.n=256", "eval.every=100", "data.validation=[world:large-mid]"}
 	mcsGTDefaults = []string{"early_stop.enabled=false", "trainer.steps=0", "trainer.epochs=1"}
 )
 
