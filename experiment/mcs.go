@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/urlvr/urlvr/basemodel"
+	"github.com/urlvr/urlvr/metrics"
 	"github.com/urlvr/urlvr/train"
 )
 
@@ -153,7 +154,12 @@ type MCSResult struct {
 	GTFinal     float64 `json:"gt_final"`
 	GTGainFinal float64 `json:"gt_gain_final"`
 	GTGainBest  float64 `json:"gt_gain_best"`
-	GTTokens    int64   `json:"gt_tokens"`
+	// GTGainFinalCI and GTGainBestCI are 95% paired-bootstrap intervals of
+	// the gains over the validation problems (from the run's
+	// validation_problems.jsonl; nil for a run that has none).
+	GTGainFinalCI *metrics.Interval `json:"gt_gain_final_ci,omitempty"`
+	GTGainBestCI  *metrics.Interval `json:"gt_gain_best_ci,omitempty"`
+	GTTokens      int64             `json:"gt_tokens"`
 
 	// PassKGain is the static baseline of paper Fig. 11: pass@K - pass@1
 	// of the base model at step 0 (K = PassK, the largest k validated;
@@ -171,6 +177,14 @@ func (r MCSResult) Gain(basis GainBasis) float64 {
 		return r.GTGainBest
 	}
 	return r.GTGainFinal
+}
+
+// GainCI returns the interval of the GT gain of the basis, nil if unknown.
+func (r MCSResult) GainCI(basis GainBasis) *metrics.Interval {
+	if basis == GainBest {
+		return r.GTGainBestCI
+	}
+	return r.GTGainFinalCI
 }
 
 // RankValue is the Model Collapse Step as a number to rank by: a model

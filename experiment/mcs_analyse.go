@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 
 	"github.com/urlvr/urlvr/metrics"
@@ -65,7 +66,78 @@ func analyzeMCS(model, mvDir, gtDir string) (MCSResult, *finishedRun, *finishedR
 	res.GTGainFinal = gtVal.Final - gtVal.Start
 	res.GTGainBest = gtVal.Best - gtVal.Start
 	res.GTTokens, _, _ = gt.tokenCost(0)
+	if res.GTGainFinalCI, res.GTGainBestCI, err = pairedGainCIs(gtDir, gtVal); err != nil {
+		return res, nil, nil, fmt.Errorf("run %s: %w", gtDir, err)
+	}
 	return res, mv, gt, nil
+}
+
+// pairedGainCIs bootstraps the final and best gains of a run over its
+// validation problems, pairing each problem's accuracy at a step with its
+// accuracy at the start (the problems of all sets pooled; with sets of
+// equal size the pooled mean is the mean over sets that the gain is). A
+// run without validation_problems.jsonl has no intervals.
+func pairedGainCIs(dir string, v valSummary) (final, best *metrics.Interval, err error) {
+	rows, _, err := runlog.ReadFile[runlog.ProblemScoresRow](filepath.Join(dir, runlog.ValidationProblemsFile))
+	if err != nil || len(rows) == 0 {
+		return nil, nil, err
+	}
+	ci := func(step int) (*metrics.Interval, error) {
+		d, err := pairedDifferences(rows, v.StartStep, step)
+		if err != nil || d == nil {
+			return nil, err
+		}
+		iv, err := metrics.BootstrapCI([][]float64{d}, metrics.BootstrapConfig{Seed: uint64(step) + 1})
+		if err != nil {
+			return nil, err
+		}
+		return &iv[0], nil
+	}
+	if final, err = ci(v.FinalStep); err != nil {
+		return nil, nil, err
+	}
+	best, err = ci(v.BestStep)
+	return final, best, err
+}
+
+// pairedDifferences returns each validation problem's accuracy at step
+// minus its accuracy at start, over every set validated at both; nil when
+// a step has no per-problem row. A set whose problems differ between the
+// two rows is an error: its problems cannot be paired.
+func pairedDifferences(rows []runlog.ProblemScoresRow, start, step int) ([]float64, error) {
+	at := func(s int) map[string]runlog.ProblemScoresRow {
+		m := map[string]runlog.ProblemScoresRow{}
+		for _, r := range rows {
+			if r.Step == s {
+				m[r.Set] = r
+			}
+		}
+		return m
+	}
+	before, after := at(start), at(step)
+	if len(before) == 0 || len(after) == 0 {
+		return nil, nil
+	}
+	names := make([]string, 0, len(before))
+	for set := range before {
+		names = append(names, set)
+	}
+	slices.Sort(names)
+	var d []float64
+	for _, set := range names {
+		b, a := before[set], after[set]
+		if _, ok := after[set]; !ok {
+			continue
+		}
+		if a.Problems != b.Problems || len(a.Correct) != len(b.Correct) {
+			return nil, fmt.Errorf("validation set %s has other problems at step %d than at step %d", set, step, start)
+		}
+		ab, aa := b.Accuracy(), a.Accuracy()
+		for i := range ab {
+			d = append(d, aa[i]-ab[i])
+		}
+	}
+	return d, nil
 }
 
 // passKGain is pass@K - pass@1 at the run's first validation, averaged

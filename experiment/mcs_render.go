@@ -57,11 +57,12 @@ func mcsMarkdown(rep *MCSReport, st mcsSettings) string {
 	fmt.Fprintf(&b, "| model | MCS | min reward acc. (step) | MCS tokens | MV val start → final | GT start | GT best (step) | GT final | GT gain (final) | GT gain (best) | GT tokens | pass@k gain |\n")
 	fmt.Fprintf(&b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rep.Results {
-		fmt.Fprintf(&b, "| %s | %s | %.3f (%d) | %s | %.3f → %.3f | %.3f | %.3f (%d) | %.3f | %+.3f | %+.3f | %s | %.3f |\n",
+		fmt.Fprintf(&b, "| %s | %s | %.3f (%d) | %s | %.3f → %.3f | %.3f | %.3f (%d) | %.3f | %s | %s | %s | %.3f |\n",
 			r.Model, r.MCSText(), r.MinRewardAccuracy, r.MinRewardAccuracyStep, humanTokens(r.MCSTokens),
-			r.MVStart, r.MVFinal, r.GTStart, r.GTBest, r.GTBestStep, r.GTFinal, r.GTGainFinal, r.GTGainBest,
-			humanTokens(r.GTTokens), r.PassKGain)
+			r.MVStart, r.MVFinal, r.GTStart, r.GTBest, r.GTBestStep, r.GTFinal, gainCI(r.GTGainFinal, r.GTGainFinalCI),
+			gainCI(r.GTGainBest, r.GTGainBestCI), humanTokens(r.GTTokens), r.PassKGain)
 	}
+	fmt.Fprintf(&b, "\nGT gain intervals: 95%% paired percentile bootstrap over the validation problems (each problem's accuracy at the step minus at the start; sets pooled).\n")
 	fmt.Fprintf(&b, "\nRank correlation with the GT gain (%s) across %d models; a model without a collapse counts as %d steps (it outlived every collapse the budget could see).\n\n", rep.Gain, len(rep.Results), stepCap+1)
 	fmt.Fprintf(&b, "| predictor | Spearman ρ | Kendall τ-b | Pearson r |\n|---|---:|---:|---:|\n")
 	for _, c := range rep.Correlations {
@@ -210,6 +211,14 @@ func firstMetric(rep *MCSReport) string {
 		return ""
 	}
 	return rep.Results[0].Metric
+}
+
+// gainCI is a signed gain with its interval, "+0.050 [+0.020, +0.080]".
+func gainCI(v float64, ci *metrics.Interval) string {
+	if ci == nil {
+		return fmt.Sprintf("%+.3f", v)
+	}
+	return fmt.Sprintf("%+.3f [%+.3f, %+.3f]", v, ci.Lo, ci.Hi)
 }
 
 // coefCI is a coefficient with its interval, "0.500 [0.100, 0.800]".

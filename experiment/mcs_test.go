@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"math"
 	"os"
@@ -418,8 +419,24 @@ func TestMCSPlanUsesAggressiveSettingsAndRobustnessVariants(t *testing.T) {
 		byName[r.name] = r
 	}
 	mv, gt := byName["m1/"+MajorityVoting].cfg, byName["m1/"+GroundTruth].cfg
-	if mv.Trainer.MiniBatch != 1 || mv.Rollout.N != 8 || mv.Eval.N != 256 || mv.Eval.Every != 50 || !mv.EarlyStop.Enabled || !mv.EarlyStop.Collapse {
+	if mv.Trainer.MiniBatch != 1 || mv.Rollout.N != 8 || mv.Eval.N != 256 || mv.Eval.Every != 100 || !mv.EarlyStop.Enabled || !mv.EarlyStop.Collapse {
 		t.Errorf("majority voting: mini-batch %d, n %d, eval.n %d, early stop %v/%v", mv.Trainer.MiniBatch, mv.Rollout.N, mv.Eval.N, mv.EarlyStop.Enabled, mv.EarlyStop.Collapse)
+	}
+	if len(mv.Data.Validation) != 1 || mv.Data.Validation[0] != "world:val-mid" {
+		t.Errorf("majority voting validates on %v; the user's data.validation should win over the study's large-mid", mv.Data.Validation)
+	}
+	plain, err := mcsRuns(MCSOptions{Options: Options{Out: t.TempDir()}, Models: []string{"m1", "m2", "m3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range plain {
+		want := []string{"world:large-easy", "world:large-mid", "world:large-hard"}
+		if strings.HasSuffix(r.name, "/"+MajorityVoting) {
+			want = []string{"world:large-mid"} // pass@256 on one 200-problem set
+		}
+		if fmt.Sprint(r.cfg.Data.Validation) != fmt.Sprint(want) {
+			t.Errorf("%s validates on %v, want %v", r.name, r.cfg.Data.Validation, want)
+		}
 	}
 	if gt.Trainer.Steps != 0 || gt.Trainer.Epochs != 1 || gt.EarlyStop.Enabled || gt.Reward.Estimator != GroundTruth {
 		t.Errorf("ground truth: steps %d, epochs %d, early stop %v, estimator %s", gt.Trainer.Steps, gt.Trainer.Epochs, gt.EarlyStop.Enabled, gt.Reward.Estimator)

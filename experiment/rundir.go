@@ -131,15 +131,17 @@ func (r *finishedRun) trajectory() []valPoint {
 // valSummary is a run's validation accuracy at the start, at its best
 // validation and at the end.
 type valSummary struct {
-	Start, Best, Final float64
-	BestStep           int
+	Start, Best, Final             float64
+	StartStep, BestStep, FinalStep int
 }
 
 func summarise(points []valPoint) (valSummary, error) {
 	if len(points) == 0 {
 		return valSummary{}, fmt.Errorf("no validation was logged (set eval.every > 0)")
 	}
-	s := valSummary{Start: points[0].Mean, Best: points[0].Mean, BestStep: points[0].Step, Final: points[len(points)-1].Mean}
+	last := points[len(points)-1]
+	s := valSummary{Start: points[0].Mean, Best: points[0].Mean, StartStep: points[0].Step, BestStep: points[0].Step,
+		Final: last.Mean, FinalStep: last.Step}
 	for _, p := range points[1:] {
 		if p.Mean > s.Best {
 			s.Best, s.BestStep = p.Mean, p.Step

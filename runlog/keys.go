@@ -12,14 +12,17 @@ const (
 	ConfigFile     = "config.yaml"      // the resolved recipe
 	MetricsFile    = "metrics.jsonl"    // one StepRow per training step
 	ValidationFile = "validation.jsonl" // one ValidationRow per validation
-	EventsFile     = "events.jsonl"     // one EventRow per event
-	SummaryFile    = "summary.json"     // written when a run ends
-	BestFile       = "best.json"        // the step and score of the best checkpoint
-	CheckpointDir  = "checkpoints"      // step-NNNNNN/, best (a link to best-step-NNNNNN/)
-	BestCheckpoint = "best"             // in CheckpointDir: the link to the best checkpoint
-	LockFile       = "run.lock"         // the writer's lock; holds its process ID
-	SamplesDir     = "samples"          // step-NNNNNN.jsonl: sample rollouts
-	PlotsDir       = "plots"            // the standard panels as PNG and SVG
+	// ValidationProblemsFile holds one ProblemScoresRow per set per
+	// validation: the per-problem record behind validation.jsonl.
+	ValidationProblemsFile = "validation_problems.jsonl"
+	EventsFile             = "events.jsonl" // one EventRow per event
+	SummaryFile            = "summary.json" // written when a run ends
+	BestFile               = "best.json"    // the step and score of the best checkpoint
+	CheckpointDir          = "checkpoints"  // step-NNNNNN/, best (a link to best-step-NNNNNN/)
+	BestCheckpoint         = "best"         // in CheckpointDir: the link to the best checkpoint
+	LockFile               = "run.lock"     // the writer's lock; holds its process ID
+	SamplesDir             = "samples"      // step-NNNNNN.jsonl: sample rollouts
+	PlotsDir               = "plots"        // the standard panels as PNG and SVG
 )
 
 // Metric keys. The row types carry the same strings as JSON tags; a test

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/urlvr/urlvr/runlog"
 	"math"
 	"os"
 	"path/filepath"
@@ -73,6 +74,7 @@ func TestGoldenRun(t *testing.T) {
 			t.Errorf("validation line %d has %d interval keys, want 8: %s", i+1, n, line)
 		}
 	}
+	checkProblemScores(t, tr.Dir())
 	got[ValidationFile] = addedKeys.ReplaceAll(got[ValidationFile], nil)
 	// The summary names the run directory, a temporary one here.
 	got[SummaryFile] = bytes.ReplaceAll(got[SummaryFile], []byte(tr.Dir()), []byte("RUN"))
@@ -133,4 +135,35 @@ func sameUpToRounding(got, want []byte) error {
 		}
 	}
 	return nil
+}
+
+// checkProblemScores checks that validation_problems.jsonl has one row per
+// set per validation and that each row's per-problem counts reproduce the
+// set's avg@n in validation.jsonl.
+func checkProblemScores(t *testing.T, dir string) {
+	t.Helper()
+	vals, _, err := runlog.ReadFile[runlog.ValidationRow](filepath.Join(dir, ValidationFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	probs, _, err := runlog.ReadFile[runlog.ProblemScoresRow](filepath.Join(dir, ValidationProblemsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vals) == 0 || len(probs) != len(vals) {
+		t.Fatalf("%d per-problem rows for %d validations of one set", len(probs), len(vals))
+	}
+	for i, v := range vals {
+		p := probs[i]
+		if p.Step != v.Step || p.N != v.K || len(v.Sets) != 1 || p.Set != v.Sets[0].Name {
+			t.Fatalf("per-problem row %+v does not match validation %+v", p, v)
+		}
+		var sum float64
+		for _, a := range p.Accuracy() {
+			sum += a
+		}
+		if got, want := sum/float64(len(p.Correct)), v.Sets[0].Avg.Value; math.Abs(got-want) > 1e-12 {
+			t.Errorf("step %d: per-problem mean %v, validation avg %v", v.Step, got, want)
+		}
+	}
 }

@@ -23,13 +23,15 @@ const (
 	ConfigFile     = runlog.ConfigFile
 	MetricsFile    = runlog.MetricsFile
 	ValidationFile = runlog.ValidationFile
-	EventsFile     = runlog.EventsFile
-	SummaryFile    = runlog.SummaryFile
-	BestFile       = runlog.BestFile
-	CheckpointDir  = runlog.CheckpointDir
-	SamplesDir     = runlog.SamplesDir
-	PlotsDir       = runlog.PlotsDir
-	stateFile      = "trainer_state.json" // inside each checkpoint
+	// ValidationProblemsFile is the per-problem record of each validation.
+	ValidationProblemsFile = runlog.ValidationProblemsFile
+	EventsFile             = runlog.EventsFile
+	SummaryFile            = runlog.SummaryFile
+	BestFile               = runlog.BestFile
+	CheckpointDir          = runlog.CheckpointDir
+	SamplesDir             = runlog.SamplesDir
+	PlotsDir               = runlog.PlotsDir
+	stateFile              = "trainer_state.json" // inside each checkpoint
 )
 
 // run is an open run directory, locked for its one writer.
@@ -37,6 +39,7 @@ type run struct {
 	dir                      string
 	lock                     *runLock
 	metrics, validate, event *os.File
+	problems                 *os.File // validation_problems.jsonl
 }
 
 // createRun makes a new run directory for cfg, takes its lock and writes
@@ -88,6 +91,7 @@ func openRun(dir string, lock *runLock) (*run, error) {
 		return f
 	}
 	r.metrics, r.validate, r.event = open(MetricsFile), open(ValidationFile), open(EventsFile)
+	r.problems = open(ValidationProblemsFile)
 	if err != nil {
 		r.Close()
 		return nil, fmt.Errorf("opening run logs: %w", err)
@@ -98,12 +102,12 @@ func openRun(dir string, lock *runLock) (*run, error) {
 // Close closes the logs and releases the lock.
 func (r *run) Close() error {
 	var errs []error
-	for _, f := range []*os.File{r.metrics, r.validate, r.event} {
+	for _, f := range []*os.File{r.metrics, r.validate, r.event, r.problems} {
 		if f != nil {
 			errs = append(errs, f.Close())
 		}
 	}
-	r.metrics, r.validate, r.event = nil, nil, nil
+	r.metrics, r.validate, r.event, r.problems = nil, nil, nil, nil
 	errs = append(errs, r.lock.release())
 	return errors.Join(errs...)
 }

@@ -152,7 +152,7 @@ func resumeLocked(dir string, overrides []string, lock *runLock) (*Trainer, erro
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range []string{MetricsFile, ValidationFile, EventsFile} {
+	for _, name := range []string{MetricsFile, ValidationFile, ValidationProblemsFile, EventsFile} {
 		if err := truncateLog(filepath.Join(dir, name), resumeStep); err != nil {
 			return nil, err
 		}
@@ -262,7 +262,11 @@ func (t *Trainer) setup() error {
 		if err != nil {
 			return err
 		}
-		t.vals = append(t.vals, evalSet{name: name, problems: ps, ids: ids})
+		pids := make([]string, len(ps))
+		for i, p := range ps {
+			pids[i] = p.ID
+		}
+		t.vals = append(t.vals, evalSet{name: name, problems: ps, ids: ids, fingerprint: runlog.ProblemsFingerprint(pids)})
 	}
 
 	t.steps = cfg.Trainer.Steps

@@ -18,6 +18,9 @@ type evalSet struct {
 	name     string
 	problems []Problem
 	ids      [][]int
+	// fingerprint identifies the problems in order in
+	// validation_problems.jsonl (runlog.ProblemsFingerprint).
+	fingerprint string
 }
 
 // meanKey is the validation metric that ranks checkpoints: avg@n averaged
@@ -53,6 +56,10 @@ func (t *Trainer) validate(ctx context.Context) error {
 		}
 		row.Sets = append(row.Sets, s)
 		sum += sc.Avg.Mean
+		if err := runlog.AppendLine(t.run.problems, runlog.ProblemScoresRow{Step: t.st.Step, Set: set.name,
+			N: t.cfg.Eval.N, Problems: set.fingerprint, Correct: res.correct}); err != nil {
+			return err
+		}
 	}
 	mean := sum / float64(len(t.vals))
 	row.Mean = mean
@@ -69,8 +76,9 @@ func (t *Trainer) validate(ctx context.Context) error {
 // evalResult is one validation set's accuracy, averaged over problems with
 // confidence intervals, and its mean response length.
 type evalResult struct {
-	score  metrics.SetScore
-	length float64
+	score   metrics.SetScore
+	length  float64
+	correct []int // correct samples per problem
 }
 
 // evaluate samples and grades one validation set. The intervals are
@@ -84,12 +92,14 @@ func (t *Trainer) evaluate(ctx context.Context, set evalSet, seed uint64) (evalR
 		return evalResult{}, err
 	}
 	samples := make([]metrics.Samples, len(rb.groups))
+	perProblem := make([]int, len(rb.groups))
 	var tokens int
 	for j, g := range rb.groups {
 		correct := make([]float64, len(g.Rollouts))
 		for k, r := range g.Rollouts {
 			if t.correct(g, r.Answer) {
 				correct[k] = 1
+				perProblem[j]++
 			}
 			tokens += len(rb.gens[j*e.N+k].Tokens)
 		}
@@ -99,7 +109,7 @@ func (t *Trainer) evaluate(ctx context.Context, set evalSet, seed uint64) (evalR
 	if err != nil {
 		return evalResult{}, err
 	}
-	return evalResult{score: score, length: float64(tokens) / float64(len(rb.gens))}, nil
+	return evalResult{score: score, length: float64(tokens) / float64(len(rb.gens)), correct: perProblem}, nil
 }
 
 // saveBest writes the policy to checkpoints/best and records its step.

@@ -1,0 +1,87 @@
+package experiment
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/urlvr/urlvr/runlog"
+)
+
+// Two sets of two problems, 4 samples each. Start: a=[1,2]/4, b=[0,4]/4;
+// step 10: a=[3,2]/4, b=[1,4]/4. The paired differences are
+// a: 0.5, 0; b: 0.25, 0 — pooled mean 0.1875, the mean of the sets' avg@4
+// gains (0.25 and 0.125).
+func TestPairedDifferencesByHand(t *testing.T) {
+	fa, fb := runlog.ProblemsFingerprint([]string{"a1", "a2"}), runlog.ProblemsFingerprint([]string{"b1", "b2"})
+	rows := []runlog.ProblemScoresRow{
+		{Step: 0, Set: "a", N: 4, Problems: fa, Correct: []int{1, 2}},
+		{Step: 0, Set: "b", N: 4, Problems: fb, Correct: []int{0, 4}},
+		{Step: 10, Set: "a", N: 4, Problems: fa, Correct: []int{3, 2}},
+		{Step: 10, Set: "b", N: 4, Problems: fb, Correct: []int{1, 4}},
+	}
+	d, err := pairedDifferences(rows, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{0.5, 0, 0.25, 0}
+	if len(d) != len(want) {
+		t.Fatalf("differences %v, want %v", d, want)
+	}
+	var sum float64
+	for i := range want {
+		if d[i] != want[i] {
+			t.Fatalf("differences %v, want %v", d, want)
+		}
+		sum += d[i]
+	}
+	if mean := sum / 4; mean != 0.1875 {
+		t.Fatalf("pooled mean %v, want 0.1875", mean)
+	}
+	if d, err := pairedDifferences(rows, 0, 20); err != nil || d != nil {
+		t.Fatalf("a step without rows: %v, %v; want nil, nil", d, err)
+	}
+	rows[3].Problems = "other"
+	if _, err := pairedDifferences(rows, 0, 10); err == nil {
+		t.Fatal("a set with other problems was paired")
+	}
+}
+
+// The paired interval of a gain that every problem shares is that gain
+// exactly, and an interval of mixed gains holds their mean.
+func TestPairedGainCIsFromRunFile(t *testing.T) {
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, runlog.ValidationProblemsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := runlog.ProblemsFingerprint([]string{"p1", "p2", "p3", "p4"})
+	for _, r := range []runlog.ProblemScoresRow{
+		{Step: 0, Set: "s", N: 2, Problems: fp, Correct: []int{0, 0, 1, 1}},
+		{Step: 5, Set: "s", N: 2, Problems: fp, Correct: []int{1, 1, 2, 2}},
+		{Step: 10, Set: "s", N: 2, Problems: fp, Correct: []int{2, 0, 1, 2}},
+	} {
+		if err := runlog.AppendLine(f, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Close()
+	final, best, err := pairedGainCIs(dir, valSummary{StartStep: 0, BestStep: 5, FinalStep: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if best == nil || best.Lo != 0.5 || best.Hi != 0.5 {
+		t.Fatalf("best-step interval %+v, want [0.5, 0.5]: every problem gained 0.5", best)
+	}
+	if final == nil || !(final.Lo <= 0.25 && 0.25 <= final.Hi) || final.Lo < -0.001 || final.Hi > 1.001 {
+		t.Fatalf("final interval %+v should hold the mean gain 0.25 within [0, 1]", final)
+	}
+	if math.IsNaN(final.Lo) {
+		t.Fatal("NaN interval")
+	}
+	none, _, err := pairedGainCIs(t.TempDir(), valSummary{})
+	if err != nil || none != nil {
+		t.Fatalf("a run without the file: %v, %v; want no interval and no error", none, err)
+	}
+}
