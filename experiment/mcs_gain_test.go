@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/urlvr/urlvr/runlog"
@@ -83,5 +84,26 @@ func TestPairedGainCIsFromRunFile(t *testing.T) {
 	none, _, err := pairedGainCIs(t.TempDir(), valSummary{})
 	if err != nil || none != nil {
 		t.Fatalf("a run without the file: %v, %v; want no interval and no error", none, err)
+	}
+}
+
+// The shipped mild-sft is made from mild (its prior's from:), so the pilot
+// pairs them; clean has no aligned variant in the study.
+func TestAlignedPairsFromManifests(t *testing.T) {
+	names := []string{"clean", "mild", "mild-sft"}
+	var results []MCSResult
+	var runs []*finishedRun
+	for _, n := range names {
+		results = append(results, MCSResult{Model: n})
+		r := &finishedRun{}
+		r.cfg.Model.Base = n
+		runs = append(runs, r)
+	}
+	pairs := alignedPairs(results, runs)
+	if len(pairs) != 1 || pairs[0] != (alignedPair{base: 1, aligned: 2}) {
+		t.Fatalf("pairs %+v, want mild (1) -> mild-sft (2)", pairs)
+	}
+	if md := pilotMarkdown(&MCSReport{Results: results}, runs); !strings.Contains(md, "| mild → mild-sft |") {
+		t.Fatalf("pilot table lacks the pair:\n%s", md)
 	}
 }

@@ -31,12 +31,17 @@ func writeMCS(rep *MCSReport, st mcsSettings, mvRuns, gtRuns []*finishedRun) ([]
 	}
 	files = append(files, path)
 	path = filepath.Join(rep.Dir, ResultsTable)
-	if err := writeText(path, mcsMarkdown(rep, st)); err != nil {
+	if err := writeText(path, mcsMarkdown(rep, st)+pilotMarkdown(rep, mvRuns)); err != nil {
 		return nil, err
 	}
 	files = append(files, path)
 	plots, err := mcsPlots(rep, mvRuns, gtRuns)
-	return append(files, plots...), err
+	files = append(files, plots...)
+	if err != nil {
+		return files, err
+	}
+	pilot, err := pilotPlots(rep, mvRuns, filepath.Join(rep.Dir, PlotsDir))
+	return append(files, pilot...), err
 }
 
 // mcsMarkdown renders the study as results.md.

@@ -1,0 +1,98 @@
+package experiment
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/urlvr/urlvr/basemodel"
+	"github.com/urlvr/urlvr/report"
+	"github.com/urlvr/urlvr/runlog"
+)
+
+// The pilot of paper Fig. 10: base models against their aligned variants
+// under majority voting. The paper trains Qwen2.5 against R1-Distill and
+// Llama against Tulu and sees the aligned model of each family keep its
+// reward accuracy longer; here each aligned model of the study (a prior
+// with `from:` naming another model of the study) is drawn beside its base.
+
+// alignedPair is a base model of the study and its aligned variant, as
+// indexes into the study's results.
+type alignedPair struct{ base, aligned int }
+
+// alignedPairs finds the study's base/aligned pairs from the models'
+// manifests; models without a manifest, or whose parent is not in the
+// study, are in no pair.
+func alignedPairs(results []MCSResult, mvRuns []*finishedRun) []alignedPair {
+	index := map[string]int{}
+	for i, r := range results {
+		index[r.Model] = i
+	}
+	var pairs []alignedPair
+	for i, run := range mvRuns {
+		m, err := basemodel.OpenNamed(run.cfg.Model.Base)
+		if err != nil || m.Manifest == nil || m.Manifest.Prior.From == "" {
+			continue
+		}
+		if b, ok := index[basemodel.Label(m.Manifest.Prior.From)]; ok {
+			pairs = append(pairs, alignedPair{base: b, aligned: i})
+		}
+	}
+	return pairs
+}
+
+// pilotPlots draws, for every base/aligned pair, the majority-voting runs'
+// reward accuracy, entropy and ground-truth reward of the rollouts (the
+// accuracy on the training prompts, which the runs log every step; they
+// validate only at the start and the cap).
+func pilotPlots(rep *MCSReport, mvRuns []*finishedRun, dir string) ([]string, error) {
+	pairs := alignedPairs(rep.Results, mvRuns)
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	var files []string
+	for _, p := range []struct{ name, key, title, yLabel string }{
+		{"pilot_reward_accuracy", runlog.KeyRewardAccuracy, "Base vs aligned under majority voting: reward accuracy", "reward accuracy"},
+		{"pilot_entropy", runlog.KeyEntropy, "Base vs aligned under majority voting: entropy", "mean token entropy"},
+		{"pilot_gt_reward", runlog.KeyGroundTruthReward, "Base vs aligned under majority voting: rollouts' ground-truth accuracy", "ground-truth reward (training prompts)"},
+	} {
+		var series []report.Series
+		for _, pr := range pairs {
+			for _, m := range []struct {
+				i    int
+				role string
+			}{{pr.base, "base"}, {pr.aligned, "aligned"}} {
+				s := report.Extract(mvRuns[m.i].steps, p.key)
+				s.Name = fmt.Sprintf("%s (%s)", rep.Results[m.i].Model, m.role)
+				series = append(series, s)
+			}
+		}
+		plt, err := report.LinePlot(p.title, p.yLabel, series)
+		if err != nil {
+			return files, err
+		}
+		paths, err := savePlot(plt, dir, p.name)
+		files = append(files, paths...)
+		if err != nil {
+			return files, err
+		}
+	}
+	return files, nil
+}
+
+// pilotMarkdown is the pilot's table: each pair's Model Collapse Step,
+// lowest reward accuracy and ground-truth gain side by side.
+func pilotMarkdown(rep *MCSReport, mvRuns []*finishedRun) string {
+	pairs := alignedPairs(rep.Results, mvRuns)
+	if len(pairs) == 0 {
+		return ""
+	}
+	s := "\n## Base vs aligned (paper Fig. 10 pilot)\n\nPlots: " + filepath.ToSlash(filepath.Join(PlotsDir, "pilot_*.png")) + ".\n\n"
+	s += "| base → aligned | MCS | min reward acc. (step) | GT gain (final) |\n|---|---|---|---|\n"
+	for _, p := range pairs {
+		b, a := rep.Results[p.base], rep.Results[p.aligned]
+		s += fmt.Sprintf("| %s → %s | %s → %s | %.3f (%d) → %.3f (%d) | %s → %s |\n", b.Model, a.Model, b.MCSText(), a.MCSText(),
+			b.MinRewardAccuracy, b.MinRewardAccuracyStep, a.MinRewardAccuracy, a.MinRewardAccuracyStep,
+			gainCI(b.GTGainFinal, b.GTGainFinalCI), gainCI(a.GTGainFinal, a.GTGainFinalCI))
+	}
+	return s
+}
