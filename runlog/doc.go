@@ -2,7 +2,7 @@
 // its files, the metric keys of its logs, the typed rows the trainer writes
 // and the one reader every other package uses to read them back.
 //
-// A run logs three JSON Lines files. metrics.jsonl has one StepRow per
+// A run logs four JSON Lines files. metrics.jsonl has one StepRow per
 // training step, with the paper's training dynamics (Appendix B.2: proxy
 // and ground-truth reward, label and reward accuracy, majority ratio,
 // point-biserial correlation) under train/, the policy's statistics
@@ -11,7 +11,10 @@
 // so dashboards group them without configuration. validation.jsonl has one
 // ValidationRow per validation: avg@k, maj@k and pass@k of every set
 // (Sec. 4.1) under val/<set>/, with their confidence intervals, and the
-// mean avg@k over the sets under val/mean/. events.jsonl has one EventRow
+// mean avg@k over the sets under val/mean/. validation_problems.jsonl has
+// one ProblemScoresRow per set per validation: each problem's correct
+// samples, so gains can be bootstrapped problem by problem (paired).
+// events.jsonl has one EventRow
 // per skipped update, collapse, early stop, resume or dropped prompts.
 //
 // The JSON tags of the row types are the metric keys, and the Key
