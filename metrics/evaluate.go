@@ -131,8 +131,7 @@ func EvaluateSet(problems []Samples, passK []int, bc BootstrapConfig) (SetScore,
 	if len(problems) == 0 {
 		return SetScore{}, fmt.Errorf("evaluating a set of no problems")
 	}
-	n := len(problems)
-	scores := make([]ProblemScore, n)
+	scores := make([]ProblemScore, len(problems))
 	for i, p := range problems {
 		s, err := ScoreProblem(p, passK)
 		if err != nil {
@@ -140,9 +139,75 @@ func EvaluateSet(problems []Samples, passK []int, bc BootstrapConfig) (SetScore,
 		}
 		scores[i] = s
 	}
+	return averageScores(scores, bc)
+}
+
+// ScoreProblemAtK scores one problem at each k of ks as a run drawing k
+// samples would measure it: avg@k and maj@k of its first k samples, and
+// the unbiased pass@k estimated from all of them. out[i] is ks[i]'s score,
+// its Pass holding ks[i] alone. Taking the first k (rather than averaging
+// over k-subsets) keeps avg@k and maj@k what the k samples of a smaller
+// run would have given.
+func ScoreProblemAtK(s Samples, ks []int) ([]ProblemScore, error) {
+	if len(s.Classes) != len(s.Correct) {
+		return nil, fmt.Errorf("%d classes for %d correctness values", len(s.Classes), len(s.Correct))
+	}
+	all, err := ScoreProblem(s, ks)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ProblemScore, len(ks))
+	for i, k := range ks {
+		first, err := ScoreProblem(Samples{Classes: s.Classes[:k], Correct: s.Correct[:k]}, nil)
+		if err != nil {
+			return nil, fmt.Errorf("the first %d samples: %w", k, err)
+		}
+		out[i] = ProblemScore{Avg: first.Avg, Maj: first.Maj, Pass: map[int]float64{k: all.Pass[k]}}
+	}
+	return out, nil
+}
+
+// EvaluateAtK is EvaluateSet for a ladder of k (ScoreProblemAtK): out[i]
+// is the set's score at ks[i], avg@k, maj@k and pass@k averaged over the
+// problems with their intervals. Every interval comes from the same
+// resamples of problems.
+func EvaluateAtK(problems []Samples, ks []int, bc BootstrapConfig) ([]SetScore, error) {
+	if len(problems) == 0 {
+		return nil, fmt.Errorf("evaluating a set of no problems")
+	}
+	byK := make([][]ProblemScore, len(ks))
+	for i := range byK {
+		byK[i] = make([]ProblemScore, len(problems))
+	}
+	for j, p := range problems {
+		scores, err := ScoreProblemAtK(p, ks)
+		if err != nil {
+			return nil, fmt.Errorf("problem %d: %w", j, err)
+		}
+		for i, s := range scores {
+			byK[i][j] = s
+		}
+	}
+	out := make([]SetScore, len(ks))
+	for i, scores := range byK {
+		// Each call draws the same resamples (same seed, and the draws do
+		// not depend on the series), so this is one joint bootstrap.
+		s, err := averageScores(scores, bc)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// averageScores averages per-problem scores over the problems, with their
+// bootstrap intervals; every score must carry the same pass@ keys.
+func averageScores(scores []ProblemScore, bc BootstrapConfig) (SetScore, error) {
+	n := len(scores)
 	avg := make([]float64, n)
 	maj := make([]float64, n)
-	pass := make(map[int][]float64, len(passK))
+	pass := make(map[int][]float64, len(scores[0].Pass))
 	for i, s := range scores {
 		avg[i], maj[i] = s.Avg, s.Maj
 		for j, v := range s.Pass {
