@@ -3,8 +3,9 @@
 // samples per problem, graded against the gold answer, summarised as avg@k,
 // maj@k and pass@k (paper Sec. 4-5 and Appendix B.1 report these, e.g.
 // avg@32 on AIME) by the evaluator of package metrics, the one that scores
-// validation during training, with its bootstrap intervals over problems. Requests run concurrently, are retried with backoff when
-// the server is busy or unreachable, and progress is shown as a bar.
+// validation during training, with its bootstrap intervals over problems.
+// Requests run concurrently, are retried with backoff when the server is
+// busy or unreachable, and progress is shown as a bar.
 package evalclient
 
 import (
