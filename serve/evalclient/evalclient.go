@@ -143,8 +143,9 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
-// Problem is the outcome for one problem.
-type Problem struct {
+// ProblemResult is the outcome for one problem: its samples, their grades
+// and scores, or the error that left it out of the report.
+type ProblemResult struct {
 	Index      int       `json:"index"`
 	ID         string    `json:"id"`
 	DataSource string    `json:"data_source"`
@@ -199,7 +200,7 @@ func MetricNames(n int, ks []int) []string {
 // Run evaluates o.Model on o.Dataset. It returns the report and every
 // problem's outcome; problems that failed after their retries are counted
 // in Report.Failed, carry their error and are left out of the means.
-func Run(ctx context.Context, o Options) (*Report, []Problem, error) {
+func Run(ctx context.Context, o Options) (*Report, []ProblemResult, error) {
 	o, err := o.withDefaults()
 	if err != nil {
 		return nil, nil, err
@@ -220,7 +221,7 @@ func Run(ctx context.Context, o Options) (*Report, []Problem, error) {
 		c.o.Model = o.Model
 	}
 
-	problems := make([]Problem, len(recs))
+	problems := make([]ProblemResult, len(recs))
 	var bar *progressbar.ProgressBar
 	if o.Progress != nil {
 		bar = progressbar.NewOptions(len(recs), progressbar.OptionSetWriter(o.Progress),
@@ -296,7 +297,7 @@ func metricsAt(k int, s metrics.SetScore) map[string]metrics.Estimate {
 
 // sourceMeans averages the problems' metrics per data source, when the
 // dataset has more than one.
-func sourceMeans(problems []Problem, names []string) map[string]map[string]float64 {
+func sourceMeans(problems []ProblemResult, names []string) map[string]map[string]float64 {
 	sum := map[string]map[string]float64{}
 	count := map[string]int{}
 	for _, p := range problems {
@@ -346,8 +347,8 @@ func (c *client) firstModel(ctx context.Context) (string, error) {
 }
 
 // evaluate samples, grades and scores one problem.
-func (c *client) evaluate(ctx context.Context, i int, rec data.Record, rng *rand.Rand) Problem {
-	p := Problem{Index: i, ID: rec.ID, DataSource: rec.DataSource, Gold: rec.Answer}
+func (c *client) evaluate(ctx context.Context, i int, rec data.Record, rng *rand.Rand) ProblemResult {
+	p := ProblemResult{Index: i, ID: rec.ID, DataSource: rec.DataSource, Gold: rec.Answer}
 	for part, got := 0, 0; got < c.o.N; part++ {
 		n := min(c.o.PerRequest, c.o.N-got)
 		texts, tokens, err := c.sample(ctx, rec, n, uint64(i)*1000+uint64(part), rng)
