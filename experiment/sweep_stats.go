@@ -57,8 +57,8 @@ type sampled struct {
 }
 
 // sampleGraded draws n responses to each prompt from m (prompt i's at
-// i·n .. i·n+n-1), in chunks whose seeds derive from seed, and grades each
-// against its prompt's gold answer.
+// i·n .. i·n+n-1), in chunks of 512 whose seeds derive from seed
+// (engine.SampleChunks), and grades each against its prompt's gold answer.
 func sampleGraded(ctx context.Context, m *basemodel.Model, prompts, golds []string, n int, o engine.SampleOptions, seed uint64, g *grade.Grader) ([]sampled, error) {
 	const chunk = 512
 	ids := make([][]int, 0, len(prompts)*n)
@@ -69,22 +69,19 @@ func sampleGraded(ctx context.Context, m *basemodel.Model, prompts, golds []stri
 		}
 	}
 	o.StopTokens = m.StopTokens()
+	o.Seed = seed
+	gens, err := m.Engine.SampleChunks(ctx, ids, o, chunk)
+	if err != nil {
+		return nil, fmt.Errorf("sampling: %w", err)
+	}
 	out := make([]sampled, 0, len(ids))
-	for c, lo := 0, 0; lo < len(ids); c, lo = c+1, lo+chunk {
-		hi := min(len(ids), lo+chunk)
-		o.Seed = seed + uint64(c)*0x9e3779b97f4a7c15
-		gens, err := m.Engine.Sample(ctx, ids[lo:hi], o)
-		if err != nil {
-			return nil, fmt.Errorf("sampling: %w", err)
+	for i, gen := range gens {
+		s := sampled{Text: m.Response(gen.Tokens), Tokens: len(gen.Tokens)}
+		if a, err := g.Extract(s.Text); err == nil {
+			s.Answer = a
+			s.Correct = g.Equivalent(a, golds[i/n])
 		}
-		for k, gen := range gens {
-			s := sampled{Text: m.Response(gen.Tokens), Tokens: len(gen.Tokens)}
-			if a, err := g.Extract(s.Text); err == nil {
-				s.Answer = a
-				s.Correct = g.Equivalent(a, golds[(lo+k)/n])
-			}
-			out = append(out, s)
-		}
+		out = append(out, s)
 	}
 	return out, nil
 }
