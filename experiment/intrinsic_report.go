@@ -156,7 +156,7 @@ func pointCI(bs metrics.BootstrapConfig, step int, vals [][]float64) (CIPoint, e
 // summariseReward averages the seeds' per-problem accuracy at the steps
 // every seed validated, and finds the start, peak and end.
 func summariseReward(bs metrics.BootstrapConfig, reward string, runs []*intrinsicRunData) (RewardSummary, error) {
-	rs := RewardSummary{Reward: reward, Seeds: len(runs), Modes: map[FailureMode]int{}, Metric: fmt.Sprintf("avg@%d", runs[0].n)}
+	rs := RewardSummary{Reward: reward, Seeds: len(runs), Modes: map[FailureMode]int{}, Metric: runlog.Avg(runs[0].n)}
 	steps := runs[0].steps()
 	for _, r := range runs[1:] {
 		steps = slices.DeleteFunc(steps, func(s int) bool { _, ok := r.val[s]; return !ok })
