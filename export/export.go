@@ -34,7 +34,7 @@ type Log struct {
 }
 
 // The run-directory logs that hold per-step numbers.
-var runLogs = []string{"metrics.jsonl", "validation.jsonl"}
+var runLogs = []string{runlog.MetricsFile, runlog.ValidationFile}
 
 // Read reads a urlvr run directory (metrics.jsonl and validation.jsonl, a
 // step's lines merged into one row) or a veRL/TRL log file.
