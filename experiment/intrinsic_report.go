@@ -128,6 +128,9 @@ func (d *intrinsicRunData) steps() []int {
 // diffCI is b − a over problems with its paired bootstrap interval: the
 // interval of the per-problem differences.
 func diffCI(bs metrics.BootstrapConfig, a, b [][]float64) (CI, error) {
+	if len(a) != len(b) {
+		return CI{}, fmt.Errorf("%d validation sets at one step and %d at another", len(a), len(b))
+	}
 	d := make([][]float64, len(a))
 	for s := range a {
 		if len(b[s]) != len(a[s]) {
