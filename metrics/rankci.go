@@ -23,9 +23,10 @@ type CorrelationCI struct {
 // interval: B resamples draw len(x) (x, y) pairs with replacement from one
 // generator seeded by bc.Seed, the coefficient of each resample is taken,
 // and the interval runs between the (1-level)/2 and (1+level)/2 quantiles of
-// the defined ones. corr is Spearman, KendallTauB or Pearson. It fails when
-// the coefficient of the data itself is undefined, or when fewer than half
-// of the resamples are.
+// the defined ones (bc.Percentiles and bc.Stream apply as in BootstrapCI;
+// units are not stratified). corr is Spearman, KendallTauB or Pearson. It
+// fails when the coefficient of the data itself is undefined, or when fewer
+// than half of the resamples are.
 func BootstrapCorrelation(x, y []float64, corr func(x, y []float64) (float64, error), bc BootstrapConfig) (CorrelationCI, error) {
 	value, err := corr(x, y)
 	if err != nil {
