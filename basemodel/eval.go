@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"slices"
 	"strings"
 	"time"
 
@@ -297,27 +295,24 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-// bootstrapResamples is how many resamples bootstrapCI draws.
-const bootstrapResamples = 2000
+// manifestBootstrap is the resampling behind the intervals of the shipped
+// models' manifests (and the README's model table): 2,000 resamples, 95%,
+// the trimmed percentile rule and the "boots" stream. Changing any of it
+// changes the published intervals.
+var manifestBootstrap = metrics.BootstrapConfig{Resamples: 2000, Level: 0.95, Percentiles: metrics.Trimmed, Stream: 0xb0075}
 
-// bootstrapCI is the 95% percentile-bootstrap interval of the mean of xs:
-// the 2.5th and 97.5th percentiles of the means of bootstrapResamples
-// resamples of the problems, drawn with replacement from seed.
+// bootstrapCI is the 95% percentile-bootstrap interval of the mean of xs
+// over the problems, resampled from seed; the zero interval (shown as
+// none) when there is nothing to resample. manifestBootstrap is a valid
+// configuration, so a non-empty xs always has its interval.
 func bootstrapCI(xs []float64, seed uint64) [2]float64 {
-	if len(xs) == 0 {
+	bc := manifestBootstrap
+	bc.Seed = seed
+	ci, err := metrics.BootstrapCI([][]float64{xs}, bc)
+	if err != nil {
 		return [2]float64{}
 	}
-	rng := rand.New(rand.NewPCG(seed, 0xb0075)) // "boots"
-	means := make([]float64, bootstrapResamples)
-	for b := range means {
-		sum := 0.0
-		for range xs {
-			sum += xs[rng.IntN(len(xs))]
-		}
-		means[b] = sum / float64(len(xs))
-	}
-	slices.Sort(means)
-	return [2]float64{means[int(0.025*bootstrapResamples)], means[int(0.975*bootstrapResamples)-1]}
+	return [2]float64{ci[0].Lo, ci[0].Hi}
 }
 
 // shortSetName strips the world's prefixes from a held-out set's name.

@@ -12,18 +12,19 @@ import (
 	"strings"
 
 	"github.com/urlvr/urlvr/foreignlog"
+	"github.com/urlvr/urlvr/runlog"
 )
 
-// The files of a urlvr run and study directory the dashboard reads. They
-// are the names train and experiment write; the dashboard only depends on
-// the names, not on those packages.
+// The files of a urlvr run and study directory the dashboard reads: a
+// run's from its schema (runlog), a study's as experiment writes them (the
+// dashboard depends on the names, not on that package).
 const (
-	metricsFile    = "metrics.jsonl"
-	validationFile = "validation.jsonl"
-	eventsFile     = "events.jsonl"
-	summaryFile    = "summary.json"
-	configFile     = "config.yaml"
-	samplesDir     = "samples"
+	metricsFile    = runlog.MetricsFile
+	validationFile = runlog.ValidationFile
+	eventsFile     = runlog.EventsFile
+	summaryFile    = runlog.SummaryFile
+	configFile     = runlog.ConfigFile
+	samplesDir     = runlog.SamplesDir
 	studyFile      = "study.json"
 	resultsFile    = "results.jsonl"
 	correlFile     = "correlation.json"

@@ -60,7 +60,7 @@ func facetKey(k string) bool {
 	case runlog.KeyRewardAccuracy, runlog.KeyProxyReward, runlog.KeyGroundTruthReward, runlog.KeyEntropy, runlog.KeyResponseLength:
 		return true
 	}
-	return strings.HasPrefix(k, runlog.ValidationKey(runlog.MeanSet, "avg@"))
+	return strings.HasPrefix(k, runlog.ValidationKey(runlog.MeanSet, runlog.AvgPrefix))
 }
 
 func (s *Server) studyPayload(info *StudyInfo) (*StudyPayload, error) {

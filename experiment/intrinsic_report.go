@@ -10,6 +10,7 @@ import (
 
 	"gonum.org/v1/plot/vg"
 
+	"github.com/urlvr/urlvr/metrics"
 	"github.com/urlvr/urlvr/report"
 	"github.com/urlvr/urlvr/runlog"
 )
@@ -124,30 +125,41 @@ func (d *intrinsicRunData) steps() []int {
 	return steps
 }
 
-func setSizes(vals [][]float64) []int {
-	sizes := make([]int, len(vals))
-	for i, v := range vals {
-		sizes[i] = len(v)
+// diffCI is b − a over problems with its paired bootstrap interval: the
+// interval of the per-problem differences.
+func diffCI(bs metrics.BootstrapConfig, a, b [][]float64) (CI, error) {
+	if len(a) != len(b) {
+		return CI{}, fmt.Errorf("%d validation sets at one step and %d at another", len(a), len(b))
 	}
-	return sizes
+	d := make([][]float64, len(a))
+	for s := range a {
+		if len(b[s]) != len(a[s]) {
+			return CI{}, fmt.Errorf("set %d has %d problems at one step and %d at another", s, len(a[s]), len(b[s]))
+		}
+		d[s] = make([]float64, len(a[s]))
+		for i := range a[s] {
+			d[s][i] = b[s][i] - a[s][i]
+		}
+	}
+	ci, err := setMeansCI(bs, d)
+	if err != nil {
+		return CI{}, err
+	}
+	return CI{Value: meanOfSetMeans(b) - meanOfSetMeans(a), Lo: ci.Lo, Hi: ci.Hi}, nil
 }
 
-// diffCI is b − a over problems with its paired bootstrap interval.
-func diffCI(bs bootstrap, a, b [][]float64) CI {
-	stat := func(pick [][]int) float64 { return meanOfSetMeans(b, pick) - meanOfSetMeans(a, pick) }
-	lo, hi := bs.interval(setSizes(a), stat)
-	return CI{Value: stat(nil), Lo: lo, Hi: hi}
-}
-
-func pointCI(bs bootstrap, step int, vals [][]float64) CIPoint {
-	lo, hi := bs.interval(setSizes(vals), func(pick [][]int) float64 { return meanOfSetMeans(vals, pick) })
-	return CIPoint{Step: step, CI: CI{Value: meanOfSetMeans(vals, nil), Lo: lo, Hi: hi}}
+func pointCI(bs metrics.BootstrapConfig, step int, vals [][]float64) (CIPoint, error) {
+	ci, err := setMeansCI(bs, vals)
+	if err != nil {
+		return CIPoint{}, fmt.Errorf("step %d: %w", step, err)
+	}
+	return CIPoint{Step: step, CI: CI{Value: meanOfSetMeans(vals), Lo: ci.Lo, Hi: ci.Hi}}, nil
 }
 
 // summariseReward averages the seeds' per-problem accuracy at the steps
 // every seed validated, and finds the start, peak and end.
-func summariseReward(bs bootstrap, reward string, runs []*intrinsicRunData) (RewardSummary, error) {
-	rs := RewardSummary{Reward: reward, Seeds: len(runs), Modes: map[FailureMode]int{}, Metric: fmt.Sprintf("avg@%d", runs[0].n)}
+func summariseReward(bs metrics.BootstrapConfig, reward string, runs []*intrinsicRunData) (RewardSummary, error) {
+	rs := RewardSummary{Reward: reward, Seeds: len(runs), Modes: map[FailureMode]int{}, Metric: runlog.Avg(runs[0].n)}
 	steps := runs[0].steps()
 	for _, r := range runs[1:] {
 		steps = slices.DeleteFunc(steps, func(s int) bool { _, ok := r.val[s]; return !ok })
@@ -171,7 +183,11 @@ func summariseReward(bs bootstrap, reward string, runs []*intrinsicRunData) (Rew
 			}
 		}
 		avg[s] = m
-		rs.Curve = append(rs.Curve, pointCI(bs, s, m))
+		p, err := pointCI(bs, s, m)
+		if err != nil {
+			return rs, fmt.Errorf("reward %s: %w", reward, err)
+		}
+		rs.Curve = append(rs.Curve, p)
 	}
 	for _, v := range avg[steps[0]] {
 		rs.Problems += len(v)
@@ -183,14 +199,19 @@ func summariseReward(bs bootstrap, reward string, runs []*intrinsicRunData) (Rew
 			rs.Peak = p
 		}
 	}
-	rs.Rise = diffCI(bs, avg[rs.Start.Step], avg[rs.Peak.Step])
-	rs.Fall = diffCI(bs, avg[rs.End.Step], avg[rs.Peak.Step])
+	var err error
+	if rs.Rise, err = diffCI(bs, avg[rs.Start.Step], avg[rs.Peak.Step]); err != nil {
+		return rs, fmt.Errorf("reward %s: %w", reward, err)
+	}
+	if rs.Fall, err = diffCI(bs, avg[rs.End.Step], avg[rs.Peak.Step]); err != nil {
+		return rs, fmt.Errorf("reward %s: %w", reward, err)
+	}
 	rs.RiseThenFall = rs.Rise.Lo > 0 && rs.Fall.Lo > 0
 	return rs, nil
 }
 
 // runEvidence gathers what ClassifyFailure reads from one run.
-func runEvidence(bs bootstrap, d *intrinsicRunData) (RunEvidence, []sampleRecord, []sampleRecord, error) {
+func runEvidence(bs metrics.BootstrapConfig, d *intrinsicRunData) (RunEvidence, []sampleRecord, []sampleRecord, error) {
 	r := d.run
 	var e RunEvidence
 	e.LengthStart, _ = r.headMean(keyResponseLength, windowSteps)
@@ -202,8 +223,11 @@ func runEvidence(bs bootstrap, d *intrinsicRunData) (RunEvidence, []sampleRecord
 	e.NoAnswerEnd, _ = r.tailMean(runlog.KeyNoAnswer, windowSteps)
 	steps := d.steps()
 	first, last := d.val[steps[0]], d.val[steps[len(steps)-1]]
-	e.ValStart, e.ValEnd = meanOfSetMeans(first, nil), meanOfSetMeans(last, nil)
-	diff := diffCI(bs, first, last)
+	e.ValStart, e.ValEnd = meanOfSetMeans(first), meanOfSetMeans(last)
+	diff, err := diffCI(bs, first, last)
+	if err != nil {
+		return e, nil, nil, fmt.Errorf("run %s: %w", r.dir, err)
+	}
 	e.ValDiffLo, e.ValDiffHi = diff.Lo, diff.Hi
 	dumps := sampleSteps(r.dir)
 	if len(dumps) == 0 {
@@ -261,7 +285,7 @@ func ReportIntrinsic(out string) (*IntrinsicReport, error) {
 		return nil, err
 	}
 	bs := defaultBootstrap
-	rep := &IntrinsicReport{Dir: out, Model: st.Model, Bootstrap: bs.B}
+	rep := &IntrinsicReport{Dir: out, Model: st.Model, Bootstrap: bs.Resamples}
 	byReward := map[string][]*intrinsicRunData{}
 	for _, est := range st.Rewards {
 		for _, seed := range st.Seeds {

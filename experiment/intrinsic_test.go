@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/urlvr/urlvr/metrics"
 )
 
 func TestClassifyFailureRulesInOrder(t *testing.T) {
@@ -63,36 +65,36 @@ func TestRepeatedLineShareAndTopAnswer(t *testing.T) {
 
 func TestMeanOfSetMeansAndBootstrap(t *testing.T) {
 	sets := [][]float64{{1, 0}, {1, 1, 1, 0}}
-	if got := meanOfSetMeans(sets, nil); !near(got, 0.625) {
+	if got := meanOfSetMeans(sets); !near(got, 0.625) {
 		t.Errorf("mean of set means %v, want (0.5+0.75)/2", got)
-	}
-	if got := meanOfSetMeans(sets, [][]int{{0, 0}, {3, 3, 3, 3}}); !near(got, 0.5) {
-		t.Errorf("resampled mean %v, want (1+0)/2", got)
 	}
 	// Identical problems: every resample gives the same value.
 	same := [][]float64{{0.3, 0.3, 0.3}}
-	lo, hi := defaultBootstrap.interval(setSizes(same), func(p [][]int) float64 { return meanOfSetMeans(same, p) })
-	if !near(lo, 0.3) || !near(hi, 0.3) {
-		t.Errorf("degenerate interval [%v, %v]", lo, hi)
+	ci, err := setMeansCI(defaultBootstrap, same)
+	if err != nil || !near(ci.Lo, 0.3) || !near(ci.Hi, 0.3) {
+		t.Errorf("degenerate interval %+v %v", ci, err)
 	}
 	// Two problems 0 and 1: resample means are 0, 1/2, 1 with chances
 	// 1/4, 1/2, 1/4, so the 2.5th and 97.5th percentiles are 0 and 1.
 	two := [][]float64{{0, 1}}
-	b := bootstrap{B: 4000, Seed: 7}
-	lo, hi = b.interval(setSizes(two), func(p [][]int) float64 { return meanOfSetMeans(two, p) })
-	if lo != 0 || hi != 1 {
-		t.Errorf("interval [%v, %v], want [0, 1]", lo, hi)
+	b := metrics.BootstrapConfig{Resamples: 4000, Seed: 7}
+	if ci, err = setMeansCI(b, two); err != nil || ci.Lo != 0 || ci.Hi != 1 {
+		t.Errorf("interval %+v %v, want [0, 1]", ci, err)
+	}
+	// Sets {0, 1} and {0.5}, resampled within each: the statistic is
+	// (0 or 1/2 or 1, plus 1/2) / 2, so the interval is [1/4, 3/4].
+	if ci, err = setMeansCI(b, [][]float64{{0, 1}, {0.5}}); err != nil || ci.Lo != 0.25 || ci.Hi != 0.75 {
+		t.Errorf("two sets: interval %+v %v, want [0.25, 0.75]", ci, err)
 	}
 	// Seeded: the same call gives the same interval.
 	wide := [][]float64{{0, 0.2, 0.5, 0.9, 1, 0.4}}
-	stat := func(p [][]int) float64 { return meanOfSetMeans(wide, p) }
-	l1, h1 := b.interval(setSizes(wide), stat)
-	l2, h2 := b.interval(setSizes(wide), stat)
-	if l1 != l2 || h1 != h2 || !(l1 < 0.5 && h1 > 0.5) {
-		t.Errorf("intervals [%v, %v] and [%v, %v]", l1, h1, l2, h2)
+	c1, _ := setMeansCI(b, wide)
+	c2, _ := setMeansCI(b, wide)
+	if c1 != c2 || !(c1.Lo < 0.5 && c1.Hi > 0.5) {
+		t.Errorf("intervals %+v and %+v", c1, c2)
 	}
-	if got := percentile([]float64{0, 10}, 0.25); !near(got, 2.5) {
-		t.Errorf("percentile %v, want 2.5", got)
+	if _, err := setMeansCI(b, [][]float64{{1}, {}}); err == nil {
+		t.Error("an empty set: no error")
 	}
 }
 

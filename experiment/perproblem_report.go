@@ -162,10 +162,11 @@ func ReportPerProblem(out string) (*PerProblemReport, error) {
 			flips[i] = 1
 		}
 	}
-	lo, hi := defaultBootstrap.interval([]int{len(flips)}, func(pick [][]int) float64 {
-		return meanOfSetMeans([][]float64{flips}, pick)
-	})
-	rep.Flipped = CI{Value: mean(flips), Lo: lo, Hi: hi}
+	ci, err := setMeansCI(defaultBootstrap, [][]float64{flips})
+	if err != nil {
+		return nil, err
+	}
+	rep.Flipped = CI{Value: mean(flips), Lo: ci.Lo, Hi: ci.Hi}
 	var lines []any
 	for _, p := range rep.Problems {
 		lines = append(lines, p)
@@ -322,7 +323,7 @@ func perProblemMarkdown(rep *PerProblemReport, st perProblemSettings) string {
 		}
 	}
 	fmt.Fprintf(&b, "\nFlipped: %d of %d problems, %.0f%% (95%% bootstrap CI over problems [%.0f%%, %.0f%%], B = %d). Confidence in the greedy answer rose on %d of %d problems.\n\n",
-		rep.Counts[WrongToCorrect]+rep.Counts[CorrectToWrong], len(rep.Problems), 100*rep.Flipped.Value, 100*rep.Flipped.Lo, 100*rep.Flipped.Hi, defaultBootstrap.B, sharper, len(rep.Problems))
+		rep.Counts[WrongToCorrect]+rep.Counts[CorrectToWrong], len(rep.Problems), 100*rep.Flipped.Value, 100*rep.Flipped.Lo, 100*rep.Flipped.Hi, defaultBootstrap.Resamples, sharper, len(rep.Problems))
 	fmt.Fprintf(&b, "| problem | family | prompt | gold | initial majority (share) | pattern | green wave | confidence start → end | held-out greedy start → end (up/down) |\n|---|---|---|---|---|---|---:|---:|---:|\n")
 	for _, p := range rep.Problems {
 		held := "–"

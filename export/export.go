@@ -1,8 +1,6 @@
 package export
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -36,7 +34,7 @@ type Log struct {
 }
 
 // The run-directory logs that hold per-step numbers.
-var runLogs = []string{"metrics.jsonl", "validation.jsonl"}
+var runLogs = []string{runlog.MetricsFile, runlog.ValidationFile}
 
 // Read reads a urlvr run directory (metrics.jsonl and validation.jsonl, a
 // step's lines merged into one row) or a veRL/TRL log file.
@@ -54,11 +52,11 @@ func Read(path string) (*Log, error) {
 		for _, r := range lg.Rows {
 			v := map[string]float64{}
 			for k, x := range r {
-				if k != "step" {
+				if k != runlog.KeyStep {
 					v[k] = x
 				}
 			}
-			out.Rows = append(out.Rows, Row{Step: int64(r["step"]), Values: v})
+			out.Rows = append(out.Rows, Row{Step: int64(r[runlog.KeyStep]), Values: v})
 		}
 		return out, nil
 	}
@@ -98,25 +96,16 @@ func Read(path string) (*Log, error) {
 // readJSONL merges the numeric fields of each line into the row of its
 // step (a later line for a step overrides an earlier one, as after a
 // resume); lines that are not JSON objects with a numeric step are
-// skipped and counted.
+// skipped and counted (runlog.Scan).
 func readJSONL(r io.Reader, byStep map[int64]map[string]float64) (int, error) {
-	skipped := 0
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
+	st, err := runlog.Scan(r, func(_ int, line []byte) error {
 		var obj map[string]any
 		if json.Unmarshal(line, &obj) != nil {
-			skipped++
-			continue
+			return runlog.ErrSkip
 		}
-		step, ok := obj["step"].(float64)
+		step, ok := obj[runlog.KeyStep].(float64)
 		if !ok {
-			skipped++
-			continue
+			return runlog.ErrSkip
 		}
 		row := byStep[int64(step)]
 		if row == nil {
@@ -124,9 +113,10 @@ func readJSONL(r io.Reader, byStep map[int64]map[string]float64) (int, error) {
 			byStep[int64(step)] = row
 		}
 		maps.Copy(row, runlog.Flatten(obj))
-		delete(row, "step")
-	}
-	return skipped, sc.Err()
+		delete(row, runlog.KeyStep)
+		return nil
+	})
+	return st.Skipped, err
 }
 
 // WriteCSV writes one row per step: "step", then every metric in name
@@ -144,7 +134,7 @@ func WriteCSV(w io.Writer, rows []Row) error {
 	}
 	sort.Strings(cols)
 	cw := csv.NewWriter(w)
-	if err := cw.Write(append([]string{"step"}, cols...)); err != nil {
+	if err := cw.Write(append([]string{runlog.KeyStep}, cols...)); err != nil {
 		return err
 	}
 	rec := make([]string, len(cols)+1)

@@ -52,7 +52,7 @@ func Divergence(rows []map[string]float64, cfg DivergenceConfig) (DivergenceResu
 	type pt struct{ step, gap float64 }
 	byStep := map[float64]float64{}
 	for _, r := range rows {
-		s, ok0 := r["step"]
+		s, ok0 := r[runlog.KeyStep]
 		p, ok1 := r[runlog.KeyProxyReward]
 		g, ok2 := r[runlog.KeyGroundTruthReward]
 		if ok0 && ok1 && ok2 {
@@ -118,7 +118,7 @@ func Check(rows []map[string]float64, cc metrics.CollapseConfig, dc DivergenceCo
 	}
 	byStep := map[int]float64{}
 	for _, r := range rows {
-		s, ok0 := r["step"]
+		s, ok0 := r[runlog.KeyStep]
 		v, ok1 := r[runlog.KeyRewardAccuracy]
 		if ok0 && ok1 {
 			byStep[int(s)] = v

@@ -231,7 +231,7 @@ func readVeRLFile(r io.Reader) ([]map[string]float64, int, error) {
 		}
 		row := map[string]float64{}
 		maps.Copy(row, runlog.Flatten(rec.Data))
-		row["step"] = *rec.Step
+		row[runlog.KeyStep] = *rec.Step
 		rows = append(rows, row)
 	}
 	if err := sc.Err(); err != nil {
@@ -291,8 +291,8 @@ func rename(fm Format, raw []map[string]float64, skipped int) *Log {
 		})
 		for _, k := range keys {
 			v := in[k]
-			if k == "step" {
-				out["step"] = v
+			if k == "step" { // the trainer's step counter
+				out[runlog.KeyStep] = v
 				continue
 			}
 			if to, ok := MapName(fm, k); ok {
@@ -321,7 +321,7 @@ func rename(fm Format, raw []map[string]float64, skipped int) *Log {
 		}
 	}
 	if !hasVal {
-		lg.Missing = append(lg.Missing, runlog.ValidationKey("<set>", "avg@k"))
+		lg.Missing = append(lg.Missing, runlog.ValidationKey("<set>", runlog.AvgPrefix+"k"))
 	}
 	for k := range unmapped {
 		lg.Unmapped = append(lg.Unmapped, k)

@@ -2,6 +2,7 @@ package foreignlog
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/urlvr/urlvr/runlog"
@@ -35,7 +36,7 @@ var verlNames = map[string]renameRule{
 	"timing_s/step":              {runlog.KeyStepSeconds, 0},
 	"timing_s/gen":               {runlog.KeySampleSeconds, 0},
 	"timing_s/update_actor":      {runlog.KeyUpdateSeconds, 0},
-	"training/epoch":             {"epoch", 0},
+	"training/epoch":             {runlog.KeyEpoch, 0},
 }
 
 // TRL's GRPOTrainer names (trl/trainer/grpo_trainer.py). reward is the
@@ -56,7 +57,7 @@ var trlNames = map[string]renameRule{
 	"frac_reward_zero_std":         {runlog.KeyZeroVariance, 0},
 	"clip_ratio/region_mean":       {runlog.KeyClipFraction, 0},
 	"step_time":                    {runlog.KeyStepSeconds, 0},
-	"epoch":                        {"epoch", 0},
+	"epoch":                        {runlog.KeyEpoch, 0},
 }
 
 // dynamicsNames are the paper's B.2 training-dynamics metrics. Trainers that
@@ -111,14 +112,17 @@ func rule(fm Format, name string) (renameRule, bool) {
 			}
 			return 1
 		}
-		if m := verlValMean.FindStringSubmatch(name); m != nil {
-			return renameRule{runlog.ValidationKey(m[1], "avg@"+m[3]), rank(m[2])}, true
-		}
-		if m := verlValMaj.FindStringSubmatch(name); m != nil {
-			return renameRule{runlog.ValidationKey(m[1], "maj@"+m[3]), rank(m[2])}, true
-		}
-		if m := verlValBest.FindStringSubmatch(name); m != nil {
-			return renameRule{runlog.ValidationKey(m[1], "pass@"+m[3]), rank(m[2])}, true
+		for _, v := range []struct {
+			re     *regexp.Regexp
+			metric func(k int) string
+		}{{verlValMean, runlog.Avg}, {verlValMaj, runlog.Maj}, {verlValBest, runlog.Pass}} {
+			if m := v.re.FindStringSubmatch(name); m != nil {
+				k, err := strconv.Atoi(m[3])
+				if err != nil {
+					return renameRule{}, false // more digits than an int holds
+				}
+				return renameRule{runlog.ValidationKey(m[1], v.metric(k)), rank(m[2])}, true
+			}
 		}
 		if m := verlValOld.FindStringSubmatch(name); m != nil {
 			return renameRule{runlog.ValidationKey(m[1], runlog.Avg(1)), 2}, true

@@ -3,7 +3,6 @@ package metrics
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sort"
 )
 
@@ -24,25 +23,24 @@ type CorrelationCI struct {
 // interval: B resamples draw len(x) (x, y) pairs with replacement from one
 // generator seeded by bc.Seed, the coefficient of each resample is taken,
 // and the interval runs between the (1-level)/2 and (1+level)/2 quantiles of
-// the defined ones. corr is Spearman, KendallTauB or Pearson. It fails when
-// the coefficient of the data itself is undefined, or when fewer than half
-// of the resamples are.
+// the defined ones (bc.Percentiles and bc.Stream apply as in BootstrapCI;
+// units are not stratified). corr is Spearman, KendallTauB or Pearson. It
+// fails when the coefficient of the data itself is undefined, or when fewer
+// than half of the resamples are.
 func BootstrapCorrelation(x, y []float64, corr func(x, y []float64) (float64, error), bc BootstrapConfig) (CorrelationCI, error) {
 	value, err := corr(x, y)
 	if err != nil {
 		return CorrelationCI{}, err
 	}
-	if bc.Resamples == 0 {
-		bc.Resamples = DefaultResamples
+	bc, err = bc.withDefaults()
+	if err != nil {
+		return CorrelationCI{}, err
 	}
-	if bc.Level == 0 {
-		bc.Level = 0.95
-	}
-	if bc.Resamples < 1 || !(bc.Level > 0 && bc.Level < 1) {
-		return CorrelationCI{}, fmt.Errorf("bootstrap: %d resamples at level %v; want at least 1, and a level in (0, 1)", bc.Resamples, bc.Level)
+	if len(bc.Strata) > 0 {
+		return CorrelationCI{}, errors.New("bootstrap: a correlation across units is not resampled within strata")
 	}
 	n := len(x)
-	rng := rand.New(rand.NewPCG(bc.Seed, 0xc0ee))
+	rng := bc.rng(0xc0ee)
 	bx, by := make([]float64, n), make([]float64, n)
 	values := make([]float64, 0, bc.Resamples)
 	for range bc.Resamples {
@@ -63,10 +61,9 @@ func BootstrapCorrelation(x, y []float64, corr func(x, y []float64) (float64, er
 		return CorrelationCI{}, fmt.Errorf("bootstrap: the correlation is undefined in %d of %d resamples of %d units; too few distinct units for an interval", bc.Resamples-len(values), bc.Resamples, n)
 	}
 	sort.Float64s(values)
-	alpha := (1 - bc.Level) / 2
 	return CorrelationCI{
 		Value:     value,
-		CI:        Interval{Lo: quantile(values, alpha), Hi: quantile(values, 1-alpha)},
+		CI:        bc.interval(values),
 		Resamples: len(values),
 	}, nil
 }

@@ -94,9 +94,17 @@ const (
 // Avg, Maj and Pass name the per-problem accuracies of k samples: the
 // mean accuracy avg@k, the accuracy of the majority answer maj@k, and the
 // unbiased pass@k.
-func Avg(k int) string  { return "avg@" + strconv.Itoa(k) }
-func Maj(k int) string  { return "maj@" + strconv.Itoa(k) }
-func Pass(k int) string { return "pass@" + strconv.Itoa(k) }
+func Avg(k int) string  { return AvgPrefix + strconv.Itoa(k) }
+func Maj(k int) string  { return MajPrefix + strconv.Itoa(k) }
+func Pass(k int) string { return PassPrefix + strconv.Itoa(k) }
+
+// AvgPrefix, MajPrefix and PassPrefix start the names of Avg, Maj and
+// Pass whatever k, for readers that match a metric at any k.
+const (
+	AvgPrefix  = "avg@"
+	MajPrefix  = "maj@"
+	PassPrefix = "pass@"
+)
 
 // ValidationKey is the key of a metric of a validation set,
 // "val/val-easy/avg@32".

@@ -144,7 +144,7 @@ func checkpoints(dir string) ([]int, error) {
 	return steps, nil
 }
 
-// truncateLog rewrites a JSONL log keeping only the lines whose "step" is at
+// truncateLog rewrites a JSONL log keeping only the lines whose step is at
 // most maxStep, so that a resumed run appends exactly what the interrupted
 // one would have. A torn last line (the run was killed mid-write) is dropped.
 func truncateLog(path string, maxStep int) error {
@@ -159,11 +159,10 @@ func truncateLog(path string, maxStep int) error {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
 	for sc.Scan() {
-		var row struct {
-			Step *int `json:"step"`
-		}
+		var row map[string]json.RawMessage
+		var step *int
 		line := sc.Bytes()
-		if json.Unmarshal(line, &row) != nil || row.Step == nil || *row.Step > maxStep {
+		if json.Unmarshal(line, &row) != nil || json.Unmarshal(row[runlog.KeyStep], &step) != nil || step == nil || *step > maxStep {
 			continue
 		}
 		keep.Write(line)

@@ -46,7 +46,7 @@ type SetSummary struct {
 func (t *Trainer) finish(stopReason string) (*Summary, error) {
 	s := &Summary{
 		Dir: t.run.dir, Steps: t.st.Step, StopReason: stopReason, Best: t.best,
-		Metric:   fmt.Sprintf("avg@%d", t.cfg.Eval.N),
+		Metric:   runlog.Avg(t.cfg.Eval.N),
 		Collapse: t.collapse.Result(), CollapseMeasured: t.collapse.Result().Observations > 0,
 		Events: t.events,
 	}

@@ -2,8 +2,10 @@
 // (vLLM, SGLang, llama.cpp's server, or urlvr's own) on a problem set: N
 // samples per problem, graded against the gold answer, summarised as avg@k,
 // maj@k and pass@k (paper Sec. 4-5 and Appendix B.1 report these, e.g.
-// avg@32 on AIME). Requests run concurrently, are retried with backoff when
-// the server is busy or unreachable, and progress is shown as a bar.
+// avg@32 on AIME) by the evaluator of package metrics, the one that scores
+// validation during training, with its bootstrap intervals over problems.
+// Requests run concurrently, are retried with backoff when the server is
+// busy or unreachable, and progress is shown as a bar.
 package evalclient
 
 import (
@@ -26,6 +28,7 @@ import (
 	"github.com/urlvr/urlvr/data"
 	"github.com/urlvr/urlvr/grade"
 	"github.com/urlvr/urlvr/metrics"
+	"github.com/urlvr/urlvr/runlog"
 )
 
 // Options configure an evaluation.
@@ -140,8 +143,9 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
-// Problem is the outcome for one problem.
-type Problem struct {
+// ProblemResult is the outcome for one problem: its samples, their grades
+// and scores, or the error that left it out of the report.
+type ProblemResult struct {
 	Index      int       `json:"index"`
 	ID         string    `json:"id"`
 	DataSource string    `json:"data_source"`
@@ -154,6 +158,10 @@ type Problem struct {
 	// Tokens counts the completion tokens the server reported.
 	Tokens int    `json:"completion_tokens"`
 	Error  string `json:"error,omitempty"`
+
+	// samples are the graded samples as the evaluator takes them (answer
+	// classes and correctness), kept for the set's score.
+	samples metrics.Samples
 }
 
 // Report summarises an evaluation: each metric is the mean over the
@@ -178,17 +186,13 @@ type Report struct {
 }
 
 // MetricNames lists the report's metric names in order: avg@k, maj@k and
-// pass@k for each k (the ks include n).
+// pass@k for each k (the ks include n), named as in the run log.
 func MetricNames(n int, ks []int) []string {
 	var names []string
-	for _, k := range ks {
-		names = append(names, fmt.Sprintf("avg@%d", k))
-	}
-	for _, k := range ks {
-		names = append(names, fmt.Sprintf("maj@%d", k))
-	}
-	for _, k := range ks {
-		names = append(names, fmt.Sprintf("pass@%d", k))
+	for _, name := range []func(int) string{runlog.Avg, runlog.Maj, runlog.Pass} {
+		for _, k := range ks {
+			names = append(names, name(k))
+		}
 	}
 	return names
 }
@@ -196,7 +200,7 @@ func MetricNames(n int, ks []int) []string {
 // Run evaluates o.Model on o.Dataset. It returns the report and every
 // problem's outcome; problems that failed after their retries are counted
 // in Report.Failed, carry their error and are left out of the means.
-func Run(ctx context.Context, o Options) (*Report, []Problem, error) {
+func Run(ctx context.Context, o Options) (*Report, []ProblemResult, error) {
 	o, err := o.withDefaults()
 	if err != nil {
 		return nil, nil, err
@@ -217,7 +221,7 @@ func Run(ctx context.Context, o Options) (*Report, []Problem, error) {
 		c.o.Model = o.Model
 	}
 
-	problems := make([]Problem, len(recs))
+	problems := make([]ProblemResult, len(recs))
 	var bar *progressbar.ProgressBar
 	if o.Progress != nil {
 		bar = progressbar.NewOptions(len(recs), progressbar.OptionSetWriter(o.Progress),
@@ -260,69 +264,63 @@ func Run(ctx context.Context, o Options) (*Report, []Problem, error) {
 
 	rep := &Report{Endpoint: o.Endpoint, Model: o.Model, Dataset: o.Dataset, N: o.N, Problems: len(recs),
 		Requests: c.requests, Retries: c.retries, Seconds: time.Since(start).Seconds()}
-	names := MetricNames(o.N, o.Ks)
-	sum := map[string]float64{}
-	bySum := map[string]map[string]float64{}
-	byCount := map[string]int{}
-	ok := 0
+	var scored []metrics.Samples
 	for _, p := range problems {
 		rep.CompletionTokens += p.Tokens
 		if p.Error != "" {
 			rep.Failed++
 			continue
 		}
-		ok++
-		byCount[p.DataSource]++
-		if bySum[p.DataSource] == nil {
-			bySum[p.DataSource] = map[string]float64{}
-		}
-		for _, n := range names {
-			sum[n] += p.Metrics[n]
-			bySum[p.DataSource][n] += p.Metrics[n]
-		}
+		scored = append(scored, p.samples)
 	}
-	if ok > 0 {
-		rep.Metrics = map[string]float64{}
-		for _, n := range names {
-			rep.Metrics[n] = sum[n] / float64(ok)
-		}
-		if rep.Intervals, err = intervals(problems, names, o.Seed); err != nil {
+	if len(scored) > 0 {
+		sets, err := metrics.EvaluateAtK(scored, o.Ks, metrics.BootstrapConfig{Seed: o.Seed})
+		if err != nil {
 			return nil, problems, err
 		}
-		if len(bySum) > 1 {
-			rep.BySource = map[string]map[string]float64{}
-			for src, m := range bySum {
-				rep.BySource[src] = map[string]float64{}
-				for _, n := range names {
-					rep.BySource[src][n] = m[n] / float64(byCount[src])
-				}
+		rep.Metrics = map[string]float64{}
+		rep.Intervals = map[string]metrics.Interval{}
+		for i, k := range o.Ks {
+			for name, e := range metricsAt(k, sets[i]) {
+				rep.Metrics[name], rep.Intervals[name] = e.Mean, e.CI
 			}
 		}
+		rep.BySource = sourceMeans(problems, MetricNames(o.N, o.Ks))
 	}
 	return rep, problems, nil
 }
 
-// intervals bootstraps the metrics' means over the problems that did not
-// fail.
-func intervals(problems []Problem, names []string, seed uint64) (map[string]metrics.Interval, error) {
-	series := make([][]float64, len(names))
+// metricsAt names a set's scores at k: avg@k, maj@k and pass@k.
+func metricsAt(k int, s metrics.SetScore) map[string]metrics.Estimate {
+	return map[string]metrics.Estimate{runlog.Avg(k): s.Avg, runlog.Maj(k): s.Maj, runlog.Pass(k): s.Pass[k]}
+}
+
+// sourceMeans averages the problems' metrics per data source, when the
+// dataset has more than one.
+func sourceMeans(problems []ProblemResult, names []string) map[string]map[string]float64 {
+	sum := map[string]map[string]float64{}
+	count := map[string]int{}
 	for _, p := range problems {
 		if p.Error != "" {
 			continue
 		}
-		for i, n := range names {
-			series[i] = append(series[i], p.Metrics[n])
+		if sum[p.DataSource] == nil {
+			sum[p.DataSource] = map[string]float64{}
+		}
+		count[p.DataSource]++
+		for _, n := range names {
+			sum[p.DataSource][n] += p.Metrics[n]
 		}
 	}
-	cis, err := metrics.BootstrapCI(series, metrics.BootstrapConfig{Seed: seed})
-	if err != nil {
-		return nil, err
+	if len(sum) < 2 {
+		return nil
 	}
-	out := make(map[string]metrics.Interval, len(names))
-	for i, n := range names {
-		out[n] = cis[i]
+	for src, m := range sum {
+		for _, n := range names {
+			m[n] /= float64(count[src])
+		}
 	}
-	return out, nil
+	return sum
 }
 
 type client struct {
@@ -349,8 +347,8 @@ func (c *client) firstModel(ctx context.Context) (string, error) {
 }
 
 // evaluate samples, grades and scores one problem.
-func (c *client) evaluate(ctx context.Context, i int, rec data.Record, rng *rand.Rand) Problem {
-	p := Problem{Index: i, ID: rec.ID, DataSource: rec.DataSource, Gold: rec.Answer}
+func (c *client) evaluate(ctx context.Context, i int, rec data.Record, rng *rand.Rand) ProblemResult {
+	p := ProblemResult{Index: i, ID: rec.ID, DataSource: rec.DataSource, Gold: rec.Answer}
 	for part, got := 0, 0; got < c.o.N; part++ {
 		n := min(c.o.PerRequest, c.o.N-got)
 		texts, tokens, err := c.sample(ctx, rec, n, uint64(i)*1000+uint64(part), rng)
@@ -375,43 +373,18 @@ func (c *client) evaluate(ctx context.Context, i int, rec data.Record, rng *rand
 			p.Correct[j] = 1
 		}
 	}
-	m, err := problemMetrics(c.o.Grader, p.Answers, p.Correct, c.o.Ks)
+	p.samples = metrics.Samples{Classes: c.o.Grader.Classes(p.Answers).Class, Correct: p.Correct}
+	scores, err := metrics.ScoreProblemAtK(p.samples, c.o.Ks)
 	if err != nil {
 		p.Error = err.Error()
 		return p
 	}
-	p.Metrics = m
+	p.Metrics = map[string]float64{}
+	for i, k := range c.o.Ks {
+		s := scores[i]
+		p.Metrics[runlog.Avg(k)], p.Metrics[runlog.Maj(k)], p.Metrics[runlog.Pass(k)] = s.Avg, s.Maj, s.Pass[k]
+	}
 	return p
-}
-
-// problemMetrics computes avg@k and maj@k over the first k samples, and
-// the unbiased pass@k from all N.
-func problemMetrics(g *grade.Grader, answers []string, correct []float64, ks []int) (map[string]float64, error) {
-	n := len(correct)
-	m := map[string]float64{}
-	classes := g.Classes(answers).Class
-	c := 0
-	for _, x := range correct {
-		c += int(x)
-	}
-	for _, k := range ks {
-		avg, err := metrics.AvgAtK(correct[:k])
-		if err != nil {
-			return nil, err
-		}
-		m[fmt.Sprintf("avg@%d", k)] = avg
-		maj, err := metrics.MajAtK(classes[:k], correct[:k])
-		if err != nil {
-			return nil, err
-		}
-		m[fmt.Sprintf("maj@%d", k)] = maj
-		pass, err := metrics.PassAtK(n, c, k)
-		if err != nil {
-			return nil, err
-		}
-		m[fmt.Sprintf("pass@%d", k)] = pass
-	}
-	return m, nil
 }
 
 // sample asks for n samples of one problem and returns their texts.

@@ -10,9 +10,10 @@ import (
 	"github.com/urlvr/urlvr/rollout"
 )
 
-// Batch is one training batch of rollouts: Prompts prompts with N rollouts
-// each, as the service receives it and as the library scores it.
-type Batch struct {
+// RolloutBatch is one training batch of rollouts: Prompts prompts with N
+// rollouts each, as the reward service receives it and as the library
+// scores it. (The engine's Batch is token sequences; this is text.)
+type RolloutBatch struct {
 	Prompts, N int
 	// Items are the rollouts as reward.ScoreRecords reads them (the
 	// in-process reference).
@@ -46,13 +47,13 @@ func answerForm(rng *rand.Rand, v int) string {
 	}
 }
 
-// MakeBatch draws a batch from seed: each prompt has a gold integer answer;
-// each rollout answers it with probability pCorrect (in some spelling),
+// MakeRolloutBatch draws a batch from seed: each prompt has a gold integer
+// answer; each rollout answers it with probability pCorrect (in some spelling),
 // else one of three distractors, or gives no answer (5%). Responses are
 // about respChars characters of working ending in \boxed{...}.
-func MakeBatch(seed uint64, prompts, n, respChars int) (*Batch, error) {
+func MakeRolloutBatch(seed uint64, prompts, n, respChars int) (*RolloutBatch, error) {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	b := &Batch{Prompts: prompts, N: n}
+	b := &RolloutBatch{Prompts: prompts, N: n}
 	var (
 		queries, promptTexts, labels, responses []string
 		groupIDs                                []int

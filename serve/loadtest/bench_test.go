@@ -19,8 +19,8 @@ import (
 // shared machine run with -count and compare medians; `urlvr serve
 // loadtest` measures the same from a second process under sustained load.
 
-func benchBatch(b *testing.B) *Batch {
-	batch, err := MakeBatch(1, 64, 8, 600)
+func benchBatch(b *testing.B) *RolloutBatch {
+	batch, err := MakeRolloutBatch(1, 64, 8, 600)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -173,7 +173,7 @@ func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 type tester struct {
 	o       Options
 	sends   atomic.Int64 // numbers split sends, so concurrent batches never share a group
-	batches []*Batch
+	batches []*RolloutBatch
 	want    [][]float64 // library rewards per batch
 	tied    [][]bool    // per batch and rollout: its group's vote is a tie
 	client  *http.Client
@@ -217,7 +217,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 	// Batches and the library's answers for them.
 	for i := range o.Batches {
-		b, err := MakeBatch(o.Seed+uint64(i), o.Prompts, o.N, o.ResponseChars)
+		b, err := MakeRolloutBatch(o.Seed+uint64(i), o.Prompts, o.N, o.ResponseChars)
 		if err != nil {
 			return nil, err
 		}
@@ -410,7 +410,7 @@ func (t *tester) post(ctx context.Context, body []byte) ([]float64, error) {
 
 // sendSplit sends every rollout of a batch as its own request, all at once;
 // the service holds each group until its last rollout arrives.
-func (t *tester) sendSplit(ctx context.Context, b *Batch) ([]float64, error) {
+func (t *tester) sendSplit(ctx context.Context, b *RolloutBatch) ([]float64, error) {
 	seq := t.sends.Add(1)
 	rewards := make([]float64, len(b.Queries))
 	errs := make([]error, len(b.Queries))
@@ -525,7 +525,7 @@ func (t *tester) disconnects(ctx context.Context) int {
 // status 200, 400 or 413, on a connection that stays usable.
 func (t *tester) fuzz(ctx context.Context, rep *Report) {
 	rng := rand.New(rand.NewPCG(t.o.Seed, 0xf022))
-	small, err := MakeBatch(t.o.Seed+1000, 3, t.o.N, 80)
+	small, err := MakeRolloutBatch(t.o.Seed+1000, 3, t.o.N, 80)
 	if err != nil {
 		return
 	}

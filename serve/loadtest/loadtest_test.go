@@ -30,9 +30,9 @@ func TestSummarisePercentiles(t *testing.T) {
 }
 
 func TestMakeBatchIsSeeded(t *testing.T) {
-	a, _ := MakeBatch(3, 4, 8, 100)
-	b, _ := MakeBatch(3, 4, 8, 100)
-	c, _ := MakeBatch(4, 4, 8, 100)
+	a, _ := MakeRolloutBatch(3, 4, 8, 100)
+	b, _ := MakeRolloutBatch(3, 4, 8, 100)
+	c, _ := MakeRolloutBatch(4, 4, 8, 100)
 	if !bytes.Equal(a.Verl, b.Verl) || !bytes.Equal(a.OpenRLHF, b.OpenRLHF) || bytes.Equal(a.Verl, c.Verl) {
 		t.Error("batches must depend on the seed and on nothing else")
 	}
