@@ -74,20 +74,20 @@ func analyzeMCS(model, mvDir, gtDir string) (MCSResult, *finishedRun, *finishedR
 
 // pairedGainCIs bootstraps the final and best gains of a run over its
 // validation problems, pairing each problem's accuracy at a step with its
-// accuracy at the start (the problems of all sets pooled; with sets of
-// equal size the pooled mean is the mean over sets that the gain is). A
-// run without validation_problems.jsonl has no intervals.
+// accuracy at the start, resampled within each validation set (the gain
+// is a mean over sets). A run without validation_problems.jsonl has no
+// intervals.
 func pairedGainCIs(dir string, v valSummary) (final, best *metrics.Interval, err error) {
 	rows, _, err := runlog.ReadFile[runlog.ProblemScoresRow](filepath.Join(dir, runlog.ValidationProblemsFile))
 	if err != nil || len(rows) == 0 {
 		return nil, nil, err
 	}
 	ci := func(step int) (*metrics.Interval, error) {
-		d, err := pairedDifferences(rows, v.StartStep, step)
+		d, sizes, err := pairedDifferences(rows, v.StartStep, step)
 		if err != nil || d == nil {
 			return nil, err
 		}
-		iv, err := metrics.BootstrapCI([][]float64{d}, metrics.BootstrapConfig{Seed: uint64(step) + 1})
+		iv, err := metrics.BootstrapCI([][]float64{d}, metrics.BootstrapConfig{Seed: uint64(step) + 1, Strata: sizes})
 		if err != nil {
 			return nil, err
 		}
@@ -101,10 +101,11 @@ func pairedGainCIs(dir string, v valSummary) (final, best *metrics.Interval, err
 }
 
 // pairedDifferences returns each validation problem's accuracy at step
-// minus its accuracy at start, over every set validated at both; nil when
-// a step has no per-problem row. A set whose problems differ between the
-// two rows is an error: its problems cannot be paired.
-func pairedDifferences(rows []runlog.ProblemScoresRow, start, step int) ([]float64, error) {
+// minus its accuracy at start, over every set validated at both (sets in
+// name order), and the number of problems of each set; nil when a step has
+// no per-problem row. A set whose problems differ between the two rows is
+// an error: its problems cannot be paired.
+func pairedDifferences(rows []runlog.ProblemScoresRow, start, step int) ([]float64, []int, error) {
 	at := func(s int) map[string]runlog.ProblemScoresRow {
 		m := map[string]runlog.ProblemScoresRow{}
 		for _, r := range rows {
@@ -116,7 +117,7 @@ func pairedDifferences(rows []runlog.ProblemScoresRow, start, step int) ([]float
 	}
 	before, after := at(start), at(step)
 	if len(before) == 0 || len(after) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	names := make([]string, 0, len(before))
 	for set := range before {
@@ -124,20 +125,22 @@ func pairedDifferences(rows []runlog.ProblemScoresRow, start, step int) ([]float
 	}
 	slices.Sort(names)
 	var d []float64
+	var sizes []int
 	for _, set := range names {
 		b, a := before[set], after[set]
 		if _, ok := after[set]; !ok {
 			continue
 		}
 		if a.Problems != b.Problems || len(a.Correct) != len(b.Correct) {
-			return nil, fmt.Errorf("validation set %s has other problems at step %d than at step %d", set, step, start)
+			return nil, nil, fmt.Errorf("validation set %s has other problems at step %d than at step %d", set, step, start)
 		}
 		ab, aa := b.Accuracy(), a.Accuracy()
 		for i := range ab {
 			d = append(d, aa[i]-ab[i])
 		}
+		sizes = append(sizes, len(ab))
 	}
-	return d, nil
+	return d, sizes, nil
 }
 
 // passKGain is pass@K - pass@1 at the run's first validation, averaged

@@ -13,7 +13,7 @@ import (
 // Two sets of two problems, 4 samples each. Start: a=[1,2]/4, b=[0,4]/4;
 // step 10: a=[3,2]/4, b=[1,4]/4. The paired differences are
 // a: 0.5, 0; b: 0.25, 0 — pooled mean 0.1875, the mean of the sets' avg@4
-// gains (0.25 and 0.125).
+// gains (0.25 and 0.125), and the strata are the two sets.
 func TestPairedDifferencesByHand(t *testing.T) {
 	fa, fb := runlog.ProblemsFingerprint([]string{"a1", "a2"}), runlog.ProblemsFingerprint([]string{"b1", "b2"})
 	rows := []runlog.ProblemScoresRow{
@@ -22,9 +22,12 @@ func TestPairedDifferencesByHand(t *testing.T) {
 		{Step: 10, Set: "a", N: 4, Problems: fa, Correct: []int{3, 2}},
 		{Step: 10, Set: "b", N: 4, Problems: fb, Correct: []int{1, 4}},
 	}
-	d, err := pairedDifferences(rows, 0, 10)
+	d, sizes, err := pairedDifferences(rows, 0, 10)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(sizes) != 2 || sizes[0] != 2 || sizes[1] != 2 {
+		t.Fatalf("set sizes %v, want [2 2]", sizes)
 	}
 	want := []float64{0.5, 0, 0.25, 0}
 	if len(d) != len(want) {
@@ -40,11 +43,11 @@ func TestPairedDifferencesByHand(t *testing.T) {
 	if mean := sum / 4; mean != 0.1875 {
 		t.Fatalf("pooled mean %v, want 0.1875", mean)
 	}
-	if d, err := pairedDifferences(rows, 0, 20); err != nil || d != nil {
+	if d, _, err := pairedDifferences(rows, 0, 20); err != nil || d != nil {
 		t.Fatalf("a step without rows: %v, %v; want nil, nil", d, err)
 	}
 	rows[3].Problems = "other"
-	if _, err := pairedDifferences(rows, 0, 10); err == nil {
+	if _, _, err := pairedDifferences(rows, 0, 10); err == nil {
 		t.Fatal("a set with other problems was paired")
 	}
 }
