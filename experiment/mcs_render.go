@@ -67,7 +67,7 @@ func mcsMarkdown(rep *MCSReport, st mcsSettings) string {
 			r.MVStart, r.MVFinal, r.GTStart, r.GTBest, r.GTBestStep, r.GTFinal, gainCI(r.GTGainFinal, r.GTGainFinalCI),
 			gainCI(r.GTGainBest, r.GTGainBestCI), humanTokens(r.GTTokens), r.PassKGain)
 	}
-	fmt.Fprintf(&b, "\nGT gain intervals: 95%% paired percentile bootstrap over the validation problems (each problem's accuracy at the step minus at the start; sets pooled).\n")
+	fmt.Fprintf(&b, "\nGT gain intervals: 95%% paired percentile bootstrap over the validation problems (each problem's accuracy at the step minus at the start, resampled within each validation set).\n")
 	fmt.Fprintf(&b, "\nRank correlation with the GT gain (%s) across %d models; a model without a collapse counts as %d steps (it outlived every collapse the budget could see).\n\n", rep.Gain, len(rep.Results), stepCap+1)
 	fmt.Fprintf(&b, "| predictor | Spearman ρ | Kendall τ-b | Pearson r |\n|---|---:|---:|---:|\n")
 	for _, c := range rep.Correlations {
