@@ -74,7 +74,10 @@ func countdownAxes(mf *Manifest, a Axes) Axes {
 			}
 		}
 	}
-	if p.From != "" {
+	// A model that read one verification prompt is a base model (the
+	// paper's base models answer P2 only); one fine-tuned on both is
+	// aligned.
+	if len(prompts) > 1 {
 		a.Stage = "aligned (verifies with " + strings.Join(prompts, "+") + ")"
 	} else {
 		a.Stage = "base (verifies with " + strings.Join(prompts, "+") + " only)"

@@ -1,6 +1,7 @@
 package arith
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -10,24 +11,27 @@ func TestCountdownPriors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var base, aligned *Prior
+	var early, base, aligned *Prior
 	for i, p := range ps {
 		switch p.Name {
+		case "countdown-early":
+			early = &ps[i]
 		case "countdown-base":
 			base = &ps[i]
 		case "countdown-aligned":
 			aligned = &ps[i]
 		}
 	}
-	if base == nil || aligned == nil {
-		t.Fatal("the built-in priors lack countdown-base or countdown-aligned")
+	if early == nil || base == nil || aligned == nil {
+		t.Fatal("the built-in priors lack countdown-early, countdown-base or countdown-aligned")
 	}
-	if !base.IsCountdown() || base.From != "" || aligned.From != base.Name || aligned.Model != base.Model {
-		t.Errorf("countdown priors: %+v, %+v", base, aligned)
+	if !base.IsCountdown() || early.From != "" || base.From != early.Name || aligned.From != base.Name ||
+		aligned.Model != base.Model || base.Model != early.Model {
+		t.Errorf("countdown priors: %+v, %+v, %+v", early, base, aligned)
 	}
 	// The designed prompt sensitivity: the base model only ever reads P2,
 	// the aligned one reads both.
-	for _, st := range base.Stages {
+	for _, st := range slices.Concat(early.Stages, base.Stages) {
 		if strings.Join(st.Countdown.Prompts, ",") != "P2" {
 			t.Errorf("countdown-base stage %s reads prompts %v, want P2 only", st.Name, st.Countdown.Prompts)
 		}
