@@ -177,6 +177,21 @@ func checkShippedCountdown(t *testing.T, root string, m *Model) {
 			t.Errorf("%s: continues %s, but its manifest records %+v (%v)", m.Name, p.From, mf.From, err)
 		}
 	}
+	// The corpora the manifest describes are the ones the priors file
+	// draws now: same documents, same characters.
+	for i, st := range p.Stages {
+		docs, err := stageCorpus(p, st)
+		if err != nil {
+			t.Fatalf("%s stage %s: %v", m.Name, st.Name, err)
+		}
+		chars := 0
+		for _, d := range docs {
+			chars += len(d.Text())
+		}
+		if i >= len(mf.Stages) || mf.Stages[i].Documents != len(docs) || mf.Stages[i].Characters != chars {
+			t.Errorf("%s stage %s: the corpus has %d documents, %d characters; the manifest records %+v", m.Name, st.Name, len(docs), chars, mf.Stages)
+		}
+	}
 	prompt := countdown.BasePrompt([]int{44, 19, 35}, 28)
 	ids := m.EncodePrompt(prompt)
 	if len(ids) > 24 || m.Response(append(ids, m.StopTokens()...)) != prompt {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // The pretraining corpus of the Countdown world's base models (paper Sec. 7,
@@ -52,11 +53,17 @@ const (
 	KindReused     = "reused"      // one number used twice, another left out
 	KindForeign    = "foreign"     // a number not among the given ones
 	KindMalformed  = "malformed"   // not an expression (an equation, a dangling operator, unbalanced parentheses, empty)
+	// The near misses, wrong the way a policy's own answers mostly are:
+	// right numbers and a value a little off the target, or a solution
+	// with one number a little off. A verifier that does not really
+	// compute accepts them.
+	KindNearValue  = "near_value"  // every number once, a value within 10 of the target
+	KindNearNumber = "near_number" // a solution with one number changed by 1 to 9
 )
 
 // CandidateKinds lists the candidate kinds in the order their shares are
 // drawn from.
-var CandidateKinds = []string{KindCorrect, KindWrongValue, KindMissing, KindReused, KindForeign, KindMalformed}
+var CandidateKinds = []string{KindCorrect, KindWrongValue, KindMissing, KindReused, KindForeign, KindMalformed, KindNearValue, KindNearNumber}
 
 // CandidateShares are the relative weights of the candidate kinds of the
 // verify documents (they need not sum to 1).
@@ -67,10 +74,12 @@ type CandidateShares struct {
 	Reused     float64 `yaml:"reused" json:"reused"`
 	Foreign    float64 `yaml:"foreign" json:"foreign"`
 	Malformed  float64 `yaml:"malformed" json:"malformed"`
+	NearValue  float64 `yaml:"near_value,omitempty" json:"near_value,omitempty"`
+	NearNumber float64 `yaml:"near_number,omitempty" json:"near_number,omitempty"`
 }
 
 func (s CandidateShares) weights() []float64 {
-	return []float64{s.Correct, s.WrongValue, s.Missing, s.Reused, s.Foreign, s.Malformed}
+	return []float64{s.Correct, s.WrongValue, s.Missing, s.Reused, s.Foreign, s.Malformed, s.NearValue, s.NearNumber}
 }
 
 // CorpusConfig describes a Countdown pretraining corpus (a stage's
@@ -122,7 +131,7 @@ func (c CorpusConfig) Validate() error {
 			return bad(fmt.Sprintf("prompts[%d]", i), "%q is not a verification prompt (want P1 or P2)", p)
 		}
 	}
-	keys := []string{"correct", "wrong_value", "missing", "reused", "foreign", "malformed"}
+	keys := []string{"correct", "wrong_value", "missing", "reused", "foreign", "malformed", "near_value", "near_number"}
 	sum := 0.0
 	for i, w := range c.Candidates.weights() {
 		if !(w >= 0) || math.IsInf(w, 0) {
@@ -321,13 +330,9 @@ func BuildCorpus(cfg CorpusConfig) ([]Document, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	train, val, err := Splits()
+	exclude, err := splitKeys()
 	if err != nil {
 		return nil, err
-	}
-	exclude := make(map[string]bool, len(train)+len(val))
-	for _, inst := range slices.Concat(train, val) {
-		exclude[key(inst)] = true
 	}
 	gen, err := NewGenerator(DefaultGenConfig(), cfg.Seed)
 	if err != nil {
@@ -384,6 +389,21 @@ func BuildCorpus(cfg CorpusConfig) ([]Document, error) {
 	return docs, nil
 }
 
+// splitKeys returns the keys of every instance of the world's splits,
+// computed once: a corpus draw must skip them, and drawing the splits
+// (with a solver run per instance) costs more than most corpora.
+var splitKeys = sync.OnceValues(func() (map[string]bool, error) {
+	train, val, err := Splits()
+	if err != nil {
+		return nil, err
+	}
+	keys := make(map[string]bool, len(train)+len(val))
+	for _, inst := range slices.Concat(train, val) {
+		keys[key(inst)] = true
+	}
+	return keys, nil
+})
+
 // pick draws an index with probability proportional to its weight.
 func pick(rng *rand.Rand, w []float64) int {
 	sum := 0.0
@@ -415,7 +435,11 @@ func MakeCandidate(rng *rand.Rand, kind string, nums []int, target int, sol *Exp
 	if kind == KindCorrect {
 		return shuffleCommutative(rng, sol).String()
 	}
-	for range 64 {
+	tries := 64
+	if kind == KindNearValue {
+		tries = 400 // few random expressions land near the target
+	}
+	for range tries {
 		var e *Expr
 		switch kind {
 		case KindWrongValue:
@@ -433,6 +457,13 @@ func MakeCandidate(rng *rand.Rand, kind string, nums []int, target int, sol *Exp
 				s[0] = 1 + rng.IntN(99)
 			}
 			e = randomCandidate(rng, shuffled(rng, s))
+		case KindNearValue:
+			e = randomCandidate(rng, shuffled(rng, nums))
+			if v, err := e.Eval(); err != nil || !v.IsInt() || absInt(int(v.Num().Int64())-target) > 10 {
+				continue
+			}
+		case KindNearNumber:
+			e = nudgeNumber(rng, shuffleCommutative(rng, sol))
 		default:
 			return malformed(rng, sol, target)
 		}
@@ -440,9 +471,15 @@ func MakeCandidate(rng *rand.Rand, kind string, nums []int, target int, sol *Exp
 		// the numbers right, the other kinds use them wrong (an instance
 		// with a repeated number can turn a reuse into a right use).
 		out := DefaultVerifier().CheckExpression(e.String(), nums, target).Outcome
-		if out == WrongValue && kind == KindWrongValue || out == WrongNumbers && kind != KindWrongValue {
+		valueKind := kind == KindWrongValue || kind == KindNearValue
+		if out == WrongValue && valueKind || out == WrongNumbers && !valueKind {
 			return e.String()
 		}
+	}
+	if kind == KindNearValue {
+		// No expression of these numbers lands near the target: a wrong
+		// value at any distance.
+		return MakeCandidate(rng, KindWrongValue, nums, target, sol)
 	}
 	return malformed(rng, sol, target)
 }
@@ -460,6 +497,38 @@ func malformed(rng *rand.Rand, sol *Expr, target int) string {
 		return "(" + s
 	}
 	return ""
+}
+
+// nudgeNumber returns e with one of its numbers (drawn uniformly) moved
+// up or down by 1 to 9, staying positive.
+func nudgeNumber(rng *rand.Rand, e *Expr) *Expr {
+	leaves := len(e.Numbers())
+	k := rng.IntN(leaves)
+	var walk func(*Expr) *Expr
+	walk = func(n *Expr) *Expr {
+		if n.Op == 0 {
+			v := n.Value
+			if k == 0 {
+				d := 1 + rng.IntN(9)
+				if rng.IntN(2) == 0 && v-d >= 1 {
+					d = -d
+				}
+				v += d
+			}
+			k--
+			return Num(v)
+		}
+		l := walk(n.Left)
+		return Bin(n.Op, l, walk(n.Right))
+	}
+	return walk(e)
+}
+
+func absInt(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 func shuffled(rng *rand.Rand, nums []int) []int {

@@ -94,7 +94,7 @@ func TestMakeCandidateKinds(t *testing.T) {
 	}
 	v := DefaultVerifier()
 	want := map[string]Outcome{KindCorrect: Correct, KindWrongValue: WrongValue, KindMissing: WrongNumbers,
-		KindReused: WrongNumbers, KindForeign: WrongNumbers, KindMalformed: Malformed}
+		KindReused: WrongNumbers, KindForeign: WrongNumbers, KindMalformed: Malformed, KindNearValue: WrongValue, KindNearNumber: WrongNumbers}
 	for range 200 {
 		inst, err := g.Next()
 		if err != nil {
@@ -117,8 +117,8 @@ func TestMakeCandidateKinds(t *testing.T) {
 }
 
 func TestBuildCorpusExcludesSplitsAndIsReproducible(t *testing.T) {
-	cfg := CorpusConfig{Solve: 300, Verify: 300, Seed: 9, Prompts: []string{"P1", "P2"},
-		Candidates: CandidateShares{Correct: 1, WrongValue: 1, Missing: 1, Reused: 1, Foreign: 1, Malformed: 1}}
+	cfg := CorpusConfig{Solve: 300, Verify: 400, Seed: 9, Prompts: []string{"P1", "P2"},
+		Candidates: CandidateShares{Correct: 1, WrongValue: 1, Missing: 1, Reused: 1, Foreign: 1, Malformed: 1, NearValue: 1, NearNumber: 1}}
 	docs, err := BuildCorpus(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -177,10 +177,10 @@ func TestBuildCorpusExcludesSplitsAndIsReproducible(t *testing.T) {
 	}
 	for _, k := range CandidateKinds {
 		if kinds["verify-"+k] < 20 {
-			t.Errorf("only %d %s candidates of 300 at share 1/6", kinds["verify-"+k], k)
+			t.Errorf("only %d %s candidates of 400 at share 1/8", kinds["verify-"+k], k)
 		}
 	}
-	if verdicts[true] < 20 || verdicts[false] < 200 {
+	if verdicts[true] < 20 || verdicts[false] < 250 {
 		t.Errorf("verdicts %v", verdicts)
 	}
 	if skipped > 0 {
@@ -233,5 +233,44 @@ func TestCorpusConfigValidate(t *testing.T) {
 		if !errors.As(err, &fe) || fe.Path != c.path {
 			t.Errorf("%s: error %v, want one at %s", c.path, err, c.path)
 		}
+	}
+}
+
+func TestNearMissCandidatesAreNear(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	nums, target := []int{10, 3, 4}, 17
+	sol, _ := Parse("10 + 3 + 4")
+	near := 0
+	for range 100 {
+		c := MakeCandidate(rng, KindNearValue, nums, target, sol)
+		chk := DefaultVerifier().CheckExpression(c, nums, target)
+		if chk.Outcome != WrongValue {
+			t.Fatalf("near value %q: %v", c, chk.Outcome)
+		}
+		if d := chk.Value.Num().Int64() - int64(target); chk.Value.IsInt() && d != 0 && d >= -10 && d <= 10 {
+			near++
+		}
+		c = MakeCandidate(rng, KindNearNumber, nums, target, sol)
+		e, err := Parse(c)
+		if err != nil {
+			t.Fatalf("near number %q: %v", c, err)
+		}
+		// One number moved by 1..9: the sum of the numbers moves as much.
+		sum := 0
+		for _, v := range e.Numbers() {
+			sum += v
+		}
+		if d := sum - (10 + 3 + 4); len(e.Numbers()) != 3 || d == 0 || d < -9 || d > 9 {
+			t.Errorf("near number %q uses %v", c, e.Numbers())
+		}
+	}
+	if near < 95 {
+		t.Errorf("%d of 100 near-value candidates were within 10 of the target", near)
+	}
+	// 44, 19, 35 reach nothing within 10 of 28 but 28 itself: the near
+	// value falls back to a wrong value.
+	sol, _ = Parse("44 + 19 - 35")
+	if c := MakeCandidate(rng, KindNearValue, []int{44, 19, 35}, 28, sol); DefaultVerifier().CheckExpression(c, []int{44, 19, 35}, 28).Outcome != WrongValue {
+		t.Errorf("fallback candidate %q is not a wrong value", c)
 	}
 }
