@@ -201,3 +201,26 @@ func checkShippedCountdown(t *testing.T, root string, m *Model) {
 		t.Error(err)
 	}
 }
+
+// A chain of three Countdown priors (each continuing the one before) built
+// together, jobs side by side: each waits for its parent.
+func TestBuildSuiteBuildsAChainInOrder(t *testing.T) {
+	a := tinyCountdownPrior()
+	b := tinyCountdownPrior()
+	b.Name, b.From, b.Seed = "tiny-cd-b", a.Name, 10
+	c := tinyCountdownPrior()
+	c.Name, c.From, c.Seed = "tiny-cd-c", b.Name, 11
+	o := tinyOptions()
+	o.MaxSteps = 2
+	out := t.TempDir()
+	mfs, err := BuildSuite(context.Background(), []arith.Prior{c, b, a}, SuiteOptions{
+		Out: out, Jobs: 3, Build: BuildOptions{Train: o, SkipEval: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mfs) != 3 || mfs[0].From == nil || mfs[1].From == nil || !reflect.DeepEqual(mfs[0].From.Files, mfs[1].Files) ||
+		!reflect.DeepEqual(mfs[1].From.Files, mfs[2].Files) {
+		t.Fatalf("manifests %+v", mfs)
+	}
+}

@@ -123,6 +123,9 @@ func TestShippedModelsListsTheSuite(t *testing.T) {
 	if !seen["mild"] || len(names) < 2 {
 		t.Fatalf("shipped models %v lack the default model", names)
 	}
+	if seen["countdown-base"] {
+		t.Errorf("the arithmetic suite %v holds a Countdown model", names)
+	}
 	if Label("base") != "mild" || Label("/x/y/tiny-a/") != "tiny-a" || Label("clean") != "clean" {
 		t.Error("model labels")
 	}

@@ -398,17 +398,27 @@ func List(root string) ([]string, error) {
 	return names, nil
 }
 
-// Shipped returns the names of the shipped base models in the suite's
-// order: those of the checkout's models directory (or $URLVR_MODELS), else
-// those embedded in the binary.
+// Shipped returns the names of the shipped base models of the arithmetic
+// world in the suite's order: those of the checkout's models directory (or
+// $URLVR_MODELS), else those embedded in the binary. The Countdown world's
+// models (a manifest whose prior has world: countdown) are left out: they
+// answer other prompts, and the studies that run over the suite train on
+// the arithmetic world.
 func Shipped() ([]string, error) {
 	root, err := Root()
 	if err != nil {
 		return nil, err
 	}
-	names, err := List(root)
+	all, err := List(root)
 	if err != nil {
 		return nil, err
+	}
+	var names []string
+	for _, name := range all {
+		if mf, err := ReadManifest(filepath.Join(root, name)); err == nil && mf.Prior.IsCountdown() {
+			continue
+		}
+		names = append(names, name)
 	}
 	if len(names) == 0 {
 		return nil, fmt.Errorf("no base models in %s", root)

@@ -95,7 +95,23 @@ type CorpusConfig struct {
 	Prompts []string `yaml:"prompts,omitempty" json:"prompts,omitempty"`
 	// Candidates are the shares of the candidate kinds.
 	Candidates CandidateShares `yaml:"candidates" json:"candidates"`
+	// Check is how a verify document checks its candidate: CheckSteps
+	// (the default) or CheckExplicit.
+	Check string `yaml:"check,omitempty" json:"check,omitempty"`
 }
+
+// The ways a verify document checks its candidate.
+const (
+	// CheckSteps evaluates the candidate in steps, then says whether the
+	// numbers are right and compares the value with the target
+	// (CheckResponse).
+	CheckSteps = "steps"
+	// CheckExplicit first copies the target, then looks up each number of
+	// the candidate among the given ones, then evaluates it in steps
+	// (ExplicitCheckResponse): each judgement is one look-up or one
+	// comparison of two numbers already in the reply.
+	CheckExplicit = "explicit"
+)
 
 // MaxCorpusDocuments bounds each count of a corpus: beyond it a typo (an
 // extra zero) is likelier than intent, and the corpus would not fit in
@@ -122,6 +138,11 @@ func (c CorpusConfig) Validate() error {
 	}
 	if c.Verify < 0 || c.Verify > MaxCorpusDocuments {
 		return bad("verify", "%d must be in 0..%d", c.Verify, MaxCorpusDocuments)
+	}
+	switch c.Check {
+	case "", CheckSteps, CheckExplicit:
+	default:
+		return bad("check", "unknown check %q (want %s or %s)", c.Check, CheckSteps, CheckExplicit)
 	}
 	if c.Solve+c.Verify == 0 {
 		return bad("solve", "the corpus has no documents (solve and verify are both 0)")
@@ -318,6 +339,59 @@ func CheckResponse(expr string, nums []int, target int) string {
 	return sb.String()
 }
 
+// ExplicitCheckResponse is the response of a verify document that checks
+// its candidate one judgement at a time: the target copied first, then each
+// number of the candidate looked up among the given ones ("44 ok", "44
+// twice" when it was used up, "47 no" when it is not given; a given number
+// left over is "35 left"), then the evaluation in steps and the value
+// against the target, and the exact verifier's verdict. The words are
+// short so that a P2 request and its check fit 256 positions.
+//
+//	28: 44 ok, 19 ok, 35 ok; 44+19=63, 63-35=28; 28 = 28 \boxed{True}
+func ExplicitCheckResponse(expr string, nums []int, target int) string {
+	verdict := `\boxed{False}`
+	if DefaultVerifier().CheckExpression(expr, nums, target).Outcome == Correct {
+		verdict = `\boxed{True}`
+	}
+	e, err := Parse(expr)
+	if err != nil || strings.TrimSpace(expr) == "" {
+		return " invalid " + verdict
+	}
+	var sb strings.Builder
+	sb.WriteString(" " + strconv.Itoa(target) + ":")
+	left := slices.Clone(nums)
+	for i, v := range e.Numbers() {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(" " + strconv.Itoa(v))
+		switch j := slices.Index(left, v); {
+		case j >= 0:
+			left = slices.Delete(left, j, j+1)
+			sb.WriteString(" ok")
+		case slices.Contains(nums, v):
+			sb.WriteString(" twice")
+		default:
+			sb.WriteString(" no")
+		}
+	}
+	for _, v := range left {
+		sb.WriteString(", " + strconv.Itoa(v) + " left")
+	}
+	steps, v, err := Steps(e)
+	sb.WriteString("; " + steps)
+	switch {
+	case err != nil:
+		sb.WriteString("; division by zero")
+	case v.Cmp(new(big.Rat).SetInt64(int64(target))) == 0:
+		sb.WriteString("; " + v.RatString() + " = " + strconv.Itoa(target))
+	default:
+		sb.WriteString("; " + v.RatString() + " != " + strconv.Itoa(target))
+	}
+	sb.WriteString(" " + verdict)
+	return sb.String()
+}
+
 // streamCandidates is the second PCG word of a corpus's candidate draws,
 // beside its seed.
 const streamCandidates = 0x63616e646964 // "candid"
@@ -384,7 +458,11 @@ func BuildCorpus(cfg CorpusConfig) ([]Document, error) {
 		if err != nil {
 			return nil, err
 		}
-		docs = append(docs, Document{Prompt: req, Response: CheckResponse(cand, inst.Numbers, inst.Target), Kind: "verify-" + kind})
+		resp := CheckResponse(cand, inst.Numbers, inst.Target)
+		if cfg.Check == CheckExplicit {
+			resp = ExplicitCheckResponse(cand, inst.Numbers, inst.Target)
+		}
+		docs = append(docs, Document{Prompt: req, Response: resp, Kind: "verify-" + kind})
 	}
 	return docs, nil
 }

@@ -274,3 +274,23 @@ func TestNearMissCandidatesAreNear(t *testing.T) {
 		t.Errorf("fallback candidate %q is not a wrong value", c)
 	}
 }
+
+func TestExplicitCheckResponseHandChecked(t *testing.T) {
+	nums, target := []int{44, 19, 35}, 28
+	for _, c := range []struct{ expr, want string }{
+		{"(44 + 19) - 35", ` 28: 44 ok, 19 ok, 35 ok; 44+19=63, 63-35=28; 28 = 28 \boxed{True}`},
+		{"44 + 44 - 35", ` 28: 44 ok, 44 twice, 35 ok, 19 left; 44+44=88, 88-35=53; 53 != 28 \boxed{False}`},
+		{"47 + 19 - 35", ` 28: 47 no, 19 ok, 35 ok, 44 left; 47+19=66, 66-35=31; 31 != 28 \boxed{False}`},
+		{"63 - 35", ` 28: 63 no, 35 ok, 44 left, 19 left; 63-35=28; 28 = 28 \boxed{False}`},
+		{"44 + 19 - 35 = 28", ` invalid \boxed{False}`},
+	} {
+		if got := ExplicitCheckResponse(c.expr, nums, target); got != c.want {
+			t.Errorf("ExplicitCheckResponse(%q) = %q, want %q", c.expr, got, c.want)
+		}
+	}
+	bad := CorpusConfig{Solve: 1, Check: "loose"}
+	var fe *FieldError
+	if err := bad.Validate(); !errors.As(err, &fe) || fe.Path != "check" {
+		t.Errorf("check loose: %v", err)
+	}
+}
