@@ -328,6 +328,9 @@ func verifyRates(cands []candidate, verdicts []reward.Verdict, idx []int) (acc, 
 	return ratio(right, n), ratio(parsed, n), ratio(tp, pos), ratio(fp, neg)
 }
 
+// verifyResamples is how many resamples the verification intervals draw.
+const verifyResamples = 2000
+
 // verifyReport computes the rates and their 95% intervals by a
 // percentile bootstrap over problems: each resample draws problems with
 // replacement and takes all their candidates, so the two candidates of
@@ -351,7 +354,7 @@ func verifyReport(prompt string, cands []candidate, verdicts []reward.Verdict, s
 	rng := rand.New(rand.NewPCG(seed, 0xb0075))
 	stats := make([][]float64, 4)
 	idx := make([]int, 0, len(cands))
-	for range bootstrapResamples {
+	for range verifyResamples {
 		idx = idx[:0]
 		for range problems {
 			idx = append(idx, byProblem[problems[rng.IntN(len(problems))]]...)
@@ -364,7 +367,7 @@ func verifyReport(prompt string, cands []candidate, verdicts []reward.Verdict, s
 	r.CI = map[string][2]float64{}
 	for k, name := range []string{"accuracy", "parse_rate", "tpr", "fpr"} {
 		slices.Sort(stats[k])
-		r.CI[name] = [2]float64{stats[k][int(0.025*bootstrapResamples)], stats[k][int(0.975*bootstrapResamples)-1]}
+		r.CI[name] = [2]float64{stats[k][int(0.025*verifyResamples)], stats[k][int(0.975*verifyResamples)-1]}
 	}
 	return r
 }
