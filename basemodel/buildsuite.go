@@ -70,8 +70,8 @@ func BuildSuite(ctx context.Context, priors []arith.Prior, o SuiteOptions) ([]*M
 	var founds []foundationJob
 	seen := map[string]bool{}
 	for _, p := range priors {
-		if p.From != "" {
-			continue // continues a shipped model, no foundation
+		if p.From != "" || p.IsCountdown() {
+			continue // continues a shipped model, or a world without foundations
 		}
 		ft, _, err := budgetSteps(p, o.Build.Train)
 		if err != nil {
@@ -94,24 +94,37 @@ func BuildSuite(ctx context.Context, priors []arith.Prior, o SuiteOptions) ([]*M
 		return nil, err
 	}
 
-	// Priors that continue another prior of this build go second, from
+	// Priors that continue another prior of this build go after it, from
 	// the parent just built in Out, so they never read a parent that is
 	// being rewritten.
 	building := map[string]bool{}
 	for _, p := range priors {
 		building[p.Name] = true
 	}
-	var first, second []int
-	for i, p := range priors {
-		if p.From != "" && building[p.From] && !o.Single {
-			second = append(second, i)
-		} else {
-			first = append(first, i)
+	// A prior goes in the batch after its parent's (a chain such as
+	// countdown-early, countdown-base, countdown-aligned takes three).
+	byName := map[string]arith.Prior{}
+	for _, p := range priors {
+		byName[p.Name] = p
+	}
+	var depth func(p arith.Prior, seen int) int
+	depth = func(p arith.Prior, seen int) int {
+		if p.From == "" || !building[p.From] || o.Single || seen > len(priors) {
+			return 0
 		}
+		return 1 + depth(byName[p.From], seen+1)
+	}
+	var batches [][]int
+	for i, p := range priors {
+		d := depth(p, 0)
+		for len(batches) <= d {
+			batches = append(batches, nil)
+		}
+		batches[d] = append(batches[d], i)
 	}
 	manifests := make([]*Manifest, len(priors))
 	var errs []error
-	for _, batch := range [][]int{first, second} {
+	for _, batch := range batches {
 		err := workpool.Run(ctx, len(batch), o.Jobs, false, func(ctx context.Context, k int) error {
 			i := batch[k]
 			p := priors[i]

@@ -43,6 +43,10 @@ func TestShippedModels(t *testing.T) {
 			t.Errorf("%s: no manifest", name)
 			continue
 		}
+		if mf.Prior.IsCountdown() {
+			checkShippedCountdown(t, root, m)
+			continue
+		}
 		if mf.Name != name || mf.Params != m.Engine.NumParams() || mf.Eval == nil || mf.Foundation == nil {
 			t.Errorf("%s: manifest name %q, %d params (model %d), eval %v, foundation %v", name, mf.Name, mf.Params, m.Engine.NumParams(), mf.Eval != nil, mf.Foundation != nil)
 		}
@@ -118,6 +122,9 @@ func TestShippedModelsListsTheSuite(t *testing.T) {
 	}
 	if !seen["mild"] || len(names) < 2 {
 		t.Fatalf("shipped models %v lack the default model", names)
+	}
+	if seen["countdown-base"] {
+		t.Errorf("the arithmetic suite %v holds a Countdown model", names)
 	}
 	if Label("base") != "mild" || Label("/x/y/tiny-a/") != "tiny-a" || Label("clean") != "clean" {
 		t.Error("model labels")
