@@ -90,10 +90,11 @@ func TestPairedGainCIsFromRunFile(t *testing.T) {
 	}
 }
 
-// The shipped mild-sft is made from mild (its prior's from:), so the pilot
-// pairs them; clean has no aligned variant in the study.
+// The shipped mild-sft is made from mild (its prior's from:), and
+// two-wrong-sft is two-wrong's recipe plus a fine-tuning stage, so the
+// pilot pairs both; clean has no aligned variant in the study.
 func TestAlignedPairsFromManifests(t *testing.T) {
-	names := []string{"clean", "mild", "mild-sft"}
+	names := []string{"clean", "mild", "mild-sft", "two-wrong-sft", "two-wrong"}
 	var results []MCSResult
 	var runs []*finishedRun
 	for _, n := range names {
@@ -103,8 +104,8 @@ func TestAlignedPairsFromManifests(t *testing.T) {
 		runs = append(runs, r)
 	}
 	pairs := alignedPairs(results, runs)
-	if len(pairs) != 1 || pairs[0] != (alignedPair{base: 1, aligned: 2}) {
-		t.Fatalf("pairs %+v, want mild (1) -> mild-sft (2)", pairs)
+	if len(pairs) != 2 || pairs[0] != (alignedPair{base: 1, aligned: 2}) || pairs[1] != (alignedPair{base: 4, aligned: 3}) {
+		t.Fatalf("pairs %+v, want mild (1) -> mild-sft (2) and two-wrong (4) -> two-wrong-sft (3)", pairs)
 	}
 	if md := pilotMarkdown(&MCSReport{Results: results}, runs); !strings.Contains(md, "| mild → mild-sft |") {
 		t.Fatalf("pilot table lacks the pair:\n%s", md)

@@ -3,10 +3,12 @@ package experiment
 import (
 	"fmt"
 	"path/filepath"
+	"reflect"
 
 	"github.com/urlvr/urlvr/basemodel"
 	"github.com/urlvr/urlvr/report"
 	"github.com/urlvr/urlvr/runlog"
+	"github.com/urlvr/urlvr/task/arith"
 )
 
 // The pilot of paper Fig. 10: base models against their aligned variants
@@ -20,21 +22,36 @@ import (
 type alignedPair struct{ base, aligned int }
 
 // alignedPairs finds the study's base/aligned pairs from the models'
-// manifests; models without a manifest, or whose parent is not in the
-// study, are in no pair.
+// manifests: an aligned model either continues a model of the study
+// (its prior's from:) or is trained through the same stages as one, with
+// the same shape, plus a fine-tuning stage of its own (two-wrong-sft beside
+// two-wrong). Models without a manifest are in no pair.
 func alignedPairs(results []MCSResult, mvRuns []*finishedRun) []alignedPair {
+	priors := make([]*arith.Prior, len(mvRuns))
 	index := map[string]int{}
-	for i, r := range results {
-		index[r.Model] = i
+	for i, run := range mvRuns {
+		index[results[i].Model] = i
+		if m, err := basemodel.OpenNamed(run.cfg.Model.Base); err == nil && m.Manifest != nil {
+			priors[i] = &m.Manifest.Prior
+		}
 	}
 	var pairs []alignedPair
-	for i, run := range mvRuns {
-		m, err := basemodel.OpenNamed(run.cfg.Model.Base)
-		if err != nil || m.Manifest == nil || m.Manifest.Prior.From == "" {
+	for i, p := range priors {
+		if p == nil {
 			continue
 		}
-		if b, ok := index[basemodel.Label(m.Manifest.Prior.From)]; ok {
-			pairs = append(pairs, alignedPair{base: b, aligned: i})
+		if p.From != "" {
+			if b, ok := index[basemodel.Label(p.From)]; ok {
+				pairs = append(pairs, alignedPair{base: b, aligned: i})
+			}
+			continue
+		}
+		for b, q := range priors {
+			if b != i && q != nil && q.From == "" && len(p.Stages) == len(q.Stages)+1 &&
+				p.Model == q.Model && reflect.DeepEqual(p.Stages[:len(q.Stages)], q.Stages) {
+				pairs = append(pairs, alignedPair{base: b, aligned: i})
+				break
+			}
 		}
 	}
 	return pairs
