@@ -83,13 +83,8 @@ func pilotPlots(rep *MCSReport, mvRuns []*finishedRun, dir string) ([]string, er
 				series = append(series, s)
 			}
 		}
-		plt, err := report.LinePlot(p.title, p.yLabel, series)
-		if err != nil {
-			return files, err
-		}
-		paths, err := savePlot(plt, dir, p.name)
-		files = append(files, paths...)
-		if err != nil {
+		var err error
+		if files, err = saveLinePlot(files, dir, p.name, p.title, p.yLabel, series); err != nil {
 			return files, err
 		}
 	}

@@ -198,13 +198,8 @@ func mcsPlots(rep *MCSReport, mvRuns, gtRuns []*finishedRun) ([]string, error) {
 		{"reward_accuracy", "Majority voting: reward accuracy until the collapse", "reward accuracy", accuracy},
 		{"gt_validation", "Ground-truth RLVR: validation accuracy", "mean validation " + firstMetric(rep), validation},
 	} {
-		plt, err := report.LinePlot(p.title, p.yLabel, p.series)
-		if err != nil {
-			return files, err
-		}
-		paths, err := savePlot(plt, dir, p.name)
-		files = append(files, paths...)
-		if err != nil {
+		var err error
+		if files, err = saveLinePlot(files, dir, p.name, p.title, p.yLabel, p.series); err != nil {
 			return files, err
 		}
 	}

@@ -43,3 +43,14 @@ func writeText(path, text string) error {
 func savePlot(plt *plot.Plot, dir, name string) ([]string, error) {
 	return report.SavePlot(plt, dir, name, 7*vg.Inch, 4.5*vg.Inch)
 }
+
+// saveLinePlot draws series as one line figure and writes it with
+// savePlot, appending the written paths to files.
+func saveLinePlot(files []string, dir, name, title, yLabel string, series []report.Series) ([]string, error) {
+	plt, err := report.LinePlot(title, yLabel, series)
+	if err != nil {
+		return files, err
+	}
+	paths, err := savePlot(plt, dir, name)
+	return append(files, paths...), err
+}

@@ -429,13 +429,8 @@ func writeTTT(rep *TTTReport, st tttSettings, runs []*finishedRun) ([]string, er
 			s.Name = rep.Results[i].Run
 			series = append(series, s)
 		}
-		plt, err := report.LinePlot(p.title, p.yLabel, series)
-		if err != nil {
-			return files, err
-		}
-		paths, err := savePlot(plt, dir, p.name)
-		files = append(files, paths...)
-		if err != nil {
+		var err error
+		if files, err = saveLinePlot(files, dir, p.name, p.title, p.yLabel, series); err != nil {
 			return files, err
 		}
 	}
