@@ -73,10 +73,12 @@ type SVVerify struct {
 	RewardEnd   float64 `json:"reward_end"`
 	// ParseRate is the share of replies with a verdict, TruePositive and
 	// FalsePositive the verifier's acceptance rates of correct and of
-	// wrong rollouts, each the mean over the steps that logged it.
-	ParseRate     float64 `json:"parse_rate"`
-	TruePositive  float64 `json:"true_positive_rate"`
-	FalsePositive float64 `json:"false_positive_rate"`
+	// wrong rollouts, each the mean over the steps that logged it (a rate
+	// no step could measure, the true-positive rate of a policy that never
+	// solved a problem, is nil).
+	ParseRate     float64  `json:"parse_rate"`
+	TruePositive  *float64 `json:"true_positive_rate"`
+	FalsePositive *float64 `json:"false_positive_rate"`
 	// Tokens and Seconds are the verification's totals over the run,
 	// Share its seconds over the run's step seconds.
 	Tokens  float64 `json:"tokens"`
@@ -316,8 +318,8 @@ func analyzeSVRun(r *finishedRun) (SVRunResult, error) {
 		v.RewardStart, _ = r.headMean(runlog.KeySelfVerifyReward, svWindow)
 		v.RewardEnd, _ = r.tailMean(runlog.KeySelfVerifyReward, svWindow)
 		v.ParseRate = mean(report.Extract(r.steps, runlog.KeySelfVerifyParseRate).Values)
-		v.TruePositive = mean(report.Extract(r.steps, runlog.KeySelfVerifyTruePositive).Values)
-		v.FalsePositive = mean(report.Extract(r.steps, runlog.KeySelfVerifyFalsePositive).Values)
+		v.TruePositive = meanIfAny(report.Extract(r.steps, runlog.KeySelfVerifyTruePositive).Values)
+		v.FalsePositive = meanIfAny(report.Extract(r.steps, runlog.KeySelfVerifyFalsePositive).Values)
 		for _, row := range r.steps {
 			v.Tokens += row[runlog.KeySelfVerifyTokens]
 			v.Seconds += row[runlog.KeySelfVerifySeconds]
@@ -395,14 +397,19 @@ func svCondition(model, rew string, group []svStepData) SVCondition {
 	v := &SVVerify{}
 	var runs []*finishedRun
 	var steps float64
+	var tpr, fpr []float64
 	for _, d := range group {
 		rv := d.res.SVVerify
 		runs = append(runs, d.run)
 		v.RewardStart += rv.RewardStart
 		v.RewardEnd += rv.RewardEnd
 		v.ParseRate += rv.ParseRate
-		v.TruePositive += rv.TruePositive
-		v.FalsePositive += rv.FalsePositive
+		if rv.TruePositive != nil {
+			tpr = append(tpr, *rv.TruePositive)
+		}
+		if rv.FalsePositive != nil {
+			fpr = append(fpr, *rv.FalsePositive)
+		}
 		v.Tokens += rv.Tokens
 		v.Seconds += rv.Seconds
 		v.Share += rv.Share
@@ -412,7 +419,8 @@ func svCondition(model, rew string, group []svStepData) SVCondition {
 	if steps > 0 {
 		c.VerifyTokensPerStep, c.VerifySecondsPerStep = v.Tokens/steps, v.Seconds/steps
 	}
-	v.RewardStart, v.RewardEnd, v.ParseRate, v.TruePositive, v.FalsePositive = v.RewardStart/n, v.RewardEnd/n, v.ParseRate/n, v.TruePositive/n, v.FalsePositive/n
+	v.RewardStart, v.RewardEnd, v.ParseRate = v.RewardStart/n, v.RewardEnd/n, v.ParseRate/n
+	v.TruePositive, v.FalsePositive = meanIfAny(tpr), meanIfAny(fpr)
 	v.Tokens, v.Seconds, v.Share = v.Tokens/n, v.Seconds/n, v.Share/n
 	v.RewardAccuracy = dipOf(stepMean(runs, runlog.KeySelfVerifyAccuracy))
 	v.RewardAccuracyMin, v.RewardAccuracyMinStep = v.RewardAccuracy.Min, v.RewardAccuracy.MinStep
@@ -505,10 +513,14 @@ func svFigures(rep *SelfVerifyReport, data []svStepData) ([]string, error) {
 		}
 		return runs
 	}
-	figure := func(title, yLabel string, rewards []string, line func(model, rew string) (bandSeries, bool)) []panel {
+	figure := func(title, yLabel string, rate bool, rewards []string, line func(model, rew string) (bandSeries, bool)) []panel {
 		var ps []panel
 		for _, model := range []string{SVBase, SVAligned} {
-			p := panel{Title: fmt.Sprintf("%s model (%s): %s", model, models[model], title), YLabel: yLabel}
+			p := panel{Title: fmt.Sprintf("%s model (%s): %s", model, filepath.Base(models[model]), title), YLabel: yLabel}
+			if rate {
+				// A share: the whole range, with room for the legend.
+				p.YMin, p.YMax = 0, 1.25
+			}
 			for _, rew := range rewards {
 				b, ok := line(model, rew)
 				if !ok {
@@ -536,7 +548,7 @@ func svFigures(rep *SelfVerifyReport, data []svStepData) ([]string, error) {
 		name   string
 		panels []panel
 	}{
-		{"validation", figure("validation accuracy", "validation "+metric+" (seed mean, mean 95% CI)", SVRewards,
+		{"validation", figure("validation accuracy", "validation "+metric+" (seed mean, mean 95% CI)", false, SVRewards,
 			func(model, rew string) (bandSeries, bool) {
 				i := slices.IndexFunc(rep.Conditions, func(c SVCondition) bool { return c.Model == model && c.Reward == rew })
 				if i < 0 {
@@ -549,11 +561,11 @@ func svFigures(rep *SelfVerifyReport, data []svStepData) ([]string, error) {
 				}
 				return b, true
 			})},
-		{"ground_truth_reward", figure("ground-truth reward of the rollouts", fmt.Sprintf("ground-truth reward (seed mean, %d-step mean)", svWindow), SVRewards,
+		{"ground_truth_reward", figure("ground-truth reward of the rollouts", fmt.Sprintf("ground-truth reward (seed mean, %d-step mean)", svWindow), false, SVRewards,
 			seedMeanLine(keyGroundTruth))},
-		{"reward_accuracy", figure("reward accuracy", fmt.Sprintf("verdicts agreeing with the verifier (%d-step mean)", svWindow), SVRewards,
+		{"reward_accuracy", figure("reward accuracy", fmt.Sprintf("verdicts agreeing with the verifier (%d-step mean)", svWindow), true, SVRewards,
 			seedMeanLine(runlog.KeySelfVerifyAccuracy))},
-		{"selfverify_reward", figure("self-verify reward", fmt.Sprintf("rollouts the policy accepts (%d-step mean)", svWindow), SVRewards,
+		{"selfverify_reward", figure("self-verify reward", fmt.Sprintf("rollouts the policy accepts (%d-step mean)", svWindow), true, SVRewards,
 			seedMeanLine(runlog.KeySelfVerifyReward))},
 	}
 	var files []string
@@ -590,9 +602,9 @@ func svMarkdown(rep *SelfVerifyReport, st svSettings) string {
 			continue
 		}
 		d := v.RewardAccuracy
-		fmt.Fprintf(&b, "| %s | %s | %.3f | %.3f (%d) | %.3f | %.3f → %.3f | %s | %.3f | %.3f | %.3f | %.3f → %.3f | %.0f | %.2f | %.0f%% |\n",
+		fmt.Fprintf(&b, "| %s | %s | %.3f | %.3f (%d) | %.3f | %.3f → %.3f | %s | %.3f | %s | %s | %.3f → %.3f | %.0f | %.2f | %.0f%% |\n",
 			c.Model, strings.TrimPrefix(c.Reward, "verify-"), d.Start, d.Min, d.MinStep, d.End, d.Dip, d.Recovery, yesNo(d.DipThenRecover),
-			v.ParseRate, v.TruePositive, v.FalsePositive, v.RewardStart, v.RewardEnd, c.VerifyTokensPerStep, c.VerifySecondsPerStep, 100*v.Share)
+			v.ParseRate, optRate(v.TruePositive), optRate(v.FalsePositive), v.RewardStart, v.RewardEnd, c.VerifyTokensPerStep, c.VerifySecondsPerStep, 100*v.Share)
 	}
 	fmt.Fprintf(&b, "\n## By run\n\n| run | steps | val start | val best (step) | val final | GT reward start → end | reward acc. min (step) | parse rate | verify share |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rep.Runs {
@@ -608,6 +620,22 @@ func svMarkdown(rep *SelfVerifyReport, st svSettings) string {
 		fmt.Fprintf(&b, "\nNot finished yet, and left out: %s.\n", strings.Join(rep.Pending, ", "))
 	}
 	return b.String()
+}
+
+// meanIfAny is the mean of xs, nil when there are none.
+func meanIfAny(xs []float64) *float64 {
+	if len(xs) == 0 {
+		return nil
+	}
+	m := mean(xs)
+	return &m
+}
+
+func optRate(v *float64) string {
+	if v == nil {
+		return "–"
+	}
+	return fmt.Sprintf("%.3f", *v)
 }
 
 func evalCount(n int) string {

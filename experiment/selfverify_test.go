@@ -127,7 +127,7 @@ func TestReportSelfVerifyAggregatesByHand(t *testing.T) {
 	// minimum = 0.7333 at step 3, no dip. Parse rate (1+0.75+0.5)/3 = 0.75;
 	// 120 tokens and 3 s of 12 s: a quarter of the step time.
 	if v == nil || !near(v.RewardAccuracy.Min, 2.2/3) || v.RewardAccuracy.MinStep != 3 || v.RewardAccuracy.DipThenRecover ||
-		!near(v.ParseRate, 0.75) || v.Tokens != 120 || v.Seconds != 3 || !near(v.Share, 0.25) || v.FalsePositive != 0.5 {
+		!near(v.ParseRate, 0.75) || v.Tokens != 120 || v.Seconds != 3 || !near(v.Share, 0.25) || v.FalsePositive == nil || *v.FalsePositive != 0.5 {
 		t.Fatalf("P1 verifier %+v", v)
 	}
 	if rep.Conditions[1].VerifyTokensPerStep != 40 {
