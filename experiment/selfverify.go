@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/urlvr/urlvr/engine"
+	"github.com/urlvr/urlvr/task/countdown"
 	"github.com/urlvr/urlvr/train"
 )
 
@@ -70,6 +71,13 @@ const DefaultSVEvalProblems = 128
 // DefaultSVEvalSet is the split the validation problems are taken from.
 const DefaultSVEvalSet = "countdown:val"
 
+// DefaultSVEvalEvery and DefaultSVEvalN are how often the study validates
+// and with how many samples per problem.
+const (
+	DefaultSVEvalEvery = 6
+	DefaultSVEvalN     = 2
+)
+
 // SVDefaults are the study's recipe settings, applied before --set: every
 // run trains on the world's Countdown training split for the same budget,
 // without early stopping (a collapse stop would give the runs unequal
@@ -81,7 +89,6 @@ var SVDefaults = []string{
 	"trainer.steps=24", "trainer.global_batch=8", "trainer.mini_batch=8",
 	"rollout.n=4", "optim.lr=3e-4",
 	"rollout.max_prompt_length=1024", "rollout.max_response_length=64",
-	"eval.every=6", "eval.n=2",
 	"trainer.save_every=6", "trainer.sample_every=0",
 	"early_stop.enabled=false",
 }
@@ -95,6 +102,8 @@ var svOwned = map[string]string{
 	"reward":          "the study sets each run's reward; set verification parameters with --verify-set reward.params.<key>=<value>",
 	"seed":            "choose the number of seeds with --seeds",
 	"data.validation": "the study validates on the first --eval-problems problems of --eval-set",
+	"eval.every":      "the study validates per problem itself: use --eval-every",
+	"eval.n":          "use --eval-n",
 	"name":            "runs are named <model>/<reward>/seed-<n>",
 	"trainer.out_dir": "runs live in <out>/runs",
 }
@@ -110,9 +119,15 @@ type SelfVerifyOptions struct {
 	// conditions of one seed start from the same draws.
 	Seeds int
 	// EvalSet is the validation split and EvalProblems how many of its
-	// first problems the runs validate on (0: all).
-	EvalSet      string
-	EvalProblems int
+	// first problems the runs validate on (0: all). The study validates
+	// every run itself, per problem, before the first step, every
+	// EvalEvery steps and after the last, with EvalN samples per problem
+	// (see svObserver), so that accuracy carries a bootstrap interval over
+	// problems with the seeds pooled and conditions compare paired on the
+	// same problems.
+	EvalSet          string
+	EvalProblems     int
+	EvalEvery, EvalN int
 	// Per-reward overrides, applied after Overrides to that reward's runs
 	// only; VerifySets go to both self-verification rewards. They may not
 	// change the budget (svBudgetKeys).
@@ -133,13 +148,11 @@ type svSettings struct {
 	Seeds        int      `json:"seeds"`
 	EvalSet      string   `json:"eval_set"`
 	EvalProblems int      `json:"eval_problems"`
+	EvalEvery    int      `json:"eval_every"`
+	EvalN        int      `json:"eval_n"`
 }
 
 const svKind = "self-verify"
-
-// svValidationFile is the study's validation set, written into the study
-// directory so that every run validates on the same problems.
-func svValidationFile(out string) string { return filepath.Join(out, "validation.jsonl") }
 
 // svRunName names a run: <model>/<reward>/seed-<s>.
 func svRunName(model, rew string, seed int) string {
@@ -184,6 +197,9 @@ func PlanSelfVerify(o SelfVerifyOptions) (*Plan, error) {
 	}
 	if o.EvalSet == "" {
 		return nil, errors.New("self-verify study: no validation set (--eval-set)")
+	}
+	if o.EvalEvery < 1 || o.EvalN < 1 {
+		return nil, fmt.Errorf("self-verify study: --eval-every %d and --eval-n %d; want both >= 1", o.EvalEvery, o.EvalN)
 	}
 	if o.Base == "" || o.Aligned == "" {
 		return nil, fmt.Errorf("self-verify study: base model %q, aligned model %q; want both", o.Base, o.Aligned)
@@ -241,7 +257,7 @@ func PlanSelfVerify(o SelfVerifyOptions) (*Plan, error) {
 		// verification prompt; the trainer would only find out when the
 		// run starts, after other runs trained.
 		for _, rew := range []string{SVP1, SVP2} {
-			cfg, err := svConfig(o, rew, perReward[rew], recipeParams, models[role], 1, "")
+			cfg, err := svConfig(o, rew, perReward[rew], recipeParams, models[role], 1)
 			if err != nil {
 				return nil, err
 			}
@@ -250,13 +266,13 @@ func PlanSelfVerify(o SelfVerifyOptions) (*Plan, error) {
 			}
 		}
 	}
-	val, err := filepath.Abs(svValidationFile(o.Out))
+	val, err := svValidationProblems(o.EvalSet, o.EvalProblems)
 	if err != nil {
 		return nil, err
 	}
 	plan := &Plan{}
 	for _, pr := range svPlan(o.Seeds) {
-		cfg, err := svConfig(o, pr.Reward, perReward[pr.Reward], recipeParams, models[pr.Model], pr.Seed, val)
+		cfg, err := svConfig(o, pr.Reward, perReward[pr.Reward], recipeParams, models[pr.Model], pr.Seed)
 		if err != nil {
 			return nil, err
 		}
@@ -265,6 +281,7 @@ func PlanSelfVerify(o SelfVerifyOptions) (*Plan, error) {
 		if err != nil {
 			return nil, err
 		}
+		r.observe = newSVObserver(cfg, o.EvalEvery, o.EvalN, pr.Seed, val)
 		plan.runs = append(plan.runs, r)
 		plan.Runs = append(plan.Runs, PlannedRun{Name: name, Steps: plannedSteps(cfg)})
 	}
@@ -273,7 +290,7 @@ func PlanSelfVerify(o SelfVerifyOptions) (*Plan, error) {
 
 // svConfig resolves one run's recipe: the study's defaults, the user's
 // overrides, the reward's own overrides, then what the study sets.
-func svConfig(o SelfVerifyOptions, rew string, sets []string, recipeParams map[string]any, model string, seed int, validation string) (train.Config, error) {
+func svConfig(o SelfVerifyOptions, rew string, sets []string, recipeParams map[string]any, model string, seed int) (train.Config, error) {
 	cfg, err := train.LoadConfig(o.Recipe, append(append(slices.Clone(SVDefaults), o.Overrides...), sets...))
 	if err != nil {
 		return cfg, fmt.Errorf("%s runs: %w", rew, err)
@@ -298,38 +315,27 @@ func svConfig(o SelfVerifyOptions, rew string, sets []string, recipeParams map[s
 	}
 	cfg.Model.Base = model
 	cfg.Seed += uint64(seed - 1)
-	if validation != "" {
-		cfg.Data.Validation = []string{validation}
-	}
-	if cfg.Eval.Every < 1 {
-		return cfg, errors.New("self-verify study: the runs must validate (eval.every >= 1) to draw the accuracy curves")
-	}
+	// The study validates itself (svObserver); the trainer does not.
+	cfg.Data.Validation, cfg.Eval.Every = nil, 0
 	return cfg, nil
 }
 
-// writeSVValidation writes the study's validation set once: the first n
-// problems of set (all when n is 0), with their prompts, in the layout the
-// data loader reads.
-func writeSVValidation(out, set string, n int) error {
-	path := svValidationFile(out)
-	if _, err := os.Stat(path); err == nil {
-		return nil
-	}
+// svValidationProblems are the first n problems of set (all when n is
+// 0), each a Countdown instance.
+func svValidationProblems(set string, n int) ([]train.Problem, error) {
 	ps, _, err := train.LoadProblems(set)
 	if err != nil {
-		return fmt.Errorf("--eval-set: %w", err)
+		return nil, fmt.Errorf("--eval-set: %w", err)
 	}
 	if n > 0 && n < len(ps) {
 		ps = ps[:n]
 	}
-	var lines []any
 	for _, p := range ps {
 		if p.Countdown == nil {
-			return fmt.Errorf("--eval-set %s: problem %q is not a Countdown instance (nums, target)", set, p.ID)
+			return nil, fmt.Errorf("--eval-set %s: problem %q is not a Countdown instance (nums, target)", set, p.ID)
 		}
-		lines = append(lines, map[string]any{"id": p.ID, "nums": p.Countdown.Numbers, "target": p.Countdown.Target, "prompt": p.Prompt})
 	}
-	return writeJSONL(path, lines)
+	return ps, nil
 }
 
 // RunSelfVerify trains the study's runs (skipping finished ones, resuming
@@ -348,9 +354,6 @@ func RunSelfVerifyPlan(ctx context.Context, o SelfVerifyOptions, plan *Plan) (*S
 	if err := claimStudy(o.Out, svSettingsOf(o)); err != nil {
 		return nil, err
 	}
-	if err := writeSVValidation(o.Out, o.EvalSet, o.EvalProblems); err != nil {
-		return nil, err
-	}
 	if err := runAll(ctx, plan.runs, o.Jobs, o.Progress); err != nil {
 		return nil, err
 	}
@@ -360,5 +363,75 @@ func RunSelfVerifyPlan(ctx context.Context, o SelfVerifyOptions, plan *Plan) (*S
 func svSettingsOf(o SelfVerifyOptions) svSettings {
 	return svSettings{Kind: svKind, Recipe: o.Recipe, Defaults: SVDefaults, Overrides: nonNil(o.Overrides),
 		OracleSets: nonNil(o.OracleSets), EntropySets: nonNil(o.EntropySets), VerifySets: nonNil(o.VerifySets),
-		Base: o.Base, Aligned: o.Aligned, Seeds: o.Seeds, EvalSet: o.EvalSet, EvalProblems: o.EvalProblems}
+		Base: o.Base, Aligned: o.Aligned, Seeds: o.Seeds, EvalSet: o.EvalSet, EvalProblems: o.EvalProblems,
+		EvalEvery: o.EvalEvery, EvalN: o.EvalN}
+}
+
+// svObserver validates a run of the study per problem: eval.n samples of
+// every validation problem at the recipe's eval temperature and top-p,
+// each scored by the exact Countdown verifier, before the first step,
+// every `every` steps and after the last. Its draws depend on the seed
+// index only, so the runs of one seed start from the same measurement
+// whatever their reward.
+type svObserver struct {
+	every, n int
+	opts     engine.SampleOptions
+	seed     uint64
+	problems []train.Problem
+}
+
+// svValidationSet is the name the study's per-problem validation lines
+// give their set.
+const svValidationSet = "countdown"
+
+func newSVObserver(cfg train.Config, every, n, seed int, problems []train.Problem) *svObserver {
+	return &svObserver{every: every, n: n, seed: uint64(seed), problems: problems,
+		opts: engine.SampleOptions{MaxNewTokens: cfg.Rollout.MaxResponseLength, Temperature: cfg.Eval.Temperature, TopP: cfg.Eval.TopP}}
+}
+
+func (o *svObserver) due(step, last int) bool { return step == 0 || step%o.every == 0 || step == last }
+
+func (o *svObserver) start(ctx context.Context, t *train.Trainer, step int) error {
+	if !o.due(step, t.Config().Trainer.Steps) {
+		return nil
+	}
+	if recorded(filepath.Join(t.Dir(), problemValidationFile), step, func(p problemValidation) int { return p.Step }) {
+		return nil
+	}
+	return o.measure(ctx, t, step)
+}
+
+func (o *svObserver) step(ctx context.Context, t *train.Trainer, p train.Progress) error {
+	if !o.due(p.Step, p.Steps) {
+		return nil
+	}
+	return o.measure(ctx, t, p.Step)
+}
+
+func (o *svObserver) measure(ctx context.Context, t *train.Trainer, step int) error {
+	m := t.Policy()
+	opts := o.opts
+	opts.MaxNewTokens = min(opts.MaxNewTokens, m.Engine.Config().MaxPositions-1)
+	opts.StopTokens = m.StopTokens()
+	opts.Seed = o.seed*0x9e3779b97f4a7c15 ^ 0x5e1f
+	ids := make([][]int, 0, len(o.problems)*o.n)
+	for _, p := range o.problems {
+		enc := m.EncodePrompt(p.Prompt)
+		for range o.n {
+			ids = append(ids, enc)
+		}
+	}
+	gens, err := m.Engine.SampleChunks(ctx, ids, opts, 512)
+	if err != nil {
+		return fmt.Errorf("validating at step %d: %w", step, err)
+	}
+	counts := make([]int, len(o.problems))
+	for i, g := range gens {
+		p := o.problems[i/o.n]
+		if countdown.Verify(m.Response(g.Tokens), p.Countdown.Numbers, p.Countdown.Target).Outcome == countdown.Correct {
+			counts[i/o.n]++
+		}
+	}
+	line := problemValidation{Step: step, N: o.n, Sets: map[string][]int{svValidationSet: counts}}
+	return appendJSONLine(filepath.Join(t.Dir(), problemValidationFile), line)
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/urlvr/urlvr/metrics"
 	"github.com/urlvr/urlvr/report"
 	"github.com/urlvr/urlvr/runlog"
-	"github.com/urlvr/urlvr/train"
 )
 
 // Files of a self-verification study besides results.jsonl (one line per
@@ -172,9 +171,16 @@ type SVCondition struct {
 	Gain          SVSpread `json:"gain"`
 	GTRewardStart SVSpread `json:"gt_reward_start"`
 	GTRewardEnd   SVSpread `json:"gt_reward_end"`
-	// Curve is the validation accuracy over steps, the mean over seeds of
-	// each seed's value and of its interval's bounds, at the steps every
-	// seed validated.
+	// Pooled validation: each problem's accuracy averaged over the seeds,
+	// then over problems, with the bootstrap interval over problems, at
+	// the start, at the best step of the pooled curve and at the end;
+	// PooledGain is final − start with its paired interval.
+	PooledStart SVPoint `json:"pooled_start"`
+	PooledBest  SVPoint `json:"pooled_best"`
+	PooledFinal SVPoint `json:"pooled_final"`
+	PooledGain  SVPoint `json:"pooled_gain"`
+	// Curve is the pooled validation accuracy at every step all the seeds
+	// validated.
 	Curve []SVPoint `json:"curve"`
 	// StepSeconds is the mean step time.
 	StepSeconds float64 `json:"step_seconds"`
@@ -193,15 +199,19 @@ type SelfVerifyReport struct {
 	Aligned    string
 	Runs       []SVRunResult
 	Conditions []SVCondition
+	// Comparisons are the paired differences between conditions.
+	Comparisons []SVComparison
 	// Pending are the planned runs that have not finished.
 	Pending []string
 	Files   []string
 }
 
-// svStepData is a finished run with its condition.
+// svStepData is a finished run with its condition and its per-problem
+// validation accuracy at each validated step.
 type svStepData struct {
 	res SVRunResult
 	run *finishedRun
+	acc map[int][]float64
 }
 
 // ReportSelfVerify analyses the finished runs of the study in out and
@@ -226,18 +236,24 @@ func ReportSelfVerify(out string) (*SelfVerifyReport, error) {
 		if err != nil {
 			return nil, err
 		}
-		res, err := analyzeSVRun(r)
+		res, acc, err := analyzeSVRun(r)
 		if err != nil {
 			return nil, fmt.Errorf("run %s: %w", name, err)
 		}
 		res.Run, res.Model, res.Reward, res.Seed = name, pr.Model, pr.Reward, pr.Seed
 		rep.Runs = append(rep.Runs, res)
-		data = append(data, svStepData{res: res, run: r})
+		data = append(data, svStepData{res: res, run: r, acc: acc})
 	}
 	if len(rep.Runs) == 0 {
 		return nil, fmt.Errorf("no run of the study in %s has finished yet", out)
 	}
-	rep.Conditions = svConditions(data)
+	var err error
+	if rep.Conditions, err = svConditions(data); err != nil {
+		return nil, err
+	}
+	if rep.Comparisons, err = svComparisons(data); err != nil {
+		return nil, err
+	}
 	var lines []any
 	for _, r := range rep.Runs {
 		lines = append(lines, r)
@@ -262,35 +278,55 @@ func ReportSelfVerify(out string) (*SelfVerifyReport, error) {
 	return rep, err
 }
 
-// analyzeSVRun reads one run's validation, rewards and verifier metrics.
-func analyzeSVRun(r *finishedRun) (SVRunResult, error) {
-	res := SVRunResult{Steps: r.summary.Steps, Metric: r.metric(), Samples: r.cfg.Eval.N}
-	if len(r.cfg.Data.Validation) != 1 {
-		return res, fmt.Errorf("%d validation sets; the study validates on one", len(r.cfg.Data.Validation))
+// svBootstrap is the resampling of the study's intervals: B = 1000
+// resamples of the validation problems, seed 1.
+var svBootstrap = metrics.BootstrapConfig{Resamples: 1000, Seed: 1}
+
+// meanCI is the mean of per-problem values with its bootstrap interval.
+func meanCI(xs []float64) (SVPoint, error) {
+	ci, err := metrics.BootstrapCI([][]float64{xs}, svBootstrap)
+	if err != nil {
+		return SVPoint{}, err
 	}
-	set := ""
-	for _, row := range r.validation {
-		v, ok := row[r.meanKey()]
-		if !ok {
-			continue
+	return SVPoint{Value: mean(xs), Lo: ci[0].Lo, Hi: ci[0].Hi}, nil
+}
+
+// analyzeSVRun reads one run's per-problem validation, rewards and
+// verifier metrics; acc is each validated step's per-problem accuracy.
+func analyzeSVRun(r *finishedRun) (res SVRunResult, acc map[int][]float64, err error) {
+	res = SVRunResult{Steps: r.summary.Steps}
+	lines, err := readLastPerStep(filepath.Join(r.dir, problemValidationFile), func(p problemValidation) int { return p.Step })
+	if err != nil {
+		return res, nil, fmt.Errorf("the study's validation: %w", err)
+	}
+	acc = map[int][]float64{}
+	for _, l := range lines {
+		counts, ok := l.Sets[svValidationSet]
+		if !ok || l.N < 1 || len(counts) == 0 {
+			return res, nil, fmt.Errorf("%s: step %d has no %s validation", problemValidationFile, l.Step, svValidationSet)
 		}
-		step := int(row[runlog.KeyStep])
-		if set == "" {
-			for key := range row {
-				if s, metric, ok := runlog.ParseValidationKey(key); ok && s != runlog.MeanSet && metric == r.metric() {
-					set = s
-				}
-			}
+		if res.Problems == 0 {
+			res.Problems, res.Samples = len(counts), l.N
 		}
-		p := SVPoint{Step: step, Value: v, Lo: v, Hi: v}
-		if ci := r.validationCI(step, set); ci != nil {
-			p.Lo, p.Hi = ci.Lo, ci.Hi
+		if len(counts) != res.Problems || l.N != res.Samples {
+			return res, nil, fmt.Errorf("%s: step %d has %d problems × %d samples, step %d had %d × %d", problemValidationFile, l.Step, len(counts), l.N, lines[0].Step, res.Problems, res.Samples)
 		}
+		a := make([]float64, len(counts))
+		for i, c := range counts {
+			a[i] = float64(c) / float64(l.N)
+		}
+		acc[l.Step] = a
+		p, err := meanCI(a)
+		if err != nil {
+			return res, nil, err
+		}
+		p.Step = l.Step
 		res.Validation = append(res.Validation, p)
 	}
 	if len(res.Validation) == 0 {
-		return res, fmt.Errorf("no validation was logged")
+		return res, nil, fmt.Errorf("no validation was recorded")
 	}
+	res.Metric = runlog.Avg(res.Samples)
 	first, last, best := res.Validation[0], res.Validation[len(res.Validation)-1], res.Validation[0]
 	for _, p := range res.Validation[1:] {
 		if p.Value > best.Value {
@@ -300,11 +336,6 @@ func analyzeSVRun(r *finishedRun) (SVRunResult, error) {
 	res.ValStart, res.ValStartLo, res.ValStartHi = first.Value, first.Lo, first.Hi
 	res.ValBest, res.ValBestStep, res.ValBestLo, res.ValBestHi = best.Value, best.Step, best.Lo, best.Hi
 	res.ValFinal, res.ValFinalLo, res.ValFinalHi = last.Value, last.Lo, last.Hi
-	ps, _, err := train.LoadProblems(r.cfg.Data.Validation[0])
-	if err != nil {
-		return res, err
-	}
-	res.Problems = len(ps)
 	res.GTRewardStart, _ = r.headMean(keyGroundTruth, svWindow)
 	res.GTRewardEnd, _ = r.tailMean(keyGroundTruth, svWindow)
 	for _, row := range r.steps {
@@ -329,7 +360,7 @@ func analyzeSVRun(r *finishedRun) (SVRunResult, error) {
 		}
 		res.SVVerify = v
 	}
-	return res, nil
+	return res, acc, nil
 }
 
 // dipOf finds a curve's start, smoothed minimum and end (SVDip).
@@ -356,7 +387,7 @@ func dipOf(s report.Series) SVDip {
 }
 
 // svConditions groups the runs by model and reward, in plan order.
-func svConditions(data []svStepData) []SVCondition {
+func svConditions(data []svStepData) ([]SVCondition, error) {
 	var out []SVCondition
 	for _, model := range []string{SVBase, SVAligned} {
 		for _, rew := range SVRewards {
@@ -367,14 +398,48 @@ func svConditions(data []svStepData) []SVCondition {
 				}
 			}
 			if len(group) > 0 {
-				out = append(out, svCondition(model, rew, group))
+				c, err := svCondition(model, rew, group)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, c)
 			}
 		}
 	}
-	return out
+	return out, nil
 }
 
-func svCondition(model, rew string, group []svStepData) SVCondition {
+// pooledAcc is, at each step every run of group validated, each problem's
+// accuracy averaged over the runs.
+func pooledAcc(group []svStepData) (steps []int, acc map[int][]float64) {
+	acc = map[int][]float64{}
+	for step, a := range group[0].acc {
+		sum := slices.Clone(a)
+		complete := true
+		for _, d := range group[1:] {
+			b, ok := d.acc[step]
+			if !ok || len(b) != len(a) {
+				complete = false
+				break
+			}
+			for i := range sum {
+				sum[i] += b[i]
+			}
+		}
+		if !complete {
+			continue
+		}
+		for i := range sum {
+			sum[i] /= float64(len(group))
+		}
+		acc[step] = sum
+		steps = append(steps, step)
+	}
+	slices.Sort(steps)
+	return steps, acc
+}
+
+func svCondition(model, rew string, group []svStepData) (SVCondition, error) {
 	c := SVCondition{Model: model, Reward: rew, Problems: group[0].res.Problems, Samples: group[0].res.Samples}
 	var start, best, final, gain, gtS, gtE, stepSec []float64
 	for _, d := range group {
@@ -390,9 +455,34 @@ func svCondition(model, rew string, group []svStepData) SVCondition {
 	c.ValStart, c.ValBest, c.ValFinal, c.Gain = spreadOf(start), spreadOf(best), spreadOf(final), spreadOf(gain)
 	c.GTRewardStart, c.GTRewardEnd = spreadOf(gtS), spreadOf(gtE)
 	c.StepSeconds = mean(stepSec)
-	c.Curve = svMeanCurve(group)
+	valSteps, acc := pooledAcc(group)
+	if len(valSteps) == 0 {
+		return c, fmt.Errorf("%s/%s: its seeds share no validated step", model, rew)
+	}
+	for _, step := range valSteps {
+		p, err := meanCI(acc[step])
+		if err != nil {
+			return c, err
+		}
+		p.Step = step
+		c.Curve = append(c.Curve, p)
+		if step == valSteps[0] || p.Value > c.PooledBest.Value {
+			c.PooledBest = p
+		}
+	}
+	c.PooledStart, c.PooledFinal = c.Curve[0], c.Curve[len(c.Curve)-1]
+	first, last := acc[valSteps[0]], acc[valSteps[len(valSteps)-1]]
+	problemGain := make([]float64, len(first))
+	for i := range problemGain {
+		problemGain[i] = last[i] - first[i]
+	}
+	var err error
+	if c.PooledGain, err = meanCI(problemGain); err != nil {
+		return c, err
+	}
+	c.PooledGain.Step = valSteps[len(valSteps)-1]
 	if group[0].res.SVVerify == nil {
-		return c
+		return c, nil
 	}
 	v := &SVVerify{}
 	var runs []*finishedRun
@@ -425,7 +515,7 @@ func svCondition(model, rew string, group []svStepData) SVCondition {
 	v.RewardAccuracy = dipOf(stepMean(runs, runlog.KeySelfVerifyAccuracy))
 	v.RewardAccuracyMin, v.RewardAccuracyMinStep = v.RewardAccuracy.Min, v.RewardAccuracy.MinStep
 	c.Verify = v
-	return c
+	return c, nil
 }
 
 // stepMean is key's mean over runs at every step all of them logged it.
@@ -452,33 +542,68 @@ func stepMean(runs []*finishedRun, key string) report.Series {
 	return out
 }
 
-// svMeanCurve is the validation curve averaged over the group's seeds,
-// value and interval bounds alike, at the steps every seed validated.
-func svMeanCurve(group []svStepData) []SVPoint {
-	type acc struct {
-		v, lo, hi float64
-		n         int
-	}
-	by := map[int]*acc{}
-	for _, d := range group {
-		for _, p := range d.res.Validation {
-			a := by[p.Step]
-			if a == nil {
-				a = &acc{}
-				by[p.Step] = a
+// SVComparison is a paired difference between two conditions of one
+// model at the last step both validated: A's pooled accuracy minus B's,
+// per problem, averaged over problems, with its bootstrap interval.
+type SVComparison struct {
+	Model string  `json:"model"`
+	A     string  `json:"a"`
+	B     string  `json:"b"`
+	Step  int     `json:"step"`
+	Diff  SVPoint `json:"diff"`
+	Seeds [2]int  `json:"seeds"` // finished seeds of A and of B
+}
+
+// svPairs are the comparisons the paper's claims rest on: the verifier
+// against the intrinsic reward and against the oracle (Fig. 13), and one
+// prompt against the other (Fig. 14).
+var svPairs = [][2]string{
+	{SVP1, SVEntropy}, {SVP2, SVEntropy}, {SVP1, SVOracle}, {SVP2, SVOracle}, {SVEntropy, SVOracle}, {SVP2, SVP1},
+}
+
+// svComparisons computes svPairs for each model whose two conditions both
+// have finished runs.
+func svComparisons(data []svStepData) ([]SVComparison, error) {
+	var out []SVComparison
+	for _, model := range []string{SVBase, SVAligned} {
+		group := func(rew string) []svStepData {
+			var g []svStepData
+			for _, d := range data {
+				if d.res.Model == model && d.res.Reward == rew {
+					g = append(g, d)
+				}
 			}
-			a.v, a.lo, a.hi, a.n = a.v+p.Value, a.lo+p.Lo, a.hi+p.Hi, a.n+1
+			return g
+		}
+		for _, pair := range svPairs {
+			ga, gb := group(pair[0]), group(pair[1])
+			if len(ga) == 0 || len(gb) == 0 {
+				continue
+			}
+			sa, acca := pooledAcc(ga)
+			_, accb := pooledAcc(gb)
+			step := -1
+			for _, st := range sa {
+				if _, ok := accb[st]; ok {
+					step = st
+				}
+			}
+			if step < 0 || len(acca[step]) != len(accb[step]) {
+				continue
+			}
+			diff := make([]float64, len(acca[step]))
+			for i := range diff {
+				diff[i] = acca[step][i] - accb[step][i]
+			}
+			d, err := meanCI(diff)
+			if err != nil {
+				return nil, err
+			}
+			d.Step = step
+			out = append(out, SVComparison{Model: model, A: pair[0], B: pair[1], Step: step, Diff: d, Seeds: [2]int{len(ga), len(gb)}})
 		}
 	}
-	var out []SVPoint
-	for step, a := range by {
-		if a.n == len(group) {
-			n := float64(a.n)
-			out = append(out, SVPoint{Step: step, Value: a.v / n, Lo: a.lo / n, Hi: a.hi / n})
-		}
-	}
-	slices.SortFunc(out, func(a, b SVPoint) int { return a.Step - b.Step })
-	return out
+	return out, nil
 }
 
 // svLabel is a condition's legend label.
@@ -548,7 +673,7 @@ func svFigures(rep *SelfVerifyReport, data []svStepData) ([]string, error) {
 		name   string
 		panels []panel
 	}{
-		{"validation", figure("validation accuracy", "validation "+metric+" (seed mean, mean 95% CI)", false, SVRewards,
+		{"validation", figure("validation accuracy", "validation "+metric+" (seeds pooled, 95% CI over problems)", false, SVRewards,
 			func(model, rew string) (bandSeries, bool) {
 				i := slices.IndexFunc(rep.Conditions, func(c SVCondition) bool { return c.Model == model && c.Reward == rew })
 				if i < 0 {
@@ -585,15 +710,21 @@ func svMarkdown(rep *SelfVerifyReport, st svSettings) string {
 	fmt.Fprintf(&b, "# Self-verification on Countdown (paper Sec. 7, Figs. 13-14)\n\n")
 	fmt.Fprintf(&b, "Base model `%s`, aligned model `%s`; rewards: oracle (the exact Countdown verifier), trajectory entropy, and self-verification with prompts P1 and P2; %d seeds each, the same budget for all. ", st.Base, st.Aligned, st.Seeds)
 	fmt.Fprintf(&b, "Settings: %s; study defaults `%s`", settingsLine(st.Recipe, st.Overrides, map[string][]string{"oracle": st.OracleSets, "entropy": st.EntropySets, "verify": st.VerifySets}), strings.Join(st.Defaults, " "))
-	fmt.Fprintf(&b, "; validation: the first %s problems of %s.\n\n", evalCount(st.EvalProblems), st.EvalSet)
+	fmt.Fprintf(&b, "; validation by the study before the first step, every %d steps and after the last, on the first %s problems of %s, %d samples each at the recipe's eval temperature and top-p, scored by the exact Countdown verifier.\n\n", st.EvalEvery, evalCount(st.EvalProblems), st.EvalSet, st.EvalN)
 	r0 := rep.Runs[0]
-	fmt.Fprintf(&b, "Validation accuracy is %s on %d problems (%d samples each). Intervals are each run's 95%% bootstrap interval over the validation problems (per seed, not pooled over seeds); a condition's value is the mean over its seeds ± their standard deviation, with the range; its curve's band is the mean over seeds of the seeds' interval bounds. Training rewards are averaged over the first and last %d steps. Reward accuracy is the share of verdicts (accepting: reward ≥ 1/2) that agree with the exact verifier; its minimum is taken on the seed-mean curve smoothed over %d steps, and a dip that recovers means the minimum lies at least %.2f below the start and the end rises at least %.2f above it.\n\n",
-		r0.Metric, r0.Problems, r0.Samples, svWindow, svWindow, svDipMargin, svDipMargin)
-	fmt.Fprintf(&b, "## By condition\n\n| model | reward | seeds | val start | val best | val final | final − start | GT reward start → end | s/step |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "Validation accuracy is %s on %d problems. **Pooled** values average each problem's accuracy over the condition's seeds first; their 95%% intervals are percentile bootstrap intervals over the problems (B = %d, seed %d), and the differences between conditions and the gains are paired on the same problems. **Over seeds** gives the mean of the seeds' own values ± their standard deviation, with the range; the by-run table gives each run's value with its own interval over problems. Training rewards are averaged over the first and last %d steps. Reward accuracy is the share of verdicts (accepting: reward ≥ 1/2) that agree with the exact verifier; its minimum is taken on the seed-mean curve smoothed over a trailing %d-step window, and \"dip then recover\" means that minimum lies at least %.2f below the start and the end at least %.2f above it.\n\n",
+		r0.Metric, r0.Problems, svBootstrap.Resamples, svBootstrap.Seed, svWindow, svWindow, svDipMargin, svDipMargin)
+	fmt.Fprintf(&b, "## By condition\n\n| model | reward | seeds | pooled start | pooled best (step) | pooled final | pooled final − start | final over seeds | GT reward start → end | s/step |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, c := range rep.Conditions {
-		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s | %.3f → %.3f | %.1f |\n", c.Model, svLabel(c.Reward), len(c.Runs),
-			spreadText(c.ValStart), spreadText(c.ValBest), spreadText(c.ValFinal), signedSpread(c.Gain),
+		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s (%d) | %s | %s | %s | %.3f → %.3f | %.1f |\n", c.Model, svLabel(c.Reward), len(c.Runs),
+			pointText(c.PooledStart), pointText(c.PooledBest), c.PooledBest.Step, pointText(c.PooledFinal), signedPoint(c.PooledGain), spreadText(c.ValFinal),
 			c.GTRewardStart.Mean, c.GTRewardEnd.Mean, c.StepSeconds)
+	}
+	if len(rep.Comparisons) > 0 {
+		fmt.Fprintf(&b, "\n## Paired differences at the last validation\n\n| model | A − B | step | seeds (A, B) | difference [95%% CI] |\n|---|---|---:|---:|---:|\n")
+		for _, c := range rep.Comparisons {
+			fmt.Fprintf(&b, "| %s | %s − %s | %d | %d, %d | %s |\n", c.Model, svLabel(c.A), svLabel(c.B), c.Step, c.Seeds[0], c.Seeds[1], signedPoint(c.Diff))
+		}
 	}
 	fmt.Fprintf(&b, "\n## The verifier\n\n| model | prompt | reward acc. start | min (step) | end | dip → recovery | dip then recover | parse rate | TPR | FPR | self-verify reward start → end | tokens/step | s/step | share of step time |\n|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, c := range rep.Conditions {
@@ -656,8 +787,6 @@ func spreadText(s SVSpread) string {
 	return fmt.Sprintf("%.3f ± %.3f (%.3f–%.3f)", s.Mean, s.SD, s.Min, s.Max)
 }
 
-func signedSpread(s SVSpread) string {
-	return fmt.Sprintf("%+.3f ± %.3f", s.Mean, s.SD)
-}
+func signedPoint(p SVPoint) string { return fmt.Sprintf("%+.3f [%+.3f, %+.3f]", p.Value, p.Lo, p.Hi) }
 
 func pointText(p SVPoint) string { return withCI(p.Value, &metrics.Interval{Lo: p.Lo, Hi: p.Hi}) }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -50,29 +51,18 @@ func TestSpreadOf(t *testing.T) {
 	}
 }
 
-// svFixture writes a finished run of the study by hand: validation at
-// steps 0 and 2 on a set of 30 problems, and three training steps.
-func svFixture(t *testing.T, out, name string, val [2][3]float64, steps []map[string]any) {
+// svFixture writes a finished run of the study by hand: the study's
+// per-problem validation (correct samples of 4 problems out of 2) at steps
+// 0 and 2, and the given training steps.
+func svFixture(t *testing.T, out, name string, start, final []int, steps []map[string]any) {
 	t.Helper()
 	dir := filepath.Join(out, RunsDir, filepath.FromSlash(name))
-	key := func(m string) string { return runlog.ValidationKey("countdown-val", m) }
-	var rows []map[string]any
-	for i, step := range []float64{0, 2} {
-		v := val[i]
-		rows = append(rows, map[string]any{"step": step, runlog.MeanKey(2): v[0], key("avg@2"): v[0], key("avg@2_ci_lo"): v[1], key("avg@2_ci_hi"): v[2]})
-	}
-	fixtureRun{rollouts: 4, batch: 2, evalN: 2, steps: 3, metrics: steps, validation: rows}.write(t, dir)
-	cfg, err := train.LoadConfig(filepath.Join(dir, train.ConfigFile), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Data.Validation = []string{"world:val-mid"} // 30 problems
-	y, err := cfg.YAML()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, train.ConfigFile), y, 0o644); err != nil {
-		t.Fatal(err)
+	fixtureRun{rollouts: 4, batch: 2, evalN: 2, steps: 3, metrics: steps}.write(t, dir)
+	for step, counts := range map[int][]int{0: start, 2: final} {
+		line := problemValidation{Step: step, N: 2, Sets: map[string][]int{svValidationSet: counts}}
+		if err := appendJSONLine(filepath.Join(dir, problemValidationFile), line); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -81,7 +71,7 @@ func svFixture(t *testing.T, out, name string, val [2][3]float64, steps []map[st
 // runs of a 2-seed study pending.
 func TestReportSelfVerifyAggregatesByHand(t *testing.T) {
 	out := t.TempDir()
-	st := svSettings{Kind: svKind, Base: "b", Aligned: "a", Seeds: 2, EvalSet: "countdown:val", EvalProblems: 30, Defaults: SVDefaults}
+	st := svSettings{Kind: svKind, Base: "b", Aligned: "a", Seeds: 2, EvalSet: "countdown:val", EvalProblems: 4, EvalEvery: 2, EvalN: 2, Defaults: SVDefaults}
 	if err := claimStudy(out, st); err != nil {
 		t.Fatal(err)
 	}
@@ -92,17 +82,20 @@ func TestReportSelfVerifyAggregatesByHand(t *testing.T) {
 		}
 		return rows
 	}
-	svFixture(t, out, "base/oracle/seed-1", [2][3]float64{{0.2, 0.1, 0.3}, {0.3, 0.2, 0.4}}, gt(0.1, 0.2, 0.3))
-	svFixture(t, out, "base/oracle/seed-2", [2][3]float64{{0.2, 0.1, 0.3}, {0.5, 0.4, 0.6}}, gt(0.2, 0.3, 0.4))
-	// The P1 run: verdict agreement 0.9, 0.5, 0.8; 40 verification
-	// tokens and 1 s in each step of 4 s.
+	// Per-problem accuracy (counts / 2): oracle seed 1 from 0, .5, 1, .5
+	// (mean .5) to .5, .5, 1, 1 (.75); seed 2 from .5 each (.5) to 1, 1,
+	// 1, .5 (.875).
+	svFixture(t, out, "base/oracle/seed-1", []int{0, 1, 2, 1}, []int{1, 1, 2, 2}, gt(0.1, 0.2, 0.3))
+	svFixture(t, out, "base/oracle/seed-2", []int{1, 1, 1, 1}, []int{2, 2, 2, 1}, gt(0.2, 0.3, 0.4))
+	// The P1 run ends at 0, 0, .5, .5 (.25); verdict agreement 0.9, 0.5,
+	// 0.8; 40 verification tokens and 1 s in each step of 4 s.
 	var p1 []map[string]any
 	for i, acc := range []float64{0.9, 0.5, 0.8} {
 		p1 = append(p1, map[string]any{"step": float64(i + 1), keyGroundTruth: 0.1, runlog.KeyStepSeconds: 4.0,
 			runlog.KeySelfVerifyReward: 0.5, runlog.KeySelfVerifyAccuracy: acc, runlog.KeySelfVerifyParseRate: 1 - 0.25*float64(i),
 			runlog.KeySelfVerifyTokens: 40.0, runlog.KeySelfVerifySeconds: 1.0, runlog.KeySelfVerifyTruePositive: 1.0, runlog.KeySelfVerifyFalsePositive: 0.5})
 	}
-	svFixture(t, out, "base/verify-p1/seed-1", [2][3]float64{{0.2, 0.1, 0.3}, {0.4, 0.3, 0.5}}, p1)
+	svFixture(t, out, "base/verify-p1/seed-1", []int{0, 1, 2, 1}, []int{0, 0, 1, 1}, p1)
 
 	rep, err := ReportSelfVerify(out)
 	if err != nil {
@@ -111,16 +104,23 @@ func TestReportSelfVerifyAggregatesByHand(t *testing.T) {
 	if len(rep.Runs) != 3 || len(rep.Pending) != 13 || len(rep.Conditions) != 2 {
 		t.Fatalf("runs %d pending %d conditions %d", len(rep.Runs), len(rep.Pending), len(rep.Conditions))
 	}
+	// A run whose problems all score alike has a zero-width interval.
+	if r := rep.Runs[2]; r.ValStart != 0.5 || r.ValStartLo != 0.5 || r.ValStartHi != 0.5 || r.ValFinal != 0.875 || r.Metric != "avg@2" || r.Problems != 4 {
+		t.Fatalf("oracle seed 2 %+v", r)
+	}
 	or := rep.Conditions[0]
-	// Final 0.3 and 0.5: mean 0.4, sd sqrt(2 × 0.01 / 1) = 0.1414; gain
-	// 0.1 and 0.3; GT reward of the 3 steps 0.2 and 0.3, mean 0.25.
-	if or.Model != SVBase || or.Reward != SVOracle || len(or.Runs) != 2 || !near(or.ValFinal.Mean, 0.4) || !near(or.ValFinal.SD, math.Sqrt(0.02)) ||
-		!near(or.Gain.Mean, 0.2) || !near(or.GTRewardEnd.Mean, 0.25) || or.Problems != 30 || or.Samples != 2 || or.StepSeconds != 2 || or.Verify != nil {
+	// Over seeds: final .75 and .875, mean .8125, sd .125/sqrt(2); GT
+	// reward of the 3 steps 0.2 and 0.3, mean 0.25.
+	if or.Model != SVBase || or.Reward != SVOracle || len(or.Runs) != 2 || !near(or.ValFinal.Mean, 0.8125) || !near(or.ValFinal.SD, 0.125/math.Sqrt2) ||
+		!near(or.GTRewardEnd.Mean, 0.25) || or.Problems != 4 || or.Samples != 2 || or.StepSeconds != 2 || or.Verify != nil {
 		t.Fatalf("oracle condition %+v", or)
 	}
-	// The curve averages value and bounds: step 2 is (0.4, 0.3, 0.5).
-	if c := or.Curve; len(c) != 2 || c[1].Step != 2 || !near(c[1].Value, 0.4) || !near(c[1].Lo, 0.3) || !near(c[1].Hi, 0.5) {
-		t.Fatalf("oracle curve %+v", or.Curve)
+	// Pooled: per problem the seeds' mean, start .25, .5, .75, .5 (.5),
+	// final .75, .75, 1, .75 (.8125); the gain per problem .5, .25, .25,
+	// .25 (.3125), whose interval lies within [.25, .5].
+	if !near(or.PooledStart.Value, 0.5) || !near(or.PooledFinal.Value, 0.8125) || or.PooledBest.Step != 2 || !near(or.PooledGain.Value, 0.3125) ||
+		or.PooledGain.Lo < 0.25 || or.PooledGain.Hi > 0.5 || or.PooledGain.Lo > or.PooledGain.Value || len(or.Curve) != 2 {
+		t.Fatalf("oracle pooled %+v", or)
 	}
 	v := rep.Conditions[1].Verify
 	// Agreement 0.9, 0.5, 0.8 with a 3-step window: start = end =
@@ -133,11 +133,20 @@ func TestReportSelfVerifyAggregatesByHand(t *testing.T) {
 	if rep.Conditions[1].VerifyTokensPerStep != 40 {
 		t.Errorf("tokens per step %v", rep.Conditions[1].VerifyTokensPerStep)
 	}
+	// P1 − oracle at step 2, paired per problem: (0, 0, .5, .5) − (.75,
+	// .75, 1, .75) = −.5625 on average.
+	i := slices.IndexFunc(rep.Comparisons, func(c SVComparison) bool { return c.A == SVP1 && c.B == SVOracle })
+	if i < 0 || len(rep.Comparisons) != 1 {
+		t.Fatalf("comparisons %+v", rep.Comparisons)
+	}
+	if c := rep.Comparisons[i]; c.Step != 2 || !near(c.Diff.Value, -0.5625) || c.Seeds != [2]int{1, 2} || c.Diff.Lo < -0.75 || c.Diff.Hi > -0.25 {
+		t.Fatalf("P1 − oracle %+v", c)
+	}
 	md, err := os.ReadFile(filepath.Join(out, ResultsTable))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"0.400 ± 0.141 (0.300–0.500)", "0.500 [0.400, 0.600]", "Not finished yet", "aligned/verify-p2/seed-2", "25%"} {
+	for _, want := range []string{"0.812 ± 0.088 (0.750–0.875)", "0.500 [0.500, 0.500]", "-0.562", "Not finished yet", "aligned/verify-p2/seed-2", "25%"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("results.md lacks %q:\n%s", want, md)
 		}
@@ -166,14 +175,14 @@ func svTinyModel(t *testing.T, positions int) string {
 
 var svTinyOverrides = []string{
 	"trainer.steps=1", "trainer.global_batch=2", "trainer.mini_batch=2", "rollout.n=2",
-	"rollout.max_response_length=4", "data.subset=4", "eval.every=1", "eval.n=1", "trainer.save_every=1",
+	"rollout.max_response_length=4", "data.subset=4", "trainer.save_every=1",
 }
 
 func TestPlanSelfVerifyOrderAndRefusals(t *testing.T) {
 	model := svTinyModel(t, 1024)
 	other := svTinyModel(t, 1024)
 	o := SelfVerifyOptions{Options: Options{Out: t.TempDir(), Overrides: svTinyOverrides}, Base: model, Aligned: other,
-		Seeds: 2, EvalSet: "countdown:val", EvalProblems: 4, VerifySets: []string{"reward.params.no_verdict_reward=0.5"}}
+		Seeds: 2, EvalSet: "countdown:val", EvalProblems: 4, EvalEvery: 1, EvalN: 1, VerifySets: []string{"reward.params.no_verdict_reward=0.5"}}
 	plan, err := PlanSelfVerify(o)
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +192,7 @@ func TestPlanSelfVerifyOrderAndRefusals(t *testing.T) {
 	}
 	for i, r := range plan.runs {
 		cfg := r.cfg
-		if cfg.Trainer.Steps != 1 || cfg.Rollout.N != 2 || cfg.Data.Train != "countdown:train" || len(cfg.Data.Validation) != 1 {
+		if cfg.Trainer.Steps != 1 || cfg.Rollout.N != 2 || cfg.Data.Train != "countdown:train" || len(cfg.Data.Validation) != 0 || cfg.Eval.Every != 0 || r.observe == nil {
 			t.Fatalf("run %s: %+v", r.name, cfg)
 		}
 		if want := uint64(1 + i/8); cfg.Seed != want {
@@ -215,7 +224,8 @@ func TestPlanSelfVerifyOrderAndRefusals(t *testing.T) {
 		{func(o *SelfVerifyOptions) { o.VerifySets = []string{"optim.lr=1"} }, "same budget"},
 		{func(o *SelfVerifyOptions) { o.VerifySets = []string{"reward.params.prompt=P2"} }, "compares the prompts"},
 		{func(o *SelfVerifyOptions) { o.OracleSets = []string{"reward.estimator=x"} }, "itself"},
-		{func(o *SelfVerifyOptions) { o.Overrides = append(o.Overrides, "eval.every=0") }, "eval.every"},
+		{func(o *SelfVerifyOptions) { o.Overrides = append(o.Overrides, "eval.every=5") }, "--eval-every"},
+		{func(o *SelfVerifyOptions) { o.EvalN = 0 }, "--eval-n"},
 	} {
 		bad := o
 		bad.Overrides = append([]string(nil), o.Overrides...)
@@ -246,7 +256,7 @@ func TestSelfVerifyStudyEndToEnd(t *testing.T) {
 	aligned := svTinyModel(t, 1024)
 	out := t.TempDir()
 	o := SelfVerifyOptions{Options: Options{Out: out, Overrides: svTinyOverrides, Jobs: 2}, Base: model, Aligned: aligned,
-		Seeds: 1, EvalSet: "countdown:val", EvalProblems: 3}
+		Seeds: 1, EvalSet: "countdown:val", EvalProblems: 3, EvalEvery: 1, EvalN: 1}
 	rep, err := RunSelfVerify(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)

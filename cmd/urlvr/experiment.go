@@ -275,11 +275,14 @@ self-verification, where after each rollout the current policy is asked
 with the verification prompt P1 or P2 (Appendix C.1) whether its expression
 is correct and its parsed verdict is the reward. Every condition trains
 --seeds seeds on the same budget (steps, batch, rollouts, learning rate)
-and validates on the first --eval-problems problems of --eval-set.
+and is validated by the study per problem (--eval-n samples of each of the
+first --eval-problems problems of --eval-set, every --eval-every steps),
+scored by the exact Countdown verifier.
 
 It reports per condition the validation accuracy at the start, the best and
-the end (each run's 95% bootstrap interval over problems, the mean and
-spread over seeds), the ground-truth reward of the rollouts, and for the
+the end with the seeds pooled (95% bootstrap intervals over problems), the
+mean and spread over seeds, paired differences between the rewards on the
+same problems, the ground-truth reward of the rollouts, and for the
 self-verification runs the reward accuracy over steps (its minimum and
 where: the paper's dip when the policy first exploits its verifier, then
 the recovery), the verdict parse rate, the verifier's true and false
@@ -325,6 +328,8 @@ every condition's first seeds. Rerun the same command to continue it.`,
 	f.IntVar(&o.Seeds, "seeds", experiment.DefaultSVSeeds, "seeds of every condition")
 	f.StringVar(&o.EvalSet, "eval-set", experiment.DefaultSVEvalSet, "Countdown set the runs validate on")
 	f.IntVar(&o.EvalProblems, "eval-problems", experiment.DefaultSVEvalProblems, "validate on the first this many problems of --eval-set (0: all)")
+	f.IntVar(&o.EvalEvery, "eval-every", experiment.DefaultSVEvalEvery, "validate every this many steps (and before the first, after the last)")
+	f.IntVar(&o.EvalN, "eval-n", experiment.DefaultSVEvalN, "validation samples per problem (avg@n)")
 	f.StringArrayVar(&oracleSets, "oracle-set", nil, "override a recipe key in the oracle runs only (repeatable; not the budget)")
 	f.StringArrayVar(&entropySets, "entropy-set", nil, "override a recipe key in the trajectory-entropy runs only (repeatable; not the budget)")
 	f.StringArrayVar(&verSets, "verify-set", nil, "override a recipe key in the self-verification runs only, e.g. reward.params.no_verdict_reward=0.5 (repeatable; not the budget)")
