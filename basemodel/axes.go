@@ -12,6 +12,9 @@ import (
 // through a clean fine-tuning stage), its pretraining budget, and the
 // misconceptions its corpora carry.
 type Axes struct {
+	// World is the world the model was pretrained on: arithmetic or
+	// countdown.
+	World          string `json:"world"`
 	Scale          string `json:"scale"`
 	Stage          string `json:"stage"`
 	Budget         string `json:"budget"`
@@ -21,9 +24,12 @@ type Axes struct {
 // Axes describes the model from its manifest.
 func (mf *Manifest) Axes() Axes {
 	p := mf.Prior
-	a := Axes{Scale: fmt.Sprintf("d%dx%d, %s", p.Model.HiddenSize, p.Model.NumLayers, humanCount(mf.Params)), Stage: "base"}
+	a := Axes{World: "arithmetic", Scale: fmt.Sprintf("d%dx%d, %s", p.Model.HiddenSize, p.Model.NumLayers, humanCount(mf.Params)), Stage: "base"}
 	if p.From != "" || len(p.Stages) > 1 {
 		a.Stage = "aligned (clean SFT)"
+	}
+	if p.IsCountdown() {
+		return countdownAxes(mf, a)
 	}
 	steps := 0
 	if mf.Foundation != nil && p.From == "" {
@@ -46,6 +52,45 @@ func (mf *Manifest) Axes() Axes {
 		return a
 	}
 	a.Misconceptions = describeRules(p)
+	return a
+}
+
+// countdownAxes fills the axes of a Countdown model: its stage says which
+// verification prompts it was trained to answer (the designed prompt
+// sensitivity of the base model), and it carries no misconceptions.
+func countdownAxes(mf *Manifest, a Axes) Axes {
+	p := mf.Prior
+	a.World = arith.WorldCountdown
+	seen := map[string]bool{}
+	var prompts []string
+	for _, st := range p.Stages {
+		if st.Countdown == nil {
+			continue
+		}
+		for _, q := range st.Countdown.Prompts {
+			if !seen[q] {
+				seen[q] = true
+				prompts = append(prompts, q)
+			}
+		}
+	}
+	// A model that read one verification prompt is a base model (the
+	// paper's base models answer P2 only); one fine-tuned on both is
+	// aligned.
+	if len(prompts) > 1 {
+		a.Stage = "aligned (verifies with " + strings.Join(prompts, "+") + ")"
+	} else {
+		a.Stage = "base (verifies with " + strings.Join(prompts, "+") + " only)"
+	}
+	steps := 0
+	for _, s := range mf.Stages {
+		steps += s.Steps
+	}
+	a.Budget = fmt.Sprintf("%d steps", steps)
+	if p.From != "" {
+		a.Budget += " after " + p.From
+	}
+	a.Misconceptions = "none (Countdown)"
 	return a
 }
 

@@ -70,8 +70,8 @@ func BuildSuite(ctx context.Context, priors []arith.Prior, o SuiteOptions) ([]*M
 	var founds []foundationJob
 	seen := map[string]bool{}
 	for _, p := range priors {
-		if p.From != "" {
-			continue // continues a shipped model, no foundation
+		if p.From != "" || p.IsCountdown() {
+			continue // continues a shipped model, or a world without foundations
 		}
 		ft, _, err := budgetSteps(p, o.Build.Train)
 		if err != nil {

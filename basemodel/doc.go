@@ -17,4 +17,16 @@
 // accuracy, maj@k, pass@k (each with a 95% percentile-bootstrap interval
 // over problems) and response length on the large held-out sets, and maj@k
 // per family on the probe set (paper section 5, appendix B.1).
+//
+// A prior with world: countdown makes a model of the Countdown world
+// instead (paper section 7, appendix C.1): no foundation, a tokenizer of
+// characters plus phrase tokens for the fixed passages of the world's
+// prompts (TokenizerFor), and stages that read corpora of solve and verify
+// documents (package task/countdown). EvaluateCountdown measures such a
+// model: greedy accuracy and pass@N on the 3- and 4-number problems of
+// countdown:val, and the accuracy, parse rate and true/false positive rates
+// of its verdicts with P1 and P2 on a balanced set of its own answers, each
+// with a 95% bootstrap interval over problems; the gap between judging and
+// solving is the generation-verification asymmetry self-verification
+// relies on.
 package basemodel

@@ -51,6 +51,9 @@ type Manifest struct {
 	Machine      string  `json:"machine"`
 	// Eval is the model's measurement with DefaultEvalOptions.
 	Eval *Report `json:"eval,omitempty"`
+	// Countdown is the measurement of a Countdown world's model: solving
+	// countdown:val and judging candidates with P1 and P2.
+	Countdown *CountdownReport `json:"countdown_eval,omitempty"`
 	// Files maps each of HashedFiles to its SHA-256, hex.
 	Files map[string]string `json:"files"`
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/urlvr/urlvr/engine"
 	"github.com/urlvr/urlvr/engine/tokenizer"
 	"github.com/urlvr/urlvr/task/arith"
+	"github.com/urlvr/urlvr/task/countdown"
 )
 
 // TrainOptions are the optimisation settings shared by every stage of a
@@ -142,6 +143,42 @@ func NewTokenizer() (*tokenizer.Char, error) {
 	return tokenizer.NewChar(arith.Alphabet, tokenizer.CharOptions{})
 }
 
+// TokenizerFor returns the tokenizer of a prior's world: NewTokenizer for
+// arithmetic; for Countdown, the characters of countdown.Alphabet plus one
+// phrase token per fixed passage of the world's prompts
+// (countdown.PhraseTexts), which keeps a verification request inside a
+// small model's context.
+func TokenizerFor(p arith.Prior) (*tokenizer.Char, error) {
+	if p.IsCountdown() {
+		return tokenizer.NewChar(countdown.Alphabet, tokenizer.CharOptions{Phrases: countdown.PhraseTexts()})
+	}
+	return NewTokenizer()
+}
+
+// AlphabetOf is the alphabet of a prior's tokenizer, as manifests record it.
+func AlphabetOf(p arith.Prior) string {
+	if p.IsCountdown() {
+		return countdown.Alphabet
+	}
+	return arith.Alphabet
+}
+
+// stageCorpus builds a stage's documents in its world.
+func stageCorpus(p arith.Prior, st arith.Stage) ([]arith.Document, error) {
+	if !p.IsCountdown() {
+		return arith.BuildCorpus(st.Corpus)
+	}
+	cd, err := countdown.BuildCorpus(*st.Countdown)
+	if err != nil {
+		return nil, err
+	}
+	docs := make([]arith.Document, len(cd))
+	for i, d := range cd {
+		docs[i] = arith.Document{Prompt: d.Prompt, Response: d.Response}
+	}
+	return docs, nil
+}
+
 // ModelConfig returns the engine configuration of a prior's model shape
 // with the given tokenizer: a Llama layout with tied embeddings, RoPE and
 // an end-of-sequence token that ends each response.
@@ -252,7 +289,7 @@ func PretrainFrom(ctx context.Context, base *engine.Model, prior arith.Prior, o 
 		return nil, fmt.Errorf("prior %s: %w", prior.Name, err)
 	}
 	start := time.Now()
-	tok, err := NewTokenizer()
+	tok, err := TokenizerFor(prior)
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +326,7 @@ func PretrainFrom(ctx context.Context, base *engine.Model, prior arith.Prior, o 
 		if o.StopAfter > 0 && left == 0 {
 			break
 		}
-		corpus, err := arith.BuildCorpus(st.Corpus)
+		corpus, err := stageCorpus(prior, st)
 		if err != nil {
 			return nil, fmt.Errorf("prior %s stage %s: %w", prior.Name, st.Name, err)
 		}

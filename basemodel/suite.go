@@ -39,6 +39,9 @@ type BuildOptions struct {
 	Command string
 	Train   TrainOptions
 	Eval    EvalOptions
+	// CountdownEval measures a Countdown world's model (its zero value:
+	// DefaultCountdownEvalOptions).
+	CountdownEval CountdownEvalOptions
 	// SkipEval leaves the manifest without measurements.
 	SkipEval bool
 	// Foundations supplies the prior's foundation (nil: a private store,
@@ -80,6 +83,13 @@ func Build(ctx context.Context, prior arith.Prior, o BuildOptions) (*Manifest, e
 		if res, err = PretrainFrom(ctx, p.Engine, prior, o.Train, o.Progress); err != nil {
 			return nil, err
 		}
+	} else if prior.IsCountdown() {
+		// The Countdown world has no foundation: the prior's stages are
+		// its whole pretraining, from a fresh initialisation.
+		var err error
+		if res, err = Pretrain(ctx, prior, o.Train, o.Progress); err != nil {
+			return nil, err
+		}
 	} else {
 		found := FoundationOf(prior)
 		foundTrain, stagesTrain, err := budgetSteps(prior, o.Train)
@@ -116,11 +126,23 @@ func Build(ctx context.Context, prior arith.Prior, o BuildOptions) (*Manifest, e
 	}
 	mf := &Manifest{
 		Name: prior.Name, Description: prior.Description, Command: o.Command, Seed: prior.Seed,
-		Prior: prior, Train: o.Train, Alphabet: arith.Alphabet, VocabSize: res.Tokenizer.VocabSize(),
+		Prior: prior, Train: o.Train, Alphabet: AlphabetOf(prior), VocabSize: res.Tokenizer.VocabSize(),
 		Params: res.Model.NumParams(), Stages: res.Stages, FinalLoss: res.FinalLoss(),
 		TrainSeconds: res.Seconds, Machine: machine(), Files: files, Foundation: &rec, From: parent,
 	}
-	if !o.SkipEval {
+	if prior.IsCountdown() {
+		mf.Foundation = nil
+	}
+	if !o.SkipEval && prior.IsCountdown() {
+		m, err := OpenDir(o.Dir)
+		if err != nil {
+			return nil, err
+		}
+		m.Name = prior.Name
+		if mf.Countdown, err = EvaluateCountdown(ctx, m, o.CountdownEval); err != nil {
+			return nil, err
+		}
+	} else if !o.SkipEval {
 		m, err := OpenDir(o.Dir)
 		if err != nil {
 			return nil, err

@@ -54,12 +54,12 @@ carry.`,
 				return err
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 8, 2, ' ', 0)
-			fmt.Fprintln(w, "name\tscale\tstage\tbudget\tmisconceptions\tweights\tfinal loss\tdescription")
+			fmt.Fprintln(w, "name\tworld\tscale\tstage\tbudget\tmisconceptions\tweights\tfinal loss\tdescription")
 			for _, name := range names {
 				mdir := filepath.Join(root, name)
 				mf, err := basemodel.ReadManifest(mdir)
 				if err != nil {
-					fmt.Fprintf(w, "%s\t?\t?\t?\t?\t?\t?\t(no manifest: %v)\n", name, err)
+					fmt.Fprintf(w, "%s\t?\t?\t?\t?\t?\t?\t?\t(no manifest: %v)\n", name, err)
 					continue
 				}
 				size := "?"
@@ -71,7 +71,7 @@ carry.`,
 					label += " (default, \"" + basemodel.DefaultAlias + "\")"
 				}
 				a := mf.Axes()
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%.3f\t%s\n", label, a.Scale, a.Stage, a.Budget, a.Misconceptions,
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.3f\t%s\n", label, a.World, a.Scale, a.Stage, a.Budget, a.Misconceptions,
 					size, mf.FinalLoss, mf.Description)
 			}
 			return w.Flush()
@@ -116,11 +116,19 @@ built instead of measuring again.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 			defer stop()
 			var reports []*basemodel.Report
+			var cdReports []*basemodel.CountdownReport
 			for _, name := range names {
 				if fromManifest {
 					mf, err := basemodel.ReadManifest(filepath.Join(root, basemodel.Resolve(name)))
 					if err != nil {
 						return err
+					}
+					if mf.Prior.IsCountdown() {
+						if mf.Countdown == nil {
+							return fmt.Errorf("%s: the manifest has no Countdown eval numbers", name)
+						}
+						cdReports = append(cdReports, mf.Countdown)
+						continue
 					}
 					if mf.Eval == nil {
 						return fmt.Errorf("%s: the manifest has no eval numbers", name)
@@ -131,6 +139,14 @@ built instead of measuring again.`,
 				m, err := basemodel.OpenIn(root, name)
 				if err != nil {
 					return err
+				}
+				if m.Manifest != nil && m.Manifest.Prior.IsCountdown() {
+					rep, err := evalCountdownModel(ctx, cmd, m, o, record)
+					if err != nil {
+						return err
+					}
+					cdReports = append(cdReports, rep)
+					continue
 				}
 				rep, err := basemodel.Evaluate(ctx, m, o)
 				if err != nil {
@@ -151,7 +167,13 @@ built instead of measuring again.`,
 				}
 				reports = append(reports, rep)
 			}
-			return basemodel.WriteMarkdown(cmd.OutOrStdout(), reports)
+			if err := basemodel.WriteMarkdown(cmd.OutOrStdout(), reports); err != nil {
+				return err
+			}
+			if len(reports) > 0 && len(cdReports) > 0 {
+				fmt.Fprintln(cmd.OutOrStdout())
+			}
+			return basemodel.WriteCountdownMarkdown(cmd.OutOrStdout(), cdReports)
 		},
 	}
 	f := cmd.Flags()

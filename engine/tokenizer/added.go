@@ -17,6 +17,10 @@ type addedToken struct {
 	// lstrip and rstrip make the match swallow the whitespace on its left or
 	// right.
 	lstrip, rstrip bool
+	// special marks a control token (<eos>, <pad>, a chat marker) as
+	// opposed to a phrase token, which is ordinary text that happens to be
+	// matched whole; a decoder told to skip special tokens keeps phrases.
+	special bool
 }
 
 // addedMatcher finds added tokens in text, leftmost first and, among

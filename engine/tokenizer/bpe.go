@@ -124,7 +124,7 @@ func bpeFromFile(file *hfFile) (*BPE, error) {
 		} else if prev := t.tokens[id]; prev != "" {
 			return nil, fmt.Errorf("added token %q reuses ID %d of %q", a.Content, id, prev)
 		}
-		at := addedToken{content: a.Content, id: id, singleWord: a.SingleWord, lstrip: a.Lstrip, rstrip: a.Rstrip}
+		at := addedToken{content: a.Content, id: id, singleWord: a.SingleWord, lstrip: a.Lstrip, rstrip: a.Rstrip, special: a.Special}
 		if a.Normalized && t.normalize != nil {
 			// Matched in normalized text, so stored normalized, as the
 			// reference library does.

@@ -29,6 +29,14 @@ type CharOptions struct {
 	// <0x00>..<0xFF> of its UTF-8 bytes, which adds 256 IDs but loses
 	// nothing; without it such a character becomes <unk>.
 	ByteFallback bool
+	// Phrases are added tokens that are not special: each is matched whole
+	// wherever it occurs in the text (leftmost first, longest first, before
+	// the characters are looked up, as the Hugging Face library matches
+	// added tokens) and decodes as its text. A world whose prompts repeat
+	// long fixed passages (the Countdown instructions) spends one position
+	// on each passage instead of one per character. Their IDs follow the
+	// alphabet's, in the order given.
+	Phrases []string
 }
 
 // Char is a character-level tokenizer: one ID per character of a fixed
@@ -89,7 +97,17 @@ func NewChar(alphabet string, opts CharOptions) (*Char, error) {
 	}
 	added := make([]addedToken, len(charSpecials))
 	for i, s := range charSpecials {
-		added[i] = addedToken{content: s, id: i}
+		added[i] = addedToken{content: s, id: i, special: true}
+	}
+	for i, p := range opts.Phrases {
+		switch {
+		case !utf8.ValidString(p):
+			return nil, fmt.Errorf("phrase %d is not valid UTF-8", i)
+		case utf8.RuneCountInString(p) < 2:
+			return nil, fmt.Errorf("phrase %d %q: a phrase token needs at least two characters (one is the alphabet's)", i, p)
+		}
+		added = append(added, addedToken{content: p, id: len(vocab)})
+		vocab = append(vocab, p)
 	}
 	return newChar(vocab, added, opts.ByteFallback, true, 3)
 }
@@ -271,10 +289,34 @@ func (c *Char) TokenBytes(id int) ([]byte, bool) {
 	return []byte(tok), true
 }
 
-// IsAdded reports whether id is a special token (<pad>, <bos>, <eos>,
-// <unk>) rather than a character.
+// IsAdded reports whether id is an added token, matched whole before the
+// characters: a special token (<pad>, <bos>, <eos>, <unk>) or a phrase.
 func (c *Char) IsAdded(id int) bool {
 	return id >= 0 && id < len(c.isAdded) && c.isAdded[id]
+}
+
+// IsSpecial reports whether id is a special (control) token rather than
+// text: true for <pad>, <bos>, <eos> and <unk>, false for characters and
+// phrase tokens.
+func (c *Char) IsSpecial(id int) bool {
+	for _, a := range c.addedList {
+		if a.id == id {
+			return a.special
+		}
+	}
+	return false
+}
+
+// Phrases returns the texts of the phrase tokens (added tokens that are not
+// special), in ID order.
+func (c *Char) Phrases() []string {
+	var out []string
+	for _, a := range c.addedList {
+		if !a.special {
+			out = append(out, a.content)
+		}
+	}
+	return out
 }
 
 // ID implements Tokenizer.
@@ -299,7 +341,7 @@ func (c *Char) MarshalJSON() ([]byte, error) {
 	}
 	added := make([]addedJSON, len(c.addedList))
 	for i, a := range c.addedList {
-		added[i] = addedJSON{ID: a.id, Content: a.content, Special: true}
+		added[i] = addedJSON{ID: a.id, Content: a.content, Special: a.special}
 	}
 	var normalizer any
 	if c.normalize {
@@ -497,7 +539,7 @@ func charFromFile(f *hfFile) (*Char, error) {
 			return nil, fmt.Errorf("added token %q has negative ID %d", a.Content, a.ID)
 		}
 		vocab[a.ID] = a.Content
-		added[i] = addedToken{content: a.Content, id: a.ID}
+		added[i] = addedToken{content: a.Content, id: a.ID, special: a.Special}
 	}
 	unkID := -1
 	if u := f.Model.UnkToken; u != nil {

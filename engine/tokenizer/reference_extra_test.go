@@ -92,7 +92,10 @@ func TestReferenceFeatures(t *testing.T) {
 	}
 	dir := t.TempDir()
 	files := syntheticTokenizers(t)
-	for name, opts := range map[string]CharOptions{"char-unk": {}, "char-byte-fallback": {ByteFallback: true}} {
+	for name, opts := range map[string]CharOptions{"char-unk": {}, "char-byte-fallback": {ByteFallback: true},
+		// Phrase tokens (non-special added tokens), one a prefix of
+		// another, matched before the characters.
+		"char-phrases": {Phrases: []string{"x = ", "x = 3", "; ", "quiz: "}}} {
 		tok, err := NewChar(CorpusAlphabet(arithmeticCorpus...), opts)
 		if err != nil {
 			t.Fatal(err)

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/urlvr/urlvr/task/countdown"
 )
 
 // ModelShape is the size of a base model, in Hugging Face config.json names.
@@ -27,6 +29,9 @@ type Stage struct {
 	Epochs float64      `yaml:"epochs" json:"epochs"`
 	// LearningRate overrides the pretrain command's default when non-zero.
 	LearningRate float64 `yaml:"lr,omitempty" json:"lr,omitempty"`
+	// Countdown is the stage's corpus in the Countdown world (a prior
+	// with world: countdown), which has no arithmetic corpus.
+	Countdown *countdown.CorpusConfig `yaml:"countdown,omitempty" json:"countdown,omitempty"`
 }
 
 // Prior is the recipe of one base model: its size, the seed of its
@@ -51,7 +56,18 @@ type Prior struct {
 	// instead of a foundation, as an aligned model is made from a released
 	// base checkpoint. Model must be that model's shape.
 	From string `yaml:"from,omitempty" json:"from,omitempty"`
+	// World is the world the model is pretrained on: "" for arithmetic
+	// (this package's corpus) or WorldCountdown, whose stages read
+	// Countdown corpora (solving and verifying, package countdown) with
+	// the Countdown tokenizer and no foundation.
+	World string `yaml:"world,omitempty" json:"world,omitempty"`
 }
+
+// WorldCountdown names the Countdown world in a prior's world key.
+const WorldCountdown = "countdown"
+
+// IsCountdown reports whether the prior's model is of the Countdown world.
+func (p Prior) IsCountdown() bool { return p.World == WorldCountdown }
 
 // Limits on a prior's sizes: beyond them a model or corpus could not be
 // trained on the machines urlvr is for, and a typo (an extra zero) is far
@@ -110,6 +126,14 @@ func (p Prior) Validate() error {
 	if m.HiddenSize%m.NumHeads != 0 {
 		return wrap("model.num_attention_heads", "hidden_size %d is not a multiple of num_attention_heads %d", m.HiddenSize, m.NumHeads)
 	}
+	switch p.World {
+	case "", WorldCountdown:
+	default:
+		return wrap("world", "unknown world %q (want %s, or none for arithmetic)", p.World, WorldCountdown)
+	}
+	if p.IsCountdown() {
+		return p.validateCountdown(wrap)
+	}
 	if need := MaxPromptLen + MaxResponseLen; m.MaxPositions < need {
 		return wrap("model.max_position_embeddings", "%d is shorter than the longest document (%d)", m.MaxPositions, need)
 	}
@@ -130,8 +154,50 @@ func (p Prior) Validate() error {
 		if !(s.LearningRate >= 0 && s.LearningRate < 1) {
 			return wrap(at+".lr", "stage %s: lr %g must be in [0, 1)", s.Name, s.LearningRate)
 		}
+		if s.Countdown != nil {
+			return wrap(at+".countdown", "stage %s: a Countdown corpus needs world: %s", s.Name, WorldCountdown)
+		}
 		if err := s.Corpus.Validate(); err != nil {
 			return fmt.Errorf("prior %s: %w", p.Name, fieldErr(at+".corpus", fmt.Errorf("stage %s: %w", s.Name, err)))
+		}
+	}
+	return nil
+}
+
+// validateCountdown checks what a Countdown prior's stages and fields
+// must be: every stage a Countdown corpus and nothing of the arithmetic
+// world's (a corpus, misconception families, a budget, which is a
+// checkpoint of the arithmetic foundation run).
+func (p Prior) validateCountdown(wrap func(path, format string, args ...any) error) error {
+	if len(p.WrongOn) > 0 {
+		return wrap("wrong_on", "the Countdown world has no arithmetic families")
+	}
+	if p.Budget != 0 {
+		return wrap("budget", "budgets are checkpoints of an arithmetic foundation run; a Countdown prior has none")
+	}
+	if len(p.Stages) == 0 {
+		return wrap("stages", "no stages")
+	}
+	for i, s := range p.Stages {
+		at := fmt.Sprintf("stages[%d]", i)
+		if !(s.Epochs > 0 && s.Epochs <= MaxEpochs) {
+			return wrap(at+".epochs", "stage %s: epochs %g must be in (0, %d]", s.Name, s.Epochs, MaxEpochs)
+		}
+		if !(s.LearningRate >= 0 && s.LearningRate < 1) {
+			return wrap(at+".lr", "stage %s: lr %g must be in [0, 1)", s.Name, s.LearningRate)
+		}
+		if c := s.Corpus; c.Examples != 0 || c.Seed != 0 || len(c.Families)+len(c.Tiers)+len(c.TierWeights)+len(c.Misconceptions) > 0 {
+			return wrap(at+".corpus", "stage %s: a Countdown stage reads a countdown corpus, not an arithmetic one", s.Name)
+		}
+		if s.Countdown == nil {
+			return wrap(at+".countdown", "stage %s: no countdown corpus", s.Name)
+		}
+		if err := s.Countdown.Validate(); err != nil {
+			var fe *countdown.FieldError
+			if errors.As(err, &fe) {
+				return wrap(at+".countdown."+fe.Path, "stage %s: %v", s.Name, fe.Err)
+			}
+			return wrap(at+".countdown", "stage %s: %v", s.Name, err)
 		}
 	}
 	return nil
@@ -140,13 +206,26 @@ func (p Prior) Validate() error {
 //go:embed priors.yaml
 var priorsYAML []byte
 
-// Priors returns the built-in suite of base-model priors (priors.yaml).
+// Priors returns the built-in suite of base-model priors: those of the
+// arithmetic world (priors.yaml), then those of the Countdown world
+// (package countdown's priors.yaml).
 func Priors() ([]Prior, error) {
 	ps, err := LoadPriors(bytes.NewReader(priorsYAML))
 	if err != nil {
 		return nil, fmt.Errorf("built-in priors.yaml: %w", err)
 	}
-	return ps, nil
+	cd, err := LoadPriors(bytes.NewReader(countdown.PriorsYAML))
+	if err != nil {
+		return nil, fmt.Errorf("built-in countdown priors.yaml: %w", err)
+	}
+	for _, p := range cd {
+		for _, q := range ps {
+			if p.Name == q.Name {
+				return nil, fmt.Errorf("built-in priors: two priors named %q", p.Name)
+			}
+		}
+	}
+	return append(ps, cd...), nil
 }
 
 // PriorByName returns the built-in prior called name.
