@@ -57,7 +57,9 @@ type Point struct {
 // facetKeys are the series each sub-run contributes to the study's facets.
 func facetKey(k string) bool {
 	switch k {
-	case runlog.KeyRewardAccuracy, runlog.KeyProxyReward, runlog.KeyGroundTruthReward, runlog.KeyEntropy, runlog.KeyResponseLength:
+	case runlog.KeyRewardAccuracy, runlog.KeyProxyReward, runlog.KeyGroundTruthReward, runlog.KeyEntropy, runlog.KeyResponseLength,
+		// The self-verification study's verifier (paper Sec. 7).
+		runlog.KeySelfVerifyReward, runlog.KeySelfVerifyAccuracy, runlog.KeySelfVerifyParseRate:
 		return true
 	}
 	return strings.HasPrefix(k, runlog.ValidationKey(runlog.MeanSet, runlog.AvgPrefix))

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/urlvr/urlvr/basemodel"
 	"github.com/urlvr/urlvr/engine"
 	"github.com/urlvr/urlvr/reward"
 	"github.com/urlvr/urlvr/rollout"
@@ -46,18 +47,50 @@ func (t *Trainer) checkSelfVerification() error {
 	if !ok {
 		return nil
 	}
-	for _, p := range t.train {
+	return verificationFits(sv, t.policy, t.train, t.cfg.Data.Train)
+}
+
+// CheckSelfVerification reports, without making a run, what New would
+// refuse about a self-verification recipe on model m: a training problem
+// that is not a Countdown instance, or a verification prompt that leaves
+// no room for a reply in m's context. A study checks every run this way
+// before the first of them trains. A recipe with another reward passes.
+func CheckSelfVerification(cfg Config, m *basemodel.Model) error {
+	est, err := reward.New(cfg.Reward.Estimator, cfg.Reward.Params)
+	if err != nil {
+		return fmt.Errorf("reward: %w", err)
+	}
+	sv, ok := est.(reward.SelfVerification)
+	if !ok {
+		return nil
+	}
+	ps, _, err := LoadProblems(cfg.Data.Train)
+	if err != nil {
+		return err
+	}
+	ps = subset(ps, cfg.Data.Subset, cfg.Data.SubsetSeed)
+	if len(ps) == 0 {
+		return fmt.Errorf("data.train %s: the dataset has no problems", cfg.Data.Train)
+	}
+	return verificationFits(sv, m, ps, cfg.Data.Train)
+}
+
+// verificationFits checks that every problem is a Countdown instance and
+// that the verification prompt of the first, with an empty candidate,
+// leaves m room to reply.
+func verificationFits(sv reward.SelfVerification, m *basemodel.Model, ps []Problem, spec string) error {
+	for _, p := range ps {
 		if p.Countdown == nil {
-			return fmt.Errorf("reward self_verification: training problem %q of %s is not a Countdown instance (nums, target); the verification prompts check Countdown expressions", p.ID, t.cfg.Data.Train)
+			return fmt.Errorf("reward self_verification: training problem %q of %s is not a Countdown instance (nums, target); the verification prompts check Countdown expressions", p.ID, spec)
 		}
 	}
-	p := t.train[0]
+	p := ps[0]
 	text, err := verificationPrompt(sv, p.Prompt, "", p.Countdown)
 	if err != nil {
 		return fmt.Errorf("reward self_verification: %w", err)
 	}
-	if n, ctx := len(t.policy.EncodePrompt(text)), t.policy.Engine.Config().MaxPositions; n >= ctx-1 {
-		return fmt.Errorf("reward self_verification: the %s verification prompt is %d tokens, and the model's context is %d; use a model with a longer context or a shorter template", promptName(sv), n, ctx)
+	if n, ctx := len(m.EncodePrompt(text)), m.Engine.Config().MaxPositions; n >= ctx-1 {
+		return fmt.Errorf("reward self_verification: the %s verification prompt is %d tokens, and the context of model %s is %d; use a model with a longer context or a shorter template", promptName(sv), n, m.Name, ctx)
 	}
 	return nil
 }

@@ -23,7 +23,7 @@ independent training runs (runs/...), a study.json with the settings, and
 results.jsonl, results.md and plots/. Running the same command again skips
 finished runs and resumes interrupted ones from their last checkpoint.`,
 	}
-	cmd.AddCommand(experimentMCSCmd(), experimentTTTCmd(), experimentWrongMajorityCmd(), experimentMajKCmd(), experimentIntrinsicCmd(), experimentPerProblemCmd())
+	cmd.AddCommand(experimentMCSCmd(), experimentTTTCmd(), experimentWrongMajorityCmd(), experimentMajKCmd(), experimentIntrinsicCmd(), experimentPerProblemCmd(), experimentSelfVerifyCmd())
 	rootCmd.AddCommand(cmd)
 }
 
@@ -257,6 +257,82 @@ an interrupted comparison resumes.`,
 	f.Float64Var(&o.Temperature, "temperature", 1, "sampling temperature")
 	f.IntVar(&o.MaxNew, "max-new-tokens", 96, "response tokens")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed of the samples and the estimates")
+	return cmd
+}
+
+func experimentSelfVerifyCmd() *cobra.Command {
+	var (
+		sf                               studyFlags
+		o                                experiment.SelfVerifyOptions
+		oracleSets, entropySets, verSets []string
+	)
+	cmd := &cobra.Command{
+		Use:   "self-verify",
+		Short: "Self-verification vs trajectory entropy vs the oracle on Countdown, base vs aligned model, P1 vs P2 (paper Sec. 7, Figs. 13-14)",
+		Long: `self-verify trains the --base and the --aligned Countdown model with four
+rewards: the oracle (the exact Countdown verifier), trajectory entropy, and
+self-verification, where after each rollout the current policy is asked
+with the verification prompt P1 or P2 (Appendix C.1) whether its expression
+is correct and its parsed verdict is the reward. Every condition trains
+--seeds seeds on the same budget (steps, batch, rollouts, learning rate)
+and is validated by the study per problem (--eval-n samples of each of the
+first --eval-problems problems of --eval-set, every --eval-every steps),
+scored by the exact Countdown verifier.
+
+It reports per condition the validation accuracy at the start, the best and
+the end with the seeds pooled (95% bootstrap intervals over problems), the
+mean and spread over seeds, paired differences between the rewards on the
+same problems, the ground-truth reward of the rollouts, and for the
+self-verification runs the reward accuracy over steps (its minimum and
+where: the paper's dip when the policy first exploits its verifier, then
+the recovery), the verdict parse rate, the verifier's true and false
+positive rates and the verification cost (tokens, seconds, share of the
+step time), and draws validation accuracy with its band, ground-truth
+reward, reward accuracy and self-verify reward over steps, base and aligned
+side by side. Runs are trained seed by seed, so a study stopped early has
+every condition's first seeds. Rerun the same command to continue it.`,
+		Example: `  nice -n 5 urlvr experiment self-verify --jobs 2
+  urlvr experiment self-verify --seeds 1 --set trainer.steps=10 --out studies/sv-quick
+  urlvr experiment self-verify --verify-set reward.params.no_verdict_reward=0.5
+  urlvr experiment self-verify --report-only`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var (
+				rep *experiment.SelfVerifyReport
+				err error
+			)
+			if sf.reportOnly {
+				rep, err = experiment.ReportSelfVerify(sf.out)
+			} else {
+				o.Options = sf.options(cmd.ErrOrStderr())
+				o.OracleSets, o.EntropySets, o.VerifySets = oracleSets, entropySets, verSets
+				plan, perr := experiment.PlanSelfVerify(o)
+				if perr != nil {
+					return perr
+				}
+				o.Progress = studyBar(cmd.ErrOrStderr(), plan, sf.quiet)
+				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+				defer stop()
+				rep, err = experiment.RunSelfVerifyPlan(ctx, o, plan)
+			}
+			if err != nil {
+				return err
+			}
+			return printStudy(cmd.OutOrStdout(), rep.Dir, rep.Files)
+		},
+	}
+	sf.register(cmd, filepath.Join("studies", "self-verify"))
+	f := cmd.Flags()
+	f.StringVar(&o.Base, "base", experiment.DefaultSVBase, "base Countdown model (suite name or model directory)")
+	f.StringVar(&o.Aligned, "aligned", experiment.DefaultSVAligned, "aligned Countdown model (suite name or model directory)")
+	f.IntVar(&o.Seeds, "seeds", experiment.DefaultSVSeeds, "seeds of every condition")
+	f.StringVar(&o.EvalSet, "eval-set", experiment.DefaultSVEvalSet, "Countdown set the runs validate on")
+	f.IntVar(&o.EvalProblems, "eval-problems", experiment.DefaultSVEvalProblems, "validate on the first this many problems of --eval-set (0: all)")
+	f.IntVar(&o.EvalEvery, "eval-every", experiment.DefaultSVEvalEvery, "validate every this many steps (and before the first, after the last)")
+	f.IntVar(&o.EvalN, "eval-n", experiment.DefaultSVEvalN, "validation samples per problem (avg@n)")
+	f.StringArrayVar(&oracleSets, "oracle-set", nil, "override a recipe key in the oracle runs only (repeatable; not the budget)")
+	f.StringArrayVar(&entropySets, "entropy-set", nil, "override a recipe key in the trajectory-entropy runs only (repeatable; not the budget)")
+	f.StringArrayVar(&verSets, "verify-set", nil, "override a recipe key in the self-verification runs only, e.g. reward.params.no_verdict_reward=0.5 (repeatable; not the budget)")
 	return cmd
 }
 
