@@ -354,26 +354,11 @@ func ReportIntrinsic(out string) (*IntrinsicReport, error) {
 // seedMean is a training metric averaged over a reward's seeds at each
 // step they all logged, smoothed by a trailing mean of windowSteps.
 func seedMean(runs []*intrinsicRunData, key string) report.Series {
-	sum := map[float64]float64{}
-	count := map[float64]int{}
-	for _, d := range runs {
-		s := report.Extract(d.run.steps, key)
-		for i, step := range s.Steps {
-			sum[step] += s.Values[i]
-			count[step]++
-		}
+	finished := make([]*finishedRun, len(runs))
+	for i, d := range runs {
+		finished[i] = d.run
 	}
-	var out report.Series
-	for step, c := range count {
-		if c == len(runs) {
-			out.Steps = append(out.Steps, step)
-		}
-	}
-	slices.Sort(out.Steps)
-	for _, step := range out.Steps {
-		out.Values = append(out.Values, sum[step]/float64(len(runs)))
-	}
-	return smooth(out, windowSteps)
+	return smooth(stepMean(finished, key), windowSteps)
 }
 
 func intrinsicFigures(rep *IntrinsicReport, byReward map[string][]*intrinsicRunData, st intrinsicSettings) ([]string, error) {
