@@ -327,12 +327,8 @@ func ReportIntrinsic(out string) (*IntrinsicReport, error) {
 		}
 		rep.Rewards = append(rep.Rewards, rs)
 	}
-	var lines []any
-	for _, r := range rep.Runs {
-		lines = append(lines, r)
-	}
 	path := filepath.Join(out, ResultsFile)
-	if err := writeJSONL(path, lines); err != nil {
+	if err := writeJSONL(path, asRows(rep.Runs)); err != nil {
 		return nil, err
 	}
 	rep.Files = append(rep.Files, path)

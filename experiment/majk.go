@@ -126,12 +126,8 @@ func RunMajK(ctx context.Context, o MajKOptions) (*MajKReport, error) {
 		}
 		rep.Rows = append(rep.Rows, rows...)
 	}
-	var lines []any
-	for _, r := range rep.Rows {
-		lines = append(lines, r)
-	}
 	path := filepath.Join(o.Out, ResultsFile)
-	if err := writeJSONL(path, lines); err != nil {
+	if err := writeJSONL(path, asRows(rep.Rows)); err != nil {
 		return nil, err
 	}
 	rep.Files = append(rep.Files, path)

@@ -16,12 +16,8 @@ import (
 // writeMCS writes the study's results files and plots.
 func writeMCS(rep *MCSReport, st mcsSettings, mvRuns, gtRuns []*finishedRun) ([]string, error) {
 	var files []string
-	var lines []any
-	for _, r := range rep.Results {
-		lines = append(lines, r)
-	}
 	path := filepath.Join(rep.Dir, ResultsFile)
-	if err := writeJSONL(path, lines); err != nil {
+	if err := writeJSONL(path, asRows(rep.Results)); err != nil {
 		return nil, err
 	}
 	files = append(files, path)

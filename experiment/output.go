@@ -54,3 +54,13 @@ func saveLinePlot(files []string, dir, name, title, yLabel string, series []repo
 	paths, err := savePlot(plt, dir, name)
 	return append(files, paths...), err
 }
+
+// asRows turns a study's result rows into the values writeJSONL writes,
+// one line each.
+func asRows[T any](rows []T) []any {
+	out := make([]any, len(rows))
+	for i, r := range rows {
+		out[i] = r
+	}
+	return out
+}

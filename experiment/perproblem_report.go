@@ -167,12 +167,8 @@ func ReportPerProblem(out string) (*PerProblemReport, error) {
 		return nil, err
 	}
 	rep.Flipped = CI{Value: mean(flips), Lo: ci.Lo, Hi: ci.Hi}
-	var lines []any
-	for _, p := range rep.Problems {
-		lines = append(lines, p)
-	}
 	path := filepath.Join(out, ResultsFile)
-	if err := writeJSONL(path, lines); err != nil {
+	if err := writeJSONL(path, asRows(rep.Problems)); err != nil {
 		return nil, err
 	}
 	rep.Files = append(rep.Files, path)

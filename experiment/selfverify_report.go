@@ -254,12 +254,8 @@ func ReportSelfVerify(out string) (*SelfVerifyReport, error) {
 	if rep.Comparisons, err = svComparisons(data); err != nil {
 		return nil, err
 	}
-	var lines []any
-	for _, r := range rep.Runs {
-		lines = append(lines, r)
-	}
 	path := filepath.Join(out, ResultsFile)
-	if err := writeJSONL(path, lines); err != nil {
+	if err := writeJSONL(path, asRows(rep.Runs)); err != nil {
 		return nil, err
 	}
 	rep.Files = append(rep.Files, path)

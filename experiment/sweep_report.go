@@ -168,12 +168,8 @@ func ReportSweep(out string, metricNames []string) (*SweepReport, error) {
 		return nil, fmt.Errorf("metric %s: no finished run logged it (the runs log e.g. %s)",
 			strings.Join(missing, ", "), strings.Join(firstKeys(runs[0], 6), ", "))
 	}
-	var lines []any
-	for _, r := range rep.Results {
-		lines = append(lines, r)
-	}
 	path := filepath.Join(out, ResultsFile)
-	if err := writeJSONL(path, lines); err != nil {
+	if err := writeJSONL(path, asRows(rep.Results)); err != nil {
 		return nil, err
 	}
 	rep.Files = append(rep.Files, path)

@@ -378,13 +378,9 @@ func sortedNames(m map[string]float64) []string {
 
 // writeTTT writes the study's results files and plots.
 func writeTTT(rep *TTTReport, st tttSettings, runs []*finishedRun) ([]string, error) {
-	var lines []any
-	for _, r := range rep.Results {
-		lines = append(lines, r)
-	}
 	var files []string
 	path := filepath.Join(rep.Dir, ResultsFile)
-	if err := writeJSONL(path, lines); err != nil {
+	if err := writeJSONL(path, asRows(rep.Results)); err != nil {
 		return nil, err
 	}
 	files = append(files, path)
