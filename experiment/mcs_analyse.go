@@ -127,8 +127,9 @@ func pairedDifferences(rows []runlog.ProblemScoresRow, start, step int) ([]float
 	var d []float64
 	var sizes []int
 	for _, set := range names {
-		b, a := before[set], after[set]
-		if _, ok := after[set]; !ok {
+		b := before[set]
+		a, ok := after[set]
+		if !ok {
 			continue
 		}
 		if a.Problems != b.Problems || len(a.Correct) != len(b.Correct) {

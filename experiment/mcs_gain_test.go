@@ -107,7 +107,7 @@ func TestAlignedPairsFromManifests(t *testing.T) {
 	if len(pairs) != 2 || pairs[0] != (alignedPair{base: 1, aligned: 2}) || pairs[1] != (alignedPair{base: 4, aligned: 3}) {
 		t.Fatalf("pairs %+v, want mild (1) -> mild-sft (2) and two-wrong (4) -> two-wrong-sft (3)", pairs)
 	}
-	if md := pilotMarkdown(&MCSReport{Results: results}, runs); !strings.Contains(md, "| mild → mild-sft |") {
+	if md := pilotMarkdown(&MCSReport{Results: results}, pairs); !strings.Contains(md, "| mild → mild-sft |") {
 		t.Fatalf("pilot table lacks the pair:\n%s", md)
 	}
 }

@@ -61,8 +61,7 @@ func alignedPairs(results []MCSResult, mvRuns []*finishedRun) []alignedPair {
 // reward accuracy, entropy and ground-truth reward of the rollouts (the
 // accuracy on the training prompts, which the runs log every step; they
 // validate only at the start and the cap).
-func pilotPlots(rep *MCSReport, mvRuns []*finishedRun, dir string) ([]string, error) {
-	pairs := alignedPairs(rep.Results, mvRuns)
+func pilotPlots(rep *MCSReport, mvRuns []*finishedRun, pairs []alignedPair, dir string) ([]string, error) {
 	if len(pairs) == 0 {
 		return nil, nil
 	}
@@ -93,8 +92,7 @@ func pilotPlots(rep *MCSReport, mvRuns []*finishedRun, dir string) ([]string, er
 
 // pilotMarkdown is the pilot's table: each pair's Model Collapse Step,
 // lowest reward accuracy and ground-truth gain side by side.
-func pilotMarkdown(rep *MCSReport, mvRuns []*finishedRun) string {
-	pairs := alignedPairs(rep.Results, mvRuns)
+func pilotMarkdown(rep *MCSReport, pairs []alignedPair) string {
 	if len(pairs) == 0 {
 		return ""
 	}

@@ -27,7 +27,10 @@ func writeMCS(rep *MCSReport, st mcsSettings, mvRuns, gtRuns []*finishedRun) ([]
 	}
 	files = append(files, path)
 	path = filepath.Join(rep.Dir, ResultsTable)
-	if err := writeText(path, mcsMarkdown(rep, st)+pilotMarkdown(rep, mvRuns)); err != nil {
+	// Finding the pairs opens every model, so it is done once for the
+	// table and the plots.
+	pairs := alignedPairs(rep.Results, mvRuns)
+	if err := writeText(path, mcsMarkdown(rep, st)+pilotMarkdown(rep, pairs)); err != nil {
 		return nil, err
 	}
 	files = append(files, path)
@@ -36,7 +39,7 @@ func writeMCS(rep *MCSReport, st mcsSettings, mvRuns, gtRuns []*finishedRun) ([]
 	if err != nil {
 		return files, err
 	}
-	pilot, err := pilotPlots(rep, mvRuns, filepath.Join(rep.Dir, PlotsDir))
+	pilot, err := pilotPlots(rep, mvRuns, pairs, filepath.Join(rep.Dir, PlotsDir))
 	return append(files, pilot...), err
 }
 
