@@ -311,12 +311,8 @@ func SolveResponse(solution *Expr) (string, error) {
 // value against the target, and the exact verifier's verdict. A candidate
 // that does not parse is called invalid.
 func CheckResponse(expr string, nums []int, target int) string {
-	verdict := `\boxed{False}`
-	if DefaultVerifier().CheckExpression(expr, nums, target).Outcome == Correct {
-		verdict = `\boxed{True}`
-	}
-	e, err := Parse(expr)
-	if err != nil || strings.TrimSpace(expr) == "" {
+	e, verdict := parseCandidate(expr, nums, target)
+	if e == nil {
 		return " invalid " + verdict
 	}
 	steps, v, err := Steps(e)
@@ -327,14 +323,7 @@ func CheckResponse(expr string, nums []int, target int) string {
 	} else {
 		sb.WriteString("; numbers wrong")
 	}
-	switch {
-	case err != nil:
-		sb.WriteString("; division by zero")
-	case v.Cmp(new(big.Rat).SetInt64(int64(target))) == 0:
-		sb.WriteString("; " + v.RatString() + " = " + strconv.Itoa(target))
-	default:
-		sb.WriteString("; " + v.RatString() + " != " + strconv.Itoa(target))
-	}
+	writeValueCheck(&sb, v, err, target)
 	sb.WriteString(" " + verdict)
 	return sb.String()
 }
@@ -349,12 +338,8 @@ func CheckResponse(expr string, nums []int, target int) string {
 //
 //	28: 44 ok, 19 ok, 35 ok; 44+19=63, 63-35=28; 28 = 28 \boxed{True}
 func ExplicitCheckResponse(expr string, nums []int, target int) string {
-	verdict := `\boxed{False}`
-	if DefaultVerifier().CheckExpression(expr, nums, target).Outcome == Correct {
-		verdict = `\boxed{True}`
-	}
-	e, err := Parse(expr)
-	if err != nil || strings.TrimSpace(expr) == "" {
+	e, verdict := parseCandidate(expr, nums, target)
+	if e == nil {
 		return " invalid " + verdict
 	}
 	var sb strings.Builder
@@ -380,6 +365,29 @@ func ExplicitCheckResponse(expr string, nums []int, target int) string {
 	}
 	steps, v, err := Steps(e)
 	sb.WriteString("; " + steps)
+	writeValueCheck(&sb, v, err, target)
+	sb.WriteString(" " + verdict)
+	return sb.String()
+}
+
+// parseCandidate returns the exact verifier's verdict on a candidate, as
+// the check's last word, and the candidate parsed; nil when it does not
+// parse or is empty (the check then calls it invalid).
+func parseCandidate(expr string, nums []int, target int) (*Expr, string) {
+	verdict := `\boxed{False}`
+	if DefaultVerifier().CheckExpression(expr, nums, target).Outcome == Correct {
+		verdict = `\boxed{True}`
+	}
+	e, err := Parse(expr)
+	if err != nil || strings.TrimSpace(expr) == "" {
+		return nil, verdict
+	}
+	return e, verdict
+}
+
+// writeValueCheck ends a check's evaluation: the candidate's value against
+// the target, or the division by zero that left it without one.
+func writeValueCheck(sb *strings.Builder, v *big.Rat, err error, target int) {
 	switch {
 	case err != nil:
 		sb.WriteString("; division by zero")
@@ -388,8 +396,6 @@ func ExplicitCheckResponse(expr string, nums []int, target int) string {
 	default:
 		sb.WriteString("; " + v.RatString() + " != " + strconv.Itoa(target))
 	}
-	sb.WriteString(" " + verdict)
-	return sb.String()
 }
 
 // streamCandidates is the second PCG word of a corpus's candidate draws,
