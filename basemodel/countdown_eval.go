@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/urlvr/urlvr/grade"
+	"github.com/urlvr/urlvr/metrics"
 	"github.com/urlvr/urlvr/reward"
 	"github.com/urlvr/urlvr/task/countdown"
 )
@@ -328,8 +329,10 @@ func verifyRates(cands []candidate, verdicts []reward.Verdict, idx []int) (acc, 
 	return ratio(right, n), ratio(parsed, n), ratio(tp, pos), ratio(fp, neg)
 }
 
-// verifyResamples is how many resamples the verification intervals draw.
-const verifyResamples = 2000
+// verifyBootstrap is how the verification intervals resample: 2,000
+// resamples, trimmed percentiles, the generator stream the manifests'
+// intervals were drawn with.
+var verifyBootstrap = metrics.BootstrapConfig{Resamples: 2000, Percentiles: metrics.Trimmed, Stream: 0xb0075}
 
 // verifyReport computes the rates and their 95% intervals by a
 // percentile bootstrap over problems: each resample draws problems with
@@ -351,23 +354,24 @@ func verifyReport(prompt string, cands []candidate, verdicts []reward.Verdict, s
 	if len(problems) == 0 {
 		return r
 	}
-	rng := rand.New(rand.NewPCG(seed, 0xb0075))
-	stats := make([][]float64, 4)
 	idx := make([]int, 0, len(cands))
-	for range verifyResamples {
+	rates := func(draw []int) []float64 {
 		idx = idx[:0]
-		for range problems {
-			idx = append(idx, byProblem[problems[rng.IntN(len(problems))]]...)
+		for _, p := range draw {
+			idx = append(idx, byProblem[problems[p]]...)
 		}
 		a, p, t, f := verifyRates(cands, verdicts, idx)
-		for k, x := range []float64{a, p, t, f} {
-			stats[k] = append(stats[k], x)
-		}
+		return []float64{a, p, t, f}
+	}
+	bc := verifyBootstrap
+	bc.Seed = seed
+	ivs, err := metrics.BootstrapStatistics(len(problems), rates, bc)
+	if err != nil { // unreachable: problems is not empty and the settings are fixed
+		return r
 	}
 	r.CI = map[string][2]float64{}
 	for k, name := range []string{"accuracy", "parse_rate", "tpr", "fpr"} {
-		slices.Sort(stats[k])
-		r.CI[name] = [2]float64{stats[k][int(0.025*verifyResamples)], stats[k][int(0.975*verifyResamples)-1]}
+		r.CI[name] = [2]float64{ivs[k].Lo, ivs[k].Hi}
 	}
 	return r
 }
