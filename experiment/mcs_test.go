@@ -438,8 +438,8 @@ func TestMCSPlanUsesAggressiveSettingsAndRobustnessVariants(t *testing.T) {
 			t.Errorf("%s validates on %v, want %v", r.name, r.cfg.Data.Validation, want)
 		}
 	}
-	if gt.Trainer.Steps != 0 || gt.Trainer.Epochs != 1 || gt.EarlyStop.Enabled || gt.Reward.Estimator != GroundTruth {
-		t.Errorf("ground truth: steps %d, epochs %d, early stop %v, estimator %s", gt.Trainer.Steps, gt.Trainer.Epochs, gt.EarlyStop.Enabled, gt.Reward.Estimator)
+	if gt.Trainer.Steps != 0 || gt.Trainer.Epochs != 1 || gt.EarlyStop.Enabled || gt.Reward.Estimator != GroundTruth || gt.Eval.Every != 50 {
+		t.Errorf("ground truth: steps %d, epochs %d, early stop %v, estimator %s, eval.every %d", gt.Trainer.Steps, gt.Trainer.Epochs, gt.EarlyStop.Enabled, gt.Reward.Estimator, gt.Eval.Every)
 	}
 	for name, check := range map[string]func(c train.Config) bool{
 		"n16":    func(c train.Config) bool { return c.Rollout.N == 16 && c.Trainer.MiniBatch == 1 },

@@ -536,3 +536,37 @@ func TestEstimateMemoryCountsTheLargestBatch(t *testing.T) {
 		t.Fatalf("MemAvailable = %d %v", kb, ok)
 	}
 }
+
+// Validation draws from its own generator and never touches the policy, so
+// how often a run validates changes nothing it trains: the training rows
+// and the final validation are the same whether the run validates every
+// step or only at the start and the end. The Model Collapse Step study
+// relies on it to validate its one-epoch runs sparsely.
+func TestValidationFrequencyDoesNotChangeTraining(t *testing.T) {
+	base := tinyBase(t)
+	run := func(every int) (metrics, validation []map[string]any) {
+		cfg := tinyConfig(t, base)
+		cfg.Eval.Every = every
+		tr, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.Run(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+		return withoutTimings(readLines(t, filepath.Join(tr.Dir(), MetricsFile))), readLines(t, filepath.Join(tr.Dir(), ValidationFile))
+	}
+	denseMetrics, dense := run(1)
+	sparseMetrics, sparse := run(100)
+	if len(dense) != 5 || len(sparse) != 2 {
+		t.Fatalf("%d and %d validations, want 5 (every step of 4) and 2 (start and end)", len(dense), len(sparse))
+	}
+	if !jsonEqual(denseMetrics, sparseMetrics) {
+		t.Errorf("training rows differ between validating every step and only at the ends")
+	}
+	for i, pair := range [][2]map[string]any{{dense[0], sparse[0]}, {dense[4], sparse[1]}} {
+		if !jsonEqual(pair[0], pair[1]) {
+			t.Errorf("validation %d differs: every step %v, ends only %v", i, pair[0], pair[1])
+		}
+	}
+}
