@@ -111,3 +111,37 @@ func TestAlignedPairsFromManifests(t *testing.T) {
 		t.Fatalf("pilot table lacks the pair:\n%s", md)
 	}
 }
+
+// The interval of the mean over sets resamples within each set: when every
+// problem of a set scores the same, the set contributes no spread, so two
+// such sets give the exact mean of their means (here (0.5 + 1)/2); a set
+// with spread gives an interval around the mean; a step with no rows gives
+// none.
+func TestMeanOfSetsCIByHand(t *testing.T) {
+	fa, fb := runlog.ProblemsFingerprint([]string{"a1", "a2"}), runlog.ProblemsFingerprint([]string{"b1", "b2", "b3"})
+	rows := []runlog.ProblemScoresRow{
+		{Step: 0, Set: "b", N: 4, Problems: fb, Correct: []int{4, 4, 4}},
+		{Step: 0, Set: "a", N: 4, Problems: fa, Correct: []int{2, 2}},
+		{Step: 10, Set: "a", N: 4, Problems: fa, Correct: []int{0, 4}},
+		{Step: 10, Set: "b", N: 4, Problems: fb, Correct: []int{4, 4, 4}},
+	}
+	ci, err := meanOfSetsCI(rows, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ci == nil || ci.Lo != 0.75 || ci.Hi != 0.75 {
+		t.Fatalf("interval %+v, want [0.75, 0.75]", ci)
+	}
+	// Step 10: set a resamples to 0, 0.5 or 1 (probabilities 1/4, 1/2,
+	// 1/4), set b is always 1, so the mean over sets is 0.5, 0.75 or 1.
+	ci, err = meanOfSetsCI(rows, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ci == nil || ci.Lo != 0.5 || ci.Hi != 1 {
+		t.Fatalf("interval %+v, want [0.5, 1]", ci)
+	}
+	if ci, err := meanOfSetsCI(rows, 20); err != nil || ci != nil {
+		t.Fatalf("a step without rows: %+v, %v", ci, err)
+	}
+}

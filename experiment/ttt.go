@@ -124,12 +124,17 @@ type TTTResult struct {
 
 	// Validation accuracy (Metric, averaged over the sets) at the start, at
 	// the best validation and at the end, and per set.
-	Metric      string      `json:"metric"`
-	ValStart    float64     `json:"val_start"`
-	ValBest     float64     `json:"val_best"`
-	ValBestStep int         `json:"val_best_step"`
-	ValFinal    float64     `json:"val_final"`
-	Sets        []SetResult `json:"sets"`
+	Metric      string  `json:"metric"`
+	ValStart    float64 `json:"val_start"`
+	ValBest     float64 `json:"val_best"`
+	ValBestStep int     `json:"val_best_step"`
+	ValFinal    float64 `json:"val_final"`
+	// ValStartCI and ValFinalCI are 95% bootstrap intervals of the mean
+	// over sets, the problems resampled within each set; nil for a run
+	// that logged no per-problem scores.
+	ValStartCI *metrics.Interval `json:"val_start_ci,omitempty"`
+	ValFinalCI *metrics.Interval `json:"val_final_ci,omitempty"`
+	Sets       []SetResult       `json:"sets"`
 
 	// Training dynamics (paper Fig. 6-7), each averaged over the first and
 	// last windowSteps steps: ground-truth reward, proxy (majority voting)
@@ -352,6 +357,9 @@ func analyzeTTT(dir string) (TTTResult, *finishedRun, error) {
 		return res, nil, fmt.Errorf("run %s: %w", dir, err)
 	}
 	res.ValStart, res.ValBest, res.ValBestStep, res.ValFinal = val.Start, val.Best, val.BestStep, val.Final
+	if res.ValStartCI, res.ValFinalCI, err = meanValidationCIs(dir, val.StartStep, val.FinalStep); err != nil {
+		return res, nil, fmt.Errorf("run %s: %w", dir, err)
+	}
 	first, last := res.Validation[0], res.Validation[len(res.Validation)-1]
 	for _, name := range sortedNames(first.Sets) {
 		res.Sets = append(res.Sets, SetResult{Name: name, Start: first.Sets[name], Final: last.Sets[name],
@@ -365,6 +373,47 @@ func analyzeTTT(dir string) (TTTResult, *finishedRun, error) {
 	res.RewardAccuracyEnd, _ = r.tailMean(keyRewardAccuracy, windowSteps)
 	res.KLEnd, _ = r.tailMean(keyKL, windowSteps)
 	return res, r, nil
+}
+
+// meanValidationCIs are the intervals of a run's mean validation accuracy
+// at two steps, from its per-problem scores (nil where it logged none).
+func meanValidationCIs(dir string, steps ...int) (start, final *metrics.Interval, err error) {
+	rows, _, err := runlog.ReadFile[runlog.ProblemScoresRow](filepath.Join(dir, runlog.ValidationProblemsFile))
+	if err != nil || len(rows) == 0 {
+		return nil, nil, err
+	}
+	cis := make([]*metrics.Interval, len(steps))
+	for i, step := range steps {
+		if cis[i], err = meanOfSetsCI(rows, step); err != nil {
+			return nil, nil, err
+		}
+	}
+	return cis[0], cis[1], nil
+}
+
+// meanOfSetsCI is the bootstrap interval of the mean over sets of the
+// per-problem accuracies logged at step (sets in name order), or nil when
+// nothing was logged at step.
+func meanOfSetsCI(rows []runlog.ProblemScoresRow, step int) (*metrics.Interval, error) {
+	var at []runlog.ProblemScoresRow
+	for _, r := range rows {
+		if r.Step == step {
+			at = append(at, r)
+		}
+	}
+	if len(at) == 0 {
+		return nil, nil
+	}
+	slices.SortFunc(at, func(a, b runlog.ProblemScoresRow) int { return strings.Compare(a.Set, b.Set) })
+	values := make([][]float64, len(at))
+	for i, r := range at {
+		values[i] = r.Accuracy()
+	}
+	ci, err := setMeansCI(defaultBootstrap, values)
+	if err != nil {
+		return nil, fmt.Errorf("validation at step %d: %w", step, err)
+	}
+	return &ci, nil
 }
 
 func sortedNames(m map[string]float64) []string {
@@ -462,16 +511,16 @@ func tttMarkdown(rep *TTTReport, st tttSettings) string {
 		fmt.Fprintf(&b, "Collapse: reward accuracy below %g%% (the Model Collapse Step). Validation accuracy is %s averaged over the validation sets; training rewards are averaged over the first and last %d steps.\n\n", 100*r.Threshold, r.Metric, windowSteps)
 	}
 	fmt.Fprintf(&b, "Settings: %s\n\n", settingsLine(st.Recipe, st.Overrides, nil))
-	fmt.Fprintf(&b, "| run | train set | problems | epochs | MCS | min reward acc. (step) | val start | val best (step) | val final | GT reward start → end | MV reward start → end | reward acc. end | KL end |\n")
+	fmt.Fprintf(&b, "| run | train set | problems | epochs | MCS | min reward acc. (step) | val start [95%% CI] | val best (step) | val final [95%% CI] | GT reward start → end | MV reward start → end | reward acc. end | KL end |\n")
 	fmt.Fprintf(&b, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rep.Results {
 		mcs := fmt.Sprintf("none within %d", r.Steps)
 		if r.Collapsed {
 			mcs = fmt.Sprint(r.CollapseStep)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %.1f | %s | %.3f (%d) | %.3f | %.3f (%d) | %.3f | %.3f → %.3f | %.3f → %.3f | %.3f | %.4f |\n",
+		fmt.Fprintf(&b, "| %s | %s | %d | %.1f | %s | %.3f (%d) | %s | %.3f (%d) | %s | %.3f → %.3f | %.3f → %.3f | %.3f | %.4f |\n",
 			r.Run, r.Train, r.Problems, r.Epochs, mcs, r.MinRewardAccuracy, r.MinRewardAccuracyStep,
-			r.ValStart, r.ValBest, r.ValBestStep, r.ValFinal, r.GTRewardStart, r.GTRewardEnd,
+			withCI(r.ValStart, r.ValStartCI), r.ValBest, r.ValBestStep, withCI(r.ValFinal, r.ValFinalCI), r.GTRewardStart, r.GTRewardEnd,
 			r.ProxyRewardStart, r.ProxyRewardEnd, r.RewardAccuracyEnd, r.KLEnd)
 	}
 	fmt.Fprintf(&b, "\nValidation %s per set, start → final:\n\n", firstTTTMetric(rep))

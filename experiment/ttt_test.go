@@ -68,6 +68,14 @@ func TestTTTStudyRunsEverySizeAndTheTestSet(t *testing.T) {
 		if r.Problems != want.problems || !near(r.Epochs, want.epochs) || r.TestTime != want.testTime || !reflect.DeepEqual(sets, both) || r.Size != want.size || r.Seed != want.seed {
 			t.Errorf("%s: problems %d, epochs %v, test time %v, sets %v, size %d, seed %d; want %+v", r.Run, r.Problems, r.Epochs, r.TestTime, sets, r.Size, r.Seed, want)
 		}
+		for _, v := range []struct {
+			mean float64
+			ci   *metrics.Interval
+		}{{r.ValStart, r.ValStartCI}, {r.ValFinal, r.ValFinalCI}} {
+			if v.ci == nil || v.ci.Lo > v.mean+1e-12 || v.ci.Hi < v.mean-1e-12 {
+				t.Errorf("%s: mean validation %v with interval %+v", r.Run, v.mean, v.ci)
+			}
+		}
 		if r.Steps != 3 || len(r.Validation) != 3 || r.Validation[2].Step != 3 || r.Metric != "avg@4" {
 			t.Errorf("%s: steps %d, validations %+v", r.Run, r.Steps, r.Validation)
 		}
