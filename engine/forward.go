@@ -363,12 +363,11 @@ func logSumExp(z []float32) float64 {
 	var s float64
 	for c0 := 0; c0 < len(z); c0 += expChunk {
 		chunk := z[c0:min(len(z), c0+expChunk)]
-		a, ec := arg[:len(chunk)], e[:len(chunk)]
 		for i, v := range chunk {
-			a[i] = float64(v - mx)
+			arg[i] = float64(v - mx)
 		}
-		kernels.ExpF64(ec, a)
-		for _, v := range ec {
+		expPadded(&e, &arg, len(chunk))
+		for _, v := range e[:len(chunk)] {
 			s += v
 		}
 	}
@@ -381,13 +380,12 @@ func entropyOf(z []float32, lse float64) float64 {
 	var pz float64
 	for c0 := 0; c0 < len(z); c0 += expChunk {
 		chunk := z[c0:min(len(z), c0+expChunk)]
-		a, ec := arg[:len(chunk)], e[:len(chunk)]
 		for i, v := range chunk {
-			a[i] = float64(v) - lse
+			arg[i] = float64(v) - lse
 		}
-		kernels.ExpF64(ec, a)
+		expPadded(&e, &arg, len(chunk))
 		for i, v := range chunk {
-			pz += ec[i] * float64(v)
+			pz += e[i] * float64(v)
 		}
 	}
 	return lse - pz

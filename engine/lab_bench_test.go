@@ -41,6 +41,7 @@ func BenchmarkLabMicroBatch(b *testing.B) {
 	for _, s := range seqs {
 		flops += 3 * SequenceFLOPs(cfg, len(s))
 	}
+	c0 := cpuTime()
 	for b.Loop() {
 		if _, err := tr.Forward(batch, ForwardOptions{Temperature: 1}); err != nil {
 			b.Fatal(err)
@@ -51,4 +52,5 @@ func BenchmarkLabMicroBatch(b *testing.B) {
 	}
 	b.ReportMetric(flops/1e9*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
 	b.ReportMetric(float64(tokens), "tokens")
+	b.ReportMetric((cpuTime()-c0).Seconds()*1e3/float64(b.N), "cpu-ms/op")
 }

@@ -135,11 +135,10 @@ func (s attentionShape) rows(b int) int {
 const minAttentionRows = 5
 
 // attentionScratch is one worker's memory for attention over one sequence:
-// a head's queries, keys, values, output gradient and the gradients of all
-// three gathered into contiguous [T × D] matrices, and a [T × T] matrix.
+// the packing memory of the products and a [T × T] matrix.
 type attentionScratch struct {
-	q, k, v, do, dq, dk, dv []float32
-	tt                      []float32
+	mm kernels.StridedScratch
+	tt []float32
 }
 
 // newAttentionScratch allocates scratch for workers goroutines and up to T
@@ -147,24 +146,9 @@ type attentionScratch struct {
 func newAttentionScratch(workers, T, D int) []attentionScratch {
 	s := make([]attentionScratch, workers)
 	for i := range s {
-		f := func(n int) []float32 { return make([]float32, n) }
-		s[i] = attentionScratch{q: f(T * D), k: f(T * D), v: f(T * D), do: f(T * D), dq: f(T * D), dk: f(T * D), dv: f(T * D), tt: f(T * T)}
+		s[i] = attentionScratch{tt: make([]float32, T*T)}
 	}
 	return s
-}
-
-// gatherHead copies head h of rows base .. base+L-1 of x [N × stride] into
-// dst [L × D]; scatterHead does the reverse.
-func gatherHead(dst, x []float32, base, L, stride, h, D int) {
-	for t := 0; t < L; t++ {
-		copy(dst[t*D:(t+1)*D], x[(base+t)*stride+h*D:][:D])
-	}
-}
-
-func scatterHead(x, src []float32, base, L, stride, h, D int) {
-	for t := 0; t < L; t++ {
-		copy(x[(base+t)*stride+h*D:][:D], src[t*D:(t+1)*D])
-	}
 }
 
 // clearHead zeroes head h of rows base+L .. base+span-1 of x [N × stride]:
@@ -181,8 +165,11 @@ func clearHead(x []float32, base, L, span, stride, h, D int) {
 // head), the softmax probabilities P = softmax(Q·Kᵀ/√D) as an [L × L]
 // matrix (L = s.rows(b)) with row t holding positions 0..t and zeros after;
 // out [N × H·D] receives P·V (zero on rows past L). Each (sequence, head)
-// pair is two matrix products over its gathered [L × D] matrices; the pairs
-// are handed to the workers one at a time, so uneven lengths balance.
+// pair is two matrix products on its [L × D] column slices of q, k, v and
+// out, read in place; the pairs are handed to the workers one at a time, so
+// uneven lengths balance. The products are those of MatMulBT and MatMul
+// (kernels.MatMulStrided gives their bits), with the causal mask's zeros
+// left out of the chains.
 func attentionForward(out, att, q, k, v []float32, s attentionShape, scratch []attentionScratch) {
 	B, T, H, G, D := s.B, s.T, s.H, s.G, s.D
 	qs, kvs := s.qStride(), s.kvStride()
@@ -197,22 +184,15 @@ func attentionForward(out, att, q, k, v []float32, s attentionShape, scratch []a
 		if L == 0 {
 			return
 		}
-		gatherHead(w.q, q, base, L, qs, h, D)
-		gatherHead(w.k, k, base, L, kvs, g, D)
-		gatherHead(w.v, v, base, L, kvs, g, D)
+		qh, kh, vh := q[base*qs+h*D:], k[base*kvs+g*D:], v[base*kvs+g*D:]
 		p := att[(b*H+h)*T*T:][:L*L]
-		kernels.MatMulBT(p, w.q[:L*D], w.k[:L*D], L, D, L, false)
+		kernels.MatMulStrided(&w.mm, p, L, qh, qs, kh, kvs, L, D, L, kernels.TransB|kernels.LowerC)
 		for t := 0; t < L; t++ {
 			row := p[t*L : (t+1)*L]
-			for j := 0; j <= t; j++ {
-				row[j] *= scale
-			}
-			softmaxInPlace(row[:t+1])
+			scaledSoftmax(row[:t+1], scale)
 			clear(row[t+1:])
 		}
-		headOut := w.dq // free in the forward pass
-		kernels.MatMul(headOut[:L*D], p, w.v[:L*D], L, L, D, false)
-		scatterHead(out, headOut, base, L, qs, h, D)
+		kernels.MatMulStrided(&w.mm, out[base*qs+h*D:], qs, p, L, vh, kvs, L, L, D, kernels.LowerA)
 	})
 }
 
@@ -223,6 +203,9 @@ func attentionForward(out, att, q, k, v []float32, s attentionShape, scratch []a
 //
 //	dV = Σ_h Pᵀ·dO,  dP = dO·Vᵀ,  dS = P ⊙ (dP − rowsum(P ⊙ dP)),
 //	dQ = dS·K/√D,  dK = Σ_h dSᵀ·Q/√D.
+//
+// As in the forward, the products read and write the heads' column slices
+// in place and leave the zeros of the causal structure out of the chains.
 func attentionBackward(dq, dk, dv, dout, att, q, k, v []float32, s attentionShape, scratch []attentionScratch) {
 	B, T, H, G, D := s.B, s.T, s.H, s.G, s.D
 	qs, kvs := s.qStride(), s.kvStride()
@@ -240,15 +223,18 @@ func attentionBackward(dq, dk, dv, dout, att, q, k, v []float32, s attentionShap
 		if L == 0 {
 			return
 		}
-		gatherHead(w.k, k, base, L, kvs, g, D)
-		gatherHead(w.v, v, base, L, kvs, g, D)
+		kh, vh := k[base*kvs+g*D:], v[base*kvs+g*D:]
+		dkh, dvh := dk[base*kvs+g*D:], dv[base*kvs+g*D:]
 		for h := g * rep; h < (g+1)*rep; h++ {
-			gatherHead(w.q, q, base, L, qs, h, D)
-			gatherHead(w.do, dout, base, L, qs, h, D)
+			qh, doh, dqh := q[base*qs+h*D:], dout[base*qs+h*D:], dq[base*qs+h*D:]
+			var acc kernels.StridedFlags
+			if h > g*rep {
+				acc = kernels.Acc
+			}
 			p := att[(b*H+h)*T*T:][:L*L]
-			kernels.MatMulAT(w.dv[:L*D], p, w.do[:L*D], L, L, D, h > g*rep)
+			kernels.MatMulStrided(&w.mm, dvh, kvs, p, L, doh, qs, L, L, D, kernels.TransA|kernels.UpperA|acc)
 			ds := w.tt[:L*L]
-			kernels.MatMulBT(ds, w.do[:L*D], w.v[:L*D], L, D, L, false)
+			kernels.MatMulStrided(&w.mm, ds, L, doh, qs, vh, kvs, L, D, L, kernels.TransB|kernels.LowerC)
 			for t := 0; t < L; t++ {
 				pr, dr := p[t*L:(t+1)*L], ds[t*L:(t+1)*L]
 				var sum float32
@@ -260,34 +246,33 @@ func attentionBackward(dq, dk, dv, dout, att, q, k, v []float32, s attentionShap
 				}
 				clear(dr[t+1:])
 			}
-			kernels.MatMul(w.dq[:L*D], ds, w.k[:L*D], L, L, D, false)
-			scatterHead(dq, w.dq, base, L, qs, h, D)
-			kernels.MatMulAT(w.dk[:L*D], ds, w.q[:L*D], L, L, D, h > g*rep)
+			kernels.MatMulStrided(&w.mm, dqh, qs, ds, L, kh, kvs, L, L, D, kernels.LowerA)
+			kernels.MatMulStrided(&w.mm, dkh, kvs, ds, L, qh, qs, L, L, D, kernels.TransA|kernels.UpperA|acc)
 		}
-		scatterHead(dk, w.dk, base, L, kvs, g, D)
-		scatterHead(dv, w.dv, base, L, kvs, g, D)
 	})
 }
 
-// softmaxInPlace replaces x by its softmax. It is kept here rather than in
-// the kernels because attention rows are short and numerous: the call must
-// not fan out to goroutines. The exponentials are float64 (kernels.ExpF64,
-// the bits of math.Exp) and summed in order, chunk by chunk on the stack.
-func softmaxInPlace(x []float32) {
+// scaledSoftmax multiplies x by scale and replaces it by its softmax. It
+// is kept here rather than in the kernels because attention rows are short
+// and numerous: the call must not fan out to goroutines. The exponentials
+// are float64 (kernels.ExpF64, the bits of math.Exp) and summed in order,
+// chunk by chunk on the stack.
+func scaledSoftmax(x []float32, scale float32) {
+	x[0] *= scale
 	mx := x[0]
-	for _, v := range x[1:] {
-		mx = max(mx, v)
+	for i := 1; i < len(x); i++ {
+		x[i] *= scale
+		mx = max(mx, x[i])
 	}
 	var arg, e [expChunk]float64
 	var sum float64
 	for c0 := 0; c0 < len(x); c0 += expChunk {
 		chunk := x[c0:min(len(x), c0+expChunk)]
-		a, ec := arg[:len(chunk)], e[:len(chunk)]
 		for i, v := range chunk {
-			a[i] = float64(v - mx)
+			arg[i] = float64(v - mx)
 		}
-		kernels.ExpF64(ec, a)
-		for i, v := range ec {
+		expPadded(&e, &arg, len(chunk))
+		for i, v := range e[:len(chunk)] {
 			chunk[i] = float32(v)
 			sum += v
 		}
@@ -298,6 +283,16 @@ func softmaxInPlace(x []float32) {
 	}
 }
 
+// expPadded sets e[:n] = exp(arg[:n]) (n ≤ expChunk). The arguments are
+// padded with zeros to whole vectors of eight, so that no element takes
+// ExpF64's one-at-a-time tail: its lanes are independent, so the padding
+// changes no bit of the results.
+func expPadded(e, arg *[expChunk]float64, n int) {
+	n8 := (n + 7) &^ 7
+	clear(arg[n:n8])
+	kernels.ExpF64(e[:n8], arg[:n8])
+}
+
 // expChunk is how many exponentials the row loops take at a time, in
-// buffers on the stack.
+// buffers on the stack: a multiple of 8, the lanes of ExpF64's vectors.
 const expChunk = 64
