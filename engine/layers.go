@@ -43,9 +43,8 @@ func linearForward(out, inp, w, bias []float32, N, I, O int) {
 // to N), one product per segment added in order: the K blocks of a padded
 // layout whose skipped rows carry exact zeros (see activations.n).
 func linearBackwardSegs(dinp, dw, dbias, dout, inp, w []float32, N, I, O int, accInp bool, kSegs []int) {
-	for i := 1; i < len(kSegs); i++ {
-		r0, r1 := kSegs[i-1], kSegs[i]
-		kernels.MatMulAT(dw, dout[r0*O:r1*O], inp[r0*I:r1*I], O, r1-r0, I, true)
+	if N > 0 {
+		kernels.MatMulATSegs(dw, dout[:N*O], inp[:N*I], O, N, I, true, kSegs)
 	}
 	if dbias != nil {
 		for r := 0; r < N; r++ {

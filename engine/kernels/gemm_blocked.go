@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -95,6 +96,13 @@ func putFloats(p *[]float32) {
 // gemmBlocked computes C[m×n] (+)= op(A)·op(B). With outT it writes the
 // transpose instead: C is [n×m] and receives (op(A)·op(B))ᵀ.
 func gemmBlocked(arch *gemmArch, transA, transB bool, c, a, b []float32, m, k, n int, acc, outT bool) {
+	gemmBlockedSegs(arch, transA, transB, c, a, b, m, k, n, acc, outT, nil)
+}
+
+// gemmBlockedSegs is gemmBlocked with the K blocks given: bounds (from 0
+// to k, ascending, each block at most kc long) replace the uniform blocks
+// of kc, or nil keeps them.
+func gemmBlockedSegs(arch *gemmArch, transA, transB bool, c, a, b []float32, m, k, n int, acc, outT bool, bounds []int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -107,16 +115,26 @@ func gemmBlocked(arch *gemmArch, transA, transB bool, c, a, b []float32, m, k, n
 	mr, nr, kc := arch.mr, arch.nr, arch.kc
 	rowPanels := (m + mr - 1) / mr
 	colPanels := (n + nr - 1) / nr
+	// blockEnd is the end of the K block that starts at pc.
+	blockEnd := func(pc int) int {
+		if bounds == nil {
+			return min(k, pc+kc)
+		}
+		i, _ := slices.BinarySearch(bounds, pc+1)
+		return bounds[i]
+	}
 
 	bBuf := getFloats(k * colPanels * nr)
 	defer putFloats(bBuf)
 	bp := *bBuf
 	parallelFor(colPanels, k*n, func(j0, j1 int) {
 		for jp := j0; jp < j1; jp++ {
-			for pc := 0; pc < k; pc += kc {
-				kcur := min(kc, k-pc)
+			for pc := 0; pc < k; {
+				end := blockEnd(pc)
+				kcur := end - pc
 				dst := bp[pc*colPanels*nr+jp*kcur*nr : pc*colPanels*nr+(jp+1)*kcur*nr]
 				packB(dst, b, transB, k, n, pc, kcur, jp*nr, nr)
+				pc = end
 			}
 		}
 	})
@@ -132,7 +150,7 @@ func gemmBlocked(arch *gemmArch, transA, transB bool, c, a, b []float32, m, k, n
 		var aBuf *[]float32
 		if !inPlaceA {
 			tileRows := (rowPanels + tr - 1) / tr
-			aBuf = getFloats(tileRows * mr * min(kc, k))
+			aBuf = getFloats(tileRows * mr * min(kc, k)) // every block is at most kc
 			defer putFloats(aBuf)
 		}
 		// micro runs the kernel on row panel ip (rows i..i+mcur) of the
@@ -158,8 +176,8 @@ func gemmBlocked(arch *gemmArch, transA, transB bool, c, a, b []float32, m, k, n
 			var rp1 int
 			rp0, rp1 = ti*rowPanels/tr, (ti+1)*rowPanels/tr
 			cp0, cp1 := tj*colPanels/tc, (tj+1)*colPanels/tc
-			for pc = 0; pc < k; pc += kc {
-				kcur = min(kc, k-pc)
+			for pc = 0; pc < k; pc += kcur {
+				kcur = blockEnd(pc) - pc
 				for ip := rp0; ip < rp1 && !inPlaceA; ip++ {
 					ap = *aBuf
 					i := ip * mr
