@@ -41,7 +41,16 @@ type gemmArch struct {
 	mcPanels, ncPanels int
 	kernel             microKernel
 	kernelRowA         rowAKernel // optional: skips packing A for MatMul and MatMulBT
+	// strided, optional, reads A row-major or (colA) transposed and B
+	// row-major, both in place; vecs (1 or 2) sets the width, 16 or 32
+	// columns (nr must be 32).
+	strided stridedKernel
 }
+
+// stridedKernel computes an mr×(16·vecs) block c (+)= Σ_{p<kc} A(r, p)·b[p·ldb+j],
+// with A(r, p) = a[r·lda+p], or a[p·lda+r] when colA, running the chains of
+// the packed kernel.
+type stridedKernel func(vecs int, colA bool, mr, kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
 
 // bufCache keeps packing buffers between calls so that a training step
 // allocates nothing: a few are enough (one B buffer, one A buffer per
@@ -145,7 +154,10 @@ func gemmBlockedSegs(arch *gemmArch, transA, transB bool, c, a, b []float32, m, 
 	}
 	tr, tc := tileGrid(rowPanels, colPanels, workers, arch.mcPanels, arch.ncPanels)
 	var next atomic.Int64
-	inPlaceA := !transA && arch.kernelRowA != nil
+	// A is read in place by a row-major kernel, or by a column-major one
+	// when transposed (A is then [k×m]).
+	colA := transA && arch.strided != nil && nr == 32
+	inPlaceA := !transA && arch.kernelRowA != nil || colA
 	work := func() {
 		var aBuf *[]float32
 		if !inPlaceA {
@@ -158,6 +170,10 @@ func gemmBlockedSegs(arch *gemmArch, transA, transB bool, c, a, b []float32, m, 
 		var ap []float32
 		var pc, kcur, rp0 int
 		micro := func(ip, i, mcur int, bpanel, c *float32, ldc int, add bool) {
+			if colA {
+				arch.strided(2, true, mcur, kcur, &a[pc*m+i], m, bpanel, nr, c, ldc, add)
+				return
+			}
 			if inPlaceA {
 				arch.kernelRowA(mcur, kcur, &a[i*k+pc], k, bpanel, c, ldc, add)
 				return

@@ -333,3 +333,243 @@ func fmaPeakAVX512(iters int)
 // fmaPeakAVX2 runs iters iterations of 12 independent 8-lane FMAs
 // (192 FLOPs per iteration).
 func fmaPeakAVX2(iters int)
+
+// sgemmAVX512RowAN16_1 computes a 1×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_1(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN16_2 computes a 2×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN16_3 computes a 3×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_3(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN16_4 computes a 4×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_4(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN16_5 computes a 5×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_5(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN16_6 computes a 6×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_6(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN16_7 computes a 7×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_7(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN16_8 computes a 8×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_8(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN16_9 computes a 9×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_9(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN16_10 computes a 10×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_10(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN16_11 computes a 11×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_11(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN16_12 computes a 12×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_12(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_1 computes a 1×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_1(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_2 computes a 2×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_3 computes a 3×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_3(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_4 computes a 4×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_4(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_5 computes a 5×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_5(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_6 computes a 6×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_6(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_7 computes a 7×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_7(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_8 computes a 8×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_8(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_9 computes a 9×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_9(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_10 computes a 10×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_10(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_11 computes a 11×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_11(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_12 computes a 12×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_12(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_1 computes a 1×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_1(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_2 computes a 2×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_3 computes a 3×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_3(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_4 computes a 4×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_4(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_5 computes a 5×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_5(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_6 computes a 6×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_6(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_7 computes a 7×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_7(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_8 computes a 8×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_8(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_9 computes a 9×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_9(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_10 computes a 10×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_10(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_11 computes a 11×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_11(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_12 computes a 12×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_12(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_1 computes a 1×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_1(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_2 computes a 2×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_3 computes a 3×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_3(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_4 computes a 4×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_4(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_5 computes a 5×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_5(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_6 computes a 6×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_6(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_7 computes a 7×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_7(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_8 computes a 8×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_8(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_9 computes a 9×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_9(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_10 computes a 10×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_10(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_11 computes a 11×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_11(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_12 computes a 12×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_12(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)

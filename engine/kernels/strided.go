@@ -49,6 +49,10 @@ func MatMulStrided(s *StridedScratch, c []float32, ldc int, a []float32, lda int
 		s.contiguous(transA, transB, c, ldc, a, lda, b, ldb, m, k, n, acc)
 		return
 	}
+	if arch.strided != nil {
+		s.inPlace(arch, c, ldc, a, lda, b, ldb, m, k, n, f)
+		return
+	}
 	mr, nr := arch.mr, arch.nr
 	colPanels := (n + nr - 1) / nr
 	bp := grow(&s.b, colPanels*k*nr)
@@ -118,6 +122,100 @@ func MatMulStrided(s *StridedScratch, c []float32, ldc int, a []float32, lda int
 	}
 }
 
+// inPlace is MatMulStrided on a kernel that reads A in place in either
+// layout and B in place when it is row-major: only a transposed B, or a
+// panel narrower than the kernel, is packed. A product at most 16 columns
+// wide (a head's output) takes the one-vector kernels, which write those
+// columns directly.
+func (s *StridedScratch) inPlace(arch *gemmArch, c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, k, n int, f StridedFlags) {
+	acc := f&Acc != 0
+	transA, transB := f&TransA != 0, f&TransB != 0
+	mr := arch.mr
+	w, vecs := 32, 2
+	if n <= 16 {
+		w, vecs = 16, 1
+	}
+	colPanels := (n + w - 1) / w
+	// Each panel of op(B) is read in place, or packed at offset
+	// packed[jp] of s.b (-1: in place).
+	packed := s.offsets[:0]
+	need := 0
+	for j := 0; j < n; j += w {
+		if !transB && j+w <= n {
+			packed = append(packed, -1)
+			continue
+		}
+		packed = append(packed, need)
+		need += k * w
+	}
+	s.offsets = packed
+	bp := grow(&s.b, need)
+	for jp, off := range packed {
+		if off >= 0 {
+			packStridedB(bp[off:off+k*w], b, ldb, transB, k, n, jp*w, w)
+		}
+	}
+	edge := grow(&s.edge, mr*w)
+	for i := 0; i < m; i += mr {
+		mcur := min(mr, m-i)
+		klo, khi := 0, k
+		if f&LowerA != 0 {
+			khi = min(k, i+mcur)
+		}
+		if f&UpperA != 0 {
+			klo = min(i, khi)
+		}
+		kcur := khi - klo
+		for jp := 0; jp < colPanels; jp++ {
+			j := jp * w
+			if f&LowerC != 0 && j > i+mcur-1 {
+				break
+			}
+			ncur := min(w, n-j)
+			if kcur == 0 {
+				// Every term is zero: the chain is +0.
+				if !acc {
+					for r := 0; r < mcur; r++ {
+						clear(c[(i+r)*ldc+j : (i+r)*ldc+j+ncur])
+					}
+				}
+				continue
+			}
+			var ap *float32
+			if transA {
+				ap = &a[klo*lda+i]
+			} else {
+				ap = &a[i*lda+klo]
+			}
+			var bpanel *float32
+			bld := w
+			if off := packed[jp]; off >= 0 {
+				bpanel = &bp[off+klo*w]
+			} else {
+				bpanel, bld = &b[klo*ldb+j], ldb
+			}
+			if ncur == w {
+				arch.strided(vecs, transA, mcur, kcur, ap, lda, bpanel, bld, &c[i*ldc+j], ldc, acc)
+				continue
+			}
+			// Right edge: keep the columns that exist, with the same
+			// single add MatMul makes.
+			arch.strided(vecs, transA, mcur, kcur, ap, lda, bpanel, bld, &edge[0], w, false)
+			for r := 0; r < mcur; r++ {
+				crow := c[(i+r)*ldc+j : (i+r)*ldc+j+ncur]
+				erow := edge[r*w : r*w+ncur]
+				if acc {
+					for q := range crow {
+						crow[q] += erow[q]
+					}
+				} else {
+					copy(crow, erow)
+				}
+			}
+		}
+	}
+}
+
 // StridedFlags choose MatMulStrided's operands and the triangular structure
 // it may exploit.
 type StridedFlags uint8
@@ -135,6 +233,7 @@ const (
 // zero value is ready, and it grows to the largest product seen.
 type StridedScratch struct {
 	a, b, edge []float32
+	offsets    []int
 	ga, gb, gc []float32 // contiguous copies for the fallback
 }
 

@@ -30,6 +30,7 @@ func main() {
 	rowAPrefetchKernels()
 	expPD()
 	peakKernels()
+	stridedKernels()
 	Generate()
 }
 

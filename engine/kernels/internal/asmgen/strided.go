@@ -1,0 +1,183 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// stridedKernels emits the AVX-512 micro-kernels that read both operands in
+// place through row strides: A row-major (element (r, p) at a[r·lda+p]) or
+// column-major (at a[p·lda+r], a transposed operand), and B row-major (row
+// p at b[p·ldb]), one or two vectors (16 or 32 columns) wide. Each element
+// of C is the FMA chain over p in ascending order that the packed kernels
+// run, so they give the same bits without packing either operand.
+func stridedKernels() {
+	for _, vecs := range []int{1, 2} {
+		for _, colA := range []bool{false, true} {
+			kind := "RowA"
+			if colA {
+				kind = "ColA"
+			}
+			for mr := 1; mr <= 12; mr++ {
+				stridedKernel(fmt.Sprintf("sgemmAVX512%sN%d_%d", kind, 16*vecs, mr), mr, vecs, colA)
+			}
+		}
+	}
+}
+
+// stridedKernel emits one kernel: an mr×(16·vecs) block of C (row stride
+// ldc) gets c (+)= Σ_p A(r, p)·b[p·ldb+j] over kc steps.
+func stridedKernel(name string, mr, vecs int, colA bool) {
+	nr := 16 * vecs
+	layout := "a[r·lda+p]"
+	if colA {
+		layout = "a[p·lda+r]"
+	}
+	TEXT(name, NOSPLIT, "func(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)")
+	Doc(fmt.Sprintf("%s computes a %d×%d block of c (row stride ldc): c (+)= Σ_p %s·b[p·ldb+j] over kc steps.", name, mr, nr, layout))
+	Pragma("noescape")
+	kc := Load(Param("kc"), GP64())
+	a := Load(Param("a"), GP64())
+	lda := Load(Param("lda"), GP64())
+	b := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(U8(2), lda)
+	SHLQ(U8(2), ldb)
+	ldb3 := GP64()
+	LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
+
+	var aAt func(r, p int) Mem
+	var advanceA func(steps int)
+	if colA {
+		lda3 := GP64()
+		LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+		aAt = func(r, p int) Mem {
+			m := Mem{Base: a, Disp: 4 * r}
+			switch p {
+			case 1, 2:
+				m.Index, m.Scale = lda, uint8(p)
+			case 3:
+				m.Index, m.Scale = lda3, 1
+			}
+			return m
+		}
+		advanceA = func(steps int) {
+			if steps == 1 {
+				ADDQ(lda, a)
+				return
+			}
+			LEAQ(Mem{Base: a, Index: lda, Scale: 4}, a)
+		}
+	} else {
+		// Rows 3q, 3q+1, 3q+2 are base[q], base[q]+lda, base[q]+2·lda.
+		var base []Register
+		for q := 0; 3*q < mr; q++ {
+			if q == 0 {
+				base = append(base, a)
+				continue
+			}
+			r := GP64()
+			LEAQ(Mem{Base: base[q-1], Index: lda, Scale: 2}, r)
+			ADDQ(lda, r)
+			base = append(base, r)
+		}
+		aAt = func(r, p int) Mem {
+			m := Mem{Base: base[r/3], Disp: 4 * p}
+			if r%3 != 0 {
+				m.Index, m.Scale = lda, uint8(r%3)
+			}
+			return m
+		}
+		advanceA = func(steps int) {
+			for _, r := range base {
+				ADDQ(U32(4*steps), r)
+			}
+		}
+	}
+	bAt := func(p, h int) Mem {
+		m := Mem{Base: b, Disp: 64 * h}
+		switch p {
+		case 1, 2:
+			m.Index, m.Scale = ldb, uint8(p)
+		case 3:
+			m.Index, m.Scale = ldb3, 1
+		}
+		return m
+	}
+
+	acc := func(r, h int) VecPhysical { return zmmRegs[vecs*r+h] }
+	bv := func(h int) VecPhysical { return zmmRegs[30+h] }
+	nTmp := min(4, 30-vecs*mr)
+	tmp := func(i int) VecPhysical { return zmmRegs[vecs*mr+i%nTmp] }
+
+	for r := 0; r < mr; r++ {
+		for h := 0; h < vecs; h++ {
+			VXORPS(acc(r, h), acc(r, h), acc(r, h))
+		}
+	}
+	step := func(p int) {
+		for h := 0; h < vecs; h++ {
+			VMOVUPS(bAt(p, h), bv(h))
+		}
+		for r := 0; r < mr; r++ {
+			t := tmp(r)
+			VBROADCASTSS(aAt(r, p), t)
+			for h := 0; h < vecs; h++ {
+				VFMADD231PS(bv(h), t, acc(r, h))
+			}
+		}
+	}
+	const unroll = 4
+	Label(name + "_loop4")
+	CMPQ(kc, U8(unroll))
+	JL(LabelRef(name + "_tail"))
+	for p := 0; p < unroll; p++ {
+		step(p)
+	}
+	advanceA(unroll)
+	LEAQ(Mem{Base: b, Index: ldb, Scale: 4}, b)
+	SUBQ(U8(unroll), kc)
+	JMP(LabelRef(name + "_loop4"))
+
+	Label(name + "_tail")
+	TESTQ(kc, kc)
+	JZ(LabelRef(name + "_store"))
+	step(0)
+	advanceA(1)
+	ADDQ(ldb, b)
+	DECQ(kc)
+	JMP(LabelRef(name + "_tail"))
+
+	Label(name + "_store")
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	add := Load(Param("add"), GP8())
+	TESTB(add, add)
+	JZ(LabelRef(name + "_overwrite"))
+	for r := 0; r < mr; r++ {
+		for h := 0; h < vecs; h++ {
+			VADDPS(Mem{Base: c, Disp: 64 * h}, acc(r, h), acc(r, h))
+			VMOVUPS(acc(r, h), Mem{Base: c, Disp: 64 * h})
+		}
+		if r < mr-1 {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+	Label(name + "_overwrite")
+	for r := 0; r < mr; r++ {
+		for h := 0; h < vecs; h++ {
+			VMOVUPS(acc(r, h), Mem{Base: c, Disp: 64 * h})
+		}
+		if r < mr-1 {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
