@@ -54,3 +54,20 @@ func BenchmarkLabMicroBatch(b *testing.B) {
 	b.ReportMetric(float64(tokens), "tokens")
 	b.ReportMetric((cpuTime()-c0).Seconds()*1e3/float64(b.N), "cpu-ms/op")
 }
+
+// BenchmarkAttentionSoftmax: the softmax rows of one head's causal [L × L]
+// score block at L = 64 (rows of 1 to 64 positions).
+func BenchmarkAttentionSoftmax(b *testing.B) {
+	const L = 64
+	rng := rand.New(rand.NewPCG(3, 4))
+	s := make([]float32, L*L)
+	for i := range s {
+		s[i] = float32(rng.NormFloat64())
+	}
+	p := make([]float32, L*L)
+	var exp []float64
+	for b.Loop() {
+		copy(p, s)
+		causalSoftmax(p, L, 0.25, &exp)
+	}
+}

@@ -134,10 +134,12 @@ func (s attentionShape) rows(b int) int {
 const minAttentionRows = 5
 
 // attentionScratch is one worker's memory for attention over one sequence:
-// the packing memory of the products and a [T × T] matrix.
+// the packing memory of the products, a [T × T] matrix and the softmax's
+// exponentials.
 type attentionScratch struct {
-	mm kernels.StridedScratch
-	tt []float32
+	mm  kernels.StridedScratch
+	tt  []float32
+	exp []float64 // causalSoftmax's arguments and exponentials
 }
 
 // newAttentionScratch allocates scratch for workers goroutines and up to T
@@ -145,7 +147,8 @@ type attentionScratch struct {
 func newAttentionScratch(workers, T, D int) []attentionScratch {
 	s := make([]attentionScratch, workers)
 	for i := range s {
-		s[i] = attentionScratch{tt: make([]float32, T*T)}
+		n8 := (T*(T+1)/2 + 7) &^ 7
+		s[i] = attentionScratch{tt: make([]float32, T*T), exp: make([]float64, 2*n8)}
 	}
 	return s
 }
@@ -186,11 +189,7 @@ func attentionForward(out, att, q, k, v []float32, s attentionShape, scratch []a
 		qh, kh, vh := q[base*qs+h*D:], k[base*kvs+g*D:], v[base*kvs+g*D:]
 		p := att[(b*H+h)*T*T:][:L*L]
 		kernels.MatMulStrided(&w.mm, p, L, qh, qs, kh, kvs, L, D, L, kernels.TransB|kernels.LowerC)
-		for t := 0; t < L; t++ {
-			row := p[t*L : (t+1)*L]
-			scaledSoftmax(row[:t+1], scale)
-			clear(row[t+1:])
-		}
+		causalSoftmax(p, L, scale, &w.exp)
 		kernels.MatMulStrided(&w.mm, out[base*qs+h*D:], qs, p, L, vh, kvs, L, L, D, kernels.LowerA)
 	})
 }
@@ -251,35 +250,132 @@ func attentionBackward(dq, dk, dv, dout, att, q, k, v []float32, s attentionShap
 	})
 }
 
-// scaledSoftmax multiplies x by scale and replaces it by its softmax. It
-// is kept here rather than in the kernels because attention rows are short
-// and numerous: the call must not fan out to goroutines. The exponentials
-// are float64 (kernels.ExpF64, the bits of math.Exp) and summed in order,
-// chunk by chunk on the stack.
-func scaledSoftmax(x []float32, scale float32) {
-	x[0] *= scale
-	mx := x[0]
-	for i := 1; i < len(x); i++ {
-		x[i] *= scale
-		mx = max(mx, x[i])
+// causalSoftmax turns the scores of one head's causal [L × L] block p into
+// probabilities: row t becomes softmax(scale · p[t][0..t]), zeros after.
+// It is kept here rather than in the kernels because attention rows are
+// short and numerous: the call must not fan out to goroutines. The
+// exponentials are float64 (kernels.ExpF64, the bits of math.Exp), taken
+// for the whole block in one call (exp holds them), and each row's are
+// summed in order.
+func causalSoftmax(p []float32, L int, scale float32, exp *[]float64) {
+	n := L * (L + 1) / 2
+	n8 := (n + 7) &^ 7
+	if cap(*exp) < 2*n8 {
+		*exp = make([]float64, 2*n8)
 	}
-	var arg, e [expChunk]float64
-	var sum float64
-	for c0 := 0; c0 < len(x); c0 += expChunk {
-		chunk := x[c0:min(len(x), c0+expChunk)]
-		for i, v := range chunk {
-			arg[i] = float64(v - mx)
+	arg, e := (*exp)[:n8], (*exp)[n8:2*n8]
+	o := 0
+	for t := 0; t < L; t++ {
+		row := p[t*L : t*L+t+1]
+		mx := scaleMax(row, scale)
+		for i, v := range row {
+			arg[o+i] = float64(v - mx)
 		}
-		expPadded(&e, &arg, len(chunk))
-		for i, v := range e[:len(chunk)] {
-			chunk[i] = float32(v)
+		o += t + 1
+		clear(p[t*L+t+1 : (t+1)*L])
+	}
+	// Padding lanes: ExpF64's lanes are independent, so they change no bit.
+	clear(arg[n:])
+	kernels.ExpF64(e, arg)
+	// Each row's sum is one chain in ascending order; four rows at a time
+	// keep four independent chains in flight.
+	o = 0
+	t := 0
+	for ; t+4 <= L; t += 4 {
+		e0 := e[o : o+t+1]
+		e1 := e[o+t+1 : o+2*t+3]
+		e2 := e[o+2*t+3 : o+3*t+6]
+		e3 := e[o+3*t+6 : o+4*t+10]
+		r0, r1, r2, r3 := p[t*L:t*L+t+1], p[(t+1)*L:(t+1)*L+t+2], p[(t+2)*L:(t+2)*L+t+3], p[(t+3)*L:(t+3)*L+t+4]
+		var s0, s1, s2, s3 float64
+		for i := range e0 {
+			v0, v1, v2, v3 := e0[i], e1[i], e2[i], e3[i]
+			r0[i], r1[i], r2[i], r3[i] = float32(v0), float32(v1), float32(v2), float32(v3)
+			s0 += v0
+			s1 += v1
+			s2 += v2
+			s3 += v3
+		}
+		i := t + 1
+		v1, v2, v3 := e1[i], e2[i], e3[i]
+		r1[i], r2[i], r3[i] = float32(v1), float32(v2), float32(v3)
+		s1 += v1
+		s2 += v2
+		s3 += v3
+		i++
+		v2, v3 = e2[i], e3[i]
+		r2[i], r3[i] = float32(v2), float32(v3)
+		s2 += v2
+		s3 += v3
+		i++
+		v3 = e3[i]
+		r3[i] = float32(v3)
+		s3 += v3
+		scaleRow(r0, float32(1/s0))
+		scaleRow(r1, float32(1/s1))
+		scaleRow(r2, float32(1/s2))
+		scaleRow(r3, float32(1/s3))
+		o += 4*t + 10
+	}
+	for ; t < L; t++ {
+		row := p[t*L : t*L+t+1]
+		var sum float64
+		for i, v := range e[o : o+t+1] {
+			row[i] = float32(v)
 			sum += v
 		}
+		o += t + 1
+		scaleRow(row, float32(1/sum))
 	}
-	inv := float32(1 / sum)
+}
+
+// scaleRow multiplies x by s.
+func scaleRow(x []float32, s float32) {
 	for i := range x {
-		x[i] *= inv
+		x[i] *= s
 	}
+}
+
+// scaleMax multiplies x by scale and returns its largest element, over
+// four running maxima: a comparison chain rather than the builtin max,
+// whose NaN and signed-zero rules cost more than the rest of the row. Both
+// give the same softmax: a NaN score makes every output NaN either way, and
+// the sign of a zero maximum changes no difference v − mx that is not
+// itself a zero, whose exponential is 1 whatever its sign.
+func scaleMax(x []float32, scale float32) float32 {
+	x[0] *= scale
+	m0 := x[0]
+	m1, m2, m3 := m0, m0, m0
+	i := 1
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		v0, v1, v2, v3 := v[0]*scale, v[1]*scale, v[2]*scale, v[3]*scale
+		v[0], v[1], v[2], v[3] = v0, v1, v2, v3
+		if v0 > m0 {
+			m0 = v0
+		}
+		if v1 > m1 {
+			m1 = v1
+		}
+		if v2 > m2 {
+			m2 = v2
+		}
+		if v3 > m3 {
+			m3 = v3
+		}
+	}
+	for ; i < len(x); i++ {
+		x[i] *= scale
+		if x[i] > m0 {
+			m0 = x[i]
+		}
+	}
+	for _, m := range [3]float32{m1, m2, m3} {
+		if m > m0 {
+			m0 = m
+		}
+	}
+	return m0
 }
 
 // expPadded sets e[:n] = exp(arg[:n]) (n ≤ expChunk). The arguments are
