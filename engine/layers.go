@@ -267,7 +267,11 @@ func causalSoftmax(p []float32, L int, scale float32, exp *[]float64) {
 	o := 0
 	for t := 0; t < L; t++ {
 		row := p[t*L : t*L+t+1]
-		mx := scaleMax(row, scale)
+		// Which element ScaleMax returns for a NaN or a zero maximum
+		// changes nothing below: a NaN score makes the row NaN whatever
+		// mx is, and the sign of a zero mx changes no difference v − mx
+		// that is not itself a zero, whose exponential is 1 either way.
+		mx := kernels.ScaleMax(row, scale)
 		for i, v := range row {
 			arg[o+i] = float64(v - mx)
 		}
@@ -334,48 +338,6 @@ func scaleRow(x []float32, s float32) {
 	for i := range x {
 		x[i] *= s
 	}
-}
-
-// scaleMax multiplies x by scale and returns its largest element, over
-// four running maxima: a comparison chain rather than the builtin max,
-// whose NaN and signed-zero rules cost more than the rest of the row. Both
-// give the same softmax: a NaN score makes every output NaN either way, and
-// the sign of a zero maximum changes no difference v − mx that is not
-// itself a zero, whose exponential is 1 whatever its sign.
-func scaleMax(x []float32, scale float32) float32 {
-	x[0] *= scale
-	m0 := x[0]
-	m1, m2, m3 := m0, m0, m0
-	i := 1
-	for ; i+4 <= len(x); i += 4 {
-		v := x[i : i+4 : i+4]
-		v0, v1, v2, v3 := v[0]*scale, v[1]*scale, v[2]*scale, v[3]*scale
-		v[0], v[1], v[2], v[3] = v0, v1, v2, v3
-		if v0 > m0 {
-			m0 = v0
-		}
-		if v1 > m1 {
-			m1 = v1
-		}
-		if v2 > m2 {
-			m2 = v2
-		}
-		if v3 > m3 {
-			m3 = v3
-		}
-	}
-	for ; i < len(x); i++ {
-		x[i] *= scale
-		if x[i] > m0 {
-			m0 = x[i]
-		}
-	}
-	for _, m := range [3]float32{m1, m2, m3} {
-		if m > m0 {
-			m0 = m
-		}
-	}
-	return m0
 }
 
 // expPadded sets e[:n] = exp(arg[:n]) (n ≤ expChunk). The arguments are

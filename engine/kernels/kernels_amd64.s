@@ -19495,3 +19495,46 @@ sgemmAVX512ColAN32_12_overwrite:
 	VMOVUPS Z23, 64(AX)
 	VZEROUPPER
 	RET
+
+// func scaleMaxAVX512(x *float32, n int, s float32) float32
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE
+TEXT ·scaleMaxAVX512(SB), NOSPLIT, $0-28
+	MOVQ         x+0(FP), AX
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS s+16(FP), Z0
+	MOVL         $0xff800000, DX
+	VPBROADCASTD DX, Z1
+
+scalemax_loop:
+	CMPQ    CX, $0x10
+	JL      scalemax_tail
+	VMULPS  (AX), Z0, Z2
+	VMOVUPS Z2, (AX)
+	VMAXPS  Z2, Z1, Z1
+	ADDQ    $0x40, AX
+	SUBQ    $0x10, CX
+	JMP     scalemax_loop
+
+scalemax_tail:
+	TESTQ     CX, CX
+	JZ        scalemax_reduce
+	MOVL      $0xffffffff, DX
+	BZHIL     CX, DX, CX
+	KMOVW     CX, K1
+	VMOVUPS.Z (AX), K1, Z2
+	VMULPS    Z2, Z0, Z2
+	VMOVUPS   Z2, K1, (AX)
+	VMAXPS    Z2, Z1, K1, Z1
+
+scalemax_reduce:
+	VEXTRACTF32X8 $0x01, Z1, Y0
+	VMAXPS        Y0, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X0
+	VMAXPS        X0, X1, X1
+	VPERMILPS     $0x4e, X1, X0
+	VMAXPS        X0, X1, X1
+	VPERMILPS     $0xb1, X1, X0
+	VMAXPS        X0, X1, X1
+	MOVSS         X1, ret+24(FP)
+	VZEROUPPER
+	RET

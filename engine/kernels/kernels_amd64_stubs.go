@@ -573,3 +573,8 @@ func sgemmAVX512ColAN32_11(kc int, a *float32, lda int, b *float32, ldb int, c *
 //
 //go:noescape
 func sgemmAVX512ColAN32_12(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// scaleMaxAVX512 sets x[i] *= s for i < n (n > 0) and returns the largest x[i] (VMAXPS: NaNs are skipped).
+//
+//go:noescape
+func scaleMaxAVX512(x *float32, n int, s float32) float32

@@ -198,3 +198,36 @@ func AdamW(p, g, m, v []float32, lr, beta1, beta2, eps, weightDecay float32, ste
 		adamw(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], lr, beta1, beta2, eps, weightDecay, 1/bc1, 1/bc2)
 	})
 }
+
+// ScaleMax multiplies x by s in place (each element one float32 product)
+// and returns the largest product. When a product is NaN, or the largest is
+// a zero of either sign, which of the candidates it returns is unspecified:
+// a caller that subtracts the maximum and exponentiates (a softmax) gets
+// the same results either way. It runs on the calling goroutine, for short
+// rows such as attention's. x must not be empty.
+func ScaleMax(x []float32, s float32) float32 {
+	if len(x) == 0 {
+		panic("kernels.ScaleMax: empty x")
+	}
+	return scaleMaxRow(x, s)
+}
+
+// scaleMaxGeneric is ScaleMax over four running maxima, so that the
+// comparisons form four independent chains.
+func scaleMaxGeneric(x []float32, s float32) float32 {
+	x[0] *= s
+	m0 := x[0]
+	m1, m2, m3 := m0, m0, m0
+	i := 1
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		v0, v1, v2, v3 := v[0]*s, v[1]*s, v[2]*s, v[3]*s
+		v[0], v[1], v[2], v[3] = v0, v1, v2, v3
+		m0, m1, m2, m3 = max(m0, v0), max(m1, v1), max(m2, v2), max(m3, v3)
+	}
+	for ; i < len(x); i++ {
+		x[i] *= s
+		m0 = max(m0, x[i])
+	}
+	return max(max(m0, m1), max(m2, m3))
+}

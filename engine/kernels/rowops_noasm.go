@@ -20,3 +20,5 @@ func swigluBackward(dgate, dup, dout, gate, up []float32) {
 func adamw(p, g, m, v []float32, lr, b1, b2, eps, wd, i1, i2 float32) {
 	adamwGeneric(p, g, m, v, lr, b1, b2, eps, wd, i1, i2)
 }
+
+func scaleMaxRow(x []float32, s float32) float32 { return scaleMaxGeneric(x, s) }

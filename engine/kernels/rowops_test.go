@@ -437,3 +437,35 @@ func TestExp(t *testing.T) {
 		t.Fatalf("exp of NaN gave %v", nan[0])
 	}
 }
+
+// TestScaleMax: the products are the float32 products, and the maximum is
+// the largest of them, for every length around the vector width (a masked
+// tail), on the kernel and the portable code; hand values first.
+func TestScaleMax(t *testing.T) {
+	x := []float32{1, -3, 2.5}
+	if got := ScaleMax(x, -2); got != 6 || x[0] != -2 || x[1] != 6 || x[2] != -5 {
+		t.Fatalf("ScaleMax(1, -3, 2.5 by -2) = %v, x = %v; want 6, [-2 6 -5]", got, x)
+	}
+	rng := rand.New(rand.NewPCG(6, 6))
+	for n := 1; n <= 70; n++ {
+		src := randSlice(rng, n)
+		for i := range src {
+			src[i] -= 3 // all negative, so a zero from a masked lane would show
+		}
+		for _, f := range []func([]float32, float32) float32{ScaleMax, scaleMaxGeneric} {
+			x := append([]float32(nil), src...)
+			got := f(x, 0.7)
+			want := float32(math.Inf(-1))
+			for i, v := range src {
+				p := v * 0.7
+				if math.Float32bits(x[i]) != math.Float32bits(p) {
+					t.Fatalf("n %d: x[%d] = %v, want %v", n, i, x[i], p)
+				}
+				want = max(want, p)
+			}
+			if got != want {
+				t.Fatalf("n %d: max %v, want %v", n, got, want)
+			}
+		}
+	}
+}

@@ -31,6 +31,7 @@ func main() {
 	expPD()
 	peakKernels()
 	stridedKernels()
+	scaleMaxKernel()
 	Generate()
 }
 
