@@ -233,21 +233,64 @@ func attentionBackward(dq, dk, dv, dout, att, q, k, v []float32, s attentionShap
 			kernels.MatMulStrided(&w.mm, dvh, kvs, p, L, doh, qs, L, L, D, kernels.TransA|kernels.UpperA|acc)
 			ds := w.tt[:L*L]
 			kernels.MatMulStrided(&w.mm, ds, L, doh, qs, vh, kvs, L, D, L, kernels.TransB|kernels.LowerC)
-			for t := 0; t < L; t++ {
-				pr, dr := p[t*L:(t+1)*L], ds[t*L:(t+1)*L]
-				var sum float32
-				for j := 0; j <= t; j++ {
-					sum += pr[j] * dr[j]
-				}
-				for j := 0; j <= t; j++ {
-					dr[j] = pr[j] * (dr[j] - sum) * scale
-				}
-				clear(dr[t+1:])
-			}
+			softmaxBackward(p, ds, L, scale)
 			kernels.MatMulStrided(&w.mm, dqh, qs, ds, L, kh, kvs, L, L, D, kernels.LowerA)
 			kernels.MatMulStrided(&w.mm, dkh, kvs, ds, L, qh, qs, L, L, D, kernels.TransA|kernels.UpperA|acc)
 		}
 	})
+}
+
+// softmaxBackward turns dP, the gradient with respect to one head's causal
+// probabilities P [L × L], into the gradient with respect to the scores
+// before scaling, in place: row t of dS is scale·P ⊙ (dP − Σ_j P·dP) over
+// positions 0..t, zeros after. Each row's sum is one float32 chain in
+// order; four rows at a time keep four chains in flight.
+func softmaxBackward(p, ds []float32, L int, scale float32) {
+	var sums [4]float32
+	for t0 := 0; t0 < L; t0 += 4 {
+		rows := min(4, L-t0)
+		if rows == 4 {
+			t := t0
+			p0, p1, p2, p3 := p[t*L:t*L+t+1], p[(t+1)*L:(t+1)*L+t+2], p[(t+2)*L:(t+2)*L+t+3], p[(t+3)*L:(t+3)*L+t+4]
+			d0, d1, d2, d3 := ds[t*L:t*L+t+1], ds[(t+1)*L:(t+1)*L+t+2], ds[(t+2)*L:(t+2)*L+t+3], ds[(t+3)*L:(t+3)*L+t+4]
+			var s0, s1, s2, s3 float32
+			for j := range p0 {
+				s0 += p0[j] * d0[j]
+				s1 += p1[j] * d1[j]
+				s2 += p2[j] * d2[j]
+				s3 += p3[j] * d3[j]
+			}
+			j := t + 1
+			s1 += p1[j] * d1[j]
+			s2 += p2[j] * d2[j]
+			s3 += p3[j] * d3[j]
+			j++
+			s2 += p2[j] * d2[j]
+			s3 += p3[j] * d3[j]
+			j++
+			s3 += p3[j] * d3[j]
+			sums = [4]float32{s0, s1, s2, s3}
+		} else {
+			for r := 0; r < rows; r++ {
+				t := t0 + r
+				pr, dr := p[t*L:t*L+t+1], ds[t*L:t*L+t+1]
+				var sum float32
+				for j := range pr {
+					sum += pr[j] * dr[j]
+				}
+				sums[r] = sum
+			}
+		}
+		for r := 0; r < rows; r++ {
+			t := t0 + r
+			pr, dr := p[t*L:t*L+t+1], ds[t*L:t*L+t+1]
+			sum := sums[r]
+			for j := range dr {
+				dr[j] = pr[j] * (dr[j] - sum) * scale
+			}
+			clear(ds[t*L+t+1 : (t+1)*L])
+		}
+	}
 }
 
 // causalSoftmax turns the scores of one head's causal [L × L] block p into

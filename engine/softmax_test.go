@@ -78,3 +78,46 @@ func TestCausalSoftmaxHandValues(t *testing.T) {
 		}
 	}
 }
+
+// TestSoftmaxBackwardMatchesRows: the block backward gives, bit for bit,
+// the plain per-row loops for blocks of every size up to past a multiple of
+// four rows, and matches a hand value.
+func TestSoftmaxBackwardMatchesRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 2))
+	for L := 1; L <= 13; L++ {
+		p := make([]float32, L*L)
+		dp := make([]float32, L*L)
+		for i := range p {
+			p[i] = float32(rng.Float64())
+			dp[i] = float32(rng.NormFloat64())
+		}
+		got := append([]float32(nil), dp...)
+		softmaxBackward(p, got, L, 0.25)
+		for r := 0; r < L; r++ {
+			pr, dr := p[r*L:(r+1)*L], dp[r*L:(r+1)*L]
+			var sum float32
+			for j := 0; j <= r; j++ {
+				sum += pr[j] * dr[j]
+			}
+			for j := 0; j < L; j++ {
+				want := float32(0)
+				if j <= r {
+					want = pr[j] * (dr[j] - sum) * 0.25
+				}
+				if g := got[r*L+j]; math.Float32bits(g) != math.Float32bits(want) {
+					t.Fatalf("L %d: dS[%d][%d] = %v, want %v", L, r, j, g, want)
+				}
+			}
+		}
+	}
+	// One row of two: P = (1/4, 3/4), dP = (1, 0): Σ P·dP = 1/4, so
+	// dS = (1/4·3/4, 3/4·(−1/4)) at scale 1.
+	p := []float32{1, 0, 0.25, 0.75}
+	ds := []float32{5, 9, 1, 0}
+	softmaxBackward(p, ds, 2, 1)
+	for i, want := range []float32{0, 0, 0.1875, -0.1875} {
+		if ds[i] != want {
+			t.Errorf("ds[%d] = %v, want %v", i, ds[i], want)
+		}
+	}
+}
