@@ -19538,3 +19538,62 @@ scalemax_reduce:
 	MOVSS         X1, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// func ropeAVX2(x *float32, cos *float32, sin *float32, nTok int, nHeads int, h int, inverse bool)
+// Requires: AVX
+TEXT ·ropeAVX2(SB), NOSPLIT, $0-49
+	MOVQ x+0(FP), AX
+	MOVQ cos+8(FP), CX
+	MOVQ sin+16(FP), DX
+	MOVQ nTok+24(FP), BX
+	MOVQ nHeads+32(FP), SI
+	MOVQ h+40(FP), DI
+	MOVB inverse+48(FP), R8
+	MOVQ DI, R9
+	SHLQ $0x02, R9
+
+rope_tok:
+	TESTQ BX, BX
+	JZ    rope_done
+	MOVQ  SI, R10
+
+rope_head:
+	XORQ R11, R11
+
+rope_pair:
+	VMOVUPS (AX)(R11*4), Y0
+	LEAQ    (AX)(R9*1), R12
+	VMOVUPS (R12)(R11*4), Y1
+	VMOVUPS (CX)(R11*4), Y2
+	VMOVUPS (DX)(R11*4), Y3
+	VMULPS  Y2, Y0, Y4
+	VMULPS  Y3, Y1, Y5
+	VMULPS  Y2, Y1, Y1
+	VMULPS  Y3, Y0, Y0
+	TESTB   R8, R8
+	JNZ     rope_inverse
+	VSUBPS  Y5, Y4, Y4
+	VADDPS  Y0, Y1, Y1
+	JMP     rope_store
+
+rope_inverse:
+	VADDPS Y5, Y4, Y4
+	VSUBPS Y0, Y1, Y1
+
+rope_store:
+	VMOVUPS Y4, (AX)(R11*4)
+	VMOVUPS Y1, (R12)(R11*4)
+	ADDQ    $0x08, R11
+	CMPQ    R11, DI
+	JL      rope_pair
+	LEAQ    (AX)(R9*2), AX
+	DECQ    R10
+	JNZ     rope_head
+	ADDQ    R9, CX
+	ADDQ    R9, DX
+	DECQ    BX
+	JMP     rope_tok
+
+rope_done:
+	VZEROUPPER
+	RET

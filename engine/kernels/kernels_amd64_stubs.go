@@ -578,3 +578,8 @@ func sgemmAVX512ColAN32_12(kc int, a *float32, lda int, b *float32, ldb int, c *
 //
 //go:noescape
 func scaleMaxAVX512(x *float32, n int, s float32) float32
+
+// ropeAVX2 rotates the pairs (x_i, x_{i+h}) of every head of nTok rows of x [nTok×nHeads×2h] by cos, sin [nTok×h]; h is a positive multiple of 8. Forward: (a·c − b·s, b·c + a·s); inverse: (a·c + b·s, b·c − a·s).
+//
+//go:noescape
+func ropeAVX2(x *float32, cos *float32, sin *float32, nTok int, nHeads int, h int, inverse bool)

@@ -155,6 +155,9 @@ func checkRoPE(kernel string, x, cos, sin []float32, nTok, nHeads, headDim int) 
 func rope(x, cos, sin []float32, nTok, nHeads, headDim int, inverse bool) {
 	h := headDim / 2
 	parallelFor(nTok, nTok*nHeads*headDim*3, func(t0, t1 int) {
+		if ropeVector(x[t0*nHeads*headDim:t1*nHeads*headDim], cos[t0*h:t1*h], sin[t0*h:t1*h], t1-t0, nHeads, h, inverse) {
+			return
+		}
 		for t := t0; t < t1; t++ {
 			ct, st := cos[t*h:(t+1)*h], sin[t*h:(t+1)*h]
 			for hd := 0; hd < nHeads; hd++ {

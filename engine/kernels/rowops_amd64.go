@@ -115,3 +115,16 @@ func scaleMaxRow(x []float32, s float32) float32 {
 	}
 	return scaleMaxAVX512(&x[0], len(x), s)
 }
+
+// ropeVector rotates nTok whole rows with the AVX2 kernel when the half
+// head is a multiple of 8, reporting whether it did.
+func ropeVector(x, cos, sin []float32, nTok, nHeads, h int, inverse bool) bool {
+	if !rowAVX2 || h%8 != 0 || nTok == 0 || nHeads == 0 {
+		return false
+	}
+	need("RoPE", "x", len(x), nTok*nHeads*2*h)
+	need("RoPE", "cos", len(cos), nTok*h)
+	need("RoPE", "sin", len(sin), nTok*h)
+	ropeAVX2(&x[0], &cos[0], &sin[0], nTok, nHeads, h, inverse)
+	return true
+}

@@ -499,3 +499,37 @@ func TestRMSNormBackwardRowsMatchPlainLoop(t *testing.T) {
 		}
 	}
 }
+
+// TestRoPEVectorMatchesLoop: the vector rotation gives the bits of the
+// portable loop, forward and inverse, for half heads of 8 and 16.
+func TestRoPEVectorMatchesLoop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 3))
+	for _, headDim := range []int{16, 32} {
+		for _, nHeads := range []int{1, 3} {
+			nTok, h := 5, headDim/2
+			x, cs, sn := randSlice(rng, nTok*nHeads*headDim), randSlice(rng, nTok*h), randSlice(rng, nTok*h)
+			for _, inverse := range []bool{false, true} {
+				got := append([]float32(nil), x...)
+				if !ropeVector(got, cs, sn, nTok, nHeads, h, inverse) {
+					t.Skip("no vector kernel")
+				}
+				for tk := 0; tk < nTok; tk++ {
+					for hd := 0; hd < nHeads; hd++ {
+						o := (tk*nHeads + hd) * headDim
+						for i := 0; i < h; i++ {
+							a, b, c, s := x[o+i], x[o+i+h], cs[tk*h+i], sn[tk*h+i]
+							w1, w2 := a*c-b*s, b*c+a*s
+							if inverse {
+								w1, w2 = a*c+b*s, b*c-a*s
+							}
+							if math.Float32bits(got[o+i]) != math.Float32bits(w1) || math.Float32bits(got[o+i+h]) != math.Float32bits(w2) {
+								t.Fatalf("headDim %d heads %d inverse %v: token %d head %d pair %d = (%v, %v), want (%v, %v)",
+									headDim, nHeads, inverse, tk, hd, i, got[o+i], got[o+i+h], w1, w2)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

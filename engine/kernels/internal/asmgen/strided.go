@@ -241,3 +241,68 @@ func scaleMaxKernel() {
 	VZEROUPPER()
 	RET()
 }
+
+// ropeKernel emits ropeAVX2: rotary embeddings over whole rows of heads,
+// eight pairs at a time, with the rounding of the portable loop (two
+// products, then their difference or sum; no FMA).
+func ropeKernel() {
+	TEXT("ropeAVX2", NOSPLIT, "func(x, cos, sin *float32, nTok, nHeads, h int, inverse bool)")
+	Doc("ropeAVX2 rotates the pairs (x_i, x_{i+h}) of every head of nTok rows of x [nTok×nHeads×2h] by cos, sin [nTok×h]; h is a positive multiple of 8. Forward: (a·c − b·s, b·c + a·s); inverse: (a·c + b·s, b·c − a·s).")
+	Pragma("noescape")
+	x := Load(Param("x"), GP64())
+	cs := Load(Param("cos"), GP64())
+	sn := Load(Param("sin"), GP64())
+	nTok := Load(Param("nTok"), GP64())
+	nHeads := Load(Param("nHeads"), GP64())
+	h := Load(Param("h"), GP64())
+	inv := Load(Param("inverse"), GP8())
+	hb := GP64() // h in bytes: the offset of x2
+	MOVQ(h, hb)
+	SHLQ(U8(2), hb)
+	a, b, c, s, t1, t2, t3, t4 := YMM(), YMM(), YMM(), YMM(), YMM(), YMM(), YMM(), YMM()
+	head, i := GP64(), GP64()
+
+	Label("rope_tok")
+	TESTQ(nTok, nTok)
+	JZ(LabelRef("rope_done"))
+	MOVQ(nHeads, head)
+	Label("rope_head")
+	XORQ(i, i)
+	Label("rope_pair")
+	VMOVUPS(Mem{Base: x, Index: i, Scale: 4}, a)
+	x2 := GP64()
+	LEAQ(Mem{Base: x, Index: hb, Scale: 1}, x2)
+	VMOVUPS(Mem{Base: x2, Index: i, Scale: 4}, b)
+	VMOVUPS(Mem{Base: cs, Index: i, Scale: 4}, c)
+	VMOVUPS(Mem{Base: sn, Index: i, Scale: 4}, s)
+	VMULPS(c, a, t1) // a·c
+	VMULPS(s, b, t2) // b·s
+	VMULPS(c, b, t3) // b·c
+	VMULPS(s, a, t4) // a·s
+	TESTB(inv, inv)
+	JNZ(LabelRef("rope_inverse"))
+	VSUBPS(t2, t1, t1) // a·c − b·s
+	VADDPS(t4, t3, t3) // b·c + a·s
+	JMP(LabelRef("rope_store"))
+	Label("rope_inverse")
+	VADDPS(t2, t1, t1) // a·c + b·s
+	VSUBPS(t4, t3, t3) // b·c − a·s
+	Label("rope_store")
+	VMOVUPS(t1, Mem{Base: x, Index: i, Scale: 4})
+	VMOVUPS(t3, Mem{Base: x2, Index: i, Scale: 4})
+	ADDQ(U8(8), i)
+	CMPQ(i, h)
+	JL(LabelRef("rope_pair"))
+	// Next head: 2h floats on.
+	LEAQ(Mem{Base: x, Index: hb, Scale: 2}, x)
+	DECQ(head)
+	JNZ(LabelRef("rope_head"))
+	// Next row of cos and sin.
+	ADDQ(hb, cs)
+	ADDQ(hb, sn)
+	DECQ(nTok)
+	JMP(LabelRef("rope_tok"))
+	Label("rope_done")
+	VZEROUPPER()
+	RET()
+}
