@@ -80,6 +80,9 @@ func init() {
 		packBT8 = packBT8AVX2
 		addT8x8, addT4x8 = addT8x8AVX2, addT4x8AVX2
 	}
+	if hasAVX512 {
+		packRows32 = packRows32AVX512
+	}
 	switch {
 	case hasAVX512:
 		archs = []*gemmArch{&avx512Arch, &avx2Arch, &genericArch}

@@ -343,6 +343,10 @@ func packA(dst, a []float32, transA bool, m, k, i, mcur, pc, kcur, mr int) {
 // multiple of 8.
 var packBT8 func(dst *float32, nr int, src *float32, lds, kc int)
 
+// packRows32, when set, copies rows rows of 32 floats from a row-major
+// source (stride lds) into a panel 32 wide.
+var packRows32 func(dst, src *float32, lds, rows int)
+
 // packB copies columns j..j+nr of B's K block [pc, pc+kcur) into dst as a
 // panel nr wide, zero-padded past column n: dst[p·nr+q] = B[pc+p][j+q].
 // B is k×n, or n×k when transB.
@@ -373,6 +377,12 @@ func packB(dst, b []float32, transB bool, k, n, pc, kcur, j, nr int) {
 				dst[p*nr+q] = v
 			}
 		}
+		return
+	}
+	if packRows32 != nil && nr == 32 && ncur == 32 && kcur > 0 {
+		need("packB", "b", len(b), (pc+kcur-1)*n+j+32)
+		need("packB", "dst", len(dst), kcur*32)
+		packRows32(&dst[0], &b[pc*n+j], n, kcur)
 		return
 	}
 	for p := 0; p < kcur; p++ {

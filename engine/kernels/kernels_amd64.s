@@ -19597,3 +19597,97 @@ rope_store:
 rope_done:
 	VZEROUPPER
 	RET
+
+// func packRows32AVX512(dst *float32, src *float32, lds int, rows int)
+// Requires: AVX, AVX512F
+TEXT ·packRows32AVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ lds+16(FP), DX
+	MOVQ rows+24(FP), BX
+	SHLQ $0x02, DX
+
+packrows_two:
+	CMPQ    BX, $0x02
+	JL      packrows_one
+	VMOVUPS (CX), Z0
+	VMOVUPS 64(CX), Z1
+	VMOVUPS (CX)(DX*1), Z2
+	VMOVUPS 64(CX)(DX*1), Z3
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	LEAQ    (CX)(DX*2), CX
+	ADDQ    $0x00000100, AX
+	SUBQ    $0x02, BX
+	JMP     packrows_two
+
+packrows_one:
+	TESTQ   BX, BX
+	JZ      packrows_done
+	VMOVUPS (CX), Z0
+	VMOVUPS 64(CX), Z1
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+
+packrows_done:
+	VZEROUPPER
+	RET
+
+// func rmsDxAVX2(dx []float32, dr []float32, w []float32, x []float32, s float32, mean float32)
+// Requires: AVX
+TEXT ·rmsDxAVX2(SB), NOSPLIT, $0-104
+	VBROADCASTSS s+96(FP), Y0
+	VBROADCASTSS mean+100(FP), Y1
+	MOVQ         dx_base+0(FP), AX
+	MOVQ         dr_base+24(FP), CX
+	MOVQ         w_base+48(FP), DX
+	MOVQ         x_base+72(FP), BX
+	MOVQ         dx_len+8(FP), SI
+	XORQ         DI, DI
+	SHLQ         $0x02, SI
+
+rmsDx_loop:
+	CMPQ    DI, SI
+	JGE     rmsDx_done
+	VMOVUPS (CX)(DI*1), Y2
+	VMULPS  (DX)(DI*1), Y2, Y2
+	VMOVUPS (BX)(DI*1), Y3
+	VMULPS  Y0, Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VSUBPS  Y3, Y2, Y2
+	VMULPS  Y0, Y2, Y2
+	VMOVUPS Y2, (AX)(DI*1)
+	ADDQ    $0x20, DI
+	JMP     rmsDx_loop
+
+rmsDx_done:
+	VZEROUPPER
+	RET
+
+// func rmsDwAVX2(dw []float32, dr []float32, x []float32, s float32)
+// Requires: AVX
+TEXT ·rmsDwAVX2(SB), NOSPLIT, $0-76
+	VBROADCASTSS s+72(FP), Y0
+	MOVQ         dw_base+0(FP), AX
+	MOVQ         dr_base+24(FP), CX
+	MOVQ         x_base+48(FP), DX
+	MOVQ         dw_len+8(FP), BX
+	XORQ         SI, SI
+	SHLQ         $0x02, BX
+
+rmsDw_loop:
+	CMPQ    SI, BX
+	JGE     rmsDw_done
+	VMOVUPS (DX)(SI*1), Y1
+	VMULPS  Y0, Y1, Y1
+	VMULPS  (CX)(SI*1), Y1, Y1
+	VADDPS  (AX)(SI*1), Y1, Y1
+	VMOVUPS Y1, (AX)(SI*1)
+	ADDQ    $0x20, SI
+	JMP     rmsDw_loop
+
+rmsDw_done:
+	VZEROUPPER
+	RET

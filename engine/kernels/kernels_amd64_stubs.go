@@ -583,3 +583,18 @@ func scaleMaxAVX512(x *float32, n int, s float32) float32
 //
 //go:noescape
 func ropeAVX2(x *float32, cos *float32, sin *float32, nTok int, nHeads int, h int, inverse bool)
+
+// packRows32AVX512 sets dst[r·32+j] = src[r·lds+j] for r < rows, j < 32.
+//
+//go:noescape
+func packRows32AVX512(dst *float32, src *float32, lds int, rows int)
+
+// rmsDxAVX2 sets dx = s·(dr·w − x·s·mean) over len(dx), a multiple of 8.
+//
+//go:noescape
+func rmsDxAVX2(dx []float32, dr []float32, w []float32, x []float32, s float32, mean float32)
+
+// rmsDwAVX2 sets dw += dr·(x·s) over len(dw), a multiple of 8.
+//
+//go:noescape
+func rmsDwAVX2(dw []float32, dr []float32, x []float32, s float32)

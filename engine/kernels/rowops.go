@@ -82,10 +82,7 @@ func RMSNormBackward(dx, dw, dout, x, w, rstd []float32, rows, dim int) {
 				s := rstd[r]
 				xr, dr := x[r*dim:(r+1)*dim], dout[r*dim:(r+1)*dim]
 				mean := ds[k] * s / float32(dim)
-				dxr := dx[r*dim : (r+1)*dim]
-				for i := range dxr {
-					dxr[i] = s * (dr[i]*w[i] - xr[i]*s*mean)
-				}
+				rmsDx(dx[r*dim:(r+1)*dim], dr, w, xr, s, mean)
 			}
 		}
 	})
@@ -94,11 +91,7 @@ func RMSNormBackward(dx, dw, dout, x, w, rstd []float32, rows, dim int) {
 	parallelFor(dim, rows*dim*2, func(c0, c1 int) {
 		for r := 0; r < rows; r++ {
 			s := rstd[r]
-			xr, dr := x[r*dim+c0:r*dim+c1], dout[r*dim+c0:r*dim+c1]
-			dwc := dw[c0:c1]
-			for i := range dwc {
-				dwc[i] += dr[i] * (xr[i] * s)
-			}
+			rmsDw(dw[c0:c1], dout[r*dim+c0:r*dim+c1], x[r*dim+c0:r*dim+c1], s)
 		}
 	})
 }
@@ -259,4 +252,22 @@ func scaleMaxGeneric(x []float32, s float32) float32 {
 		m0 = max(m0, x[i])
 	}
 	return max(max(m0, m1), max(m2, m3))
+}
+
+// rmsDxGeneric sets dx = s·(dr·w − x·s·mean), RMSNorm's input gradient of
+// one row given its mean term.
+func rmsDxGeneric(dx, dr, w, x []float32, s, mean float32) {
+	dr, w, x = dr[:len(dx)], w[:len(dx)], x[:len(dx)]
+	for i := range dx {
+		dx[i] = s * (dr[i]*w[i] - x[i]*s*mean)
+	}
+}
+
+// rmsDwGeneric adds one row's share dr·(x·s) into RMSNorm's weight
+// gradient dw.
+func rmsDwGeneric(dw, dr, x []float32, s float32) {
+	dr, x = dr[:len(dw)], x[:len(dw)]
+	for i := range dw {
+		dw[i] += dr[i] * (x[i] * s)
+	}
 }

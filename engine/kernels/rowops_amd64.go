@@ -128,3 +128,23 @@ func ropeVector(x, cos, sin []float32, nTok, nHeads, h int, inverse bool) bool {
 	ropeAVX2(&x[0], &cos[0], &sin[0], nTok, nHeads, h, inverse)
 	return true
 }
+
+func rmsDx(dx, dr, w, x []float32, s, mean float32) {
+	n8 := len(dx) &^ 7
+	if !rowAVX2 || n8 == 0 {
+		rmsDxGeneric(dx, dr, w, x, s, mean)
+		return
+	}
+	rmsDxAVX2(dx[:n8], dr[:n8], w[:n8], x[:n8], s, mean)
+	rmsDxGeneric(dx[n8:], dr[n8:], w[n8:], x[n8:], s, mean)
+}
+
+func rmsDw(dw, dr, x []float32, s float32) {
+	n8 := len(dw) &^ 7
+	if !rowAVX2 || n8 == 0 {
+		rmsDwGeneric(dw, dr, x, s)
+		return
+	}
+	rmsDwAVX2(dw[:n8], dr[:n8], x[:n8], s)
+	rmsDwGeneric(dw[n8:], dr[n8:], x[n8:], s)
+}

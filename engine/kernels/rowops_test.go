@@ -470,17 +470,27 @@ func TestScaleMax(t *testing.T) {
 	}
 }
 
-// TestRMSNormBackwardRowsMatchPlainLoop: dx, computed four rows at a time,
-// is bit for bit the plain row loop's, for row counts around multiples of
-// four.
+// TestRMSNormBackwardRowsMatchPlainLoop: dx, computed four rows at a time
+// and in vectors, and dw are bit for bit the plain loops', for row counts
+// around multiples of four and widths with and without a scalar tail.
 func TestRMSNormBackwardRowsMatchPlainLoop(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 8))
 	for rows := 1; rows <= 11; rows++ {
-		for _, dim := range []int{1, 7, 64} {
+		for _, dim := range []int{1, 7, 20, 64} {
 			x, dout, w := randSlice(rng, rows*dim), randSlice(rng, rows*dim), randSlice(rng, dim)
 			rstd := randSlice(rng, rows)
-			dx, dw := make([]float32, rows*dim), make([]float32, dim)
+			dx, dw := make([]float32, rows*dim), randSlice(rng, dim)
+			dw0 := append([]float32(nil), dw...)
 			RMSNormBackward(dx, dw, dout, x, w, rstd, rows, dim)
+			for i := range dw0 {
+				want := dw0[i]
+				for r := 0; r < rows; r++ {
+					want += dout[r*dim+i] * (x[r*dim+i] * rstd[r])
+				}
+				if math.Float32bits(dw[i]) != math.Float32bits(want) {
+					t.Fatalf("rows %d dim %d: dw[%d] = %v, want %v", rows, dim, i, dw[i], want)
+				}
+			}
 			for r := 0; r < rows; r++ {
 				s := rstd[r]
 				xr, dr := x[r*dim:(r+1)*dim], dout[r*dim:(r+1)*dim]

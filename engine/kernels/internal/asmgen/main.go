@@ -33,6 +33,8 @@ func main() {
 	stridedKernels()
 	scaleMaxKernel()
 	ropeKernel()
+	packRowsKernel()
+	rmsNormBackwardKernels()
 	Generate()
 }
 

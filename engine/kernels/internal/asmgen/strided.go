@@ -306,3 +306,96 @@ func ropeKernel() {
 	VZEROUPPER()
 	RET()
 }
+
+// packRowsKernel emits packRows32AVX512, the copy of a row-major B's
+// column panel into a packed panel 32 wide: two loads and two stores a
+// row, where copy's call would cost more than the move.
+func packRowsKernel() {
+	TEXT("packRows32AVX512", NOSPLIT, "func(dst, src *float32, lds, rows int)")
+	Doc("packRows32AVX512 sets dst[r·32+j] = src[r·lds+j] for r < rows, j < 32.")
+	Pragma("noescape")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	lds := Load(Param("lds"), GP64())
+	rows := Load(Param("rows"), GP64())
+	SHLQ(U8(2), lds)
+	v0, v1, v2, v3 := ZMM(), ZMM(), ZMM(), ZMM()
+	Label("packrows_two")
+	CMPQ(rows, U8(2))
+	JL(LabelRef("packrows_one"))
+	VMOVUPS(Mem{Base: src}, v0)
+	VMOVUPS(Mem{Base: src, Disp: 64}, v1)
+	VMOVUPS(Mem{Base: src, Index: lds, Scale: 1}, v2)
+	VMOVUPS(Mem{Base: src, Index: lds, Scale: 1, Disp: 64}, v3)
+	VMOVUPS(v0, Mem{Base: dst})
+	VMOVUPS(v1, Mem{Base: dst, Disp: 64})
+	VMOVUPS(v2, Mem{Base: dst, Disp: 128})
+	VMOVUPS(v3, Mem{Base: dst, Disp: 192})
+	LEAQ(Mem{Base: src, Index: lds, Scale: 2}, src)
+	ADDQ(U32(256), dst)
+	SUBQ(U8(2), rows)
+	JMP(LabelRef("packrows_two"))
+	Label("packrows_one")
+	TESTQ(rows, rows)
+	JZ(LabelRef("packrows_done"))
+	VMOVUPS(Mem{Base: src}, v0)
+	VMOVUPS(Mem{Base: src, Disp: 64}, v1)
+	VMOVUPS(v0, Mem{Base: dst})
+	VMOVUPS(v1, Mem{Base: dst, Disp: 64})
+	Label("packrows_done")
+	VZEROUPPER()
+	RET()
+}
+
+// rmsNormBackwardKernels emits the elementwise parts of RMSNorm's backward
+// with the portable loops' rounding (separate products, no FMA).
+func rmsNormBackwardKernels() {
+	TEXT("rmsDxAVX2", NOSPLIT, "func(dx, dr, w, x []float32, s, mean float32)")
+	Pragma("noescape")
+	Doc("rmsDxAVX2 sets dx = s·(dr·w − x·s·mean) over len(dx), a multiple of 8.")
+	{
+		s, mean := YMM(), YMM()
+		VBROADCASTSS(paramAddr("s"), s)
+		VBROADCASTSS(paramAddr("mean"), mean)
+		dx := Load(Param("dx").Base(), GP64())
+		dr := Load(Param("dr").Base(), GP64())
+		w := Load(Param("w").Base(), GP64())
+		x := Load(Param("x").Base(), GP64())
+		n := Load(Param("dx").Len(), GP64())
+		loop8("rmsDx", n, func(off GPVirtual) {
+			a, b := YMM(), YMM()
+			VMOVUPS(Mem{Base: dr, Index: off, Scale: 1}, a)
+			VMULPS(Mem{Base: w, Index: off, Scale: 1}, a, a) // dr·w
+			VMOVUPS(Mem{Base: x, Index: off, Scale: 1}, b)
+			VMULPS(s, b, b)    // x·s
+			VMULPS(mean, b, b) // ·mean
+			VSUBPS(b, a, a)
+			VMULPS(s, a, a)
+			VMOVUPS(a, Mem{Base: dx, Index: off, Scale: 1})
+		})
+		VZEROUPPER()
+		RET()
+	}
+
+	TEXT("rmsDwAVX2", NOSPLIT, "func(dw, dr, x []float32, s float32)")
+	Pragma("noescape")
+	Doc("rmsDwAVX2 sets dw += dr·(x·s) over len(dw), a multiple of 8.")
+	{
+		s := YMM()
+		VBROADCASTSS(paramAddr("s"), s)
+		dw := Load(Param("dw").Base(), GP64())
+		dr := Load(Param("dr").Base(), GP64())
+		x := Load(Param("x").Base(), GP64())
+		n := Load(Param("dw").Len(), GP64())
+		loop8("rmsDw", n, func(off GPVirtual) {
+			a := YMM()
+			VMOVUPS(Mem{Base: x, Index: off, Scale: 1}, a)
+			VMULPS(s, a, a)                                   // x·s
+			VMULPS(Mem{Base: dr, Index: off, Scale: 1}, a, a) // dr·(x·s)
+			VADDPS(Mem{Base: dw, Index: off, Scale: 1}, a, a)
+			VMOVUPS(a, Mem{Base: dw, Index: off, Scale: 1})
+		})
+		VZEROUPPER()
+		RET()
+	}
+}
