@@ -108,8 +108,10 @@ func newActivations(cfg Config, maxRows, maxT int, grad bool) *activations {
 		}
 		a.final = f(R * C)
 	} else {
+		// Without a backward the probabilities are not kept: attention
+		// writes each head's into its worker's scratch.
 		x := f(R * C)
-		shared := newLayerActs(cfg, R, x, x, attLen)
+		shared := newLayerActs(cfg, R, x, x, 0)
 		for i := range a.layers {
 			a.layers[i] = shared
 		}
@@ -150,6 +152,9 @@ func newLayerActs(cfg Config, R int, in, mid []float32, attLen int) layerActs {
 	if cfg.QKNorm() {
 		l.qPre, l.kPre = f(R*qd), f(R*kvd)
 		l.qRstd, l.kRstd = f(R*H), f(R*G)
+	}
+	if attLen == 0 {
+		l.att = nil // not kept (see attentionForward)
 	}
 	return l
 }

@@ -147,7 +147,7 @@ type attentionScratch struct {
 func newAttentionScratch(workers, T, D int) []attentionScratch {
 	s := make([]attentionScratch, workers)
 	for i := range s {
-		n8 := (T*(T+1)/2 + 7) &^ 7
+		n8 := (min(T*(T+1)/2, max(T, softmaxGroup)) + 7) &^ 7
 		s[i] = attentionScratch{tt: make([]float32, T*T), exp: make([]float64, 2*n8)}
 	}
 	return s
@@ -165,7 +165,8 @@ func clearHead(x []float32, base, L, span, stride, h, D int) {
 // q [N × H·D], k, v [N × G·D] (already normalised and rotated); query head h
 // reads key/value head h/(H/G). att [B × H × T × T] receives, per (sequence,
 // head), the softmax probabilities P = softmax(Q·Kᵀ/√D) as an [L × L]
-// matrix (L = s.rows(b)) with row t holding positions 0..t and zeros after;
+// matrix (L = s.rows(b)) with row t holding positions 0..t and zeros after
+// (with att nil, for a pass without backward, P lives in the scratch);
 // out [N × H·D] receives P·V (zero on rows past L). Each (sequence, head)
 // pair is two matrix products on its [L × D] column slices of q, k, v and
 // out, read in place; the pairs are handed to the workers one at a time, so
@@ -187,7 +188,12 @@ func attentionForward(out, att, q, k, v []float32, s attentionShape, scratch []a
 			return
 		}
 		qh, kh, vh := q[base*qs+h*D:], k[base*kvs+g*D:], v[base*kvs+g*D:]
-		p := att[(b*H+h)*T*T:][:L*L]
+		var p []float32
+		if att != nil {
+			p = att[(b*H+h)*T*T:][:L*L]
+		} else {
+			p = w.tt[:L*L]
+		}
 		kernels.MatMulStrided(&w.mm, p, L, qh, qs, kh, kvs, L, D, L, kernels.TransB|kernels.LowerC)
 		causalSoftmax(p, L, scale, &w.exp)
 		kernels.MatMulStrided(&w.mm, out[base*qs+h*D:], qs, p, L, vh, kvs, L, L, D, kernels.LowerA)
@@ -298,17 +304,39 @@ func softmaxBackward(p, ds []float32, L int, scale float32) {
 // It is kept here rather than in the kernels because attention rows are
 // short and numerous: the call must not fan out to goroutines. The
 // exponentials are float64 (kernels.ExpF64, the bits of math.Exp), taken
-// for the whole block in one call (exp holds them), and each row's are
-// summed in order.
+// for many rows in one call (exp holds them: at most softmaxGroup of them,
+// or one row), and each row's are summed in order.
 func causalSoftmax(p []float32, L int, scale float32, exp *[]float64) {
-	n := L * (L + 1) / 2
+	for t0 := 0; t0 < L; {
+		// Rows t0..t1-1: a whole number of fours where the budget allows.
+		t1, n := t0, 0
+		for t1 < L && (t1 == t0 || n+t1+1 <= softmaxGroup) {
+			n += t1 + 1
+			t1++
+		}
+		if t1 < L && t1-t0 > 4 {
+			for (t1-t0)%4 != 0 {
+				t1--
+				n -= t1 + 1
+			}
+		}
+		causalSoftmaxRows(p, L, t0, t1, n, scale, exp)
+		t0 = t1
+	}
+}
+
+// softmaxGroup bounds the exponentials causalSoftmax takes in one call.
+const softmaxGroup = 1 << 13
+
+// causalSoftmaxRows is causalSoftmax over rows t0..t1-1, n elements.
+func causalSoftmaxRows(p []float32, L, t0, t1, n int, scale float32, exp *[]float64) {
 	n8 := (n + 7) &^ 7
 	if cap(*exp) < 2*n8 {
 		*exp = make([]float64, 2*n8)
 	}
 	arg, e := (*exp)[:n8], (*exp)[n8:2*n8]
 	o := 0
-	for t := 0; t < L; t++ {
+	for t := t0; t < t1; t++ {
 		row := p[t*L : t*L+t+1]
 		// Which element ScaleMax returns for a NaN or a zero maximum
 		// changes nothing below: a NaN score makes the row NaN whatever
@@ -327,8 +355,8 @@ func causalSoftmax(p []float32, L int, scale float32, exp *[]float64) {
 	// Each row's sum is one chain in ascending order; four rows at a time
 	// keep four independent chains in flight.
 	o = 0
-	t := 0
-	for ; t+4 <= L; t += 4 {
+	t := t0
+	for ; t+4 <= t1; t += 4 {
 		e0 := e[o : o+t+1]
 		e1 := e[o+t+1 : o+2*t+3]
 		e2 := e[o+2*t+3 : o+3*t+6]
@@ -364,7 +392,7 @@ func causalSoftmax(p []float32, L int, scale float32, exp *[]float64) {
 		scaleRow(r3, float32(1/s3))
 		o += 4*t + 10
 	}
-	for ; t < L; t++ {
+	for ; t < t1; t++ {
 		row := p[t*L : t*L+t+1]
 		var sum float64
 		for i, v := range e[o : o+t+1] {

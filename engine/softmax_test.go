@@ -31,13 +31,14 @@ func refScaledSoftmax(x []float32, scale float32) {
 
 // TestCausalSoftmaxMatchesRows: the block softmax gives, bit for bit, the
 // plain row softmax of every row's first t+1 scores and zeros after, for
-// blocks of every size up to past a multiple of four rows, with large,
-// tied, zero, infinite and NaN scores.
+// blocks around multiples of four rows and blocks of more exponentials
+// than one call takes (softmaxGroup), with large, tied, zero, infinite and
+// NaN scores.
 func TestCausalSoftmaxMatchesRows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 2))
 	var exp []float64
 	special := []float32{0, float32(math.Copysign(0, -1)), 80, -80, 1e30, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
-	for L := 1; L <= 23; L++ {
+	for _, L := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 16, 23, 130, 131, 200} {
 		for trial := 0; trial < 6; trial++ {
 			s := make([]float32, L*L)
 			for i := range s {
