@@ -338,14 +338,12 @@ func causalSoftmaxRows(p []float32, L, t0, t1, n int, scale float32, exp *[]floa
 	o := 0
 	for t := t0; t < t1; t++ {
 		row := p[t*L : t*L+t+1]
-		// Which element ScaleMax returns for a NaN or a zero maximum
-		// changes nothing below: a NaN score makes the row NaN whatever
-		// mx is, and the sign of a zero mx changes no difference v − mx
-		// that is not itself a zero, whose exponential is 1 either way.
-		mx := kernels.ScaleMax(row, scale)
-		for i, v := range row {
-			arg[o+i] = float64(v - mx)
-		}
+		// The arguments v − mx. Which element ScaleMaxArgs takes as mx for
+		// a NaN or a zero maximum changes nothing below: a NaN score makes
+		// the row NaN whatever mx is, and the sign of a zero mx changes no
+		// difference that is not itself a zero, whose exponential is 1
+		// either way.
+		kernels.ScaleMaxArgs(row, scale, arg[o:o+t+1])
 		o += t + 1
 		clear(p[t*L+t+1 : (t+1)*L])
 	}

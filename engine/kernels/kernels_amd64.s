@@ -19505,19 +19505,19 @@ TEXT ·scaleMaxAVX512(SB), NOSPLIT, $0-28
 	MOVL         $0xff800000, DX
 	VPBROADCASTD DX, Z1
 
-scalemax_loop:
+scaleMaxAVX512_loop:
 	CMPQ    CX, $0x10
-	JL      scalemax_tail
+	JL      scaleMaxAVX512_tail
 	VMULPS  (AX), Z0, Z2
 	VMOVUPS Z2, (AX)
 	VMAXPS  Z2, Z1, Z1
 	ADDQ    $0x40, AX
 	SUBQ    $0x10, CX
-	JMP     scalemax_loop
+	JMP     scaleMaxAVX512_loop
 
-scalemax_tail:
+scaleMaxAVX512_tail:
 	TESTQ     CX, CX
-	JZ        scalemax_reduce
+	JZ        scaleMaxAVX512_reduce
 	MOVL      $0xffffffff, DX
 	BZHIL     CX, DX, CX
 	KMOVW     CX, K1
@@ -19526,7 +19526,7 @@ scalemax_tail:
 	VMOVUPS   Z2, K1, (AX)
 	VMAXPS    Z2, Z1, K1, Z1
 
-scalemax_reduce:
+scaleMaxAVX512_reduce:
 	VEXTRACTF32X8 $0x01, Z1, Y0
 	VMAXPS        Y0, Y1, Y1
 	VEXTRACTF128  $0x01, Y1, X0
@@ -19536,6 +19536,78 @@ scalemax_reduce:
 	VPERMILPS     $0xb1, X1, X0
 	VMAXPS        X0, X1, X1
 	MOVSS         X1, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func scaleMaxArgsAVX512(x *float32, n int, s float32, arg *float64) float32
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, AVX512VL, BMI2, SSE
+TEXT ·scaleMaxArgsAVX512(SB), NOSPLIT, $0-36
+	MOVQ         x+0(FP), AX
+	MOVQ         n+8(FP), CX
+	MOVQ         AX, DX
+	MOVQ         CX, BX
+	VBROADCASTSS s+16(FP), Z0
+	MOVL         $0xff800000, SI
+	VPBROADCASTD SI, Z1
+
+scaleMaxArgsAVX512_loop:
+	CMPQ    CX, $0x10
+	JL      scaleMaxArgsAVX512_tail
+	VMULPS  (AX), Z0, Z2
+	VMOVUPS Z2, (AX)
+	VMAXPS  Z2, Z1, Z1
+	ADDQ    $0x40, AX
+	SUBQ    $0x10, CX
+	JMP     scaleMaxArgsAVX512_loop
+
+scaleMaxArgsAVX512_tail:
+	TESTQ     CX, CX
+	JZ        scaleMaxArgsAVX512_reduce
+	MOVL      $0xffffffff, SI
+	BZHIL     CX, SI, CX
+	KMOVW     CX, K1
+	VMOVUPS.Z (AX), K1, Z2
+	VMULPS    Z2, Z0, Z2
+	VMOVUPS   Z2, K1, (AX)
+	VMAXPS    Z2, Z1, K1, Z1
+
+scaleMaxArgsAVX512_reduce:
+	VEXTRACTF32X8 $0x01, Z1, Y0
+	VMAXPS        Y0, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X0
+	VMAXPS        X0, X1, X1
+	VPERMILPS     $0x4e, X1, X0
+	VMAXPS        X0, X1, X1
+	VPERMILPS     $0xb1, X1, X0
+	VMAXPS        X0, X1, X1
+	MOVSS         X1, ret+32(FP)
+	MOVQ          arg+24(FP), AX
+	VBROADCASTSS  X1, Y0
+
+scaleMaxArgsAVX512_args:
+	CMPQ      BX, $0x08
+	JL        scaleMaxArgsAVX512_argtail
+	VMOVUPS   (DX), Y1
+	VSUBPS    Y0, Y1, Y1
+	VCVTPS2PD Y1, Z1
+	VMOVUPD   Z1, (AX)
+	ADDQ      $0x20, DX
+	ADDQ      $0x40, AX
+	SUBQ      $0x08, BX
+	JMP       scaleMaxArgsAVX512_args
+
+scaleMaxArgsAVX512_argtail:
+	TESTQ     BX, BX
+	JZ        scaleMaxArgsAVX512_done
+	MOVL      $0xffffffff, CX
+	BZHIL     BX, CX, CX
+	KMOVW     CX, K1
+	VMOVUPS.Z (DX), K1, Y1
+	VSUBPS    Y0, Y1, Y1
+	VCVTPS2PD Y1, Z1
+	VMOVUPD   Z1, K1, (AX)
+
+scaleMaxArgsAVX512_done:
 	VZEROUPPER
 	RET
 

@@ -579,6 +579,11 @@ func sgemmAVX512ColAN32_12(kc int, a *float32, lda int, b *float32, ldb int, c *
 //go:noescape
 func scaleMaxAVX512(x *float32, n int, s float32) float32
 
+// scaleMaxArgsAVX512 sets x[i] *= s for i < n (n > 0), m to the largest x[i] (VMAXPS: NaNs are skipped) and arg[i] = float64(x[i] − m), and returns m.
+//
+//go:noescape
+func scaleMaxArgsAVX512(x *float32, n int, s float32, arg *float64) float32
+
 // ropeAVX2 rotates the pairs (x_i, x_{i+h}) of every head of nTok rows of x [nTok×nHeads×2h] by cos, sin [nTok×h]; h is a positive multiple of 8. Forward: (a·c − b·s, b·c + a·s); inverse: (a·c + b·s, b·c − a·s).
 //
 //go:noescape

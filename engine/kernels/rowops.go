@@ -271,3 +271,23 @@ func rmsDwGeneric(dw, dr, x []float32, s float32) {
 		dw[i] += dr[i] * (x[i] * s)
 	}
 }
+
+// ScaleMaxArgs is ScaleMax that also writes a softmax's arguments: with m
+// the maximum it returns, arg[i] = float64(x[i] − m) (the difference in
+// float32, widened exactly). arg must hold len(x) values.
+func ScaleMaxArgs(x []float32, s float32, arg []float64) float32 {
+	if len(x) == 0 {
+		panic("kernels.ScaleMaxArgs: empty x")
+	}
+	need("ScaleMaxArgs", "arg", len(arg), len(x))
+	return scaleMaxArgsRow(x, s, arg)
+}
+
+func scaleMaxArgsGeneric(x []float32, s float32, arg []float64) float32 {
+	m := scaleMaxRow(x, s)
+	arg = arg[:len(x)]
+	for i, v := range x {
+		arg[i] = float64(v - m)
+	}
+	return m
+}

@@ -105,9 +105,9 @@ func adamw(p, g, m, v []float32, lr, b1, b2, eps, wd, i1, i2 float32) {
 	adamwGeneric(p[n8:], g[n8:], m[n8:], v[n8:], lr, b1, b2, eps, wd, i1, i2)
 }
 
-// scaleMaxAVX512OK: the kernel's masked tail needs AVX-512 (F and DQ) and
-// BMI2's BZHI.
-var scaleMaxAVX512OK = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasBMI2
+// scaleMaxAVX512OK: the kernels' masked tails need AVX-512 (F, DQ and VL)
+// and BMI2's BZHI.
+var scaleMaxAVX512OK = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL && cpu.X86.HasBMI2
 
 func scaleMaxRow(x []float32, s float32) float32 {
 	if !scaleMaxAVX512OK {
@@ -147,4 +147,11 @@ func rmsDw(dw, dr, x []float32, s float32) {
 	}
 	rmsDwAVX2(dw[:n8], dr[:n8], x[:n8], s)
 	rmsDwGeneric(dw[n8:], dr[n8:], x[n8:], s)
+}
+
+func scaleMaxArgsRow(x []float32, s float32, arg []float64) float32 {
+	if !scaleMaxAVX512OK {
+		return scaleMaxArgsGeneric(x, s, arg)
+	}
+	return scaleMaxArgsAVX512(&x[0], len(x), s, &arg[0])
 }

@@ -27,3 +27,7 @@ func ropeVector(x, cos, sin []float32, nTok, nHeads, h int, inverse bool) bool {
 
 func rmsDx(dx, dr, w, x []float32, s, mean float32) { rmsDxGeneric(dx, dr, w, x, s, mean) }
 func rmsDw(dw, dr, x []float32, s float32)          { rmsDwGeneric(dw, dr, x, s) }
+
+func scaleMaxArgsRow(x []float32, s float32, arg []float64) float32 {
+	return scaleMaxArgsGeneric(x, s, arg)
+}

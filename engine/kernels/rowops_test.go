@@ -438,9 +438,10 @@ func TestExp(t *testing.T) {
 	}
 }
 
-// TestScaleMax: the products are the float32 products, and the maximum is
-// the largest of them, for every length around the vector width (a masked
-// tail), on the kernel and the portable code; hand values first.
+// TestScaleMax: the products are the float32 products, the maximum is the
+// largest of them and ScaleMaxArgs's arguments the widened differences, for
+// every length around the vector widths (masked tails), on the kernels and
+// the portable code; hand values first.
 func TestScaleMax(t *testing.T) {
 	x := []float32{1, -3, 2.5}
 	if got := ScaleMax(x, -2); got != 6 || x[0] != -2 || x[1] != 6 || x[2] != -5 {
@@ -452,7 +453,28 @@ func TestScaleMax(t *testing.T) {
 		for i := range src {
 			src[i] -= 3 // all negative, so a zero from a masked lane would show
 		}
-		for _, f := range []func([]float32, float32) float32{ScaleMax, scaleMaxGeneric} {
+		withArgs := func(gen bool) func([]float32, float32) float32 {
+			return func(x []float32, s float32) float32 {
+				arg := make([]float64, len(x)+1)
+				arg[len(x)] = 42 // past the row: untouched
+				var m float32
+				if gen {
+					m = scaleMaxArgsGeneric(x, s, arg)
+				} else {
+					m = ScaleMaxArgs(x, s, arg)
+				}
+				for i, v := range x {
+					if want := float64(v - m); math.Float64bits(arg[i]) != math.Float64bits(want) {
+						t.Fatalf("n %d: arg[%d] = %v, want %v", len(x), i, arg[i], want)
+					}
+				}
+				if arg[len(x)] != 42 {
+					t.Fatalf("n %d: wrote past the row", len(x))
+				}
+				return m
+			}
+		}
+		for _, f := range []func([]float32, float32) float32{ScaleMax, scaleMaxGeneric, withArgs(false), withArgs(true)} {
 			x := append([]float32(nil), src...)
 			got := f(x, 0.7)
 			want := float32(math.Inf(-1))

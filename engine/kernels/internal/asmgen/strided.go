@@ -184,14 +184,31 @@ func stridedKernel(name string, mr, vecs int, colA bool) {
 
 // scaleMaxKernel emits scaleMaxAVX512: x *= s over n elements (a masked
 // tail, no scalar loop) and the largest of the products, by VMAXPS, which
-// skips a NaN operand rather than returning it.
+// skips a NaN operand rather than returning it; and scaleMaxArgsAVX512,
+// which also writes a softmax's arguments arg[i] = float64(x[i] − max).
 func scaleMaxKernel() {
-	TEXT("scaleMaxAVX512", NOSPLIT, "func(x *float32, n int, s float32) float32")
-	Doc("scaleMaxAVX512 sets x[i] *= s for i < n (n > 0) and returns the largest x[i] (VMAXPS: NaNs are skipped).")
+	scaleMax("scaleMaxAVX512", false)
+	scaleMax("scaleMaxArgsAVX512", true)
+}
+
+func scaleMax(name string, args bool) {
+	if args {
+		TEXT(name, NOSPLIT, "func(x *float32, n int, s float32, arg *float64) float32")
+		Doc(name + " sets x[i] *= s for i < n (n > 0), m to the largest x[i] (VMAXPS: NaNs are skipped) and arg[i] = float64(x[i] − m), and returns m.")
+	} else {
+		TEXT(name, NOSPLIT, "func(x *float32, n int, s float32) float32")
+		Doc(name + " sets x[i] *= s for i < n (n > 0) and returns the largest x[i] (VMAXPS: NaNs are skipped).")
+	}
 	Pragma("noescape")
 	x := Load(Param("x"), GP64())
 	n := GP64()
 	Load(Param("n"), n)
+	var x0, n0 GPVirtual
+	if args {
+		x0, n0 = GP64(), GP64()
+		MOVQ(x, x0)
+		MOVQ(n, n0)
+	}
 	vs := ZMM()
 	VBROADCASTSS(NewParamAddr("s", 16), vs)
 	negInf := GP32()
@@ -200,19 +217,19 @@ func scaleMaxKernel() {
 	VPBROADCASTD(negInf, vm)
 	v := ZMM()
 
-	Label("scalemax_loop")
+	Label(name + "_loop")
 	CMPQ(n, U8(16))
-	JL(LabelRef("scalemax_tail"))
+	JL(LabelRef(name + "_tail"))
 	VMULPS(Mem{Base: x}, vs, v)
 	VMOVUPS(v, Mem{Base: x})
 	VMAXPS(v, vm, vm)
 	ADDQ(U8(64), x)
 	SUBQ(U8(16), n)
-	JMP(LabelRef("scalemax_loop"))
+	JMP(LabelRef(name + "_loop"))
 
-	Label("scalemax_tail")
+	Label(name + "_tail")
 	TESTQ(n, n)
-	JZ(LabelRef("scalemax_reduce"))
+	JZ(LabelRef(name + "_reduce"))
 	ones, mask := GP32(), GP32()
 	MOVL(U32(0xffffffff), ones)
 	BZHIL(n.As32(), ones, mask)
@@ -223,7 +240,7 @@ func scaleMaxKernel() {
 	VMOVUPS(v, k, Mem{Base: x})
 	VMAXPS(v, vm, k, vm)
 
-	Label("scalemax_reduce")
+	Label(name + "_reduce")
 	hi := YMM()
 	VEXTRACTF32X8(U8(1), vm, hi)
 	lo := vm.AsY()
@@ -238,6 +255,38 @@ func scaleMaxKernel() {
 	VPERMILPS(U8(0xb1), l4, t)
 	VMAXPS(t, l4, l4)
 	Store(l4, ReturnIndex(0))
+	if args {
+		// Second pass: eight differences at a time, widened exactly.
+		arg := Load(Param("arg"), GP64())
+		mx := YMM()
+		VBROADCASTSS(l4, mx)
+		d := ZMM()
+		Label(name + "_args")
+		CMPQ(n0, U8(8))
+		JL(LabelRef(name + "_argtail"))
+		dy := d.AsY()
+		VMOVUPS(Mem{Base: x0}, dy)
+		VSUBPS(mx, dy, dy)
+		VCVTPS2PD(dy, d)
+		VMOVUPD(d, Mem{Base: arg})
+		ADDQ(U8(32), x0)
+		ADDQ(U8(64), arg)
+		SUBQ(U8(8), n0)
+		JMP(LabelRef(name + "_args"))
+		Label(name + "_argtail")
+		TESTQ(n0, n0)
+		JZ(LabelRef(name + "_done"))
+		ones2, mask2 := GP32(), GP32()
+		MOVL(U32(0xffffffff), ones2)
+		BZHIL(n0.As32(), ones2, mask2)
+		k2 := K()
+		KMOVW(mask2, k2)
+		VMOVUPS_Z(Mem{Base: x0}, k2, dy)
+		VSUBPS(mx, dy, dy)
+		VCVTPS2PD(dy, d)
+		VMOVUPD(d, k2, Mem{Base: arg})
+		Label(name + "_done")
+	}
 	VZEROUPPER()
 	RET()
 }
