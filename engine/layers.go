@@ -260,11 +260,16 @@ func softmaxBackward(p, ds []float32, L int, scale float32) {
 			p0, p1, p2, p3 := p[t*L:t*L+t+1], p[(t+1)*L:(t+1)*L+t+2], p[(t+2)*L:(t+2)*L+t+3], p[(t+3)*L:(t+3)*L+t+4]
 			d0, d1, d2, d3 := ds[t*L:t*L+t+1], ds[(t+1)*L:(t+1)*L+t+2], ds[(t+2)*L:(t+2)*L+t+3], ds[(t+3)*L:(t+3)*L+t+4]
 			var s0, s1, s2, s3 float32
-			for j := range p0 {
-				s0 += p0[j] * d0[j]
-				s1 += p1[j] * d1[j]
-				s2 += p2[j] * d2[j]
-				s3 += p3[j] * d3[j]
+			// The first t+1 positions, common to the four rows (resliced
+			// to one length: no bounds checks in the loop).
+			n := t + 1
+			a0, a1, a2, a3 := p0[:n], p1[:n], p2[:n], p3[:n]
+			b0, b1, b2, b3 := d0[:n], d1[:n], d2[:n], d3[:n]
+			for j := range a0 {
+				s0 += a0[j] * b0[j]
+				s1 += a1[j] * b1[j]
+				s2 += a2[j] * b2[j]
+				s3 += a3[j] * b3[j]
 			}
 			j := t + 1
 			s1 += p1[j] * d1[j]
@@ -361,9 +366,14 @@ func causalSoftmaxRows(p []float32, L, t0, t1, n int, scale float32, exp *[]floa
 		e3 := e[o+3*t+6 : o+4*t+10]
 		r0, r1, r2, r3 := p[t*L:t*L+t+1], p[(t+1)*L:(t+1)*L+t+2], p[(t+2)*L:(t+2)*L+t+3], p[(t+3)*L:(t+3)*L+t+4]
 		var s0, s1, s2, s3 float64
-		for i := range e0 {
-			v0, v1, v2, v3 := e0[i], e1[i], e2[i], e3[i]
-			r0[i], r1[i], r2[i], r3[i] = float32(v0), float32(v1), float32(v2), float32(v3)
+		// The first t+1 positions, common to the four rows (resliced to
+		// one length, so that the loop needs no bounds checks).
+		n := t + 1
+		c0, c1, c2, c3 := e0[:n], e1[:n], e2[:n], e3[:n]
+		q0, q1, q2, q3 := r0[:n], r1[:n], r2[:n], r3[:n]
+		for i := range c0 {
+			v0, v1, v2, v3 := c0[i], c1[i], c2[i], c3[i]
+			q0[i], q1[i], q2[i], q3[i] = float32(v0), float32(v1), float32(v2), float32(v3)
 			s0 += v0
 			s1 += v1
 			s2 += v2

@@ -56,8 +56,8 @@ func RMSNormBackward(dx, dw, dout, x, w, rstd []float32, rows, dim int) {
 		for q := r0; q < r1; q += 4 {
 			n := min(4, r1-q)
 			if n == 4 {
-				x0, x1, x2, x3 := x[q*dim:(q+1)*dim], x[(q+1)*dim:(q+2)*dim], x[(q+2)*dim:(q+3)*dim], x[(q+3)*dim:(q+4)*dim]
-				d0, d1, d2, d3 := dout[q*dim:(q+1)*dim], dout[(q+1)*dim:(q+2)*dim], dout[(q+2)*dim:(q+3)*dim], dout[(q+3)*dim:(q+4)*dim]
+				x0, x1, x2, x3 := x[q*dim:][:dim], x[(q+1)*dim:][:dim], x[(q+2)*dim:][:dim], x[(q+3)*dim:][:dim]
+				d0, d1, d2, d3 := dout[q*dim:][:dim], dout[(q+1)*dim:][:dim], dout[(q+2)*dim:][:dim], dout[(q+3)*dim:][:dim]
 				var s0, s1, s2, s3 float32
 				for i, wi := range w {
 					s0 += d0[i] * wi * x0[i]
