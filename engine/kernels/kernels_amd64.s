@@ -19763,3 +19763,143 @@ rmsDw_loop:
 rmsDw_done:
 	VZEROUPPER
 	RET
+
+// func swigluAVX512(out []float32, gate []float32, up []float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·swigluAVX512(SB), NOSPLIT, $0-72
+	VBROADCASTSS expHi<>+0(SB), Z0
+	VBROADCASTSS expLo<>+0(SB), Z1
+	VBROADCASTSS expLog2e<>+0(SB), Z2
+	VBROADCASTSS expLn2Hi<>+0(SB), Z3
+	VBROADCASTSS expLn2Lo<>+0(SB), Z4
+	VBROADCASTSS expOne<>+0(SB), Z5
+	VPBROADCASTD expBias<>+0(SB), Z6
+	VBROADCASTSS expP0<>+0(SB), Z7
+	VBROADCASTSS expP1<>+0(SB), Z8
+	VBROADCASTSS expP2<>+0(SB), Z9
+	VBROADCASTSS expP3<>+0(SB), Z10
+	VBROADCASTSS expP4<>+0(SB), Z11
+	VBROADCASTSS expP5<>+0(SB), Z12
+	MOVQ         out_base+0(FP), AX
+	MOVQ         gate_base+24(FP), CX
+	MOVQ         up_base+48(FP), DX
+	MOVQ         out_len+8(FP), BX
+	XORQ         SI, SI
+	SHLQ         $0x02, BX
+
+swiglu512_loop:
+	CMPQ         SI, BX
+	JGE          swiglu512_done
+	VMOVUPS      (CX)(SI*1), Z13
+	VXORPS       Z14, Z14, Z14
+	VSUBPS       Z13, Z14, Z14
+	VCMPPS       $0x01, Z1, Z14, K1
+	VMOVUPS      Z0, Z17
+	VMINPS       Z14, Z17, Z14
+	VMOVUPS      Z1, Z17
+	VMAXPS       Z14, Z17, Z14
+	VMULPS       Z2, Z14, Z16
+	VRNDSCALEPS  $0x00, Z16, Z16
+	VFNMADD231PS Z3, Z16, Z14
+	VFNMADD231PS Z4, Z16, Z14
+	VMOVUPS      Z12, Z15
+	VFMADD213PS  Z11, Z14, Z15
+	VFMADD213PS  Z10, Z14, Z15
+	VFMADD213PS  Z9, Z14, Z15
+	VFMADD213PS  Z8, Z14, Z15
+	VFMADD213PS  Z7, Z14, Z15
+	VMULPS       Z14, Z14, Z17
+	VFMADD213PS  Z14, Z17, Z15
+	VADDPS       Z5, Z15, Z15
+	VCVTPS2DQ    Z16, Z16
+	VPADDD       Z6, Z16, Z16
+	VPSLLD       $0x17, Z16, Z16
+	VMULPS       Z16, Z15, Z15
+	KNOTW        K1, K1
+	VMOVUPS.Z    Z15, K1, Z15
+	VADDPS       Z5, Z15, Z15
+	VMULPS       (DX)(SI*1), Z13, Z13
+	VDIVPS       Z15, Z13, Z13
+	VMOVUPS      Z13, (AX)(SI*1)
+	ADDQ         $0x40, SI
+	JMP          swiglu512_loop
+
+swiglu512_done:
+	VZEROUPPER
+	RET
+
+// func swigluBackwardAVX512(dgate []float32, dup []float32, dout []float32, gate []float32, up []float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·swigluBackwardAVX512(SB), NOSPLIT, $0-120
+	VBROADCASTSS expHi<>+0(SB), Z0
+	VBROADCASTSS expLo<>+0(SB), Z1
+	VBROADCASTSS expLog2e<>+0(SB), Z2
+	VBROADCASTSS expLn2Hi<>+0(SB), Z3
+	VBROADCASTSS expLn2Lo<>+0(SB), Z4
+	VBROADCASTSS expOne<>+0(SB), Z5
+	VPBROADCASTD expBias<>+0(SB), Z6
+	VBROADCASTSS expP0<>+0(SB), Z7
+	VBROADCASTSS expP1<>+0(SB), Z8
+	VBROADCASTSS expP2<>+0(SB), Z9
+	VBROADCASTSS expP3<>+0(SB), Z10
+	VBROADCASTSS expP4<>+0(SB), Z11
+	VBROADCASTSS expP5<>+0(SB), Z12
+	MOVQ         dgate_base+0(FP), AX
+	MOVQ         dup_base+24(FP), CX
+	MOVQ         dout_base+48(FP), DX
+	MOVQ         gate_base+72(FP), BX
+	MOVQ         up_base+96(FP), SI
+	MOVQ         dgate_len+8(FP), DI
+	XORQ         R8, R8
+	SHLQ         $0x02, DI
+
+swigluBack512_loop:
+	CMPQ         R8, DI
+	JGE          swigluBack512_done
+	VMOVUPS      (BX)(R8*1), Z13
+	VXORPS       Z14, Z14, Z14
+	VSUBPS       Z13, Z14, Z14
+	VCMPPS       $0x01, Z1, Z14, K1
+	VMOVUPS      Z0, Z17
+	VMINPS       Z14, Z17, Z14
+	VMOVUPS      Z1, Z17
+	VMAXPS       Z14, Z17, Z14
+	VMULPS       Z2, Z14, Z16
+	VRNDSCALEPS  $0x00, Z16, Z16
+	VFNMADD231PS Z3, Z16, Z14
+	VFNMADD231PS Z4, Z16, Z14
+	VMOVUPS      Z12, Z15
+	VFMADD213PS  Z11, Z14, Z15
+	VFMADD213PS  Z10, Z14, Z15
+	VFMADD213PS  Z9, Z14, Z15
+	VFMADD213PS  Z8, Z14, Z15
+	VFMADD213PS  Z7, Z14, Z15
+	VMULPS       Z14, Z14, Z17
+	VFMADD213PS  Z14, Z17, Z15
+	VADDPS       Z5, Z15, Z15
+	VCVTPS2DQ    Z16, Z16
+	VPADDD       Z6, Z16, Z16
+	VPSLLD       $0x17, Z16, Z16
+	VMULPS       Z16, Z15, Z15
+	KNOTW        K1, K1
+	VMOVUPS.Z    Z15, K1, Z15
+	VADDPS       Z5, Z15, Z15
+	VMOVUPS      Z5, Z16
+	VDIVPS       Z15, Z16, Z16
+	VMOVUPS      (DX)(R8*1), Z15
+	VMULPS       Z13, Z16, Z14
+	VMULPS       Z15, Z14, Z14
+	VMOVUPS      Z14, (CX)(R8*1)
+	VMOVUPS      Z5, Z14
+	VSUBPS       Z16, Z14, Z14
+	VFMADD213PS  Z5, Z13, Z14
+	VMULPS       Z16, Z14, Z14
+	VMULPS       (SI)(R8*1), Z14, Z14
+	VMULPS       Z15, Z14, Z14
+	VMOVUPS      Z14, (AX)(R8*1)
+	ADDQ         $0x40, R8
+	JMP          swigluBack512_loop
+
+swigluBack512_done:
+	VZEROUPPER
+	RET

@@ -603,3 +603,13 @@ func rmsDxAVX2(dx []float32, dr []float32, w []float32, x []float32, s float32, 
 //
 //go:noescape
 func rmsDwAVX2(dw []float32, dr []float32, x []float32, s float32)
+
+// swigluAVX512 is swigluAVX2 sixteen lanes at a time; len(out) is a multiple of 16.
+//
+//go:noescape
+func swigluAVX512(out []float32, gate []float32, up []float32)
+
+// swigluBackwardAVX512 is swigluBackwardAVX2 sixteen lanes at a time; len(dgate) is a multiple of 16.
+//
+//go:noescape
+func swigluBackwardAVX512(dgate []float32, dup []float32, dout []float32, gate []float32, up []float32)

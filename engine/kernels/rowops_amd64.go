@@ -75,7 +75,19 @@ func scale(x []float32, s float32) {
 	scaleGeneric(x[n8:], s)
 }
 
+// rowAVX512: the SwiGLU loops also run sixteen lanes at a time, with the
+// AVX2 lanes' bits.
+var rowAVX512 = rowAVX2 && cpu.X86.HasAVX512F
+
 func swiglu(out, gate, up []float32) {
+	n16 := 0
+	if rowAVX512 {
+		n16 = len(out) &^ 15
+		if n16 > 0 {
+			swigluAVX512(out[:n16], gate[:n16], up[:n16])
+		}
+	}
+	out, gate, up = out[n16:], gate[n16:], up[n16:]
 	n8 := len(out) &^ 7
 	if rowAVX2 && n8 > 0 {
 		swigluAVX2(out[:n8], gate[:n8], up[:n8])
@@ -86,6 +98,14 @@ func swiglu(out, gate, up []float32) {
 }
 
 func swigluBackward(dgate, dup, dout, gate, up []float32) {
+	n16 := 0
+	if rowAVX512 {
+		n16 = len(dgate) &^ 15
+		if n16 > 0 {
+			swigluBackwardAVX512(dgate[:n16], dup[:n16], dout[:n16], gate[:n16], up[:n16])
+		}
+	}
+	dgate, dup, dout, gate, up = dgate[n16:], dup[n16:], dout[n16:], gate[n16:], up[n16:]
 	n8 := len(dgate) &^ 7
 	if rowAVX2 && n8 > 0 {
 		swigluBackwardAVX2(dgate[:n8], dup[:n8], dout[:n8], gate[:n8], up[:n8])

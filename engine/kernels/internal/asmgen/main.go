@@ -35,6 +35,7 @@ func main() {
 	ropeKernel()
 	packRowsKernel()
 	rmsNormBackwardKernels()
+	swiglu512()
 	Generate()
 }
 
