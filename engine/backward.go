@@ -89,11 +89,11 @@ func (a *activations) headBackward(m *Model, g *weights, dlogp, dent []float32) 
 				var logp, e [expChunk]float64
 				for c0 := 0; c0 < len(z); c0 += expChunk {
 					chunk := z[c0:min(len(z), c0+expChunk)]
-					lp, p := logp[:len(chunk)], e[:len(chunk)]
 					for j, v := range chunk {
-						lp[j] = float64(v) - lse
+						logp[j] = float64(v) - lse
 					}
-					kernels.ExpF64(p, lp)
+					expPadded(&e, &logp, len(chunk))
+					lp, p := logp[:len(chunk)], e[:len(chunk)]
 					for j := range chunk {
 						dz := -gl*p[j] - ge*p[j]*(lp[j]+h)
 						chunk[j] = float32(dz) * a.invTemp

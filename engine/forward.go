@@ -108,8 +108,10 @@ func newActivations(cfg Config, maxRows, maxT int, grad bool) *activations {
 		}
 		a.final = f(R * C)
 	} else {
+		// Without a backward the probabilities are not kept: attention
+		// writes each head's into its worker's scratch.
 		x := f(R * C)
-		shared := newLayerActs(cfg, R, x, x, attLen)
+		shared := newLayerActs(cfg, R, x, x, 0)
 		for i := range a.layers {
 			a.layers[i] = shared
 		}
@@ -150,6 +152,9 @@ func newLayerActs(cfg Config, R int, in, mid []float32, attLen int) layerActs {
 	if cfg.QKNorm() {
 		l.qPre, l.kPre = f(R*qd), f(R*kvd)
 		l.qRstd, l.kRstd = f(R*H), f(R*G)
+	}
+	if attLen == 0 {
+		l.att = nil // not kept (see attentionForward)
 	}
 	return l
 }
@@ -363,12 +368,11 @@ func logSumExp(z []float32) float64 {
 	var s float64
 	for c0 := 0; c0 < len(z); c0 += expChunk {
 		chunk := z[c0:min(len(z), c0+expChunk)]
-		a, ec := arg[:len(chunk)], e[:len(chunk)]
 		for i, v := range chunk {
-			a[i] = float64(v - mx)
+			arg[i] = float64(v - mx)
 		}
-		kernels.ExpF64(ec, a)
-		for _, v := range ec {
+		expPadded(&e, &arg, len(chunk))
+		for _, v := range e[:len(chunk)] {
 			s += v
 		}
 	}
@@ -381,13 +385,12 @@ func entropyOf(z []float32, lse float64) float64 {
 	var pz float64
 	for c0 := 0; c0 < len(z); c0 += expChunk {
 		chunk := z[c0:min(len(z), c0+expChunk)]
-		a, ec := arg[:len(chunk)], e[:len(chunk)]
 		for i, v := range chunk {
-			a[i] = float64(v) - lse
+			arg[i] = float64(v) - lse
 		}
-		kernels.ExpF64(ec, a)
+		expPadded(&e, &arg, len(chunk))
 		for i, v := range chunk {
-			pz += ec[i] * float64(v)
+			pz += e[i] * float64(v)
 		}
 	}
 	return lse - pz

@@ -41,6 +41,7 @@ func BenchmarkLabMicroBatch(b *testing.B) {
 	for _, s := range seqs {
 		flops += 3 * SequenceFLOPs(cfg, len(s))
 	}
+	c0 := cpuTime()
 	for b.Loop() {
 		if _, err := tr.Forward(batch, ForwardOptions{Temperature: 1}); err != nil {
 			b.Fatal(err)
@@ -51,4 +52,22 @@ func BenchmarkLabMicroBatch(b *testing.B) {
 	}
 	b.ReportMetric(flops/1e9*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
 	b.ReportMetric(float64(tokens), "tokens")
+	b.ReportMetric((cpuTime()-c0).Seconds()*1e3/float64(b.N), "cpu-ms/op")
+}
+
+// BenchmarkAttentionSoftmax: the softmax rows of one head's causal [L × L]
+// score block at L = 64 (rows of 1 to 64 positions).
+func BenchmarkAttentionSoftmax(b *testing.B) {
+	const L = 64
+	rng := rand.New(rand.NewPCG(3, 4))
+	s := make([]float32, L*L)
+	for i := range s {
+		s[i] = float32(rng.NormFloat64())
+	}
+	p := make([]float32, L*L)
+	var exp []float64
+	for b.Loop() {
+		copy(p, s)
+		causalSoftmax(p, L, 0.25, &exp)
+	}
 }

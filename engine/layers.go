@@ -43,9 +43,8 @@ func linearForward(out, inp, w, bias []float32, N, I, O int) {
 // to N), one product per segment added in order: the K blocks of a padded
 // layout whose skipped rows carry exact zeros (see activations.n).
 func linearBackwardSegs(dinp, dw, dbias, dout, inp, w []float32, N, I, O int, accInp bool, kSegs []int) {
-	for i := 1; i < len(kSegs); i++ {
-		r0, r1 := kSegs[i-1], kSegs[i]
-		kernels.MatMulAT(dw, dout[r0*O:r1*O], inp[r0*I:r1*I], O, r1-r0, I, true)
+	if N > 0 {
+		kernels.MatMulATSegs(dw, dout[:N*O], inp[:N*I], O, N, I, true, kSegs)
 	}
 	if dbias != nil {
 		for r := 0; r < N; r++ {
@@ -135,11 +134,12 @@ func (s attentionShape) rows(b int) int {
 const minAttentionRows = 5
 
 // attentionScratch is one worker's memory for attention over one sequence:
-// a head's queries, keys, values, output gradient and the gradients of all
-// three gathered into contiguous [T × D] matrices, and a [T × T] matrix.
+// the packing memory of the products, a [T × T] matrix and the softmax's
+// exponentials.
 type attentionScratch struct {
-	q, k, v, do, dq, dk, dv []float32
-	tt                      []float32
+	mm  kernels.StridedScratch
+	tt  []float32
+	exp []float64 // causalSoftmax's arguments and exponentials
 }
 
 // newAttentionScratch allocates scratch for workers goroutines and up to T
@@ -147,24 +147,10 @@ type attentionScratch struct {
 func newAttentionScratch(workers, T, D int) []attentionScratch {
 	s := make([]attentionScratch, workers)
 	for i := range s {
-		f := func(n int) []float32 { return make([]float32, n) }
-		s[i] = attentionScratch{q: f(T * D), k: f(T * D), v: f(T * D), do: f(T * D), dq: f(T * D), dk: f(T * D), dv: f(T * D), tt: f(T * T)}
+		n8 := (min(T*(T+1)/2, max(T, softmaxGroup)) + 7) &^ 7
+		s[i] = attentionScratch{tt: make([]float32, T*T), exp: make([]float64, 2*n8)}
 	}
 	return s
-}
-
-// gatherHead copies head h of rows base .. base+L-1 of x [N × stride] into
-// dst [L × D]; scatterHead does the reverse.
-func gatherHead(dst, x []float32, base, L, stride, h, D int) {
-	for t := 0; t < L; t++ {
-		copy(dst[t*D:(t+1)*D], x[(base+t)*stride+h*D:][:D])
-	}
-}
-
-func scatterHead(x, src []float32, base, L, stride, h, D int) {
-	for t := 0; t < L; t++ {
-		copy(x[(base+t)*stride+h*D:][:D], src[t*D:(t+1)*D])
-	}
 }
 
 // clearHead zeroes head h of rows base+L .. base+span-1 of x [N × stride]:
@@ -179,10 +165,14 @@ func clearHead(x []float32, base, L, span, stride, h, D int) {
 // q [N × H·D], k, v [N × G·D] (already normalised and rotated); query head h
 // reads key/value head h/(H/G). att [B × H × T × T] receives, per (sequence,
 // head), the softmax probabilities P = softmax(Q·Kᵀ/√D) as an [L × L]
-// matrix (L = s.rows(b)) with row t holding positions 0..t and zeros after;
+// matrix (L = s.rows(b)) with row t holding positions 0..t and zeros after
+// (with att nil, for a pass without backward, P lives in the scratch);
 // out [N × H·D] receives P·V (zero on rows past L). Each (sequence, head)
-// pair is two matrix products over its gathered [L × D] matrices; the pairs
-// are handed to the workers one at a time, so uneven lengths balance.
+// pair is two matrix products on its [L × D] column slices of q, k, v and
+// out, read in place; the pairs are handed to the workers one at a time, so
+// uneven lengths balance. The products are those of MatMulBT and MatMul
+// (kernels.MatMulStrided gives their bits), with the causal mask's zeros
+// left out of the chains.
 func attentionForward(out, att, q, k, v []float32, s attentionShape, scratch []attentionScratch) {
 	B, T, H, G, D := s.B, s.T, s.H, s.G, s.D
 	qs, kvs := s.qStride(), s.kvStride()
@@ -197,22 +187,16 @@ func attentionForward(out, att, q, k, v []float32, s attentionShape, scratch []a
 		if L == 0 {
 			return
 		}
-		gatherHead(w.q, q, base, L, qs, h, D)
-		gatherHead(w.k, k, base, L, kvs, g, D)
-		gatherHead(w.v, v, base, L, kvs, g, D)
-		p := att[(b*H+h)*T*T:][:L*L]
-		kernels.MatMulBT(p, w.q[:L*D], w.k[:L*D], L, D, L, false)
-		for t := 0; t < L; t++ {
-			row := p[t*L : (t+1)*L]
-			for j := 0; j <= t; j++ {
-				row[j] *= scale
-			}
-			softmaxInPlace(row[:t+1])
-			clear(row[t+1:])
+		qh, kh, vh := q[base*qs+h*D:], k[base*kvs+g*D:], v[base*kvs+g*D:]
+		var p []float32
+		if att != nil {
+			p = att[(b*H+h)*T*T:][:L*L]
+		} else {
+			p = w.tt[:L*L]
 		}
-		headOut := w.dq // free in the forward pass
-		kernels.MatMul(headOut[:L*D], p, w.v[:L*D], L, L, D, false)
-		scatterHead(out, headOut, base, L, qs, h, D)
+		kernels.MatMulStrided(&w.mm, p, L, qh, qs, kh, kvs, L, D, L, kernels.TransB|kernels.LowerC)
+		causalSoftmax(p, L, scale, &w.exp)
+		kernels.MatMulStrided(&w.mm, out[base*qs+h*D:], qs, p, L, vh, kvs, L, L, D, kernels.LowerA)
 	})
 }
 
@@ -223,6 +207,9 @@ func attentionForward(out, att, q, k, v []float32, s attentionShape, scratch []a
 //
 //	dV = Σ_h Pᵀ·dO,  dP = dO·Vᵀ,  dS = P ⊙ (dP − rowsum(P ⊙ dP)),
 //	dQ = dS·K/√D,  dK = Σ_h dSᵀ·Q/√D.
+//
+// As in the forward, the products read and write the heads' column slices
+// in place and leave the zeros of the causal structure out of the chains.
 func attentionBackward(dq, dk, dv, dout, att, q, k, v []float32, s attentionShape, scratch []attentionScratch) {
 	B, T, H, G, D := s.B, s.T, s.H, s.G, s.D
 	qs, kvs := s.qStride(), s.kvStride()
@@ -240,64 +227,208 @@ func attentionBackward(dq, dk, dv, dout, att, q, k, v []float32, s attentionShap
 		if L == 0 {
 			return
 		}
-		gatherHead(w.k, k, base, L, kvs, g, D)
-		gatherHead(w.v, v, base, L, kvs, g, D)
+		kh, vh := k[base*kvs+g*D:], v[base*kvs+g*D:]
+		dkh, dvh := dk[base*kvs+g*D:], dv[base*kvs+g*D:]
 		for h := g * rep; h < (g+1)*rep; h++ {
-			gatherHead(w.q, q, base, L, qs, h, D)
-			gatherHead(w.do, dout, base, L, qs, h, D)
-			p := att[(b*H+h)*T*T:][:L*L]
-			kernels.MatMulAT(w.dv[:L*D], p, w.do[:L*D], L, L, D, h > g*rep)
-			ds := w.tt[:L*L]
-			kernels.MatMulBT(ds, w.do[:L*D], w.v[:L*D], L, D, L, false)
-			for t := 0; t < L; t++ {
-				pr, dr := p[t*L:(t+1)*L], ds[t*L:(t+1)*L]
-				var sum float32
-				for j := 0; j <= t; j++ {
-					sum += pr[j] * dr[j]
-				}
-				for j := 0; j <= t; j++ {
-					dr[j] = pr[j] * (dr[j] - sum) * scale
-				}
-				clear(dr[t+1:])
+			qh, doh, dqh := q[base*qs+h*D:], dout[base*qs+h*D:], dq[base*qs+h*D:]
+			var acc kernels.StridedFlags
+			if h > g*rep {
+				acc = kernels.Acc
 			}
-			kernels.MatMul(w.dq[:L*D], ds, w.k[:L*D], L, L, D, false)
-			scatterHead(dq, w.dq, base, L, qs, h, D)
-			kernels.MatMulAT(w.dk[:L*D], ds, w.q[:L*D], L, L, D, h > g*rep)
+			p := att[(b*H+h)*T*T:][:L*L]
+			kernels.MatMulStrided(&w.mm, dvh, kvs, p, L, doh, qs, L, L, D, kernels.TransA|kernels.UpperA|acc)
+			ds := w.tt[:L*L]
+			kernels.MatMulStrided(&w.mm, ds, L, doh, qs, vh, kvs, L, D, L, kernels.TransB|kernels.LowerC)
+			softmaxBackward(p, ds, L, scale)
+			kernels.MatMulStrided(&w.mm, dqh, qs, ds, L, kh, kvs, L, L, D, kernels.LowerA)
+			kernels.MatMulStrided(&w.mm, dkh, kvs, ds, L, qh, qs, L, L, D, kernels.TransA|kernels.UpperA|acc)
 		}
-		scatterHead(dk, w.dk, base, L, kvs, g, D)
-		scatterHead(dv, w.dv, base, L, kvs, g, D)
 	})
 }
 
-// softmaxInPlace replaces x by its softmax. It is kept here rather than in
-// the kernels because attention rows are short and numerous: the call must
-// not fan out to goroutines. The exponentials are float64 (kernels.ExpF64,
-// the bits of math.Exp) and summed in order, chunk by chunk on the stack.
-func softmaxInPlace(x []float32) {
-	mx := x[0]
-	for _, v := range x[1:] {
-		mx = max(mx, v)
-	}
-	var arg, e [expChunk]float64
-	var sum float64
-	for c0 := 0; c0 < len(x); c0 += expChunk {
-		chunk := x[c0:min(len(x), c0+expChunk)]
-		a, ec := arg[:len(chunk)], e[:len(chunk)]
-		for i, v := range chunk {
-			a[i] = float64(v - mx)
+// softmaxBackward turns dP, the gradient with respect to one head's causal
+// probabilities P [L × L], into the gradient with respect to the scores
+// before scaling, in place: row t of dS is scale·P ⊙ (dP − Σ_j P·dP) over
+// positions 0..t, zeros after. Each row's sum is one float32 chain in
+// order; four rows at a time keep four chains in flight.
+func softmaxBackward(p, ds []float32, L int, scale float32) {
+	var sums [4]float32
+	for t0 := 0; t0 < L; t0 += 4 {
+		rows := min(4, L-t0)
+		if rows == 4 {
+			t := t0
+			p0, p1, p2, p3 := p[t*L:t*L+t+1], p[(t+1)*L:(t+1)*L+t+2], p[(t+2)*L:(t+2)*L+t+3], p[(t+3)*L:(t+3)*L+t+4]
+			d0, d1, d2, d3 := ds[t*L:t*L+t+1], ds[(t+1)*L:(t+1)*L+t+2], ds[(t+2)*L:(t+2)*L+t+3], ds[(t+3)*L:(t+3)*L+t+4]
+			var s0, s1, s2, s3 float32
+			// The first t+1 positions, common to the four rows (resliced
+			// to one length: no bounds checks in the loop).
+			n := t + 1
+			a0, a1, a2, a3 := p0[:n], p1[:n], p2[:n], p3[:n]
+			b0, b1, b2, b3 := d0[:n], d1[:n], d2[:n], d3[:n]
+			for j := range a0 {
+				s0 += a0[j] * b0[j]
+				s1 += a1[j] * b1[j]
+				s2 += a2[j] * b2[j]
+				s3 += a3[j] * b3[j]
+			}
+			j := t + 1
+			s1 += p1[j] * d1[j]
+			s2 += p2[j] * d2[j]
+			s3 += p3[j] * d3[j]
+			j++
+			s2 += p2[j] * d2[j]
+			s3 += p3[j] * d3[j]
+			j++
+			s3 += p3[j] * d3[j]
+			sums = [4]float32{s0, s1, s2, s3}
+		} else {
+			for r := 0; r < rows; r++ {
+				t := t0 + r
+				pr, dr := p[t*L:t*L+t+1], ds[t*L:t*L+t+1]
+				var sum float32
+				for j := range pr {
+					sum += pr[j] * dr[j]
+				}
+				sums[r] = sum
+			}
 		}
-		kernels.ExpF64(ec, a)
-		for i, v := range ec {
-			chunk[i] = float32(v)
-			sum += v
+		for r := 0; r < rows; r++ {
+			t := t0 + r
+			pr, dr := p[t*L:t*L+t+1], ds[t*L:t*L+t+1]
+			sum := sums[r]
+			for j := range dr {
+				dr[j] = pr[j] * (dr[j] - sum) * scale
+			}
+			clear(ds[t*L+t+1 : (t+1)*L])
 		}
-	}
-	inv := float32(1 / sum)
-	for i := range x {
-		x[i] *= inv
 	}
 }
 
+// causalSoftmax turns the scores of one head's causal [L × L] block p into
+// probabilities: row t becomes softmax(scale · p[t][0..t]), zeros after.
+// It is kept here rather than in the kernels because attention rows are
+// short and numerous: the call must not fan out to goroutines. The
+// exponentials are float64 (kernels.ExpF64, the bits of math.Exp), taken
+// for many rows in one call (exp holds them: at most softmaxGroup of them,
+// or one row), and each row's are summed in order.
+func causalSoftmax(p []float32, L int, scale float32, exp *[]float64) {
+	for t0 := 0; t0 < L; {
+		// Rows t0..t1-1: a whole number of fours where the budget allows.
+		t1, n := t0, 0
+		for t1 < L && (t1 == t0 || n+t1+1 <= softmaxGroup) {
+			n += t1 + 1
+			t1++
+		}
+		if t1 < L && t1-t0 > 4 {
+			for (t1-t0)%4 != 0 {
+				t1--
+				n -= t1 + 1
+			}
+		}
+		causalSoftmaxRows(p, L, t0, t1, n, scale, exp)
+		t0 = t1
+	}
+}
+
+// softmaxGroup bounds the exponentials causalSoftmax takes in one call.
+const softmaxGroup = 1 << 13
+
+// causalSoftmaxRows is causalSoftmax over rows t0..t1-1, n elements.
+func causalSoftmaxRows(p []float32, L, t0, t1, n int, scale float32, exp *[]float64) {
+	n8 := (n + 7) &^ 7
+	if cap(*exp) < 2*n8 {
+		*exp = make([]float64, 2*n8)
+	}
+	arg, e := (*exp)[:n8], (*exp)[n8:2*n8]
+	o := 0
+	for t := t0; t < t1; t++ {
+		row := p[t*L : t*L+t+1]
+		// The arguments v − mx. Which element ScaleMaxArgs takes as mx for
+		// a NaN or a zero maximum changes nothing below: a NaN score makes
+		// the row NaN whatever mx is, and the sign of a zero mx changes no
+		// difference that is not itself a zero, whose exponential is 1
+		// either way.
+		kernels.ScaleMaxArgs(row, scale, arg[o:o+t+1])
+		o += t + 1
+		clear(p[t*L+t+1 : (t+1)*L])
+	}
+	// Padding lanes: ExpF64's lanes are independent, so they change no bit.
+	clear(arg[n:])
+	kernels.ExpF64(e, arg)
+	// Each row's sum is one chain in ascending order; four rows at a time
+	// keep four independent chains in flight.
+	o = 0
+	t := t0
+	for ; t+4 <= t1; t += 4 {
+		e0 := e[o : o+t+1]
+		e1 := e[o+t+1 : o+2*t+3]
+		e2 := e[o+2*t+3 : o+3*t+6]
+		e3 := e[o+3*t+6 : o+4*t+10]
+		r0, r1, r2, r3 := p[t*L:t*L+t+1], p[(t+1)*L:(t+1)*L+t+2], p[(t+2)*L:(t+2)*L+t+3], p[(t+3)*L:(t+3)*L+t+4]
+		var s0, s1, s2, s3 float64
+		// The first t+1 positions, common to the four rows (resliced to
+		// one length, so that the loop needs no bounds checks).
+		n := t + 1
+		c0, c1, c2, c3 := e0[:n], e1[:n], e2[:n], e3[:n]
+		q0, q1, q2, q3 := r0[:n], r1[:n], r2[:n], r3[:n]
+		for i := range c0 {
+			v0, v1, v2, v3 := c0[i], c1[i], c2[i], c3[i]
+			q0[i], q1[i], q2[i], q3[i] = float32(v0), float32(v1), float32(v2), float32(v3)
+			s0 += v0
+			s1 += v1
+			s2 += v2
+			s3 += v3
+		}
+		i := t + 1
+		v1, v2, v3 := e1[i], e2[i], e3[i]
+		r1[i], r2[i], r3[i] = float32(v1), float32(v2), float32(v3)
+		s1 += v1
+		s2 += v2
+		s3 += v3
+		i++
+		v2, v3 = e2[i], e3[i]
+		r2[i], r3[i] = float32(v2), float32(v3)
+		s2 += v2
+		s3 += v3
+		i++
+		v3 = e3[i]
+		r3[i] = float32(v3)
+		s3 += v3
+		scaleRow(r0, float32(1/s0))
+		scaleRow(r1, float32(1/s1))
+		scaleRow(r2, float32(1/s2))
+		scaleRow(r3, float32(1/s3))
+		o += 4*t + 10
+	}
+	for ; t < t1; t++ {
+		row := p[t*L : t*L+t+1]
+		var sum float64
+		for i, v := range e[o : o+t+1] {
+			row[i] = float32(v)
+			sum += v
+		}
+		o += t + 1
+		scaleRow(row, float32(1/sum))
+	}
+}
+
+// scaleRow multiplies x by s.
+func scaleRow(x []float32, s float32) {
+	for i := range x {
+		x[i] *= s
+	}
+}
+
+// expPadded sets e[:n] = exp(arg[:n]) (n ≤ expChunk). The arguments are
+// padded with zeros to whole vectors of eight, so that no element takes
+// ExpF64's one-at-a-time tail: its lanes are independent, so the padding
+// changes no bit of the results.
+func expPadded(e, arg *[expChunk]float64, n int) {
+	n8 := (n + 7) &^ 7
+	clear(arg[n:n8])
+	kernels.ExpF64(e[:n8], arg[:n8])
+}
+
 // expChunk is how many exponentials the row loops take at a time, in
-// buffers on the stack.
+// buffers on the stack: a multiple of 8, the lanes of ExpF64's vectors.
 const expChunk = 64

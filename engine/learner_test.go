@@ -399,3 +399,30 @@ func TestTrainingIndependentOfGOMAXPROCS(t *testing.T) {
 		}
 	}
 }
+
+// TestBackwardWithNothingScored: a batch whose mask scores no token computes
+// no rows; its backward adds nothing to the gradients.
+func TestBackwardWithNothingScored(t *testing.T) {
+	m, err := New(toyConfig(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewLearner(m, LearnerOptions{MaxBatch: 4, MaxSeqLen: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewBatch(toyCorpus(), []int{16, 16, 16, 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := tr.Forward(b, ForwardOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Backward(make([]float32, len(out.LogProbs)), nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := tr.GradNorm(); n != 0 {
+		t.Errorf("gradient norm %v after a batch scoring nothing, want 0", n)
+	}
+}

@@ -7,8 +7,11 @@ import (
 )
 
 // scoreRows bounds the rows (sequences × padded length) of one scoring
-// forward pass; longer inputs are scored in several passes.
-const scoreRows = 8192
+// forward pass; longer inputs are scored in several passes. A pass's
+// buffers grow with its rows, and passes of a few thousand rows keep them
+// nearer the caches: on the lab's model, 2048 rows score about 5% faster
+// than 8192 (a sequence's scores do not depend on the others in its pass).
+const scoreRows = 2048
 
 // ScoreOptions configure Score.
 type ScoreOptions struct {

@@ -24,6 +24,15 @@
 // the ...Row forms of the row kernels run one row on the calling goroutine
 // for callers that split the work themselves.
 //
+// Training's attention multiplies many small matrices: MatMulStrided reads a
+// (sequence, head) pair's operands in place through their row strides, runs
+// on the calling goroutine and gives MatMul's bits, leaving out of its FMA
+// chains only terms its caller declares zero (a causal mask's), which
+// changes no bit. On AVX-512 its micro-kernels read both operands in place,
+// A row- or column-major; MatMulAT uses the column-major form instead of
+// packing A. MatMulATSegs sums a weight gradient over given K blocks (those
+// of a padded batch whose padding is skipped) in one product.
+//
 // Work is split over cores only across independent outputs (tiles of C,
 // rows, 64-aligned column ranges), never across a reduction, and the K block
 // size is fixed, so every result is bit-identical for any GOMAXPROCS. Each

@@ -17,6 +17,22 @@ var sgemmAVX512RowA = [...]func(kc int, a *float32, lda int, b, c *float32, ldc 
 	sgemmAVX512RowA7, sgemmAVX512RowA8, sgemmAVX512RowA9, sgemmAVX512RowA10, sgemmAVX512RowA11, sgemmAVX512RowA12,
 }
 
+// sgemmAVX512Strided[vecs-1][colA][mr] read both operands in place.
+var sgemmAVX512Strided = [2][2][13]func(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool){
+	{
+		{nil, sgemmAVX512RowAN16_1, sgemmAVX512RowAN16_2, sgemmAVX512RowAN16_3, sgemmAVX512RowAN16_4, sgemmAVX512RowAN16_5, sgemmAVX512RowAN16_6,
+			sgemmAVX512RowAN16_7, sgemmAVX512RowAN16_8, sgemmAVX512RowAN16_9, sgemmAVX512RowAN16_10, sgemmAVX512RowAN16_11, sgemmAVX512RowAN16_12},
+		{nil, sgemmAVX512ColAN16_1, sgemmAVX512ColAN16_2, sgemmAVX512ColAN16_3, sgemmAVX512ColAN16_4, sgemmAVX512ColAN16_5, sgemmAVX512ColAN16_6,
+			sgemmAVX512ColAN16_7, sgemmAVX512ColAN16_8, sgemmAVX512ColAN16_9, sgemmAVX512ColAN16_10, sgemmAVX512ColAN16_11, sgemmAVX512ColAN16_12},
+	},
+	{
+		{nil, sgemmAVX512RowAN32_1, sgemmAVX512RowAN32_2, sgemmAVX512RowAN32_3, sgemmAVX512RowAN32_4, sgemmAVX512RowAN32_5, sgemmAVX512RowAN32_6,
+			sgemmAVX512RowAN32_7, sgemmAVX512RowAN32_8, sgemmAVX512RowAN32_9, sgemmAVX512RowAN32_10, sgemmAVX512RowAN32_11, sgemmAVX512RowAN32_12},
+		{nil, sgemmAVX512ColAN32_1, sgemmAVX512ColAN32_2, sgemmAVX512ColAN32_3, sgemmAVX512ColAN32_4, sgemmAVX512ColAN32_5, sgemmAVX512ColAN32_6,
+			sgemmAVX512ColAN32_7, sgemmAVX512ColAN32_8, sgemmAVX512ColAN32_9, sgemmAVX512ColAN32_10, sgemmAVX512ColAN32_11, sgemmAVX512ColAN32_12},
+	},
+}
+
 var sgemmAVX2RowA = [...]func(kc int, a *float32, lda int, b, c *float32, ldc int, add bool){
 	nil, sgemmAVX2RowA1, sgemmAVX2RowA2, sgemmAVX2RowA3, sgemmAVX2RowA4, sgemmAVX2RowA5, sgemmAVX2RowA6,
 }
@@ -35,6 +51,13 @@ var avx512Arch = gemmArch{
 	},
 	kernelRowA: func(mr, kc int, a *float32, lda int, b, c *float32, ldc int, add bool) {
 		sgemmAVX512RowA[mr](kc, a, lda, b, c, ldc, add)
+	},
+	strided: func(vecs int, colA bool, mr, kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool) {
+		col := 0
+		if colA {
+			col = 1
+		}
+		sgemmAVX512Strided[vecs-1][col][mr](kc, a, lda, b, ldb, c, ldc, add)
 	},
 }
 
@@ -56,6 +79,9 @@ func init() {
 	if hasAVX2 {
 		packBT8 = packBT8AVX2
 		addT8x8, addT4x8 = addT8x8AVX2, addT4x8AVX2
+	}
+	if hasAVX512 {
+		packRows32 = packRows32AVX512
 	}
 	switch {
 	case hasAVX512:

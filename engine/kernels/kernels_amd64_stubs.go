@@ -333,3 +333,283 @@ func fmaPeakAVX512(iters int)
 // fmaPeakAVX2 runs iters iterations of 12 independent 8-lane FMAs
 // (192 FLOPs per iteration).
 func fmaPeakAVX2(iters int)
+
+// sgemmAVX512RowAN16_1 computes a 1×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_1(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN16_2 computes a 2×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN16_3 computes a 3×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_3(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN16_4 computes a 4×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_4(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN16_5 computes a 5×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_5(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN16_6 computes a 6×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_6(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN16_7 computes a 7×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_7(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN16_8 computes a 8×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_8(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN16_9 computes a 9×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_9(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN16_10 computes a 10×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_10(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN16_11 computes a 11×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_11(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN16_12 computes a 12×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN16_12(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_1 computes a 1×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_1(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_2 computes a 2×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_3 computes a 3×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_3(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_4 computes a 4×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_4(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_5 computes a 5×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_5(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_6 computes a 6×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_6(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_7 computes a 7×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_7(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_8 computes a 8×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_8(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_9 computes a 9×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_9(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_10 computes a 10×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_10(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_11 computes a 11×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_11(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN16_12 computes a 12×16 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN16_12(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_1 computes a 1×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_1(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_2 computes a 2×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_3 computes a 3×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_3(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_4 computes a 4×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_4(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_5 computes a 5×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_5(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_6 computes a 6×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_6(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_7 computes a 7×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_7(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_8 computes a 8×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_8(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_9 computes a 9×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_9(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_10 computes a 10×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_10(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_11 computes a 11×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_11(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512RowAN32_12 computes a 12×32 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512RowAN32_12(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_1 computes a 1×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_1(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_2 computes a 2×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_3 computes a 3×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_3(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_4 computes a 4×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_4(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_5 computes a 5×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_5(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_6 computes a 6×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_6(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_7 computes a 7×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_7(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_8 computes a 8×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_8(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_9 computes a 9×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_9(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_10 computes a 10×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_10(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_11 computes a 11×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_11(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAN32_12 computes a 12×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAN32_12(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// scaleMaxAVX512 sets x[i] *= s for i < n (n > 0) and returns the largest x[i] (VMAXPS: NaNs are skipped).
+//
+//go:noescape
+func scaleMaxAVX512(x *float32, n int, s float32) float32
+
+// scaleMaxArgsAVX512 sets x[i] *= s for i < n (n > 0), m to the largest x[i] (VMAXPS: NaNs are skipped) and arg[i] = float64(x[i] − m), and returns m.
+//
+//go:noescape
+func scaleMaxArgsAVX512(x *float32, n int, s float32, arg *float64) float32
+
+// ropeAVX2 rotates the pairs (x_i, x_{i+h}) of every head of nTok rows of x [nTok×nHeads×2h] by cos, sin [nTok×h]; h is a positive multiple of 8. Forward: (a·c − b·s, b·c + a·s); inverse: (a·c + b·s, b·c − a·s).
+//
+//go:noescape
+func ropeAVX2(x *float32, cos *float32, sin *float32, nTok int, nHeads int, h int, inverse bool)
+
+// packRows32AVX512 sets dst[r·32+j] = src[r·lds+j] for r < rows, j < 32.
+//
+//go:noescape
+func packRows32AVX512(dst *float32, src *float32, lds int, rows int)
+
+// rmsDxAVX2 sets dx = s·(dr·w − x·s·mean) over len(dx), a multiple of 8.
+//
+//go:noescape
+func rmsDxAVX2(dx []float32, dr []float32, w []float32, x []float32, s float32, mean float32)
+
+// rmsDwAVX2 sets dw += dr·(x·s) over len(dw), a multiple of 8.
+//
+//go:noescape
+func rmsDwAVX2(dw []float32, dr []float32, x []float32, s float32)
+
+// swigluAVX512 is swigluAVX2 sixteen lanes at a time; len(out) is a multiple of 16.
+//
+//go:noescape
+func swigluAVX512(out []float32, gate []float32, up []float32)
+
+// swigluBackwardAVX512 is swigluBackwardAVX2 sixteen lanes at a time; len(dgate) is a multiple of 16.
+//
+//go:noescape
+func swigluBackwardAVX512(dgate []float32, dup []float32, dout []float32, gate []float32, up []float32)

@@ -33,3 +33,40 @@ func checkGemm(kernel string, c, a, b []float32, m, k, n int) {
 // all of k). A caller that splits a product over k at these bounds, adding
 // the parts in order, gets the same bits as one call.
 func GemmKBlock() int { return archs[0].kc }
+
+// MatMulATSegs is MatMulAT with the sum over k split at the given bounds
+// (ascending, from 0 to k): it gives exactly the bits of one MatMulAT call
+// per segment, each adding into C in order (a segment longer than
+// GemmKBlock split into such blocks), in one pass over C. A weight
+// gradient summed over the K blocks of a padded layout whose padding rows
+// are left out is such a product.
+func MatMulATSegs(c, a, b []float32, m, k, n int, acc bool, bounds []int) {
+	checkGemm("MatMulATSegs", c, a, b, m, k, n)
+	if len(bounds) < 2 || bounds[0] != 0 || bounds[len(bounds)-1] != k {
+		panic("kernels.MatMulATSegs: bounds must run from 0 to k")
+	}
+	kc := archs[0].kc
+	if m <= smallRows || len(bounds) == 2 && k <= kc {
+		for i := 1; i < len(bounds); i++ {
+			r0, r1 := bounds[i-1], bounds[i]
+			if r1 < r0 {
+				panic("kernels.MatMulATSegs: bounds must ascend")
+			}
+			gemm(true, false, c, a[r0*m:r1*m], b[r0*n:r1*n], m, r1-r0, n, acc || i > 1)
+		}
+		return
+	}
+	// The K blocks: every segment, cut into pieces of at most kc; an
+	// empty segment adds nothing.
+	blocks := make([]int, 1, len(bounds)+k/kc+1)
+	for i := 1; i < len(bounds); i++ {
+		r0, r1 := bounds[i-1], bounds[i]
+		if r1 < r0 {
+			panic("kernels.MatMulATSegs: bounds must ascend")
+		}
+		for p := r0; p < r1; p = min(r1, p+kc) {
+			blocks = append(blocks, min(r1, p+kc))
+		}
+	}
+	gemmBlockedSegs(archs[0], true, false, c, a, b, m, k, n, acc, false, blocks)
+}

@@ -48,18 +48,41 @@ func RMSNormBackward(dx, dw, dout, x, w, rstd []float32, rows, dim int) {
 	need("RMSNormBackward", "w", len(w), dim)
 	need("RMSNormBackward", "rstd", len(rstd), rows)
 	// dx: rows are independent.
+	// Each row's dot product is one float32 chain in order; four rows at a
+	// time keep four chains in flight.
+	w = w[:dim]
 	parallelFor(rows, rows*dim*6, func(r0, r1 int) {
-		for r := r0; r < r1; r++ {
-			s := rstd[r]
-			xr, dr := x[r*dim:(r+1)*dim], dout[r*dim:(r+1)*dim]
-			var d float32
-			for i := range xr {
-				d += dr[i] * w[i] * xr[i]
+		var ds [4]float32
+		for q := r0; q < r1; q += 4 {
+			n := min(4, r1-q)
+			if n == 4 {
+				x0, x1, x2, x3 := x[q*dim:][:dim], x[(q+1)*dim:][:dim], x[(q+2)*dim:][:dim], x[(q+3)*dim:][:dim]
+				d0, d1, d2, d3 := dout[q*dim:][:dim], dout[(q+1)*dim:][:dim], dout[(q+2)*dim:][:dim], dout[(q+3)*dim:][:dim]
+				var s0, s1, s2, s3 float32
+				for i, wi := range w {
+					s0 += d0[i] * wi * x0[i]
+					s1 += d1[i] * wi * x1[i]
+					s2 += d2[i] * wi * x2[i]
+					s3 += d3[i] * wi * x3[i]
+				}
+				ds = [4]float32{s0, s1, s2, s3}
+			} else {
+				for k := 0; k < n; k++ {
+					r := q + k
+					xr, dr := x[r*dim:(r+1)*dim], dout[r*dim:(r+1)*dim]
+					var d float32
+					for i := range xr {
+						d += dr[i] * w[i] * xr[i]
+					}
+					ds[k] = d
+				}
 			}
-			mean := d * s / float32(dim)
-			dxr := dx[r*dim : (r+1)*dim]
-			for i := range dxr {
-				dxr[i] = s * (dr[i]*w[i] - xr[i]*s*mean)
+			for k := 0; k < n; k++ {
+				r := q + k
+				s := rstd[r]
+				xr, dr := x[r*dim:(r+1)*dim], dout[r*dim:(r+1)*dim]
+				mean := ds[k] * s / float32(dim)
+				rmsDx(dx[r*dim:(r+1)*dim], dr, w, xr, s, mean)
 			}
 		}
 	})
@@ -68,11 +91,7 @@ func RMSNormBackward(dx, dw, dout, x, w, rstd []float32, rows, dim int) {
 	parallelFor(dim, rows*dim*2, func(c0, c1 int) {
 		for r := 0; r < rows; r++ {
 			s := rstd[r]
-			xr, dr := x[r*dim+c0:r*dim+c1], dout[r*dim+c0:r*dim+c1]
-			dwc := dw[c0:c1]
-			for i := range dwc {
-				dwc[i] += dr[i] * (xr[i] * s)
-			}
+			rmsDw(dw[c0:c1], dout[r*dim+c0:r*dim+c1], x[r*dim+c0:r*dim+c1], s)
 		}
 	})
 }
@@ -129,6 +148,9 @@ func checkRoPE(kernel string, x, cos, sin []float32, nTok, nHeads, headDim int) 
 func rope(x, cos, sin []float32, nTok, nHeads, headDim int, inverse bool) {
 	h := headDim / 2
 	parallelFor(nTok, nTok*nHeads*headDim*3, func(t0, t1 int) {
+		if ropeVector(x[t0*nHeads*headDim:t1*nHeads*headDim], cos[t0*h:t1*h], sin[t0*h:t1*h], t1-t0, nHeads, h, inverse) {
+			return
+		}
 		for t := t0; t < t1; t++ {
 			ct, st := cos[t*h:(t+1)*h], sin[t*h:(t+1)*h]
 			for hd := 0; hd < nHeads; hd++ {
@@ -197,4 +219,75 @@ func AdamW(p, g, m, v []float32, lr, beta1, beta2, eps, weightDecay float32, ste
 	parallelForAligned(n, 64, n*12, func(lo, hi int) {
 		adamw(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], lr, beta1, beta2, eps, weightDecay, 1/bc1, 1/bc2)
 	})
+}
+
+// ScaleMax multiplies x by s in place (each element one float32 product)
+// and returns the largest product. When a product is NaN, or the largest is
+// a zero of either sign, which of the candidates it returns is unspecified:
+// a caller that subtracts the maximum and exponentiates (a softmax) gets
+// the same results either way. It runs on the calling goroutine, for short
+// rows such as attention's. x must not be empty.
+func ScaleMax(x []float32, s float32) float32 {
+	if len(x) == 0 {
+		panic("kernels.ScaleMax: empty x")
+	}
+	return scaleMaxRow(x, s)
+}
+
+// scaleMaxGeneric is ScaleMax over four running maxima, so that the
+// comparisons form four independent chains.
+func scaleMaxGeneric(x []float32, s float32) float32 {
+	x[0] *= s
+	m0 := x[0]
+	m1, m2, m3 := m0, m0, m0
+	i := 1
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		v0, v1, v2, v3 := v[0]*s, v[1]*s, v[2]*s, v[3]*s
+		v[0], v[1], v[2], v[3] = v0, v1, v2, v3
+		m0, m1, m2, m3 = max(m0, v0), max(m1, v1), max(m2, v2), max(m3, v3)
+	}
+	for ; i < len(x); i++ {
+		x[i] *= s
+		m0 = max(m0, x[i])
+	}
+	return max(max(m0, m1), max(m2, m3))
+}
+
+// rmsDxGeneric sets dx = s·(dr·w − x·s·mean), RMSNorm's input gradient of
+// one row given its mean term.
+func rmsDxGeneric(dx, dr, w, x []float32, s, mean float32) {
+	dr, w, x = dr[:len(dx)], w[:len(dx)], x[:len(dx)]
+	for i := range dx {
+		dx[i] = s * (dr[i]*w[i] - x[i]*s*mean)
+	}
+}
+
+// rmsDwGeneric adds one row's share dr·(x·s) into RMSNorm's weight
+// gradient dw.
+func rmsDwGeneric(dw, dr, x []float32, s float32) {
+	dr, x = dr[:len(dw)], x[:len(dw)]
+	for i := range dw {
+		dw[i] += dr[i] * (x[i] * s)
+	}
+}
+
+// ScaleMaxArgs is ScaleMax that also writes a softmax's arguments: with m
+// the maximum it returns, arg[i] = float64(x[i] − m) (the difference in
+// float32, widened exactly). arg must hold len(x) values.
+func ScaleMaxArgs(x []float32, s float32, arg []float64) float32 {
+	if len(x) == 0 {
+		panic("kernels.ScaleMaxArgs: empty x")
+	}
+	need("ScaleMaxArgs", "arg", len(arg), len(x))
+	return scaleMaxArgsRow(x, s, arg)
+}
+
+func scaleMaxArgsGeneric(x []float32, s float32, arg []float64) float32 {
+	m := scaleMaxRow(x, s)
+	arg = arg[:len(x)]
+	for i, v := range x {
+		arg[i] = float64(v - m)
+	}
+	return m
 }

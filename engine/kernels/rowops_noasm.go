@@ -20,3 +20,14 @@ func swigluBackward(dgate, dup, dout, gate, up []float32) {
 func adamw(p, g, m, v []float32, lr, b1, b2, eps, wd, i1, i2 float32) {
 	adamwGeneric(p, g, m, v, lr, b1, b2, eps, wd, i1, i2)
 }
+
+func scaleMaxRow(x []float32, s float32) float32 { return scaleMaxGeneric(x, s) }
+
+func ropeVector(x, cos, sin []float32, nTok, nHeads, h int, inverse bool) bool { return false }
+
+func rmsDx(dx, dr, w, x []float32, s, mean float32) { rmsDxGeneric(dx, dr, w, x, s, mean) }
+func rmsDw(dw, dr, x []float32, s float32)          { rmsDwGeneric(dw, dr, x, s) }
+
+func scaleMaxArgsRow(x []float32, s float32, arg []float64) float32 {
+	return scaleMaxArgsGeneric(x, s, arg)
+}

@@ -437,3 +437,131 @@ func TestExp(t *testing.T) {
 		t.Fatalf("exp of NaN gave %v", nan[0])
 	}
 }
+
+// TestScaleMax: the products are the float32 products, the maximum is the
+// largest of them and ScaleMaxArgs's arguments the widened differences, for
+// every length around the vector widths (masked tails), on the kernels and
+// the portable code; hand values first.
+func TestScaleMax(t *testing.T) {
+	x := []float32{1, -3, 2.5}
+	if got := ScaleMax(x, -2); got != 6 || x[0] != -2 || x[1] != 6 || x[2] != -5 {
+		t.Fatalf("ScaleMax(1, -3, 2.5 by -2) = %v, x = %v; want 6, [-2 6 -5]", got, x)
+	}
+	rng := rand.New(rand.NewPCG(6, 6))
+	for n := 1; n <= 70; n++ {
+		src := randSlice(rng, n)
+		for i := range src {
+			src[i] -= 3 // all negative, so a zero from a masked lane would show
+		}
+		withArgs := func(gen bool) func([]float32, float32) float32 {
+			return func(x []float32, s float32) float32 {
+				arg := make([]float64, len(x)+1)
+				arg[len(x)] = 42 // past the row: untouched
+				var m float32
+				if gen {
+					m = scaleMaxArgsGeneric(x, s, arg)
+				} else {
+					m = ScaleMaxArgs(x, s, arg)
+				}
+				for i, v := range x {
+					if want := float64(v - m); math.Float64bits(arg[i]) != math.Float64bits(want) {
+						t.Fatalf("n %d: arg[%d] = %v, want %v", len(x), i, arg[i], want)
+					}
+				}
+				if arg[len(x)] != 42 {
+					t.Fatalf("n %d: wrote past the row", len(x))
+				}
+				return m
+			}
+		}
+		for _, f := range []func([]float32, float32) float32{ScaleMax, scaleMaxGeneric, withArgs(false), withArgs(true)} {
+			x := append([]float32(nil), src...)
+			got := f(x, 0.7)
+			want := float32(math.Inf(-1))
+			for i, v := range src {
+				p := v * 0.7
+				if math.Float32bits(x[i]) != math.Float32bits(p) {
+					t.Fatalf("n %d: x[%d] = %v, want %v", n, i, x[i], p)
+				}
+				want = max(want, p)
+			}
+			if got != want {
+				t.Fatalf("n %d: max %v, want %v", n, got, want)
+			}
+		}
+	}
+}
+
+// TestRMSNormBackwardRowsMatchPlainLoop: dx, computed four rows at a time
+// and in vectors, and dw are bit for bit the plain loops', for row counts
+// around multiples of four and widths with and without a scalar tail.
+func TestRMSNormBackwardRowsMatchPlainLoop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 8))
+	for rows := 1; rows <= 11; rows++ {
+		for _, dim := range []int{1, 7, 20, 64} {
+			x, dout, w := randSlice(rng, rows*dim), randSlice(rng, rows*dim), randSlice(rng, dim)
+			rstd := randSlice(rng, rows)
+			dx, dw := make([]float32, rows*dim), randSlice(rng, dim)
+			dw0 := append([]float32(nil), dw...)
+			RMSNormBackward(dx, dw, dout, x, w, rstd, rows, dim)
+			for i := range dw0 {
+				want := dw0[i]
+				for r := 0; r < rows; r++ {
+					want += dout[r*dim+i] * (x[r*dim+i] * rstd[r])
+				}
+				if math.Float32bits(dw[i]) != math.Float32bits(want) {
+					t.Fatalf("rows %d dim %d: dw[%d] = %v, want %v", rows, dim, i, dw[i], want)
+				}
+			}
+			for r := 0; r < rows; r++ {
+				s := rstd[r]
+				xr, dr := x[r*dim:(r+1)*dim], dout[r*dim:(r+1)*dim]
+				var d float32
+				for i := range xr {
+					d += dr[i] * w[i] * xr[i]
+				}
+				mean := d * s / float32(dim)
+				for i := range xr {
+					want := s * (dr[i]*w[i] - xr[i]*s*mean)
+					if got := dx[r*dim+i]; math.Float32bits(got) != math.Float32bits(want) {
+						t.Fatalf("rows %d dim %d: dx[%d][%d] = %v, want %v", rows, dim, r, i, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestRoPEVectorMatchesLoop: the vector rotation gives the bits of the
+// portable loop, forward and inverse, for half heads of 8 and 16.
+func TestRoPEVectorMatchesLoop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 3))
+	for _, headDim := range []int{16, 32} {
+		for _, nHeads := range []int{1, 3} {
+			nTok, h := 5, headDim/2
+			x, cs, sn := randSlice(rng, nTok*nHeads*headDim), randSlice(rng, nTok*h), randSlice(rng, nTok*h)
+			for _, inverse := range []bool{false, true} {
+				got := append([]float32(nil), x...)
+				if !ropeVector(got, cs, sn, nTok, nHeads, h, inverse) {
+					t.Skip("no vector kernel")
+				}
+				for tk := 0; tk < nTok; tk++ {
+					for hd := 0; hd < nHeads; hd++ {
+						o := (tk*nHeads + hd) * headDim
+						for i := 0; i < h; i++ {
+							a, b, c, s := x[o+i], x[o+i+h], cs[tk*h+i], sn[tk*h+i]
+							w1, w2 := a*c-b*s, b*c+a*s
+							if inverse {
+								w1, w2 = a*c+b*s, b*c-a*s
+							}
+							if math.Float32bits(got[o+i]) != math.Float32bits(w1) || math.Float32bits(got[o+i+h]) != math.Float32bits(w2) {
+								t.Fatalf("headDim %d heads %d inverse %v: token %d head %d pair %d = (%v, %v), want (%v, %v)",
+									headDim, nHeads, inverse, tk, hd, i, got[o+i], got[o+i+h], w1, w2)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -130,31 +130,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			updateF += 4 * engine.SequenceFLOPs(cfg, len(seqs[i])) // reference scores + forward and backward
 			tokens += len(seqs[i])
 		}
-		if _, err := ref.LogProbs(ctx, seqs, engine.ScoreOptions{Temperature: 1, ScoreFrom: from}); err != nil {
-			return Result{}, err
-		}
-		for lo := 0; lo < len(seqs); lo += o.MicroBatch {
-			hi := min(len(seqs), lo+o.MicroBatch)
-			b, err := engine.NewBatch(seqs[lo:hi], from[lo:hi])
-			if err != nil {
-				return Result{}, err
-			}
-			out, err := tr.Forward(b, engine.ForwardOptions{Temperature: 1})
-			if err != nil {
-				return Result{}, err
-			}
-			// A policy-gradient loss with a per-sequence advantage.
-			d := make([]float32, len(out.LogProbs))
-			for i, mk := range b.Mask {
-				if mk {
-					d[i] = float32(rng.NormFloat64()) * 1e-3
-				}
-			}
-			if err := tr.Backward(d, nil); err != nil {
-				return Result{}, err
-			}
-		}
-		if _, err := tr.Step(1e-6); err != nil {
+		if err := rlUpdate(ctx, ref, tr, seqs, from, o.MicroBatch, rng); err != nil {
 			return Result{}, err
 		}
 		t2, c2 := time.Now(), cpuTime()
@@ -183,6 +159,37 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	res.Reference = ref2
 	return res, nil
+}
+
+// rlUpdate is the update half of an RL step: the reference policy's scores
+// of the rollouts, forward and backward in micro-batches of a
+// policy-gradient loss with a per-token advantage, and one AdamW step.
+func rlUpdate(ctx context.Context, ref *engine.Model, tr *engine.Learner, seqs [][]int, from []int, micro int, rng *rand.Rand) error {
+	if _, err := ref.LogProbs(ctx, seqs, engine.ScoreOptions{Temperature: 1, ScoreFrom: from}); err != nil {
+		return err
+	}
+	for lo := 0; lo < len(seqs); lo += micro {
+		hi := min(len(seqs), lo+micro)
+		b, err := engine.NewBatch(seqs[lo:hi], from[lo:hi])
+		if err != nil {
+			return err
+		}
+		out, err := tr.Forward(b, engine.ForwardOptions{Temperature: 1})
+		if err != nil {
+			return err
+		}
+		d := make([]float32, len(out.LogProbs))
+		for i, mk := range b.Mask {
+			if mk {
+				d[i] = float32(rng.NormFloat64()) * 1e-3
+			}
+		}
+		if err := tr.Backward(d, nil); err != nil {
+			return err
+		}
+	}
+	_, err := tr.Step(1e-6)
+	return err
 }
 
 // pretrain times cross-entropy steps on documents of the pre-training

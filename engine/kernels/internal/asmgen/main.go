@@ -30,6 +30,12 @@ func main() {
 	rowAPrefetchKernels()
 	expPD()
 	peakKernels()
+	stridedKernels()
+	scaleMaxKernel()
+	ropeKernel()
+	packRowsKernel()
+	rmsNormBackwardKernels()
+	swiglu512()
 	Generate()
 }
 

@@ -1,0 +1,65 @@
+package labbench
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/urlvr/urlvr/basemodel"
+	"github.com/urlvr/urlvr/engine"
+)
+
+// BenchmarkRLUpdate times the update half of the lab's RL step (reference
+// scores, forward and backward in micro-batches of 64, AdamW) on one set of
+// rollouts of the default base model, reporting GFLOP/s as `urlvr bench
+// lab` counts them and the CPU time of all threads.
+func BenchmarkRLUpdate(b *testing.B) {
+	ctx := context.Background()
+	o := Options{}.withDefaults()
+	base, err := basemodel.Open(o.Model)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := base.Engine
+	cfg := m.Config()
+	ref := m.Clone()
+	rng := rand.New(rand.NewPCG(5, 6))
+	var prompts [][]int
+	for range o.Prompts {
+		p := base.EncodePrompt(randomProblem(rng))
+		for range o.Rollouts {
+			prompts = append(prompts, p)
+		}
+	}
+	maxLen := min(len(prompts[0])+basemodel.MaxNewTokens, cfg.MaxPositions)
+	for _, p := range prompts {
+		maxLen = max(maxLen, min(len(p)+basemodel.MaxNewTokens, cfg.MaxPositions))
+	}
+	gens, err := m.Sample(ctx, prompts, engine.SampleOptions{
+		MaxNewTokens: min(basemodel.MaxNewTokens, maxLen-len(prompts[0])), Temperature: 1,
+		StopTokens: base.StopTokens(), Seed: 100,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	seqs, from := make([][]int, len(gens)), make([]int, len(gens))
+	var flops float64
+	for i, g := range gens {
+		seqs[i] = append(slices.Clone(prompts[i]), g.Tokens...)
+		from[i] = len(prompts[i])
+		flops += 4 * engine.SequenceFLOPs(cfg, len(seqs[i]))
+	}
+	tr, err := engine.NewLearner(m, engine.LearnerOptions{MaxBatch: o.MicroBatch, MaxSeqLen: maxLen, AdamW: engine.DefaultAdamW(), ClipNorm: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c0 := cpuTime()
+	for b.Loop() {
+		if err := rlUpdate(ctx, ref, tr, seqs, from, o.MicroBatch, rng); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(flops/1e9*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
+	b.ReportMetric((cpuTime()-c0).Seconds()*1e3/float64(b.N), "cpu-ms/op")
+}
