@@ -605,6 +605,10 @@ func (q *groupQueue) run(workers int, step func(worker, group, k int) bool) {
 			q.held[g] = true
 			q.mu.Unlock()
 			more := step(w, g, k)
+			// A worker runs for the whole call: yielding between steps
+			// spares it the runtime's forced preemption (every 10ms, in
+			// the middle of a kernel), which costs more.
+			runtime.Gosched()
 			q.mu.Lock()
 			q.held[g] = false
 			if more {
