@@ -520,14 +520,11 @@ func (d *decoder) groupBounds(S, workers int) []int {
 var decodeGroups = 0
 
 // groupQueue hands out the steps of independent groups, each a sequence of
-// steps 0, 1, 2, … that must run in order, to workers. A free worker takes
+// steps 0, 1, 2, … that must run in order, to workers: a free worker takes
 // the group with the fewest steps done that no one holds (the lowest
-// numbered among equals), and a worker that has just finished a step
-// leaves that group to a worker waiting for one. Groups may run any number
-// of steps ahead of others: a worker waits only when every unfinished group
-// is held, near the end, and then the group furthest behind passes from the
-// worker that held it (perhaps one slowed by a busy core) to the waiting
-// one at its next step.
+// numbered among equals). Groups may run any number of steps ahead of
+// others, so a worker waits only when every unfinished group is held, near
+// the end.
 type groupQueue struct {
 	mu      sync.Mutex
 	freed   sync.Cond
@@ -556,20 +553,16 @@ func (q *groupQueue) stopAt(k int) {
 	q.mu.Unlock()
 }
 
-// claim returns the group a free worker should take, other than avoid, or
-// -1; when it returns -1, wait reports whether a group may yet become
-// available (one is held, or avoid is available).
-func (q *groupQueue) claim(avoid int) (g int, wait bool) {
+// claim returns the group a free worker should take, or -1; when it
+// returns -1, wait reports whether a group may yet become available (one is
+// held).
+func (q *groupQueue) claim() (g int, wait bool) {
 	g = -1
 	for i, k := range q.next {
 		if k < 0 || k >= q.limit {
 			continue
 		}
 		if q.held[i] {
-			wait = true
-			continue
-		}
-		if i == avoid {
 			wait = true
 			continue
 		}
@@ -588,9 +581,8 @@ func (q *groupQueue) run(workers int, step func(worker, group, k int) bool) {
 	work := func(w int) {
 		q.mu.Lock()
 		defer q.mu.Unlock()
-		avoid := -1
 		for {
-			g, wait := q.claim(avoid)
+			g, wait := q.claim()
 			if g < 0 {
 				if !wait {
 					return
@@ -598,7 +590,6 @@ func (q *groupQueue) run(workers int, step func(worker, group, k int) bool) {
 				q.waiting++
 				q.freed.Wait()
 				q.waiting--
-				avoid = -1
 				continue
 			}
 			k := q.next[g]
@@ -616,9 +607,7 @@ func (q *groupQueue) run(workers int, step func(worker, group, k int) bool) {
 			} else {
 				q.next[g] = -1
 			}
-			avoid = -1
 			if q.waiting > 0 {
-				avoid = g
 				q.freed.Broadcast()
 			}
 		}
