@@ -102,3 +102,38 @@ func BenchmarkSample(b *testing.B) {
 	}
 	b.ReportMetric(float64(64*48*b.N)/b.Elapsed().Seconds(), "tokens/s")
 }
+
+// BenchmarkDecodeAttention: the attention of one decoding step of the
+// reference generation (64 sequences at position 40 of 64, every layer),
+// reading key/value caches of the reference batch's size from memory.
+func BenchmarkDecodeAttention(b *testing.B) {
+	cfg := BenchConfig()
+	m, err := New(cfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const S, maxLen, pos = 64, 63, 40
+	d := newDecoder(m, S, maxLen, S)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for l := range d.kc {
+		for i := range d.kc[l] {
+			d.kc[l][i] = float32(rng.NormFloat64())
+		}
+		for i := range d.vc[l] {
+			d.vc[l][i] = float32(rng.NormFloat64())
+		}
+	}
+	for i := range d.qkv {
+		d.qkv[i] = float32(rng.NormFloat64())
+	}
+	for r := range S {
+		d.seq[r], d.pos[r] = int32(r), pos
+	}
+	for b.Loop() {
+		for l := range d.kc {
+			d.attend(&d.work[0], l, 0, S)
+		}
+	}
+	flops := attentionFLOPs(cfg, pos) * S
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}

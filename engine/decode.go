@@ -8,7 +8,7 @@ import (
 	"github.com/urlvr/urlvr/engine/kernels"
 )
 
-// decoder runs the model incrementally over a key/value cache: each call to
+// decoder runs the model incrementally over a key/value cache: each
 // step processes a set of rows, each one token of one sequence at its own
 // position, and appends their keys and values to the sequences' caches.
 // Prefill is a step with every prompt token as a row; each later step has
@@ -20,11 +20,13 @@ import (
 // (kernels.PackedBT, packed or viewed, whose rows are independent and the
 // same bits either way) and attention reads only the row's own sequence. So results do not depend on how prompts are
 // chunked, on which sequences share a step, or on how the rows are split
-// between goroutines. A step splits its rows into one contiguous range per
-// worker, and each worker runs its range through every layer on its own:
-// the workers meet only where a sequence's rows straddle two ranges (a
-// long prompt's prefill), once per layer, between writing the cache and
-// reading it.
+// between goroutines. Sample decodes groups of whole sequences that advance
+// independently (see groupBounds), each group's step run by one worker.
+// Prompts too long to prefill that way are prefilled together, in steps
+// whose rows are split into one contiguous range per worker, and each
+// worker runs its range through every layer on its own: the workers meet
+// only where a sequence's rows straddle two ranges (a long prompt's
+// prefill), once per layer, between writing the cache and reading it.
 type decoder struct {
 	m      *Model
 	S      int // sequences
@@ -470,4 +472,154 @@ func (b *barrier) wait() {
 	for round == b.round {
 		b.cond.Wait()
 	}
+}
+
+// Groups: Sample decodes its sequences in groups of whole sequences that
+// advance independently. A group's step is one token of each of its
+// unfinished sequences (its first step, the prefill, is every prompt token
+// of its sequences), and needs nothing from any other group: a sequence's
+// next token depends only on its own cache and its own generator. So the
+// workers never wait for one another between steps: each claims the group
+// that is furthest behind, runs one step of it and releases it. A worker
+// slowed by a busy core holds up only the group in its hands, while the
+// other workers carry the rest forward; the step at which a worker waits
+// for lack of work comes only at the very end, when fewer groups than
+// workers are left.
+//
+// A group's step passes once over the weights, whatever its rows, so
+// groups cost weight traffic: with more groups than workers the load
+// balances, with more rows per group the products run faster. Weights that
+// stay in cache (up to cachedWeightFloats) make a pass cheap, and the
+// sequences split into chunksPerWorker groups per worker; larger models
+// take one group more than workers, so that a worker finishing a step
+// always finds a group that is not being decoded.
+func (d *decoder) groupBounds(S, workers int) []int {
+	groups := 1
+	switch {
+	case decodeGroups > 0:
+		groups = decodeGroups
+	case workers <= 1:
+	case d.weightFloats <= cachedWeightFloats:
+		groups = chunksPerWorker * workers
+	default:
+		groups = workers + 1
+	}
+	size := max(minChunkRows, (S+groups-1)/groups)
+	if decodeGroups > 0 {
+		size = (S + groups - 1) / groups
+	}
+	bounds := []int{0}
+	for lo := 0; lo < S; lo += size {
+		bounds = append(bounds, min(S, lo+size))
+	}
+	return bounds
+}
+
+// decodeGroups, when positive, fixes the number of groups (tests check that
+// it never changes a result).
+var decodeGroups = 0
+
+// groupQueue hands out the steps of independent groups, each a sequence of
+// steps 0, 1, 2, … that must run in order, to workers: a free worker takes
+// the group with the fewest steps done that no one holds (the lowest
+// numbered among equals). Groups may run any number of steps ahead of
+// others, so a worker waits only when every unfinished group is held, near
+// the end.
+type groupQueue struct {
+	mu      sync.Mutex
+	freed   sync.Cond
+	next    []int  // each group's next step; -1 once it has none
+	held    []bool // a worker is running the group's step
+	limit   int    // steps from limit on are not run (see stopAt)
+	waiting int    // workers waiting for a group
+}
+
+// newGroupQueue makes a queue of groups whose first step is first.
+func newGroupQueue(groups, first int) *groupQueue {
+	q := &groupQueue{next: make([]int, groups), held: make([]bool, groups), limit: math.MaxInt}
+	q.freed.L = &q.mu
+	for g := range q.next {
+		q.next[g] = first
+	}
+	return q
+}
+
+// stopAt keeps every group from running step k or any later one; steps
+// before k still run. A step that must not be followed (an error) calls
+// stopAt(k+1) from within step k.
+func (q *groupQueue) stopAt(k int) {
+	q.mu.Lock()
+	q.limit = min(q.limit, k)
+	q.mu.Unlock()
+}
+
+// claim returns the group a free worker should take, or -1; when it
+// returns -1, wait reports whether a group may yet become available (one is
+// held).
+func (q *groupQueue) claim() (g int, wait bool) {
+	g = -1
+	for i, k := range q.next {
+		if k < 0 || k >= q.limit {
+			continue
+		}
+		if q.held[i] {
+			wait = true
+			continue
+		}
+		if g < 0 || k < q.next[g] {
+			g = i
+		}
+	}
+	return g, wait
+}
+
+// run calls step(worker, group, k) for every step of every group on at most
+// workers goroutines, worker numbering the goroutine from 0; step returns
+// whether the group has a next step. It returns when no group has a step
+// left to run.
+func (q *groupQueue) run(workers int, step func(worker, group, k int) bool) {
+	work := func(w int) {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		for {
+			g, wait := q.claim()
+			if g < 0 {
+				if !wait {
+					return
+				}
+				q.waiting++
+				q.freed.Wait()
+				q.waiting--
+				continue
+			}
+			k := q.next[g]
+			q.held[g] = true
+			q.mu.Unlock()
+			more := step(w, g, k)
+			// A worker runs for the whole call: yielding between steps
+			// spares it the runtime's forced preemption (every 10ms, in
+			// the middle of a kernel), which costs more.
+			runtime.Gosched()
+			q.mu.Lock()
+			q.held[g] = false
+			if more {
+				q.next[g] = k + 1
+			} else {
+				q.next[g] = -1
+			}
+			if q.waiting > 0 {
+				q.freed.Broadcast()
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work(w)
+		}()
+	}
+	work(0)
+	wg.Wait()
 }

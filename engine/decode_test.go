@@ -8,7 +8,10 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // midConfig is big enough for the decoder's vector paths: 64-wide heads
@@ -247,5 +250,122 @@ func BenchmarkDrawTopP(b *testing.B) {
 	idx := make([]int32, V)
 	for b.Loop() {
 		drawToken(e, sum, 0, 0.9, rng.Float64(), idx)
+	}
+}
+
+// TestSampleIndependentOfGroups: the groups that decode independently (how
+// many, and so which sequences share a step and which worker runs them)
+// never change a generation, with stop tokens ending sequences at different
+// steps, prompts of different lengths, and prompts prefilled together in
+// chunks or by their groups.
+func TestSampleIndependentOfGroups(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	savedRows, savedGroups := prefillRows, decodeGroups
+	defer func() { prefillRows, decodeGroups = savedRows, savedGroups }()
+	cfg := midConfig("qwen3")
+	m := randomModel(t, cfg, 91)
+	prompts := samplePrompts(rand.New(rand.NewPCG(92, 93)), cfg.VocabSize, 5, 1, 12, 7, 3, 9, 2, 8, 4, 6, 10)
+	opts := SampleOptions{MaxNewTokens: 25, Temperature: 1.1, TopK: 20, StopTokens: []int{3, 4}, Seed: 17}
+	runtime.GOMAXPROCS(1)
+	decodeGroups = 1
+	want := sampleOrFail(t, m, prompts, opts)
+	lengths := map[int]bool{}
+	for _, g := range want {
+		lengths[len(g.Tokens)] = true
+	}
+	if len(lengths) < 3 {
+		t.Fatalf("generations of %d distinct lengths: the test needs sequences ending at different steps", len(lengths))
+	}
+	for _, procs := range []int{1, 2, 3} {
+		runtime.GOMAXPROCS(procs)
+		for _, groups := range []int{0, 1, 2, 3, 5, len(prompts)} {
+			decodeGroups = groups
+			for _, rows := range []int{savedRows, 7} {
+				prefillRows = rows
+				if got := sampleOrFail(t, m, prompts, opts); !reflect.DeepEqual(got, want) {
+					t.Errorf("GOMAXPROCS=%d, %d groups, prefill rows %d: the generations changed", procs, groups, rows)
+				}
+			}
+		}
+	}
+}
+
+// TestSampleReportsFirstDivergedSequence: when several sequences' logits
+// are not finite, the error names the lowest-numbered one, whatever the
+// groups and the core count.
+func TestSampleReportsFirstDivergedSequence(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	saved := decodeGroups
+	defer func() { decodeGroups = saved }()
+	cfg := midConfig("qwen2") // untied head: a NaN embedding spoils only the sequences that read it
+	m := randomModel(t, cfg, 95)
+	embed, _, _ := m.Tensor("model.embed_tokens.weight")
+	const poison = 5
+	embed[poison*cfg.HiddenSize] = float32(math.NaN())
+	prompts := [][]int{{1, 2}, {2, 3, 1}, {1, poison, 2}, {4}, {poison}, {2, 2}}
+	for _, procs := range []int{1, 2, 3} {
+		runtime.GOMAXPROCS(procs)
+		for _, groups := range []int{0, 1, 2, 3, 6} {
+			decodeGroups = groups
+			_, err := m.Sample(context.Background(), prompts, SampleOptions{MaxNewTokens: 4, Temperature: 1, StopTokens: []int{poison}})
+			if err == nil || !strings.Contains(err.Error(), "sequence 2, token 0:") {
+				t.Errorf("GOMAXPROCS=%d, %d groups: error %v, want it to name sequence 2, token 0", procs, groups, err)
+			}
+		}
+	}
+}
+
+// TestGroupQueue: every group's steps run once each, in order, never two of
+// one group at once; a group ends when its step says so, and after stopAt
+// every group still runs the steps before the stop.
+func TestGroupQueue(t *testing.T) {
+	steps := []int{5, 1, 9, 3, 4}
+	for _, workers := range []int{1, 2, 3, 8} {
+		for _, stop := range []int{-1, 0, 2} {
+			q := newGroupQueue(len(steps), 0)
+			var mu sync.Mutex
+			done := make([]int, len(steps))
+			busy := make([]bool, len(steps))
+			q.run(workers, func(w, g, k int) bool {
+				mu.Lock()
+				if busy[g] {
+					t.Errorf("workers=%d: group %d run by two workers at once", workers, g)
+				}
+				if k != done[g] {
+					t.Errorf("workers=%d: group %d step %d after %d steps", workers, g, k, done[g])
+				}
+				if w < 0 || w >= workers {
+					t.Errorf("workers=%d: worker %d", workers, w)
+				}
+				busy[g] = true
+				mu.Unlock()
+				if g == 2 && k == stop {
+					q.stopAt(k + 1)
+				}
+				time.Sleep(50 * time.Microsecond) // let other workers overlap
+				mu.Lock()
+				busy[g] = false
+				done[g]++
+				mu.Unlock()
+				return k+1 < steps[g]
+			})
+			for g, n := range done {
+				// Steps before the stop all run; with one worker, taking
+				// the group furthest behind first, none after it.
+				least, most := steps[g], steps[g]
+				if stop >= 0 {
+					least = min(least, stop+1)
+					if workers == 1 {
+						most = least
+					}
+				}
+				if n < least || n > most {
+					t.Errorf("workers=%d stop=%d: group %d ran %d steps, want %d to %d", workers, stop, g, n, least, most)
+				}
+			}
+			if stop >= 0 && done[2] != stop+1 {
+				t.Errorf("workers=%d stop=%d: the stopping group ran %d steps", workers, stop, done[2])
+			}
+		}
 	}
 }

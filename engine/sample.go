@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"sync"
 
 	"github.com/urlvr/urlvr/engine/kernels"
 )
@@ -104,7 +106,7 @@ func (m *Model) Sample(ctx context.Context, prompts [][]int, o SampleOptions) ([
 	// independent, each with its own generator. A sequence whose logits are
 	// not finite (a diverged model) is marked in bad.
 	bad := make([]bool, S)
-	var seqs []int32 // the sequence of each wanted row of the current step
+	seqs := make([]int32, S) // the sequence of each wanted row, by logits row
 	choose := func(scratch *samplerScratch, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			s := seqs[i]
@@ -133,61 +135,131 @@ func (m *Model) Sample(ctx context.Context, prompts [][]int, o SampleOptions) ([
 		}
 	}
 
-	// Prefill: every prompt token is a row, in chunks of at most d.cap rows;
-	// the last row of each prompt gives the logits of its first new token,
-	// consumed before the next chunk reuses the logits buffer.
-	rows := make([]int32, 0, d.cap) // rows of the current step whose logits are wanted
-	seqs = make([]int32, 0, S)      // their sequences
-	n := 0
-	flush := func() error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		d.step(n, rows, choose)
-		n, rows, seqs = 0, rows[:0], seqs[:0]
-		for i, b := range bad {
-			if b {
-				return fmt.Errorf("sequence %d, token %d: the model's logits are not finite", i, len(gens[i].Tokens))
+	// Prompts too long to prefill as one step are prefilled first, all
+	// together, in chunks of at most d.cap rows; the last row of each
+	// prompt gives the logits of its first new token, consumed before the
+	// next chunk reuses the logits buffer. Otherwise each group of
+	// sequences prefills its own prompts as its first step.
+	want := make([]int32, S) // the rows whose logits are wanted, by logits row
+	prefillTogether := total > d.cap
+	if prefillTogether {
+		rows, n := want[:0], 0
+		flush := func() error {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-		}
-		return nil
-	}
-	for i, p := range prompts {
-		for t, tok := range p {
-			if n == d.cap {
-				if err := flush(); err != nil {
-					return nil, err
+			d.step(n, rows, choose)
+			n, rows = 0, rows[:0]
+			for i, b := range bad {
+				if b {
+					return fmt.Errorf("sequence %d, token %d: the model's logits are not finite", i, len(gens[i].Tokens))
 				}
 			}
-			d.seq[n], d.pos[n], d.tokens[n] = int32(i), int32(t), int32(tok)
-			if t == len(p)-1 {
-				rows, seqs = append(rows, int32(n)), append(seqs, int32(i))
-			}
-			n++
+			return nil
 		}
-	}
-	if err := flush(); err != nil {
-		return nil, err
-	}
-
-	// Decode: one row per unfinished sequence, feeding its last token.
-	for {
-		for i := range gens {
-			g := &gens[i]
-			if g.FinishReason != "" {
-				continue
+		for i, p := range prompts {
+			for t, tok := range p {
+				if n == d.cap {
+					if err := flush(); err != nil {
+						return nil, err
+					}
+				}
+				d.seq[n], d.pos[n], d.tokens[n] = int32(i), int32(t), int32(tok)
+				if t == len(p)-1 {
+					seqs[len(rows)] = int32(i)
+					rows = append(rows, int32(n))
+				}
+				n++
 			}
-			d.seq[n], d.pos[n], d.tokens[n] = int32(i), int32(len(prompts[i])+len(g.Tokens)-1), int32(g.Tokens[len(g.Tokens)-1])
-			rows, seqs = append(rows, int32(n)), append(seqs, int32(i))
-			n++
-		}
-		if n == 0 {
-			return gens, nil
 		}
 		if err := flush(); err != nil {
 			return nil, err
 		}
 	}
+
+	// Decode by groups of sequences (see decoder.groupBounds), each step of
+	// a group one row per unfinished sequence, feeding its last token.
+	// Group g owns sequences bounds[g]..bounds[g+1], their logits rows, and
+	// the decoder's rows from base[g]: within its own prompts' rows when it
+	// prefills them, else from its first sequence (d.cap ≥ S).
+	workers := min(len(d.work), runtime.GOMAXPROCS(0))
+	bounds := d.groupBounds(S, workers)
+	groups := len(bounds) - 1
+	base := make([]int, groups)
+	for g := range base {
+		base[g] = bounds[g]
+		if !prefillTogether {
+			base[g] = 0
+			for _, p := range prompts[:bounds[g]] {
+				base[g] += len(p)
+			}
+		}
+	}
+	first := 0
+	if prefillTogether {
+		first = 1
+	}
+	q := newGroupQueue(groups, first)
+	var errMu sync.Mutex
+	var ctxErr error
+	badStep := math.MaxInt // the first step at which a sequence's logits were not finite
+	q.run(min(workers, groups), func(worker, g, k int) bool {
+		if err := ctx.Err(); err != nil {
+			errMu.Lock()
+			ctxErr = err
+			errMu.Unlock()
+			q.stopAt(0)
+			return false
+		}
+		a, b := bounds[g], bounds[g+1]
+		lo, n, w := base[g], base[g], a
+		for i := a; i < b; i++ {
+			gen := &gens[i]
+			if k == 0 { // prefill
+				for t, tok := range prompts[i] {
+					d.seq[n], d.pos[n], d.tokens[n] = int32(i), int32(t), int32(tok)
+					n++
+				}
+			} else {
+				if gen.FinishReason != "" {
+					continue
+				}
+				d.seq[n], d.pos[n], d.tokens[n] = int32(i), int32(len(prompts[i])+len(gen.Tokens)-1), int32(gen.Tokens[len(gen.Tokens)-1])
+				n++
+			}
+			want[w], seqs[w] = int32(n-1), int32(i)
+			w++
+		}
+		if n == lo {
+			return false
+		}
+		d.run(&d.work[worker], lo, n, want, a, w, nil, choose)
+		more := false
+		for i := a; i < b; i++ {
+			if bad[i] {
+				// Steps after k cannot change which sequence is reported:
+				// the earliest step's lowest sequence.
+				errMu.Lock()
+				badStep = min(badStep, k)
+				errMu.Unlock()
+				q.stopAt(k + 1)
+				return false
+			}
+			more = more || gens[i].FinishReason == ""
+		}
+		return more
+	})
+	if ctxErr != nil {
+		return nil, ctxErr
+	}
+	if badStep < math.MaxInt {
+		for i, b := range bad {
+			if b && len(gens[i].Tokens) == badStep {
+				return nil, fmt.Errorf("sequence %d, token %d: the model's logits are not finite", i, badStep)
+			}
+		}
+	}
+	return gens, nil
 }
 
 // getDecoder returns the kept decoder if it is big enough for the call, or a
