@@ -17,8 +17,9 @@ func init() {
 		Use:   "lab",
 		Short: "Time the default model's RL step and pre-training beside the reference step",
 		Long: `Measures, in one run, the lab's own workload on the default base model:
-  - the main job's RL step: 32 prompts x 8 rollouts sampled (temperature 1, the
-    base models' response budget), then the update (reference-policy scores,
+  - the main job's RL step: 32 prompts x 8 rollouts sampled (new problems of
+    the training set each step, temperature 1, the base models' response
+    budget), then the update (reference-policy scores,
     forward and backward in micro-batches of 64, AdamW), split into the two;
   - pre-training: cross-entropy steps on 32 documents of 40-70 tokens;
   - study-scale throughput: rollouts per second of whole RL steps;

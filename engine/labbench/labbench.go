@@ -89,18 +89,22 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	// The reference policy is a frozen copy, as in the trainer.
 	ref := m.Clone()
 	rng := rand.New(rand.NewPCG(5, 6))
-	prompts := make([][]int, 0, o.Prompts*o.Rollouts)
-	for range o.Prompts {
-		p := base.EncodePrompt(randomProblem(rng))
-		for range o.Rollouts {
-			prompts = append(prompts, p)
+	// Each step's prompts are new problems of the training set, as the
+	// main job draws them: their answers' lengths, not a simpler stand-in's,
+	// decide the step's cost.
+	train, err := arith.Split("train")
+	if err != nil {
+		return Result{}, fmt.Errorf("lab benchmark: %w", err)
+	}
+	stepPrompts := make([][][]int, o.Steps+1)
+	maxPrompt := 0
+	for s := range stepPrompts {
+		stepPrompts[s] = trainingPrompts(base, train, o.Prompts, o.Rollouts, rng)
+		for _, p := range stepPrompts[s] {
+			maxPrompt = max(maxPrompt, len(p))
 		}
 	}
-	maxLen := 0
-	for _, p := range prompts {
-		maxLen = max(maxLen, len(p)+basemodel.MaxNewTokens)
-	}
-	maxLen = min(maxLen, cfg.MaxPositions)
+	maxLen := min(maxPrompt+basemodel.MaxNewTokens, cfg.MaxPositions)
 	tr, err := engine.NewLearner(m, engine.LearnerOptions{MaxBatch: o.MicroBatch, MaxSeqLen: maxLen, AdamW: engine.DefaultAdamW(), ClipNorm: 1})
 	if err != nil {
 		return Result{}, err
@@ -110,9 +114,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		if err := ctx.Err(); err != nil {
 			return Result{}, err
 		}
+		prompts := stepPrompts[s]
 		t0, c0 := time.Now(), cpuTime()
 		gens, err := m.Sample(ctx, prompts, engine.SampleOptions{
-			MaxNewTokens: min(basemodel.MaxNewTokens, maxLen-len(prompts[0])), Temperature: 1,
+			MaxNewTokens: maxLen - maxPrompt, Temperature: 1,
 			StopTokens: base.StopTokens(), Seed: uint64(100 + s),
 		})
 		if err != nil {
@@ -148,7 +153,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	res.SampleGFLOPS = res.SampleFLOPs / res.Sample.Seconds() / 1e9
 	res.UpdateGFLOPS = res.UpdateFLOPs / res.Update.Seconds() / 1e9
 	res.StepGFLOPS = (res.SampleFLOPs + res.UpdateFLOPs) / res.Step.Seconds() / 1e9
-	res.RolloutsPerSec = float64(len(prompts)) / res.Step.Seconds()
+	res.RolloutsPerSec = float64(o.Prompts*o.Rollouts) / res.Step.Seconds()
 
 	if err := pretrain(ctx, m, o, rng, &res); err != nil {
 		return Result{}, err
@@ -243,17 +248,17 @@ func pretrain(ctx context.Context, m *engine.Model, o Options, rng *rand.Rand, r
 	return nil
 }
 
-// randomProblem is a prompt of the arithmetic world's form.
-func randomProblem(rng *rand.Rand) string {
-	n := func() int { return 2 + rng.IntN(98) }
-	switch rng.IntN(3) {
-	case 0:
-		return arith.Prompt(fmt.Sprintf("%d+%d", n(), n()))
-	case 1:
-		return arith.Prompt(fmt.Sprintf("%d*%d-%d", n(), 2+rng.IntN(8), n()))
-	default:
-		return arith.Prompt(fmt.Sprintf("%d*%d-%d*%d", n(), 2+rng.IntN(8), n(), 2+rng.IntN(8)))
+// trainingPrompts encodes n problems drawn from the training set, each
+// repeated once per rollout.
+func trainingPrompts(base *basemodel.Model, train []arith.Problem, n, rollouts int, rng *rand.Rand) [][]int {
+	prompts := make([][]int, 0, n*rollouts)
+	for range n {
+		p := base.EncodePrompt(train[rng.IntN(len(train))].Prompt)
+		for range rollouts {
+			prompts = append(prompts, p)
+		}
 	}
+	return prompts
 }
 
 func median(ts []time.Duration) time.Duration {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urlvr/urlvr/basemodel"
 	"github.com/urlvr/urlvr/engine"
+	"github.com/urlvr/urlvr/task/arith"
 )
 
 // BenchmarkRLUpdate times the update half of the lab's RL step (reference
@@ -25,13 +26,11 @@ func BenchmarkRLUpdate(b *testing.B) {
 	cfg := m.Config()
 	ref := m.Clone()
 	rng := rand.New(rand.NewPCG(5, 6))
-	var prompts [][]int
-	for range o.Prompts {
-		p := base.EncodePrompt(randomProblem(rng))
-		for range o.Rollouts {
-			prompts = append(prompts, p)
-		}
+	train, err := arith.Split("train")
+	if err != nil {
+		b.Fatal(err)
 	}
+	prompts := trainingPrompts(base, train, o.Prompts, o.Rollouts, rng)
 	maxLen := min(len(prompts[0])+basemodel.MaxNewTokens, cfg.MaxPositions)
 	for _, p := range prompts {
 		maxLen = max(maxLen, min(len(p)+basemodel.MaxNewTokens, cfg.MaxPositions))
