@@ -3,6 +3,8 @@ package engine
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/urlvr/urlvr/internal/cputime"
 )
 
 // BenchmarkLabMicroBatch: forward and backward of one micro-batch of the
@@ -41,7 +43,7 @@ func BenchmarkLabMicroBatch(b *testing.B) {
 	for _, s := range seqs {
 		flops += 3 * SequenceFLOPs(cfg, len(s))
 	}
-	c0 := cpuTime()
+	c0 := cputime.Process()
 	for b.Loop() {
 		if _, err := tr.Forward(batch, ForwardOptions{Temperature: 1}); err != nil {
 			b.Fatal(err)
@@ -52,7 +54,7 @@ func BenchmarkLabMicroBatch(b *testing.B) {
 	}
 	b.ReportMetric(flops/1e9*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
 	b.ReportMetric(float64(tokens), "tokens")
-	b.ReportMetric((cpuTime()-c0).Seconds()*1e3/float64(b.N), "cpu-ms/op")
+	b.ReportMetric((cputime.Process()-c0).Seconds()*1e3/float64(b.N), "cpu-ms/op")
 }
 
 // BenchmarkAttentionSoftmax: the softmax rows of one head's causal [L × L]

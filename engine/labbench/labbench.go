@@ -18,6 +18,7 @@ import (
 
 	"github.com/urlvr/urlvr/basemodel"
 	"github.com/urlvr/urlvr/engine"
+	"github.com/urlvr/urlvr/internal/cputime"
 	"github.com/urlvr/urlvr/task/arith"
 )
 
@@ -115,7 +116,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			return Result{}, err
 		}
 		prompts := stepPrompts[s]
-		t0, c0 := time.Now(), cpuTime()
+		t0, c0 := time.Now(), cputime.Process()
 		gens, err := m.Sample(ctx, prompts, engine.SampleOptions{
 			MaxNewTokens: maxLen - maxPrompt, Temperature: 1,
 			StopTokens: base.StopTokens(), Seed: uint64(100 + s),
@@ -123,7 +124,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		t1, c1 := time.Now(), cpuTime()
+		t1, c1 := time.Now(), cputime.Process()
 		seqs := make([][]int, len(gens))
 		from := make([]int, len(gens))
 		var sampleF, updateF float64
@@ -138,7 +139,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		if err := rlUpdate(ctx, ref, tr, seqs, from, o.MicroBatch, rng); err != nil {
 			return Result{}, err
 		}
-		t2, c2 := time.Now(), cpuTime()
+		t2, c2 := time.Now(), cputime.Process()
 		if s > 0 {
 			sampleCPU = append(sampleCPU, c1-c0)
 			updateCPU = append(updateCPU, c2-c1)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urlvr/urlvr/basemodel"
 	"github.com/urlvr/urlvr/engine"
+	"github.com/urlvr/urlvr/internal/cputime"
 	"github.com/urlvr/urlvr/task/arith"
 )
 
@@ -53,12 +54,12 @@ func BenchmarkRLUpdate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c0 := cpuTime()
+	c0 := cputime.Process()
 	for b.Loop() {
 		if err := rlUpdate(ctx, ref, tr, seqs, from, o.MicroBatch, rng); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(flops/1e9*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
-	b.ReportMetric((cpuTime()-c0).Seconds()*1e3/float64(b.N), "cpu-ms/op")
+	b.ReportMetric((cputime.Process()-c0).Seconds()*1e3/float64(b.N), "cpu-ms/op")
 }
