@@ -84,11 +84,8 @@ func MatMulStrided(s *StridedScratch, c []float32, ldc int, a []float32, lda int
 			}
 			ncur := min(nr, n-j)
 			if kcur == 0 {
-				// Every term is zero: the chain is +0.
 				if !acc {
-					for r := 0; r < mcur; r++ {
-						clear(c[(i+r)*ldc+j : (i+r)*ldc+j+ncur])
-					}
+					zeroTile(c, ldc, i, j, mcur, ncur)
 				}
 				continue
 			}
@@ -173,11 +170,8 @@ func (s *StridedScratch) inPlace(arch *gemmArch, c []float32, ldc int, a []float
 			}
 			ncur := min(w, n-j)
 			if kcur == 0 {
-				// Every term is zero: the chain is +0.
 				if !acc {
-					for r := 0; r < mcur; r++ {
-						clear(c[(i+r)*ldc+j : (i+r)*ldc+j+ncur])
-					}
+					zeroTile(c, ldc, i, j, mcur, ncur)
 				}
 				continue
 			}
@@ -351,5 +345,13 @@ func (s *StridedScratch) contiguous(transA, transB bool, c []float32, ldc int, a
 	gemm(transA, transB, gc, ga, gb, m, k, n, acc)
 	for r := 0; r < m; r++ {
 		copy(c[r*ldc:r*ldc+n], gc[r*n:(r+1)*n])
+	}
+}
+
+// zeroTile writes +0 to the mcur×ncur tile of c at row i, column j: a
+// product over no terms, whose chain is +0.
+func zeroTile(c []float32, ldc, i, j, mcur, ncur int) {
+	for r := range mcur {
+		clear(c[(i+r)*ldc+j : (i+r)*ldc+j+ncur])
 	}
 }
