@@ -323,12 +323,38 @@ func (t *Trainer) update(ctx context.Context, rb *rolloutBatch, adv []float64, r
 	if u.temp == 0 {
 		u.temp = 1
 	}
-	var err error
-	u.ref, err = t.ref.LogProbs(ctx, rb.seqs, engine.ScoreOptions{Temperature: u.temp, ScoreFrom: rb.scoreFrom})
-	if err != nil {
-		return fmt.Errorf("reference policy: %w", err)
+	// The reference's scores are read only by the KL metric, after the
+	// mini-batches, and by the loss when it has a KL term. Scoring them on
+	// another goroutine while the micro-batches run keeps both cores busy
+	// where the update's kernels alone leave one idle (their serial parts
+	// and the waits at the end of each parallel section). The two read
+	// their own weights and memory, and scores never depend on how work is
+	// spread over threads, so every result is the same as in sequence.
+	refDone := make(chan error, 1)
+	go func() {
+		var err error
+		u.ref, err = t.ref.LogProbs(ctx, rb.seqs, engine.ScoreOptions{Temperature: u.temp, ScoreFrom: rb.scoreFrom})
+		refDone <- err
+	}()
+	refWaited := false
+	waitRef := func() error {
+		refWaited = true
+		if err := <-refDone; err != nil {
+			return fmt.Errorf("reference policy: %w", err)
+		}
+		return nil
 	}
-	row.KL = meanKL(rb, u.ref)
+	defer func() {
+		if !refWaited {
+			<-refDone
+		}
+	}()
+	if t.lossCfg.KLCoef != 0 {
+		if err := waitRef(); err != nil {
+			return err
+		}
+	}
+	var err error
 
 	// On-policy when one update uses every rollout once (Co-Reward's
 	// rephrasings double the rollouts of a step).
@@ -344,6 +370,13 @@ func (t *Trainer) update(ctx context.Context, rb *rolloutBatch, adv []float64, r
 		for lo := 0; lo < len(rb.seqs); lo += mini {
 			hi := min(len(rb.seqs), lo+mini)
 			err := t.miniBatch(u, lo, hi, &agg)
+			// No parameter changes before the reference's scores are in:
+			// an error there ends the step as it did before the update.
+			if !refWaited {
+				if err := waitRef(); err != nil {
+					return err
+				}
+			}
 			if errors.Is(err, rl.ErrNonFinite) {
 				if err := t.skipUpdate(err); err != nil {
 					return err
@@ -372,6 +405,12 @@ func (t *Trainer) update(ctx context.Context, rb *rolloutBatch, adv []float64, r
 			agg.lr = lr
 		}
 	}
+	if !refWaited { // no mini-batch
+		if err := waitRef(); err != nil {
+			return err
+		}
+	}
+	row.KL = meanKL(rb, u.ref)
 	agg.write(row)
 	row.SkippedUpdates = t.st.SkippedUpdates
 	return nil
