@@ -39,6 +39,49 @@ type rolloutBatch struct {
 	seqs      [][]int
 	scoreFrom []int // prompt length of each sequence
 	gens      []engine.Generation
+	ref       *refScoring // the reference's scores of seqs, once started
+}
+
+// refScoring is the reference policy's scoring of a step's rollouts, run
+// on a goroutine of its own. The reference's weights and scoring memory
+// are its own, and scores never depend on how the work is spread over
+// threads, so running it beside the step's other work changes no result;
+// it fills the cores that the reward (serial) and the update's kernels
+// (between their parallel sections) leave idle.
+type refScoring struct {
+	done   chan struct{}
+	scores []engine.SequenceScores
+	err    error
+}
+
+// scoreReference starts scoring rb's sequences under the reference policy
+// at the update's temperature.
+func (t *Trainer) scoreReference(ctx context.Context, rb *rolloutBatch) *refScoring {
+	r := &refScoring{done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		r.scores, r.err = t.ref.LogProbs(ctx, rb.seqs, engine.ScoreOptions{Temperature: t.updateTemp(), ScoreFrom: rb.scoreFrom})
+	}()
+	return r
+}
+
+// wait returns the reference's scores once they are in; it may be called
+// any number of times.
+func (r *refScoring) wait() ([]engine.SequenceScores, error) {
+	<-r.done
+	if r.err != nil {
+		return nil, fmt.Errorf("reference policy: %w", r.err)
+	}
+	return r.scores, nil
+}
+
+// updateTemp is the temperature the update scores sequences at: the
+// sampling temperature, 0 meaning 1.
+func (t *Trainer) updateTemp() float64 {
+	if temp := t.cfg.Rollout.Temperature; temp != 0 {
+		return temp
+	}
+	return 1
 }
 
 // collect samples N rollouts for each problem and builds the groups.
@@ -118,6 +161,11 @@ func (t *Trainer) trainStep(ctx context.Context) (runlog.StepRow, error) {
 		return row, err
 	}
 	sampled := time.Now()
+	// The reference's scores are needed only by the update: scoring them
+	// from here on runs them beside the reward and, in the update, the
+	// micro-batches.
+	rb.ref = t.scoreReference(ctx, rb)
+	defer rb.ref.wait()
 	scores, rewards, err := t.score(ctx, rb, &row)
 	if err != nil {
 		return row, err
@@ -319,16 +367,27 @@ type updateBatch struct {
 // skipped and logged as an event; any other error ends the step.
 func (t *Trainer) update(ctx context.Context, rb *rolloutBatch, adv []float64, row *runlog.StepRow) error {
 	cfg := t.cfg
-	u := &updateBatch{rb: rb, adv: adv, temp: cfg.Rollout.Temperature}
-	if u.temp == 0 {
-		u.temp = 1
+	u := &updateBatch{rb: rb, adv: adv, temp: t.updateTemp()}
+	// The reference's scores are read by the KL metric, after the
+	// mini-batches, and by the loss when it has a KL term; until then they
+	// are computed beside the micro-batches (see refScoring).
+	if rb.ref == nil {
+		rb.ref = t.scoreReference(ctx, rb)
+	}
+	defer rb.ref.wait()
+	refIn := false
+	waitRef := func() error {
+		var err error
+		u.ref, err = rb.ref.wait()
+		refIn = err == nil
+		return err
+	}
+	if t.lossCfg.KLCoef != 0 {
+		if err := waitRef(); err != nil {
+			return err
+		}
 	}
 	var err error
-	u.ref, err = t.ref.LogProbs(ctx, rb.seqs, engine.ScoreOptions{Temperature: u.temp, ScoreFrom: rb.scoreFrom})
-	if err != nil {
-		return fmt.Errorf("reference policy: %w", err)
-	}
-	row.KL = meanKL(rb, u.ref)
 
 	// On-policy when one update uses every rollout once (Co-Reward's
 	// rephrasings double the rollouts of a step).
@@ -344,6 +403,13 @@ func (t *Trainer) update(ctx context.Context, rb *rolloutBatch, adv []float64, r
 		for lo := 0; lo < len(rb.seqs); lo += mini {
 			hi := min(len(rb.seqs), lo+mini)
 			err := t.miniBatch(u, lo, hi, &agg)
+			// No parameter changes before the reference's scores are in:
+			// an error there ends the step as it did before the update.
+			if !refIn {
+				if err := waitRef(); err != nil {
+					return err
+				}
+			}
 			if errors.Is(err, rl.ErrNonFinite) {
 				if err := t.skipUpdate(err); err != nil {
 					return err
@@ -372,6 +438,12 @@ func (t *Trainer) update(ctx context.Context, rb *rolloutBatch, adv []float64, r
 			agg.lr = lr
 		}
 	}
+	if !refIn { // no mini-batch
+		if err := waitRef(); err != nil {
+			return err
+		}
+	}
+	row.KL = meanKL(rb, u.ref)
 	agg.write(row)
 	row.SkippedUpdates = t.st.SkippedUpdates
 	return nil

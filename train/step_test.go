@@ -154,3 +154,91 @@ func TestBestCheckpointInBF16IsAModelDirectory(t *testing.T) {
 		t.Fatalf("starting from the bf16 checkpoint: %v", err)
 	}
 }
+
+// TestUpdateKLMatchesTheReferenceScoredFirst: the update scores the
+// reference while its micro-batches run; the KL it logs must be the one
+// computed from reference scores taken before the update, with and without
+// a KL term in the loss (which needs them before the first micro-batch),
+// over two mini-batches.
+func TestUpdateKLMatchesTheReferenceScoredFirst(t *testing.T) {
+	for _, klCoef := range []float64{0, 0.05} {
+		cfg := tinyConfig(t, tinyBase(t))
+		cfg.Rollout.N = 2
+		cfg.Trainer.GlobalBatch, cfg.Trainer.MiniBatch, cfg.Trainer.PPOEpochs = 2, 1, 1
+		cfg.Algorithm.KLCoef = klCoef
+		cfg.Optim.LR = 1e-2
+		cfg.Optim.WarmupSteps = 0
+		tr, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		adv := []float64{1, -1, -1, 1}
+		var row runlog.StepRow
+		// A first update moves the policy away from the reference, so that
+		// the next rollouts' KL is not zero.
+		for seed := uint64(1); seed <= 2; seed++ {
+			rb, err := tr.collect(ctx, tr.train[:2], tr.trainIDs[:2], 2, tr.rolloutOptions(), seed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref, err := tr.ref.LogProbs(ctx, rb.seqs, engine.ScoreOptions{Temperature: cfg.Rollout.Temperature, ScoreFrom: rb.scoreFrom})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := meanKL(rb, ref)
+			row = runlog.StepRow{}
+			if err := tr.update(ctx, rb, adv, &row); err != nil {
+				t.Fatal(err)
+			}
+			if row.KL != want {
+				t.Fatalf("kl_coef %v, update %d: logged KL %v, want %v from the reference scored first", klCoef, seed, row.KL, want)
+			}
+			if seed == 2 && !(want > 1e-9) {
+				t.Fatalf("kl_coef %v: KL %v after an update at lr 1e-2: the test compares nothing", klCoef, want)
+			}
+		}
+	}
+}
+
+// TestUpdateWithAFailedReferenceChangesNothing: when scoring the reference
+// fails (here a cancelled context), the update ends with that error before
+// any optimiser step, as when the reference was scored first.
+func TestUpdateWithAFailedReferenceChangesNothing(t *testing.T) {
+	cfg := tinyConfig(t, tinyBase(t))
+	tr, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rb, err := tr.collect(ctx, tr.train[:2], tr.trainIDs[:2], cfg.Rollout.N, tr.rolloutOptions(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	score := func() []engine.SequenceScores {
+		s, err := tr.policy.Engine.LogProbs(ctx, rb.seqs, engine.ScoreOptions{Temperature: cfg.Rollout.Temperature, ScoreFrom: rb.scoreFrom})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := score()
+	adv := make([]float64, len(rb.seqs))
+	adv[0] = 1
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	var row runlog.StepRow
+	err = tr.update(cancelled, rb, adv, &row)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "reference policy") {
+		t.Fatalf("update with a cancelled context: %v, want the reference's cancellation", err)
+	}
+	if tr.et.Optimizer().Steps() != 0 {
+		t.Fatalf("%d optimiser steps after the reference failed", tr.et.Optimizer().Steps())
+	}
+	after := score()
+	for i := range before {
+		if !slices.Equal(before[i].LogProbs, after[i].LogProbs) {
+			t.Fatalf("sequence %d's log-probs changed after an update whose reference failed", i)
+		}
+	}
+}

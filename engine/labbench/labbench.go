@@ -169,11 +169,29 @@ func Run(ctx context.Context, o Options) (Result, error) {
 
 // rlUpdate is the update half of an RL step: the reference policy's scores
 // of the rollouts, forward and backward in micro-batches of a
-// policy-gradient loss with a per-token advantage, and one AdamW step.
+// policy-gradient loss with a per-token advantage, and one AdamW step. As
+// in the trainer's update, the reference is scored on another goroutine
+// while the micro-batches run, and waited for before the optimiser step.
 func rlUpdate(ctx context.Context, ref *engine.Model, tr *engine.Learner, seqs [][]int, from []int, micro int, rng *rand.Rand) error {
-	if _, err := ref.LogProbs(ctx, seqs, engine.ScoreOptions{Temperature: 1, ScoreFrom: from}); err != nil {
+	refDone := make(chan error, 1)
+	go func() {
+		_, err := ref.LogProbs(ctx, seqs, engine.ScoreOptions{Temperature: 1, ScoreFrom: from})
+		refDone <- err
+	}()
+	if err := microBatches(tr, seqs, from, micro, rng); err != nil {
+		<-refDone
 		return err
 	}
+	if err := <-refDone; err != nil {
+		return err
+	}
+	_, err := tr.Step(1e-6)
+	return err
+}
+
+// microBatches runs forward and backward over seqs in micro-batches of
+// micro sequences, accumulating the gradients.
+func microBatches(tr *engine.Learner, seqs [][]int, from []int, micro int, rng *rand.Rand) error {
 	for lo := 0; lo < len(seqs); lo += micro {
 		hi := min(len(seqs), lo+micro)
 		b, err := engine.NewBatch(seqs[lo:hi], from[lo:hi])
@@ -194,8 +212,7 @@ func rlUpdate(ctx context.Context, ref *engine.Model, tr *engine.Learner, seqs [
 			return err
 		}
 	}
-	_, err := tr.Step(1e-6)
-	return err
+	return nil
 }
 
 // pretrain times cross-entropy steps on documents of the pre-training
