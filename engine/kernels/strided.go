@@ -67,13 +67,7 @@ func MatMulStrided(s *StridedScratch, c []float32, ldc int, a []float32, lda int
 	edge := grow(&s.edge, mr*nr)
 	for i := 0; i < m; i += mr {
 		mcur := min(mr, m-i)
-		klo, khi := 0, k
-		if f&LowerA != 0 {
-			khi = min(k, i+mcur)
-		}
-		if f&UpperA != 0 {
-			klo = min(i, khi)
-		}
+		klo, khi := kRange(f, i, mcur, k)
 		kcur := khi - klo
 		if kcur > 0 && !rowA {
 			packStridedA(ap[:kcur*mr], a, lda, transA, i, mcur, klo, kcur, mr)
@@ -155,13 +149,7 @@ func (s *StridedScratch) inPlace(arch *gemmArch, c []float32, ldc int, a []float
 	edge := grow(&s.edge, mr*w)
 	for i := 0; i < m; i += mr {
 		mcur := min(mr, m-i)
-		klo, khi := 0, k
-		if f&LowerA != 0 {
-			khi = min(k, i+mcur)
-		}
-		if f&UpperA != 0 {
-			klo = min(i, khi)
-		}
+		klo, khi := kRange(f, i, mcur, k)
 		kcur := khi - klo
 		for jp := 0; jp < colPanels; jp++ {
 			j := jp * w
@@ -354,4 +342,18 @@ func zeroTile(c []float32, ldc, i, j, mcur, ncur int) {
 	for r := range mcur {
 		clear(c[(i+r)*ldc+j : (i+r)*ldc+j+ncur])
 	}
+}
+
+// kRange is the range of k that rows i..i+mcur-1 of a triangular A can
+// hold non-zero terms in: below the diagonal for LowerA, from it for
+// UpperA, all of 0..k otherwise.
+func kRange(f StridedFlags, i, mcur, k int) (klo, khi int) {
+	klo, khi = 0, k
+	if f&LowerA != 0 {
+		khi = min(k, i+mcur)
+	}
+	if f&UpperA != 0 {
+		klo = min(i, khi)
+	}
+	return klo, khi
 }
