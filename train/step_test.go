@@ -101,21 +101,13 @@ func TestUpdateFollowsTheAdvantage(t *testing.T) {
 // TestUpdateTellsEngineErrorsApart: an invalid learning rate is an error
 // that ends the step, not an update skipped and counted.
 func TestUpdateTellsEngineErrorsApart(t *testing.T) {
-	cfg := tinyConfig(t, tinyBase(t))
-	tr, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, rb := tinyTrainerWithRollouts(t)
 	ctx := context.Background()
-	rb, err := tr.collect(ctx, tr.train[:2], tr.trainIDs[:2], cfg.Rollout.N, tr.rolloutOptions(), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
 	tr.sched.PeakLR = -1
 	adv := make([]float64, len(rb.seqs))
 	adv[0] = 1
 	var row runlog.StepRow
-	err = tr.update(ctx, rb, adv, &row)
+	err := tr.update(ctx, rb, adv, &row)
 	if !errors.Is(err, engine.ErrInvalidLearningRate) {
 		t.Fatalf("update with a negative learning rate: %v", err)
 	}
@@ -205,18 +197,10 @@ func TestUpdateKLMatchesTheReferenceScoredFirst(t *testing.T) {
 // fails (here a cancelled context), the update ends with that error before
 // any optimiser step, as when the reference was scored first.
 func TestUpdateWithAFailedReferenceChangesNothing(t *testing.T) {
-	cfg := tinyConfig(t, tinyBase(t))
-	tr, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, rb := tinyTrainerWithRollouts(t)
 	ctx := context.Background()
-	rb, err := tr.collect(ctx, tr.train[:2], tr.trainIDs[:2], cfg.Rollout.N, tr.rolloutOptions(), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
 	score := func() []engine.SequenceScores {
-		s, err := tr.policy.Engine.LogProbs(ctx, rb.seqs, engine.ScoreOptions{Temperature: cfg.Rollout.Temperature, ScoreFrom: rb.scoreFrom})
+		s, err := tr.policy.Engine.LogProbs(ctx, rb.seqs, engine.ScoreOptions{Temperature: tr.cfg.Rollout.Temperature, ScoreFrom: rb.scoreFrom})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -228,7 +212,7 @@ func TestUpdateWithAFailedReferenceChangesNothing(t *testing.T) {
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	var row runlog.StepRow
-	err = tr.update(cancelled, rb, adv, &row)
+	err := tr.update(cancelled, rb, adv, &row)
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "reference policy") {
 		t.Fatalf("update with a cancelled context: %v, want the reference's cancellation", err)
 	}
@@ -241,4 +225,20 @@ func TestUpdateWithAFailedReferenceChangesNothing(t *testing.T) {
 			t.Fatalf("sequence %d's log-probs changed after an update whose reference failed", i)
 		}
 	}
+}
+
+// tinyTrainerWithRollouts is a trainer of the tiny model and the rollouts
+// of its first two training problems.
+func tinyTrainerWithRollouts(t *testing.T) (*Trainer, *rolloutBatch) {
+	t.Helper()
+	cfg := tinyConfig(t, tinyBase(t))
+	tr, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := tr.collect(context.Background(), tr.train[:2], tr.trainIDs[:2], cfg.Rollout.N, tr.rolloutOptions(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr, rb
 }
