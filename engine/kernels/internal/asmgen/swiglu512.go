@@ -88,15 +88,7 @@ func swiglu512() {
 		up := Load(Param("up").Base(), GP64())
 		n := Load(Param("out").Len(), GP64())
 		loop16("swiglu512", n, func(off GPVirtual) {
-			g, t, e := ZMM(), ZMM(), ZMM()
-			VMOVUPS(Mem{Base: gate, Index: off, Scale: 1}, g)
-			VXORPS(t, t, t)
-			VSUBPS(g, t, t) // −g
-			expPS512(c, t, e)
-			VADDPS(c.one, e, e) // 1 + e^−g
-			VMULPS(Mem{Base: up, Index: off, Scale: 1}, g, g)
-			VDIVPS(e, g, g) // g·up/(1+e^−g)
-			VMOVUPS(g, Mem{Base: out, Index: off, Scale: 1})
+			swigluBody(zmmLanes(c), out, gate, up, off)
 		})
 		VZEROUPPER()
 		RET()
@@ -114,28 +106,63 @@ func swiglu512() {
 		up := Load(Param("up").Base(), GP64())
 		n := Load(Param("dgate").Len(), GP64())
 		loop16("swigluBack512", n, func(off GPVirtual) {
-			g, t, e, sg, d := ZMM(), ZMM(), ZMM(), ZMM(), ZMM()
-			VMOVUPS(Mem{Base: gate, Index: off, Scale: 1}, g)
-			VXORPS(t, t, t)
-			VSUBPS(g, t, t)
-			expPS512(c, t, e)
-			VADDPS(c.one, e, e)
-			VMOVUPS(c.one, sg)
-			VDIVPS(e, sg, sg) // σ = 1/(1+e^−g)
-			VMOVUPS(Mem{Base: dout, Index: off, Scale: 1}, d)
-			VMULPS(g, sg, t) // silu
-			VMULPS(d, t, t)
-			VMOVUPS(t, Mem{Base: dup, Index: off, Scale: 1})
-			// 1 + g·(1−σ)
-			VMOVUPS(c.one, t)
-			VSUBPS(sg, t, t)
-			VFMADD213PS(c.one, g, t)
-			VMULPS(sg, t, t)
-			VMULPS(Mem{Base: up, Index: off, Scale: 1}, t, t)
-			VMULPS(d, t, t)
-			VMOVUPS(t, Mem{Base: dgate, Index: off, Scale: 1})
+			swigluBackwardBody(zmmLanes(c), dgate, dup, dout, gate, up, off)
 		})
 		VZEROUPPER()
 		RET()
 	}
+}
+
+// lanes is what a loop body needs of its register width: fresh registers,
+// 1.0 in every lane and the exponential at that width.
+type lanes struct {
+	vec func() VecVirtual
+	one Op
+	exp func(x, dst VecVirtual) // overwrites x
+}
+
+// ymmLanes are eight lanes, with expC's constants read from memory.
+func ymmLanes() lanes { return lanes{vec: YMM, one: expC.one, exp: expPS} }
+
+// zmmLanes are sixteen lanes, with the constants held in c.
+func zmmLanes(c zexpConsts) lanes {
+	return lanes{vec: ZMM, one: c.one, exp: func(x, dst VecVirtual) { expPS512(c, x, dst) }}
+}
+
+// swigluBody sets out = gate·σ(gate)·up for the lanes at byte offset off.
+func swigluBody(l lanes, out, gate, up Register, off GPVirtual) {
+	g, t, e := l.vec(), l.vec(), l.vec()
+	VMOVUPS(Mem{Base: gate, Index: off, Scale: 1}, g)
+	VXORPS(t, t, t)
+	VSUBPS(g, t, t) // −g
+	l.exp(t, e)
+	VADDPS(l.one, e, e) // 1 + e^−g
+	VMULPS(Mem{Base: up, Index: off, Scale: 1}, g, g)
+	VDIVPS(e, g, g) // g·up/(1+e^−g)
+	VMOVUPS(g, Mem{Base: out, Index: off, Scale: 1})
+}
+
+// swigluBackwardBody sets dup = dout·silu(gate) and
+// dgate = dout·up·σ·(1+gate·(1−σ)) for the lanes at byte offset off.
+func swigluBackwardBody(l lanes, dgate, dup, dout, gate, up Register, off GPVirtual) {
+	g, t, e, sg, d := l.vec(), l.vec(), l.vec(), l.vec(), l.vec()
+	VMOVUPS(Mem{Base: gate, Index: off, Scale: 1}, g)
+	VXORPS(t, t, t)
+	VSUBPS(g, t, t)
+	l.exp(t, e)
+	VADDPS(l.one, e, e)
+	VMOVUPS(l.one, sg)
+	VDIVPS(e, sg, sg) // σ = 1/(1+e^−g)
+	VMOVUPS(Mem{Base: dout, Index: off, Scale: 1}, d)
+	VMULPS(g, sg, t) // silu
+	VMULPS(d, t, t)
+	VMOVUPS(t, Mem{Base: dup, Index: off, Scale: 1})
+	// 1 + g·(1−σ)
+	VMOVUPS(l.one, t)
+	VSUBPS(sg, t, t)
+	VFMADD213PS(l.one, g, t)
+	VMULPS(sg, t, t)
+	VMULPS(Mem{Base: up, Index: off, Scale: 1}, t, t)
+	VMULPS(d, t, t)
+	VMOVUPS(t, Mem{Base: dgate, Index: off, Scale: 1})
 }
