@@ -101,30 +101,7 @@ func gemmKernel(name string, mr, strideMR int, bank vecBank, rowMajorA, prefetch
 	if rowMajorA {
 		lda := Load(Param("lda"), GP64())
 		SHLQ(U8(2), lda)
-		// Rows 3q, 3q+1, 3q+2 are base[q], base[q]+lda, base[q]+2·lda.
-		var base []Register
-		for q := 0; 3*q < mr; q++ {
-			if q == 0 {
-				base = append(base, a)
-				continue
-			}
-			r := GP64()
-			LEAQ(Mem{Base: base[q-1], Index: lda, Scale: 2}, r)
-			ADDQ(lda, r)
-			base = append(base, r)
-		}
-		aAt = func(r, p int) Mem {
-			m := Mem{Base: base[r/3], Disp: 4 * p}
-			if r%3 != 0 {
-				m.Index, m.Scale = lda, uint8(r%3)
-			}
-			return m
-		}
-		advanceA = func(steps int) {
-			for _, r := range base {
-				ADDQ(U32(4*steps), r)
-			}
-		}
+		aAt, advanceA = rowMajorAddressing(a, lda, mr)
 	} else {
 		aAt = func(r, p int) Mem { return Mem{Base: a, Disp: (p*strideMR + r) * 4} }
 		advanceA = func(steps int) { ADDQ(U32(steps*strideMR*4), a) }
@@ -209,4 +186,35 @@ func gemmKernel(name string, mr, strideMR int, bank vecBank, rowMajorA, prefetch
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// rowMajorAddressing reads mr rows of a row-major A in place (lda in bytes):
+// rows 3q, 3q+1, 3q+2 are base[q], base[q]+lda, base[q]+2·lda, so each
+// element is one addressing mode away. It returns the address of element
+// (r, p) relative to the current step and the advance by some steps.
+func rowMajorAddressing(a, lda Register, mr int) (aAt func(r, p int) Mem, advanceA func(steps int)) {
+	var base []Register
+	for q := 0; 3*q < mr; q++ {
+		if q == 0 {
+			base = append(base, a)
+			continue
+		}
+		r := GP64()
+		LEAQ(Mem{Base: base[q-1], Index: lda, Scale: 2}, r)
+		ADDQ(lda, r)
+		base = append(base, r)
+	}
+	aAt = func(r, p int) Mem {
+		m := Mem{Base: base[r/3], Disp: 4 * p}
+		if r%3 != 0 {
+			m.Index, m.Scale = lda, uint8(r%3)
+		}
+		return m
+	}
+	advanceA = func(steps int) {
+		for _, r := range base {
+			ADDQ(U32(4*steps), r)
+		}
+	}
+	return aAt, advanceA
 }

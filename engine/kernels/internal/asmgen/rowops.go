@@ -83,7 +83,11 @@ func expPS(x, dst VecVirtual) {
 
 // loop8 emits a loop over n in steps of 8 (n a multiple of 8), calling body
 // with the byte offset register, which it advances.
-func loop8(name string, n Register, body func(off GPVirtual)) {
+func loop8(name string, n Register, body func(off GPVirtual)) { loopLanes(name, n, 8, body) }
+
+// loopLanes emits a loop over n floats, lanes at a time (n a multiple of
+// lanes), calling body with the byte offset register, which it advances.
+func loopLanes(name string, n Register, lanes int, body func(off GPVirtual)) {
 	off := GP64()
 	XORQ(off, off)
 	SHLQ(U8(2), n)
@@ -91,7 +95,7 @@ func loop8(name string, n Register, body func(off GPVirtual)) {
 	CMPQ(off, n)
 	JGE(LabelRef(name + "_done"))
 	body(off)
-	ADDQ(U8(32), off)
+	ADDQ(U8(4*lanes), off)
 	JMP(LabelRef(name + "_loop"))
 	Label(name + "_done")
 }

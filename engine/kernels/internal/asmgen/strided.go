@@ -72,30 +72,7 @@ func stridedKernel(name string, mr, vecs int, colA bool) {
 			LEAQ(Mem{Base: a, Index: lda, Scale: 4}, a)
 		}
 	} else {
-		// Rows 3q, 3q+1, 3q+2 are base[q], base[q]+lda, base[q]+2·lda.
-		var base []Register
-		for q := 0; 3*q < mr; q++ {
-			if q == 0 {
-				base = append(base, a)
-				continue
-			}
-			r := GP64()
-			LEAQ(Mem{Base: base[q-1], Index: lda, Scale: 2}, r)
-			ADDQ(lda, r)
-			base = append(base, r)
-		}
-		aAt = func(r, p int) Mem {
-			m := Mem{Base: base[r/3], Disp: 4 * p}
-			if r%3 != 0 {
-				m.Index, m.Scale = lda, uint8(r%3)
-			}
-			return m
-		}
-		advanceA = func(steps int) {
-			for _, r := range base {
-				ADDQ(U32(4*steps), r)
-			}
-		}
+		aAt, advanceA = rowMajorAddressing(a, lda, mr)
 	}
 	bAt := func(p, h int) Mem {
 		m := Mem{Base: b, Disp: 64 * h}

@@ -64,18 +64,7 @@ func expPS512(c zexpConsts, x, dst VecVirtual) {
 }
 
 // loop16 is loop8 sixteen floats at a time (n a multiple of 16).
-func loop16(name string, n Register, body func(off GPVirtual)) {
-	off := GP64()
-	XORQ(off, off)
-	SHLQ(U8(2), n)
-	Label(name + "_loop")
-	CMPQ(off, n)
-	JGE(LabelRef(name + "_done"))
-	body(off)
-	ADDQ(U8(64), off)
-	JMP(LabelRef(name + "_loop"))
-	Label(name + "_done")
-}
+func loop16(name string, n Register, body func(off GPVirtual)) { loopLanes(name, n, 16, body) }
 
 func swiglu512() {
 	TEXT("swigluAVX512", NOSPLIT, "func(out, gate, up []float32)")
