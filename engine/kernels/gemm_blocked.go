@@ -237,17 +237,7 @@ func gemmBlockedSegs(arch *gemmArch, transA, transB bool, c, a, b []float32, m, 
 							mergeTransposed(c, m, edge, nr, i, j, mcur, ncur, add)
 							continue
 						}
-						for r := 0; r < mcur; r++ {
-							crow := c[(i+r)*n+j : (i+r)*n+j+ncur]
-							erow := edge[r*nr : r*nr+ncur]
-							if add {
-								for q := range crow {
-									crow[q] += erow[q]
-								}
-							} else {
-								copy(crow, erow)
-							}
-						}
+						mergeEdge(c, n, edge, nr, i, j, mcur, ncur, add)
 					}
 				}
 			}
@@ -410,3 +400,20 @@ func packB(dst, b []float32, transB bool, k, n, pc, kcur, j, nr int) {
 
 // floats views n float32s at p as a slice.
 func floats(p *float32, n int) []float32 { return unsafe.Slice(p, n) }
+
+// mergeEdge keeps the ncur columns that exist of an mcur×nr scratch tile
+// (row stride nr) computed for C's block at row i, column j (row stride
+// ldc): stored, or added with a single add each when add is set.
+func mergeEdge(c []float32, ldc int, edge []float32, nr, i, j, mcur, ncur int, add bool) {
+	for r := range mcur {
+		crow := c[(i+r)*ldc+j : (i+r)*ldc+j+ncur]
+		erow := edge[r*nr : r*nr+ncur]
+		if add {
+			for q := range crow {
+				crow[q] += erow[q]
+			}
+		} else {
+			copy(crow, erow)
+		}
+	}
+}

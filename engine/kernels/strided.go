@@ -98,17 +98,7 @@ func MatMulStrided(s *StridedScratch, c []float32, ldc int, a []float32, lda int
 			}
 			// Right edge: keep the columns that exist, with the same
 			// single add MatMul makes.
-			for r := 0; r < mcur; r++ {
-				crow := c[(i+r)*ldc+j : (i+r)*ldc+j+ncur]
-				erow := edge[r*nr : r*nr+ncur]
-				if acc {
-					for q := range crow {
-						crow[q] += erow[q]
-					}
-				} else {
-					copy(crow, erow)
-				}
-			}
+			mergeEdge(c, ldc, edge, nr, i, j, mcur, ncur, acc)
 		}
 	}
 }
