@@ -48,11 +48,7 @@ func TestDroppedPromptsAreCounted(t *testing.T) {
 // advantage is more likely under the policy and the one with a negative
 // advantage less likely.
 func TestUpdateFollowsTheAdvantage(t *testing.T) {
-	cfg := tinyConfig(t, tinyBase(t))
-	cfg.Rollout.N = 2
-	cfg.Trainer.GlobalBatch, cfg.Trainer.MiniBatch, cfg.Trainer.PPOEpochs = 1, 1, 1
-	cfg.Optim.LR = 1e-2
-	cfg.Optim.WarmupSteps = 0
+	cfg := updateTestConfig(t, 1)
 	tr, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -154,12 +150,8 @@ func TestBestCheckpointInBF16IsAModelDirectory(t *testing.T) {
 // over two mini-batches.
 func TestUpdateKLMatchesTheReferenceScoredFirst(t *testing.T) {
 	for _, klCoef := range []float64{0, 0.05} {
-		cfg := tinyConfig(t, tinyBase(t))
-		cfg.Rollout.N = 2
-		cfg.Trainer.GlobalBatch, cfg.Trainer.MiniBatch, cfg.Trainer.PPOEpochs = 2, 1, 1
+		cfg := updateTestConfig(t, 2)
 		cfg.Algorithm.KLCoef = klCoef
-		cfg.Optim.LR = 1e-2
-		cfg.Optim.WarmupSteps = 0
 		tr, err := New(cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -241,4 +233,17 @@ func tinyTrainerWithRollouts(t *testing.T) (*Trainer, *rolloutBatch) {
 		t.Fatal(err)
 	}
 	return tr, rb
+}
+
+// updateTestConfig is the tiny model's config for watching single updates:
+// globalBatch prompts of 2 rollouts, one prompt per mini-batch, one PPO
+// epoch, a learning rate large enough to move probabilities, no warm-up.
+func updateTestConfig(t *testing.T, globalBatch int) Config {
+	t.Helper()
+	cfg := tinyConfig(t, tinyBase(t))
+	cfg.Rollout.N = 2
+	cfg.Trainer.GlobalBatch, cfg.Trainer.MiniBatch, cfg.Trainer.PPOEpochs = globalBatch, 1, 1
+	cfg.Optim.LR = 1e-2
+	cfg.Optim.WarmupSteps = 0
+	return cfg
 }
