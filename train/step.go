@@ -375,11 +375,10 @@ func (t *Trainer) update(ctx context.Context, rb *rolloutBatch, adv []float64, r
 		rb.ref = t.scoreReference(ctx, rb)
 	}
 	defer rb.ref.wait()
-	refIn := false
-	waitRef := func() error {
-		var err error
+	// After the first call the scores are in and wait returns at once, so
+	// calling it after every mini-batch costs nothing.
+	waitRef := func() (err error) {
 		u.ref, err = rb.ref.wait()
-		refIn = err == nil
 		return err
 	}
 	if t.lossCfg.KLCoef != 0 {
@@ -405,10 +404,8 @@ func (t *Trainer) update(ctx context.Context, rb *rolloutBatch, adv []float64, r
 			err := t.miniBatch(u, lo, hi, &agg)
 			// No parameter changes before the reference's scores are in:
 			// an error there ends the step as it did before the update.
-			if !refIn {
-				if err := waitRef(); err != nil {
-					return err
-				}
+			if err := waitRef(); err != nil {
+				return err
 			}
 			if errors.Is(err, rl.ErrNonFinite) {
 				if err := t.skipUpdate(err); err != nil {
@@ -438,10 +435,8 @@ func (t *Trainer) update(ctx context.Context, rb *rolloutBatch, adv []float64, r
 			agg.lr = lr
 		}
 	}
-	if !refIn { // no mini-batch
-		if err := waitRef(); err != nil {
-			return err
-		}
+	if err := waitRef(); err != nil { // there was no mini-batch
+		return err
 	}
 	row.KL = meanKL(rb, u.ref)
 	agg.write(row)
