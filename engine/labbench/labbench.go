@@ -98,14 +98,12 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return Result{}, fmt.Errorf("lab benchmark: %w", err)
 	}
 	stepPrompts := make([][][]int, o.Steps+1)
-	maxPrompt := 0
+	var all [][]int
 	for s := range stepPrompts {
 		stepPrompts[s] = trainingPrompts(base, train, o.Prompts, o.Rollouts, rng)
-		for _, p := range stepPrompts[s] {
-			maxPrompt = max(maxPrompt, len(p))
-		}
+		all = append(all, stepPrompts[s]...)
 	}
-	maxLen := min(maxPrompt+basemodel.MaxNewTokens, cfg.MaxPositions)
+	maxNew, maxLen := responseBudget(cfg, all)
 	tr, err := engine.NewLearner(m, engine.LearnerOptions{MaxBatch: o.MicroBatch, MaxSeqLen: maxLen, AdamW: engine.DefaultAdamW(), ClipNorm: 1})
 	if err != nil {
 		return Result{}, err
@@ -117,21 +115,15 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		}
 		prompts := stepPrompts[s]
 		t0, c0 := time.Now(), cputime.Process()
-		gens, err := m.Sample(ctx, prompts, engine.SampleOptions{
-			MaxNewTokens: maxLen - maxPrompt, Temperature: 1,
-			StopTokens: base.StopTokens(), Seed: uint64(100 + s),
-		})
+		gens, err := sampleRollouts(ctx, base, prompts, maxNew, uint64(100+s))
 		if err != nil {
 			return Result{}, err
 		}
 		t1, c1 := time.Now(), cputime.Process()
-		seqs := make([][]int, len(gens))
-		from := make([]int, len(gens))
+		seqs, from := sequences(prompts, gens)
 		var sampleF, updateF float64
 		tokens := 0
 		for i, g := range gens {
-			seqs[i] = append(slices.Clone(prompts[i]), g.Tokens...)
-			from[i] = len(prompts[i])
 			sampleF += engine.GenerationFLOPs(cfg, len(prompts[i]), len(g.Tokens))
 			updateF += 4 * engine.SequenceFLOPs(cfg, len(seqs[i])) // reference scores + forward and backward
 			tokens += len(seqs[i])
@@ -264,6 +256,37 @@ func pretrain(ctx context.Context, m *engine.Model, o Options, rng *rand.Rand, r
 	res.PretrainTokensSec = float64(tokens) / res.PretrainStep.Seconds()
 	res.PretrainGFLOPS = flops / res.PretrainStep.Seconds() / 1e9
 	return nil
+}
+
+// responseBudget is the response length a step may sample (the base
+// models' budget, cut where the longest prompt would pass the model's
+// positions) and the longest sequence that makes.
+func responseBudget(cfg engine.Config, prompts [][]int) (maxNew, maxLen int) {
+	longest := 0
+	for _, p := range prompts {
+		longest = max(longest, len(p))
+	}
+	maxLen = min(longest+basemodel.MaxNewTokens, cfg.MaxPositions)
+	return maxLen - longest, maxLen
+}
+
+// sampleRollouts samples one response per prompt at temperature 1, as the
+// main job samples its rollouts.
+func sampleRollouts(ctx context.Context, base *basemodel.Model, prompts [][]int, maxNew int, seed uint64) ([]engine.Generation, error) {
+	return base.Engine.Sample(ctx, prompts, engine.SampleOptions{
+		MaxNewTokens: maxNew, Temperature: 1, StopTokens: base.StopTokens(), Seed: seed,
+	})
+}
+
+// sequences joins each prompt and its response, and gives the prompt
+// lengths from which the update scores.
+func sequences(prompts [][]int, gens []engine.Generation) (seqs [][]int, from []int) {
+	seqs, from = make([][]int, len(gens)), make([]int, len(gens))
+	for i, g := range gens {
+		seqs[i] = append(slices.Clone(prompts[i]), g.Tokens...)
+		from[i] = len(prompts[i])
+	}
+	return seqs, from
 }
 
 // trainingPrompts encodes n problems drawn from the training set, each

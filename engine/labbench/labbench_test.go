@@ -3,7 +3,6 @@ package labbench
 import (
 	"context"
 	"math/rand/v2"
-	"slices"
 	"testing"
 
 	"github.com/urlvr/urlvr/basemodel"
@@ -32,23 +31,15 @@ func BenchmarkRLUpdate(b *testing.B) {
 		b.Fatal(err)
 	}
 	prompts := trainingPrompts(base, train, o.Prompts, o.Rollouts, rng)
-	maxLen := min(len(prompts[0])+basemodel.MaxNewTokens, cfg.MaxPositions)
-	for _, p := range prompts {
-		maxLen = max(maxLen, min(len(p)+basemodel.MaxNewTokens, cfg.MaxPositions))
-	}
-	gens, err := m.Sample(ctx, prompts, engine.SampleOptions{
-		MaxNewTokens: min(basemodel.MaxNewTokens, maxLen-len(prompts[0])), Temperature: 1,
-		StopTokens: base.StopTokens(), Seed: 100,
-	})
+	maxNew, maxLen := responseBudget(cfg, prompts)
+	gens, err := sampleRollouts(ctx, base, prompts, maxNew, 100)
 	if err != nil {
 		b.Fatal(err)
 	}
-	seqs, from := make([][]int, len(gens)), make([]int, len(gens))
+	seqs, from := sequences(prompts, gens)
 	var flops float64
-	for i, g := range gens {
-		seqs[i] = append(slices.Clone(prompts[i]), g.Tokens...)
-		from[i] = len(prompts[i])
-		flops += 4 * engine.SequenceFLOPs(cfg, len(seqs[i]))
+	for _, s := range seqs {
+		flops += 4 * engine.SequenceFLOPs(cfg, len(s))
 	}
 	tr, err := engine.NewLearner(m, engine.LearnerOptions{MaxBatch: o.MicroBatch, MaxSeqLen: maxLen, AdamW: engine.DefaultAdamW(), ClipNorm: 1})
 	if err != nil {
