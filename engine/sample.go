@@ -152,7 +152,7 @@ func (m *Model) Sample(ctx context.Context, prompts [][]int, o SampleOptions) ([
 			n, rows = 0, rows[:0]
 			for i, b := range bad {
 				if b {
-					return fmt.Errorf("sequence %d, token %d: the model's logits are not finite", i, len(gens[i].Tokens))
+					return nonFiniteLogits(i, len(gens[i].Tokens))
 				}
 			}
 			return nil
@@ -255,7 +255,7 @@ func (m *Model) Sample(ctx context.Context, prompts [][]int, o SampleOptions) ([
 	if badStep < math.MaxInt {
 		for i, b := range bad {
 			if b && len(gens[i].Tokens) == badStep {
-				return nil, fmt.Errorf("sequence %d, token %d: the model's logits are not finite", i, badStep)
+				return nil, nonFiniteLogits(i, badStep)
 			}
 		}
 	}
@@ -516,4 +516,10 @@ func (h *tokenHeap) down(i int) {
 		h.idx[i], h.idx[c] = h.idx[c], h.idx[i]
 		i = c
 	}
+}
+
+// nonFiniteLogits reports the first sequence and token whose logits were
+// not finite (a diverged model).
+func nonFiniteLogits(seq, token int) error {
+	return fmt.Errorf("sequence %d, token %d: the model's logits are not finite", seq, token)
 }
