@@ -69,8 +69,14 @@ type LearnerOptions struct {
 // then Step. It owns the activations, gradients and optimiser state, all
 // allocated by NewLearner; a step allocates no buffers.
 type Learner struct {
-	m        *Model
-	act      *activations
+	m   *Model
+	act *activations
+	// spare is a second set of activations, allocated by the first
+	// BackwardForward: the next batch's forward fills it while the
+	// backward reads act, and the two then change places.
+	spare    *activations
+	rows     int // act's capacity in rows, for spare
+	maxT     int
 	grads    []float32
 	g        weights
 	opt      *AdamW
@@ -110,6 +116,8 @@ func NewLearner(m *Model, o LearnerOptions) (*Learner, error) {
 	tr := &Learner{
 		m:        m,
 		act:      newActivations(m.cfg, rows, o.MaxSeqLen, true),
+		rows:     rows,
+		maxT:     o.MaxSeqLen,
 		grads:    make([]float32, len(m.params)),
 		opt:      opt,
 		clipNorm: o.ClipNorm,
@@ -161,21 +169,32 @@ type TokenOutputs struct {
 // Backward, and returns the per-token log-probs (and entropies).
 func (tr *Learner) Forward(b Batch, o ForwardOptions) (TokenOutputs, error) {
 	tr.forwardOK = false
+	if err := setForwardBatch(tr.act, b, o); err != nil {
+		return TokenOutputs{}, err
+	}
+	tr.act.forward(tr.m, o.Entropy)
+	return tr.forwarded(b, o), nil
+}
+
+// setForwardBatch validates b and o and copies the batch into a.
+func setForwardBatch(a *activations, b Batch, o ForwardOptions) error {
 	temp := o.Temperature
 	if temp == 0 {
 		temp = 1
 	}
-	if err := tr.act.setBatch(b.Tokens, b.Mask, b.B, b.T, float32(temp)); err != nil {
-		return TokenOutputs{}, err
-	}
-	tr.act.forward(tr.m, o.Entropy)
+	return a.setBatch(b.Tokens, b.Mask, b.B, b.T, float32(temp))
+}
+
+// forwarded records that tr.act holds a forward pass over b and returns
+// its outputs.
+func (tr *Learner) forwarded(b Batch, o ForwardOptions) TokenOutputs {
 	tr.forwardOK, tr.entropyOK = true, o.Entropy
 	N := b.B * b.T
 	out := TokenOutputs{LogProbs: tr.act.logp[:N]}
 	if o.Entropy {
 		out.Entropies = tr.act.ent[:N]
 	}
-	return out, nil
+	return out
 }
 
 // Backward adds to the gradients the effect of a loss whose derivatives with
@@ -184,6 +203,15 @@ func (tr *Learner) Forward(b Batch, o ForwardOptions) (TokenOutputs, error) {
 // positions are ignored). Gradients accumulate until Step or ZeroGrad, so
 // micro-batches are summed by calling Forward and Backward for each.
 func (tr *Learner) Backward(dLogProbs, dEntropies []float32) error {
+	if err := tr.checkBackward(dLogProbs, dEntropies); err != nil {
+		return err
+	}
+	tr.act.backward(tr.m, &tr.g, dLogProbs, dEntropies)
+	return nil
+}
+
+// checkBackward validates Backward's arguments against the last forward.
+func (tr *Learner) checkBackward(dLogProbs, dEntropies []float32) error {
 	if !tr.forwardOK {
 		return errors.New("backward without a forward pass over the current batch")
 	}
@@ -199,8 +227,37 @@ func (tr *Learner) Backward(dLogProbs, dEntropies []float32) error {
 			return errors.New("entropy gradients need a forward pass with Entropy set")
 		}
 	}
-	tr.act.backward(tr.m, &tr.g, dLogProbs, dEntropies)
 	return nil
+}
+
+// BackwardForward is Backward(dLogProbs, dEntropies) followed by
+// Forward(next, o), with the forward run beside the backward: micro-batches
+// of one update share the weights, so the next one's forward need not wait
+// for the previous one's backward. The forward writes a second set of
+// activations (allocated by the first call) and only reads the weights, and
+// the backward only adds to the gradients, in the same order as Backward, so
+// every result is the same as from the two calls in turn. The outputs
+// returned by the last Forward may be overwritten from here on. When next
+// is rejected, nothing is computed.
+func (tr *Learner) BackwardForward(dLogProbs, dEntropies []float32, next Batch, o ForwardOptions) (TokenOutputs, error) {
+	if err := tr.checkBackward(dLogProbs, dEntropies); err != nil {
+		return TokenOutputs{}, err
+	}
+	if tr.spare == nil {
+		tr.spare = newActivations(tr.m.cfg, tr.rows, tr.maxT, true)
+	}
+	if err := setForwardBatch(tr.spare, next, o); err != nil {
+		return TokenOutputs{}, err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tr.spare.forward(tr.m, o.Entropy)
+	}()
+	tr.act.backward(tr.m, &tr.g, dLogProbs, dEntropies)
+	<-done
+	tr.act, tr.spare = tr.spare, tr.act
+	return tr.forwarded(next, o), nil
 }
 
 // CrossEntropy runs Forward and Backward for next-token cross-entropy over

@@ -426,3 +426,131 @@ func TestBackwardWithNothingScored(t *testing.T) {
 		t.Errorf("gradient norm %v after a batch scoring nothing, want 0", n)
 	}
 }
+
+// TestBackwardForwardMatchesTurns checks that running each micro-batch's
+// forward beside the previous one's backward gives, bit for bit, the
+// outputs and accumulated gradients of Forward and Backward in turn, with
+// and without entropy gradients and QK norm, over micro-batches of
+// different shapes (the second set of buffers holds a batch of another
+// shape than the first).
+func TestBackwardForwardMatchesTurns(t *testing.T) {
+	for _, kind := range []string{"lab", "gqa"} {
+		cfg := goldenConfig(kind)
+		rng := rand.New(rand.NewPCG(7, 8))
+		var micro []Batch
+		for _, shape := range [][2]int{{5, 11}, {3, 16}, {6, 7}, {2, 16}} {
+			micro = append(micro, randomBatch(rng, cfg.VocabSize, shape[0], shape[1]))
+		}
+		dlogp := func(b Batch, k int) []float32 {
+			d := make([]float32, b.B*b.T)
+			for i := range d {
+				d[i] = float32(math.Sin(float64(3*i+k))) * 1e-2
+			}
+			return d
+		}
+		for _, entropy := range []bool{false, true} {
+			o := ForwardOptions{Temperature: 0.7, Entropy: entropy}
+			var dent func(Batch, int) []float32
+			if entropy {
+				dent = func(b Batch, k int) []float32 { return dlogp(b, k+100) }
+			} else {
+				dent = func(Batch, int) []float32 { return nil }
+			}
+			run := func(overlap bool) (outs [][]float32, grads []float32) {
+				m := randomModel(t, cfg, 9)
+				tr, err := NewLearner(m, LearnerOptions{MaxBatch: 6, MaxSeqLen: 16, AdamW: DefaultAdamW()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				keep := func(out TokenOutputs) {
+					outs = append(outs, append([]float32(nil), out.LogProbs...), append([]float32(nil), out.Entropies...))
+				}
+				out, err := tr.Forward(micro[0], o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				keep(out)
+				for k, b := range micro {
+					dl, de := dlogp(b, k), dent(b, k)
+					switch {
+					case k+1 == len(micro):
+						err = tr.Backward(dl, de)
+					case overlap:
+						out, err = tr.BackwardForward(dl, de, micro[k+1], o)
+						keep(out)
+					default:
+						if err = tr.Backward(dl, de); err == nil {
+							out, err = tr.Forward(micro[k+1], o)
+							keep(out)
+						}
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
+				return outs, append([]float32(nil), tr.grads...)
+			}
+			wantOuts, wantGrads := run(false)
+			gotOuts, gotGrads := run(true)
+			for i := range wantOuts {
+				if !sameBits(gotOuts[i], wantOuts[i]) {
+					t.Errorf("%s, entropy %v: output %d differs when the forward runs beside the backward", kind, entropy, i)
+				}
+			}
+			if !sameBits(gotGrads, wantGrads) {
+				t.Errorf("%s, entropy %v: accumulated gradients differ when the forwards run beside the backwards", kind, entropy)
+			}
+		}
+	}
+}
+
+// sameBits reports whether two slices hold the same float32 bit patterns.
+func sameBits(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestBackwardForwardRejectsBadInput: the overlapped call checks the
+// backward's gradients and the next batch before computing anything.
+func TestBackwardForwardRejectsBadInput(t *testing.T) {
+	m := randomModel(t, toyConfig(), 95)
+	batch, _ := NewBatch(toyCorpus(), nil)
+	tr, err := NewLearner(m, LearnerOptions{MaxBatch: 4, MaxSeqLen: 16, AdamW: DefaultAdamW()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := make([]float32, batch.B*batch.T)
+	if _, err := tr.BackwardForward(d, nil, batch, ForwardOptions{}); err == nil || !strings.Contains(err.Error(), "without a forward") {
+		t.Errorf("before any forward: error %v", err)
+	}
+	if _, err := tr.Forward(batch, ForwardOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.BackwardForward(d[1:], nil, batch, ForwardOptions{}); err == nil || !strings.Contains(err.Error(), "log-prob gradients") {
+		t.Errorf("short gradient: error %v", err)
+	}
+	long := Batch{B: 1, T: 17, Tokens: make([]int, 17), Mask: make([]bool, 17)}
+	if _, err := tr.BackwardForward(d, nil, long, ForwardOptions{}); err == nil || !strings.Contains(err.Error(), "at most 16") {
+		t.Errorf("next batch too long: error %v", err)
+	}
+	if n := nonZero(tr.grads); n != 0 {
+		t.Errorf("%d gradients changed by rejected calls", n)
+	}
+}
+
+// nonZero counts the non-zero entries of xs.
+func nonZero(xs []float32) (n int) {
+	for _, x := range xs {
+		if x != 0 {
+			n++
+		}
+	}
+	return n
+}

@@ -452,8 +452,12 @@ func (t *Trainer) skipUpdate(cause error) error {
 }
 
 // miniBatch accumulates the gradient of one mini-batch (sequences lo..hi)
-// micro-batch by micro-batch. When the loss is not finite, the gradients
-// are discarded and the error matches rl.ErrNonFinite.
+// micro-batch by micro-batch. Each micro-batch's forward runs beside the
+// previous one's backward (engine.Learner.BackwardForward): the weights do
+// not change within a mini-batch and the gradients add up in the same
+// order, so the results are those of one micro-batch after the other. When
+// the loss is not finite, the gradients are discarded and the error matches
+// rl.ErrNonFinite.
 func (t *Trainer) miniBatch(u *updateBatch, lo, hi int, agg *lossAccumulator) error {
 	lc := t.lossCfg
 	var tokens, seqs float64
@@ -464,16 +468,21 @@ func (t *Trainer) miniBatch(u *updateBatch, lo, hi int, agg *lossAccumulator) er
 		}
 	}
 	lc.GlobalTokens, lc.GlobalSequences = tokens, seqs
+	opts := engine.ForwardOptions{Temperature: u.temp, Entropy: lc.EntropyCoef != 0}
+	batch := func(mlo int) (engine.Batch, error) {
+		mhi := min(hi, mlo+microBatchSeqs)
+		return engine.NewBatch(u.rb.seqs[mlo:mhi], u.rb.scoreFrom[mlo:mhi])
+	}
+	b, err := batch(lo)
+	if err != nil {
+		return err
+	}
+	out, err := t.et.Forward(b, opts)
+	if err != nil {
+		return err
+	}
 	for mlo := lo; mlo < hi; mlo += microBatchSeqs {
 		mhi := min(hi, mlo+microBatchSeqs)
-		b, err := engine.NewBatch(u.rb.seqs[mlo:mhi], u.rb.scoreFrom[mlo:mhi])
-		if err != nil {
-			return err
-		}
-		out, err := t.et.Forward(b, engine.ForwardOptions{Temperature: u.temp, Entropy: lc.EntropyCoef != 0})
-		if err != nil {
-			return err
-		}
 		lb := rl.LossBatch[float32]{
 			Seqs: b.B, Tokens: b.T, LogProb: out.LogProbs, Entropy: out.Entropies,
 			SeqAdvantage: u.adv[mlo:mhi], Mask: maskOf(&u.mask, b),
@@ -492,10 +501,22 @@ func (t *Trainer) miniBatch(u *updateBatch, lo, hi int, agg *lossAccumulator) er
 		if len(u.loss.DEntropy) > 0 {
 			dEnt = u.loss.DEntropy
 		}
-		if err := t.et.Backward(u.loss.DLogProb, dEnt); err != nil {
+		if mhi == hi {
+			if err := t.et.Backward(u.loss.DLogProb, dEnt); err != nil {
+				return err
+			}
+			agg.add(u.loss, b)
+			break
+		}
+		next, err := batch(mhi)
+		if err != nil {
+			return err
+		}
+		if out, err = t.et.BackwardForward(u.loss.DLogProb, dEnt, next, opts); err != nil {
 			return err
 		}
 		agg.add(u.loss, b)
+		b = next
 	}
 	return nil
 }

@@ -182,25 +182,36 @@ func rlUpdate(ctx context.Context, ref *engine.Model, tr *engine.Learner, seqs [
 }
 
 // microBatches runs forward and backward over seqs in micro-batches of
-// micro sequences, accumulating the gradients.
+// micro sequences, accumulating the gradients, each forward beside the
+// previous micro-batch's backward as in the trainer's update.
 func microBatches(tr *engine.Learner, seqs [][]int, from []int, micro int, rng *rand.Rand) error {
-	for lo := 0; lo < len(seqs); lo += micro {
+	batch := func(lo int) (engine.Batch, error) {
 		hi := min(len(seqs), lo+micro)
-		b, err := engine.NewBatch(seqs[lo:hi], from[lo:hi])
-		if err != nil {
-			return err
-		}
-		out, err := tr.Forward(b, engine.ForwardOptions{Temperature: 1})
-		if err != nil {
-			return err
-		}
+		return engine.NewBatch(seqs[lo:hi], from[lo:hi])
+	}
+	b, err := batch(0)
+	if err != nil {
+		return err
+	}
+	o := engine.ForwardOptions{Temperature: 1}
+	out, err := tr.Forward(b, o)
+	if err != nil {
+		return err
+	}
+	for lo := 0; lo < len(seqs); lo += micro {
 		d := make([]float32, len(out.LogProbs))
 		for i, mk := range b.Mask {
 			if mk {
 				d[i] = float32(rng.NormFloat64()) * 1e-3
 			}
 		}
-		if err := tr.Backward(d, nil); err != nil {
+		if lo+micro >= len(seqs) {
+			return tr.Backward(d, nil)
+		}
+		if b, err = batch(lo + micro); err != nil {
+			return err
+		}
+		if out, err = tr.BackwardForward(d, nil, b, o); err != nil {
 			return err
 		}
 	}
