@@ -479,8 +479,10 @@ func (b *barrier) wait() {
 // unfinished sequences (its first step, the prefill, is every prompt token
 // of its sequences), and needs nothing from any other group: a sequence's
 // next token depends only on its own cache and its own generator. So the
-// workers never wait for one another between steps: each claims the group
-// that is furthest behind, runs one step of it and releases it. A worker
+// workers never wait for one another between steps: each claims a group
+// that is not held (its own furthest behind, or the furthest behind of all
+// when its own are ahead; see groupQueue.claim), runs one step of it and
+// releases it. A worker
 // slowed by a busy core holds up only the group in its hands, while the
 // other workers carry the rest forward; the step at which a worker waits
 // for lack of work comes only at the very end, when fewer groups than
@@ -521,10 +523,10 @@ var decodeGroups = 0
 
 // groupQueue hands out the steps of independent groups, each a sequence of
 // steps 0, 1, 2, … that must run in order, to workers: a free worker takes
-// the group with the fewest steps done that no one holds (the lowest
-// numbered among equals). Groups may run any number of steps ahead of
-// others, so a worker waits only when every unfinished group is held, near
-// the end.
+// a group that no one holds, with the fewest steps done among its own
+// groups unless another is further behind (see claim). Groups may run any
+// number of steps ahead of others, so a worker waits only when every
+// unfinished group is held, near the end.
 type groupQueue struct {
 	mu      sync.Mutex
 	freed   sync.Cond
@@ -553,11 +555,16 @@ func (q *groupQueue) stopAt(k int) {
 	q.mu.Unlock()
 }
 
-// claim returns the group a free worker should take, or -1; when it
-// returns -1, wait reports whether a group may yet become available (one is
-// held).
-func (q *groupQueue) claim() (g int, wait bool) {
-	g = -1
+// claim returns the group worker w (of workers) should take, or -1; when
+// it returns -1, wait reports whether a group may yet become available (one
+// is held). A worker keeps to its own groups (g ≡ w mod workers), the one
+// furthest behind first, so that their rows' activations and freshly
+// written keys and values stay in its core's cache rather than move
+// between cores at every step; it takes the group furthest behind overall
+// when that one is more than affinityLag steps behind its own (a worker
+// slowed by a busy core, or one whose groups have finished).
+func (q *groupQueue) claim(w, workers int) (g int, wait bool) {
+	g, own := -1, -1
 	for i, k := range q.next {
 		if k < 0 || k >= q.limit {
 			continue
@@ -569,9 +576,19 @@ func (q *groupQueue) claim() (g int, wait bool) {
 		if g < 0 || k < q.next[g] {
 			g = i
 		}
+		if i%workers == w && (own < 0 || k < q.next[own]) {
+			own = i
+		}
+	}
+	if own >= 0 && q.next[own]-q.next[g] <= affinityLag {
+		return own, wait
 	}
 	return g, wait
 }
+
+// affinityLag is how many steps a worker's own groups may run ahead of the
+// group furthest behind before the worker takes that one instead.
+const affinityLag = 1
 
 // run calls step(worker, group, k) for every step of every group on at most
 // workers goroutines, worker numbering the goroutine from 0; step returns
@@ -582,7 +599,7 @@ func (q *groupQueue) run(workers int, step func(worker, group, k int) bool) {
 		q.mu.Lock()
 		defer q.mu.Unlock()
 		for {
-			g, wait := q.claim()
+			g, wait := q.claim(w, workers)
 			if g < 0 {
 				if !wait {
 					return

@@ -369,3 +369,35 @@ func TestGroupQueue(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupQueueClaimKeepsWorkersToTheirGroups: a worker takes its own
+// group furthest behind (g ≡ w mod workers) while that is at most
+// affinityLag steps ahead of the group furthest behind overall, and that
+// group otherwise; held and finished groups are never taken.
+func TestGroupQueueClaimKeepsWorkersToTheirGroups(t *testing.T) {
+	q := newGroupQueue(4, 0)
+	q.next = []int{3, 2, 3 + affinityLag, 4}
+	cases := []struct {
+		w, want int
+	}{
+		{0, 0}, // own groups 0 and 2: 0 is 1 step ahead of group 1
+		{1, 1}, // own group 1 is the furthest behind
+	}
+	for _, c := range cases {
+		if g, _ := q.claim(c.w, 2); g != c.want {
+			t.Errorf("next %v, worker %d: claimed %d, want %d", q.next, c.w, g, c.want)
+		}
+	}
+	// Group 0 held: worker 0's own group 2 is 1+affinityLag steps ahead of
+	// group 1, so it takes group 1.
+	q.held[0] = true
+	if g, wait := q.claim(0, 2); g != 1 || !wait {
+		t.Errorf("group 0 held: worker 0 claimed %d (wait %v), want 1 (wait true)", g, wait)
+	}
+	// Worker 1's own group finished: it takes the furthest behind.
+	q.held[0] = false
+	q.next[1], q.next[3] = -1, -1
+	if g, _ := q.claim(1, 2); g != 0 {
+		t.Errorf("worker 1's groups finished: claimed %d, want 0", g)
+	}
+}
