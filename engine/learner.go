@@ -67,7 +67,8 @@ type LearnerOptions struct {
 // Learner updates a model's parameters: Forward over a batch, Backward from
 // per-token gradients (as often as needed to accumulate over micro-batches),
 // then Step. It owns the activations, gradients and optimiser state, all
-// allocated by NewLearner; a step allocates no buffers.
+// allocated by NewLearner (a second set of activations by the first
+// BackwardForward); a step allocates no buffers.
 type Learner struct {
 	m   *Model
 	act *activations
@@ -159,7 +160,7 @@ type ForwardOptions struct {
 
 // TokenOutputs are per-position results of Forward, indexed like the batch
 // (b·T+t) and zero at positions the mask leaves out. They are views into the
-// trainer's memory, valid until the next Forward.
+// trainer's memory, valid until the next Forward or BackwardForward.
 type TokenOutputs struct {
 	LogProbs  []float32 // log π(token t | tokens < t) under the temperature-scaled distribution
 	Entropies []float32 // entropy of that distribution; nil unless requested

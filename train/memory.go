@@ -61,7 +61,8 @@ func estimateMemory(cfg Config, mc engine.Config, params, promptTokens, maxNew i
 	// Parameters: the policy, the frozen reference, the gradients, AdamW's
 	// two moments and the copy kept to undo a diverging update.
 	est.fixed = 4 * 8 * float64(params)
-	// Training activations for one micro-batch of full-length sequences:
+	// Training activations for two micro-batches of full-length sequences
+	// (one micro-batch's forward runs beside the previous one's backward):
 	// per row and layer the residual stream, norms, projections, the MLP
 	// and a row of attention probabilities; the sampler's key/value cache
 	// for a chunk of sequences.
@@ -69,7 +70,7 @@ func estimateMemory(cfg Config, mc engine.Config, params, promptTokens, maxNew i
 	C, F := float64(mc.HiddenSize), float64(mc.IntermediateSize)
 	qkv := float64(mc.NumHeads*mc.HeadDim + 2*mc.NumKVHeads*mc.HeadDim)
 	perLayer := 8*C + 3*F + 2*qkv + float64(mc.NumHeads*mc.MaxPositions)
-	est.fixed += 4 * rows * (float64(mc.NumLayers)*perLayer + 8*C + 3*F)
+	est.fixed += 2 * 4 * rows * (float64(mc.NumLayers)*perLayer + 8*C + 3*F)
 	est.fixed += 4 * 2 * float64(mc.NumLayers) * float64(sampleChunk) * float64(L) * float64(mc.NumKVHeads*mc.HeadDim)
 	return est
 }

@@ -518,10 +518,11 @@ func TestEstimateMemoryCountsTheLargestBatch(t *testing.T) {
 	if want := perSeqBytes + 10*perTokenBytes; est.perSeq != want {
 		t.Fatalf("bytes per sequence %v, want %v", est.perSeq, want)
 	}
-	// Fixed part by hand: 8 copies of 100 float32 parameters; activations of
-	// 64×10 rows of (1 layer × (8·8 + 3·16 + 2·(8+2·8) + 2·10) + 8·8 + 3·16)
-	// float32; a key/value cache of 2·1·512·10·8 float32.
-	want := 4*8*100.0 + 4*640*(64+48+48+20+64+48) + 4*2*512*10*8
+	// Fixed part by hand: 8 copies of 100 float32 parameters; two sets of
+	// activations of 64×10 rows of (1 layer × (8·8 + 3·16 + 2·(8+2·8) +
+	// 2·10) + 8·8 + 3·16) float32; a key/value cache of 2·1·512·10·8
+	// float32.
+	want := 4*8*100.0 + 2*4*640*(64+48+48+20+64+48) + 4*2*512*10*8
 	if est.fixed != want {
 		t.Fatalf("fixed memory %v, want %v", est.fixed, want)
 	}
