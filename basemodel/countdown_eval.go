@@ -58,8 +58,14 @@ type CountdownSolveReport struct {
 	AvgAtN  float64 `json:"avg_at_n"`
 	// Answered is the share of samples with an <answer> tag.
 	Answered float64 `json:"answered"`
+	// Operations counts the operations ("44+19=63") the greedy solutions
+	// write, and OperationsExact is the share of them whose result is
+	// exact (countdown.Operations): how well the model's own arithmetic
+	// holds when it solves.
+	Operations      int     `json:"operations,omitempty"`
+	OperationsExact float64 `json:"operations_exact,omitempty"`
 	// CI holds the 95% percentile-bootstrap intervals over problems of
-	// greedy, pass and avg.
+	// greedy, pass, avg and operations_exact.
 	CI map[string][2]float64 `json:"ci"`
 }
 
@@ -78,8 +84,14 @@ type CountdownVerifyReport struct {
 	// wrong ones accepted.
 	TPR float64 `json:"tpr"`
 	FPR float64 `json:"fpr"`
-	// CI holds the 95% intervals of accuracy, parse_rate, tpr and fpr: a
-	// bootstrap over the problems the candidates belong to.
+	// Operations counts the operations the replies write as they check
+	// the candidates, and OperationsExact is the share whose result is
+	// exact: a check that computes wrong accepts wrong candidates.
+	Operations      int     `json:"operations,omitempty"`
+	OperationsExact float64 `json:"operations_exact,omitempty"`
+	// CI holds the 95% intervals of accuracy, parse_rate, tpr, fpr and
+	// operations_exact: a bootstrap over the problems the candidates
+	// belong to.
 	CI map[string][2]float64 `json:"ci"`
 }
 
@@ -181,6 +193,7 @@ func EvaluateCountdown(ctx context.Context, m *Model, o CountdownEvalOptions) (*
 	rep := &CountdownReport{Model: m.Name, Options: o}
 	type perProblem struct {
 		greedy  bool
+		ops     [2]int // operations of the greedy solution, and the exact ones
 		correct int
 		answers int
 		right   []string // distinct correct answers, in sample order
@@ -190,6 +203,7 @@ func EvaluateCountdown(ctx context.Context, m *Model, o CountdownEvalOptions) (*
 	for i, p := range probs {
 		pp := &per[i]
 		pp.greedy = v.Verify(greedy[i], p.Numbers, p.Target).Outcome == countdown.Correct
+		pp.ops[0], pp.ops[1] = countdown.Operations(greedy[i])
 		for _, s := range samples[i*o.N : (i+1)*o.N] {
 			ans, _ := grade.ExtractAnswerTag(s)
 			if strings.Contains(s, "<answer>") {
@@ -207,11 +221,13 @@ func EvaluateCountdown(ctx context.Context, m *Model, o CountdownEvalOptions) (*
 	}
 	for si, size := range []int{3, 4} {
 		var g, pass, avg []float64
+		var ops [][2]int
 		answered := 0
 		for i, p := range probs {
 			if len(p.Numbers) != size {
 				continue
 			}
+			ops = append(ops, per[i].ops)
 			g = append(g, b2f(per[i].greedy))
 			pass = append(pass, b2f(per[i].correct > 0))
 			avg = append(avg, float64(per[i].correct)/float64(o.N))
@@ -225,6 +241,7 @@ func EvaluateCountdown(ctx context.Context, m *Model, o CountdownEvalOptions) (*
 		for k, xs := range map[string][]float64{"greedy": g, "pass": pass, "avg": avg} {
 			r.CI[k] = bootstrapCI(xs, o.Seed*97+uint64(si)*7+uint64(len(k)))
 		}
+		r.Operations, r.OperationsExact, r.CI["operations_exact"] = operationsExact(ops, o.Seed*97+uint64(si)*7+99)
 		rep.Solve = append(rep.Solve, r)
 	}
 
@@ -286,13 +303,63 @@ func EvaluateCountdown(ctx context.Context, m *Model, o CountdownEvalOptions) (*
 			return nil, err
 		}
 		verdicts := make([]reward.Verdict, len(cands))
+		ops := map[int][2]int{} // per problem
 		for i, r := range replies {
 			verdicts[i], _ = reward.ParseVerdict(r)
+			n, exact := countdown.Operations(r)
+			po := ops[cands[i].problem]
+			ops[cands[i].problem] = [2]int{po[0] + n, po[1] + exact}
 		}
-		rep.Verify = append(rep.Verify, verifyReport(p.String(), cands, verdicts, o.Seed*31+uint64(pi)))
+		vr := verifyReport(p.String(), cands, verdicts, o.Seed*31+uint64(pi))
+		perProblemOps := make([][2]int, 0, len(ops))
+		for _, c := range cands {
+			if po, ok := ops[c.problem]; ok {
+				perProblemOps = append(perProblemOps, po)
+				delete(ops, c.problem)
+			}
+		}
+		var ci [2]float64
+		vr.Operations, vr.OperationsExact, ci = operationsExact(perProblemOps, o.Seed*31+uint64(pi)+7)
+		if vr.CI != nil {
+			vr.CI["operations_exact"] = ci
+		}
+		rep.Verify = append(rep.Verify, vr)
 	}
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, nil
+}
+
+// operationsExact is the share of exact operations over problems (each
+// holding its count of operations and of exact ones), with its 95%
+// percentile-bootstrap interval over the problems.
+func operationsExact(perProblem [][2]int, seed uint64) (ops int, share float64, ci [2]float64) {
+	ratio := func(draw []int) []float64 {
+		n, exact := 0, 0
+		for _, p := range draw {
+			n += perProblem[p][0]
+			exact += perProblem[p][1]
+		}
+		if n == 0 {
+			return []float64{0}
+		}
+		return []float64{float64(exact) / float64(n)}
+	}
+	all := make([]int, len(perProblem))
+	for i := range all {
+		all[i] = i
+		ops += perProblem[i][0]
+	}
+	share = ratio(all)[0]
+	if ops == 0 {
+		return 0, 0, ci
+	}
+	bc := verifyBootstrap
+	bc.Seed = seed
+	ivs, err := metrics.BootstrapStatistics(len(perProblem), ratio, bc)
+	if err != nil { // unreachable: there are problems and the settings are fixed
+		return ops, share, ci
+	}
+	return ops, share, [2]float64{ivs[0].Lo, ivs[0].Hi}
 }
 
 // verifyStats are the verdict rates of a set of candidates.
@@ -400,6 +467,28 @@ func WriteCountdownMarkdown(w io.Writer, reports []*CountdownReport) error {
 		}
 		v, _ := r.VerifyPrompt("P2")
 		fmt.Fprintf(&b, " %s / %s |\n", pct(v.TPR), pct(v.FPR))
+	}
+	measured := false
+	for _, r := range reports {
+		for _, v := range r.Verify {
+			measured = measured || v.Operations > 0
+		}
+	}
+	if measured {
+		b.WriteString("\nThe model's arithmetic: the share of the operations it writes (`44+19=63`) whose result is exact, in its greedy solutions and in its checks of the candidates, with the number of operations.\n\n")
+		b.WriteString("| model | solving, 3 numbers | solving, 4 numbers | checking with P1 | checking with P2 |\n|---|---:|---:|---:|---:|\n")
+		for _, r := range reports {
+			fmt.Fprintf(&b, "| %s |", r.Model)
+			for _, n := range []int{3, 4} {
+				s, _ := r.SolveSize(n)
+				fmt.Fprintf(&b, " %s of %d |", withCI(s.OperationsExact, s.CI["operations_exact"]), s.Operations)
+			}
+			for _, p := range []string{"P1", "P2"} {
+				v, _ := r.VerifyPrompt(p)
+				fmt.Fprintf(&b, " %s of %d |", withCI(v.OperationsExact, v.CI["operations_exact"]), v.Operations)
+			}
+			b.WriteString("\n")
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

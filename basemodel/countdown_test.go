@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/urlvr/urlvr/engine"
 	"github.com/urlvr/urlvr/engine/tokenizer"
 	"github.com/urlvr/urlvr/reward"
 	"github.com/urlvr/urlvr/task/arith"
@@ -223,4 +224,87 @@ func TestBuildSuiteBuildsAChainInOrder(t *testing.T) {
 		!reflect.DeepEqual(mfs[1].From.Files, mfs[2].Files) {
 		t.Fatalf("manifests %+v", mfs)
 	}
+}
+
+func TestOperationsExactHandComputed(t *testing.T) {
+	// Three problems: 1 of 2 operations exact, 2 of 2, none written.
+	ops, share, ci := operationsExact([][2]int{{2, 1}, {2, 2}, {0, 0}}, 1)
+	if ops != 4 || share != 0.75 {
+		t.Fatalf("operationsExact = %d, %v; want 4, 0.75", ops, share)
+	}
+	// Every resample's share is 0.5, 0.75 or 1 (or 0 when it draws only
+	// the problem without operations).
+	if ci[0] > 0.75 || ci[1] < 0.75 || ci[0] < 0 || ci[1] > 1 {
+		t.Errorf("interval %v does not hold 0.75 inside [0, 1]", ci)
+	}
+	if ops, share, _ := operationsExact([][2]int{{0, 0}}, 1); ops != 0 || share != 0 {
+		t.Errorf("no operations: %d, %v", ops, share)
+	}
+	rep := &CountdownReport{Model: "m", Options: DefaultCountdownEvalOptions(),
+		Solve:  []CountdownSolveReport{{Numbers: 3, Operations: 10, OperationsExact: 0.4}, {Numbers: 4}},
+		Verify: []CountdownVerifyReport{{Prompt: "P1", Operations: 8, OperationsExact: 0.25}, {Prompt: "P2"}}}
+	var buf bytes.Buffer
+	if err := WriteCountdownMarkdown(&buf, []*CountdownReport{rep}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "| m | 40% of 10 | 0% of 0 | 25% of 8 | 0% of 0 |") {
+		t.Errorf("arithmetic table missing from %q", buf.String())
+	}
+}
+
+func TestCountdownNumberTokens(t *testing.T) {
+	p := tinyCountdownPrior()
+	plain, err := TokenizerFor(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.NumberTokens = true
+	tok, err := TokenizerFor(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.VocabSize() != plain.VocabSize()+90 {
+		t.Errorf("vocabulary %d with number tokens, %d without: want 90 more", tok.VocabSize(), plain.VocabSize())
+	}
+	// 3 phrases, "[44, 19, 35]" as 9 tokens (the brackets, the three
+	// numbers, two commas and two spaces), "28" as 1; 17 without them.
+	prompt := countdown.BasePrompt([]int{44, 19, 35}, 28)
+	if n, m := len(tok.Encode(prompt)), len(plain.Encode(prompt)); n != 13 || m != 17 {
+		t.Errorf("the base prompt is %d tokens with number tokens and %d without, want 13 and 17", n, m)
+	}
+	// A two-digit number is one token; a longer value is split leftmost
+	// first; a single digit is its character.
+	for text, want := range map[string][]string{"47": {"47"}, "122": {"12", "2"}, "1220": {"12", "20"}, "7": {"7"}, "-93": {"-", "93"}} {
+		var got []string
+		for _, id := range tok.Encode(text) {
+			got = append(got, tok.Decode([]int{id}))
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%q is tokens %q, want %q", text, got, want)
+		}
+	}
+	req, _ := countdown.VerifyRequest(countdown.P2, "(44 + 19) - 35", []int{44, 19, 35}, 28)
+	if ids := tok.Encode(req); tok.Decode(ids) != req {
+		t.Errorf("the P2 request does not round-trip: %q", tok.Decode(ids))
+	}
+	// A model continuing another must share its tokenizer: the shapes
+	// differ, so the build is refused.
+	base, err := engine.New(mustConfig(t, p.Model, plain), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := tinyOptions()
+	o.MaxSteps = 1
+	if _, err := PretrainFrom(context.Background(), base, p, o, nil); err == nil || !strings.Contains(err.Error(), "another shape") {
+		t.Errorf("continuing a model without number tokens: %v", err)
+	}
+}
+
+func mustConfig(t *testing.T, shape arith.ModelShape, tok tokenizer.Tokenizer) engine.Config {
+	t.Helper()
+	cfg, err := ModelConfig(shape, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

@@ -147,10 +147,15 @@ func NewTokenizer() (*tokenizer.Char, error) {
 // arithmetic; for Countdown, the characters of countdown.Alphabet plus one
 // phrase token per fixed passage of the world's prompts
 // (countdown.PhraseTexts), which keeps a verification request inside a
-// small model's context.
+// small model's context, and with number_tokens one token per two-digit
+// number (countdown.NumberTexts).
 func TokenizerFor(p arith.Prior) (*tokenizer.Char, error) {
 	if p.IsCountdown() {
-		return tokenizer.NewChar(countdown.Alphabet, tokenizer.CharOptions{Phrases: countdown.PhraseTexts()})
+		phrases := countdown.PhraseTexts()
+		if p.NumberTokens {
+			phrases = append(phrases, countdown.NumberTexts()...)
+		}
+		return tokenizer.NewChar(countdown.Alphabet, tokenizer.CharOptions{Phrases: phrases})
 	}
 	return NewTokenizer()
 }

@@ -63,6 +63,10 @@ func TestLoadCountdownPriorsNamesKeyAndLine(t *testing.T) {
 	if err != nil || len(ps) != 1 || ps[0].Stages[0].Countdown.Verify != 10 {
 		t.Fatalf("LoadPriors(good) = %+v, %v", ps, err)
 	}
+	withNumbers := strings.Replace(good, "world: countdown\n", "world: countdown\n    number_tokens: true\n", 1)
+	if ps, err := LoadPriors(strings.NewReader(withNumbers)); err != nil || len(ps) != 1 || !ps[0].NumberTokens {
+		t.Errorf("a Countdown prior with number tokens: %+v, %v", ps, err)
+	}
 	for _, c := range []struct{ from, to, want string }{
 		{"world: countdown", "world: chess", `line 4: priors[0].world (prior c): unknown world "chess"`},
 		{"solve: 10", "solve: -1", "line 10: priors[0].stages[0].countdown.solve (prior c): stage pretrain: -1 must be in"},
@@ -73,6 +77,8 @@ func TestLoadCountdownPriorsNamesKeyAndLine(t *testing.T) {
 		{"        countdown:", "        corpus: {examples: 5}\n        countdown:", "line 9: priors[0].stages[0].corpus (prior c): stage pretrain: a Countdown stage reads a countdown corpus"},
 		{"    world: countdown\n", "", "line 8: priors[0].stages[0].countdown (prior c): stage pretrain: a Countdown corpus needs world: countdown"},
 		{"seed: 1\n    world", "seed: 1\n    budget: 0.5\n    world", "line 4: priors[0].budget (prior c): "},
+		{"    world: countdown\n", "    number_tokens: true\n", "line 4: priors[0].number_tokens (prior c): number tokens are a Countdown world setting"},
+		{"          prompts: [P2]\n", "          prompts: [P2]\n          drill: -2\n", "line 14: priors[0].stages[0].countdown.drill (prior c): "},
 	} {
 		bad := strings.Replace(good, c.from, c.to, 1)
 		if bad == good {

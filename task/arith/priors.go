@@ -61,6 +61,9 @@ type Prior struct {
 	// Countdown corpora (solving and verifying, package countdown) with
 	// the Countdown tokenizer and no foundation.
 	World string `yaml:"world,omitempty" json:"world,omitempty"`
+	// NumberTokens gives a Countdown model one token per two-digit number
+	// (countdown.NumberTexts) besides its characters and phrases.
+	NumberTokens bool `yaml:"number_tokens,omitempty" json:"number_tokens,omitempty"`
 }
 
 // WorldCountdown names the Countdown world in a prior's world key.
@@ -133,6 +136,9 @@ func (p Prior) Validate() error {
 	}
 	if p.IsCountdown() {
 		return p.validateCountdown(wrap)
+	}
+	if p.NumberTokens {
+		return wrap("number_tokens", "number tokens are a Countdown world setting; the arithmetic world's tokenizer is fixed")
 	}
 	if need := MaxPromptLen + MaxResponseLen; m.MaxPositions < need {
 		return wrap("model.max_position_embeddings", "%d is shorter than the longest document (%d)", m.MaxPositions, need)

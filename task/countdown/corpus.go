@@ -1,10 +1,12 @@
 package countdown
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
 	"math/rand/v2"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,6 +90,12 @@ type CorpusConfig struct {
 	// Solve and Verify are the numbers of solve and verify documents.
 	Solve  int `yaml:"solve" json:"solve"`
 	Verify int `yaml:"verify" json:"verify"`
+	// Drill is the number of arithmetic documents: no prompt, only
+	// operations worked out the way a check writes them (DrillResponse).
+	Drill int `yaml:"drill,omitempty" json:"drill,omitempty"`
+	// Lookup is the number of look-up documents: an instance's numbers,
+	// then numbers each said to be among them or not (LookupResponse).
+	Lookup int `yaml:"lookup,omitempty" json:"lookup,omitempty"`
 	// Seed seeds the instances and the candidates.
 	Seed uint64 `yaml:"seed" json:"seed"`
 	// Prompts are the verification prompts of the verify documents ("P1",
@@ -111,6 +119,11 @@ const (
 	// (ExplicitCheckResponse): each judgement is one look-up or one
 	// comparison of two numbers already in the reply.
 	CheckExplicit = "explicit"
+	// CheckLookup looks up each number of the candidate among the given
+	// ones, evaluates it in steps, then writes its value beside the
+	// target and says whether they are equal (LookupCheckResponse): the
+	// target is copied where it is compared, never before the judgement.
+	CheckLookup = "lookup"
 )
 
 // MaxCorpusDocuments bounds each count of a corpus: beyond it a typo (an
@@ -139,13 +152,19 @@ func (c CorpusConfig) Validate() error {
 	if c.Verify < 0 || c.Verify > MaxCorpusDocuments {
 		return bad("verify", "%d must be in 0..%d", c.Verify, MaxCorpusDocuments)
 	}
-	switch c.Check {
-	case "", CheckSteps, CheckExplicit:
-	default:
-		return bad("check", "unknown check %q (want %s or %s)", c.Check, CheckSteps, CheckExplicit)
+	if c.Drill < 0 || c.Drill > MaxCorpusDocuments {
+		return bad("drill", "%d must be in 0..%d", c.Drill, MaxCorpusDocuments)
 	}
-	if c.Solve+c.Verify == 0 {
-		return bad("solve", "the corpus has no documents (solve and verify are both 0)")
+	if c.Lookup < 0 || c.Lookup > MaxCorpusDocuments {
+		return bad("lookup", "%d must be in 0..%d", c.Lookup, MaxCorpusDocuments)
+	}
+	switch c.Check {
+	case "", CheckSteps, CheckExplicit, CheckLookup:
+	default:
+		return bad("check", "unknown check %q (want %s, %s or %s)", c.Check, CheckSteps, CheckExplicit, CheckLookup)
+	}
+	if c.Solve+c.Verify+c.Drill+c.Lookup == 0 {
+		return bad("solve", "the corpus has no documents (solve, verify, drill and lookup are all 0)")
 	}
 	for i, p := range c.Prompts {
 		if _, err := ParseVerifyPrompt(p); err != nil {
@@ -203,6 +222,21 @@ func PhraseTexts() []string {
 	}
 	for _, tag := range []string{"<think>", "</think>", "<answer>", "</answer>", `\boxed{True}`, `\boxed{False}`, verifyUser, verifyAssistant} {
 		add(tag)
+	}
+	return out
+}
+
+// NumberTexts returns the texts of the number tokens a Countdown prior can
+// add to its tokenizer (number_tokens): every two-digit number, 10 to 99.
+// With them, telling whether 47 is among [44, 19, 35], or whether a value
+// equals the target, is matching one token instead of two characters
+// together, and an operation on two given numbers is a single fact. A
+// longer value is split leftmost first, 122 as 12 and 2, as the Hugging
+// Face library splits text at added tokens.
+func NumberTexts() []string {
+	out := make([]string, 0, 90)
+	for n := 10; n <= 99; n++ {
+		out = append(out, strconv.Itoa(n))
 	}
 	return out
 }
@@ -344,8 +378,52 @@ func ExplicitCheckResponse(expr string, nums []int, target int) string {
 	}
 	var sb strings.Builder
 	sb.WriteString(" " + strconv.Itoa(target) + ":")
+	writeLookups(&sb, e.Numbers(), nums)
+	steps, v, err := Steps(e)
+	sb.WriteString("; " + steps)
+	writeValueCheck(&sb, v, err, target)
+	sb.WriteString(" " + verdict)
+	return sb.String()
+}
+
+// LookupCheckResponse is the response of a verify document that looks up
+// each number of the candidate among the given ones as
+// ExplicitCheckResponse does ("44 ok", "44 twice", "47 no", "35 left"),
+// evaluates it in steps, then writes its value and the target side by
+// side and whether they are equal ("28 vs 28 ok", "61 vs 91 no"), and
+// gives the exact verifier's verdict. Writing the target after "vs"
+// whatever the verdict teaches a model to copy it from the prompt: a
+// check that wrote "28 = 28" only when they were equal would teach it to
+// repeat the value.
+//
+//	44 ok, 19 ok, 35 ok; 44+19=63, 63-35=28; 28 vs 28 ok \boxed{True}
+func LookupCheckResponse(expr string, nums []int, target int) string {
+	e, verdict := parseCandidate(expr, nums, target)
+	if e == nil {
+		return " invalid " + verdict
+	}
+	var sb strings.Builder
+	writeLookups(&sb, e.Numbers(), nums)
+	steps, v, err := Steps(e)
+	sb.WriteString("; " + steps)
+	switch {
+	case err != nil:
+		sb.WriteString("; division by zero")
+	case v.Cmp(new(big.Rat).SetInt64(int64(target))) == 0:
+		sb.WriteString("; " + v.RatString() + " vs " + strconv.Itoa(target) + " ok")
+	default:
+		sb.WriteString("; " + v.RatString() + " vs " + strconv.Itoa(target) + " no")
+	}
+	sb.WriteString(" " + verdict)
+	return sb.String()
+}
+
+// writeLookups writes the look-up of each number of a candidate among the
+// given ones: "ok" while an unused copy is left, "twice" when it was used
+// up, "no" when it is not given; then each given number left over.
+func writeLookups(sb *strings.Builder, used, nums []int) {
 	left := slices.Clone(nums)
-	for i, v := range e.Numbers() {
+	for i, v := range used {
 		if i > 0 {
 			sb.WriteByte(',')
 		}
@@ -363,11 +441,6 @@ func ExplicitCheckResponse(expr string, nums []int, target int) string {
 	for _, v := range left {
 		sb.WriteString(", " + strconv.Itoa(v) + " left")
 	}
-	steps, v, err := Steps(e)
-	sb.WriteString("; " + steps)
-	writeValueCheck(&sb, v, err, target)
-	sb.WriteString(" " + verdict)
-	return sb.String()
 }
 
 // parseCandidate returns the exact verifier's verdict on a candidate, as
@@ -464,13 +537,151 @@ func BuildCorpus(cfg CorpusConfig) ([]Document, error) {
 		if err != nil {
 			return nil, err
 		}
-		resp := CheckResponse(cand, inst.Numbers, inst.Target)
-		if cfg.Check == CheckExplicit {
+		var resp string
+		switch cfg.Check {
+		case CheckExplicit:
 			resp = ExplicitCheckResponse(cand, inst.Numbers, inst.Target)
+		case CheckLookup:
+			resp = LookupCheckResponse(cand, inst.Numbers, inst.Target)
+		default:
+			resp = CheckResponse(cand, inst.Numbers, inst.Target)
 		}
 		docs = append(docs, Document{Prompt: req, Response: resp, Kind: "verify-" + kind})
 	}
+	for i := range cfg.Drill {
+		resp, err := drillResponse(rng, next)
+		if err != nil {
+			return nil, fmt.Errorf("drill document %d: %w", i, err)
+		}
+		docs = append(docs, Document{Response: resp, Kind: "drill"})
+	}
+	for i := range cfg.Lookup {
+		inst, _, err := next()
+		if err != nil {
+			return nil, fmt.Errorf("lookup document %d: %w", i, err)
+		}
+		docs = append(docs, Document{Response: lookupResponse(rng, inst.Numbers), Kind: "lookup"})
+	}
 	return docs, nil
+}
+
+// lookupProbes is how many numbers a look-up document asks about.
+const lookupProbes = 16
+
+// lookupResponse writes a look-up document: the instance's numbers, then
+// lookupProbes numbers each followed by "ok" when it is one of them and
+// "no" when not (" [11, 30, 78]: 10 no, 30 ok, 87 no, ..."), the words a
+// check uses (ExplicitCheckResponse). Half the probes are given numbers;
+// the others are mostly near them (a digit changed, the digits swapped,
+// one to nine off), which a check must tell apart, and otherwise any
+// number in 1-99.
+func lookupResponse(rng *rand.Rand, nums []int) string {
+	var sb strings.Builder
+	sb.WriteString(" " + FormatNumbers(nums) + ":")
+	for i := range lookupProbes {
+		v := nums[rng.IntN(len(nums))]
+		if rng.IntN(2) == 0 {
+			v = nearNumber(rng, v)
+		}
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		word := " no"
+		if slices.Contains(nums, v) {
+			word = " ok"
+		}
+		sb.WriteString(" " + strconv.Itoa(v) + word)
+	}
+	return sb.String()
+}
+
+// nearNumber returns a number in 1-99 that looks like v: v with one digit
+// changed, its digits swapped, v moved by 1 to 9, or (one time in four)
+// any number.
+func nearNumber(rng *rand.Rand, v int) int {
+	for {
+		var w int
+		switch rng.IntN(4) {
+		case 0:
+			if v >= 10 && rng.IntN(2) == 0 {
+				w = (1+rng.IntN(9))*10 + v%10
+			} else {
+				w = v/10*10 + rng.IntN(10)
+			}
+		case 1:
+			w = v%10*10 + v/10
+		case 2:
+			w = v + (1 + rng.IntN(9))
+			if rng.IntN(2) == 0 {
+				w = v - (1 + rng.IntN(9))
+			}
+		default:
+			w = 1 + rng.IntN(99)
+		}
+		if w >= 1 && w <= 99 && w != v {
+			return w
+		}
+	}
+}
+
+// DrillChars bounds the length of a drill document's response, which
+// leaves room in the models' 256 positions.
+const DrillChars = 160
+
+// drillMaxValue bounds every value of a drill expression: beyond four
+// digits the products of a policy's wrong guesses are rare, and a small
+// model spends its capacity better on the values checks meet.
+const drillMaxValue = 9999
+
+// drillResponse writes one drill document: expressions over the numbers
+// of fresh instances, each worked out in steps as a check writes them
+// ("44+19=63, 63-35=28"), separated by "; " until DrillChars. Half are the
+// instance's solution (with + and * operands swapped at random), half
+// random expressions over its numbers, so that the operations are those
+// both of solving and of judging wrong candidates; an expression with a
+// fraction, a division by zero or a value beyond drillMaxValue is drawn
+// again.
+func drillResponse(rng *rand.Rand, next func() (Instance, *Expr, error)) (string, error) {
+	var sb strings.Builder
+	for tries := 0; tries < 256; tries++ {
+		inst, sol, err := next()
+		if err != nil {
+			return "", err
+		}
+		e := shuffleCommutative(rng, sol)
+		if rng.IntN(2) == 0 {
+			e = randomCandidate(rng, shuffled(rng, inst.Numbers))
+		}
+		if !drillable(e) {
+			continue
+		}
+		steps, _, err := Steps(e)
+		if err != nil {
+			continue
+		}
+		sep := "; "
+		if sb.Len() == 0 {
+			sep = " "
+		}
+		if sb.Len()+len(sep)+len(steps) > DrillChars {
+			break
+		}
+		sb.WriteString(sep + steps)
+	}
+	if sb.Len() == 0 {
+		return "", errors.New("no expression fits a drill document")
+	}
+	return sb.String(), nil
+}
+
+// drillable reports whether every value of e is an integer within
+// drillMaxValue in magnitude.
+func drillable(e *Expr) bool {
+	v, err := e.Eval()
+	if err != nil || !v.IsInt() || v.Num().CmpAbs(big.NewInt(drillMaxValue)) > 0 {
+		return false
+	}
+	return e.Op == 0 || drillable(e.Left) && drillable(e.Right)
 }
 
 // splitKeys returns the keys of every instance of the world's splits,
@@ -653,4 +864,43 @@ func shuffleCommutative(rng *rand.Rand, e *Expr) *Expr {
 		l, r = r, l
 	}
 	return Bin(e.Op, l, r)
+}
+
+// operationPattern matches an operation as the corpora write them, "a op
+// b=c", where a, b and c are integers or fractions ("19/35+44=1559/35")
+// and may be negative ("10--9=19").
+var operationPattern = regexp.MustCompile(`(-?\d+(?:/\d+)?)([-+*/])(-?\d+(?:/\d+)?)=(-?\d+(?:/\d+)?)`)
+
+// Operations finds the operations written in a text the way solve and
+// verify documents write them ("44+19=63, 63-35=28") and counts those
+// whose result is exact: how well a model's arithmetic holds when it
+// solves and when it checks. A division by zero is counted as not exact.
+func Operations(text string) (ops, exact int) {
+	for _, m := range operationPattern.FindAllStringSubmatch(text, -1) {
+		a, okA := new(big.Rat).SetString(m[1])
+		b, okB := new(big.Rat).SetString(m[3])
+		c, okC := new(big.Rat).SetString(m[4])
+		if !okA || !okB || !okC {
+			continue // a zero denominator ("3/0")
+		}
+		ops++
+		v := new(big.Rat)
+		switch m[2] {
+		case "+":
+			v.Add(a, b)
+		case "-":
+			v.Sub(a, b)
+		case "*":
+			v.Mul(a, b)
+		case "/":
+			if b.Sign() == 0 {
+				continue
+			}
+			v.Quo(a, b)
+		}
+		if v.Cmp(c) == 0 {
+			exact++
+		}
+	}
+	return ops, exact
 }

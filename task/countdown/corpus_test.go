@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -220,6 +221,8 @@ func TestCorpusConfigValidate(t *testing.T) {
 	}{
 		{"solve", func(c *CorpusConfig) { c.Solve = -1 }},
 		{"verify", func(c *CorpusConfig) { c.Verify = MaxCorpusDocuments + 1 }},
+		{"drill", func(c *CorpusConfig) { c.Drill = -3 }},
+		{"lookup", func(c *CorpusConfig) { c.Lookup = MaxCorpusDocuments + 1 }},
 		{"solve", func(c *CorpusConfig) { c.Solve, c.Verify = 0, 0 }},
 		{"prompts[0]", func(c *CorpusConfig) { c.Prompts = []string{"P3"} }},
 		{"prompts", func(c *CorpusConfig) { c.Prompts = nil }},
@@ -292,5 +295,156 @@ func TestExplicitCheckResponseHandChecked(t *testing.T) {
 	var fe *FieldError
 	if err := bad.Validate(); !errors.As(err, &fe) || fe.Path != "check" {
 		t.Errorf("check loose: %v", err)
+	}
+}
+
+func TestLookupCheckResponseHandChecked(t *testing.T) {
+	nums, target := []int{44, 19, 35}, 28
+	for _, c := range []struct{ expr, want string }{
+		{"(44 + 19) - 35", ` 44 ok, 19 ok, 35 ok; 44+19=63, 63-35=28; 28 vs 28 ok \boxed{True}`},
+		{"44 + 44 - 35", ` 44 ok, 44 twice, 35 ok, 19 left; 44+44=88, 88-35=53; 53 vs 28 no \boxed{False}`},
+		{"47 + 19 - 35", ` 47 no, 19 ok, 35 ok, 44 left; 47+19=66, 66-35=31; 31 vs 28 no \boxed{False}`},
+		{"63 - 35", ` 63 no, 35 ok, 44 left, 19 left; 63-35=28; 28 vs 28 ok \boxed{False}`},
+		{"19 / 35 + 44", ` 19 ok, 35 ok, 44 ok; 19/35=19/35, 19/35+44=1559/35; 1559/35 vs 28 no \boxed{False}`},
+		{"35 / (44 - 44) + 19", ` 35 ok, 44 ok, 44 twice, 19 ok; 44-44=0, 35/0; division by zero \boxed{False}`},
+		{"44 + 19 - 35 = 28", ` invalid \boxed{False}`},
+	} {
+		if got := LookupCheckResponse(c.expr, nums, target); got != c.want {
+			t.Errorf("LookupCheckResponse(%q) = %q, want %q", c.expr, got, c.want)
+		}
+	}
+}
+
+// firstWrongStep reads the operations of a drill back ("44+19=63,
+// 63-35=28; 8-10=-2") and returns the first whose result is not exact.
+func firstWrongStep(t *testing.T, text string) string {
+	t.Helper()
+	for _, step := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ';' || r == ' ' }) {
+		lhs, rhs, ok := strings.Cut(step, "=")
+		op := strings.IndexAny(lhs[min(1, len(lhs)):], "+-*/") + 1 // an operand may be negative
+		if !ok || op == 0 {
+			t.Fatalf("%q in %q is not an operation", step, text)
+		}
+		a, err1 := strconv.Atoi(lhs[:op])
+		b, err2 := strconv.Atoi(lhs[op+1:])
+		c, err3 := strconv.Atoi(rhs)
+		if err1 != nil || err2 != nil || err3 != nil {
+			t.Fatalf("%q in %q is not an operation on integers", step, text)
+		}
+		var v int
+		switch lhs[op] {
+		case '+':
+			v = a + b
+		case '-':
+			v = a - b
+		case '*':
+			v = a * b
+		case '/':
+			if b == 0 || a%b != 0 {
+				return step
+			}
+			v = a / b
+		}
+		if v != c {
+			return step
+		}
+	}
+	return ""
+}
+
+func TestDrillAndLookupDocuments(t *testing.T) {
+	base := CorpusConfig{Solve: 20, Verify: 30, Seed: 5, Prompts: []string{"P2"}, Candidates: CandidateShares{Correct: 1, Foreign: 1}}
+	withDrills := base
+	withDrills.Drill, withDrills.Lookup = 200, 200
+	plain, err := BuildCorpus(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := BuildCorpus(withDrills)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Drills come after the other documents and leave them as they were.
+	if !slices.Equal(docs[:len(plain)], plain) {
+		t.Fatal("adding drill and look-up documents changed the solve and verify documents")
+	}
+	ok, no := 0, 0
+	for i, d := range docs[len(plain):] {
+		if d.Prompt != "" {
+			t.Fatalf("document %d (%s) has a prompt %q", i, d.Kind, d.Prompt)
+		}
+		switch {
+		case i < 200:
+			if d.Kind != "drill" || len(d.Response) > DrillChars || !strings.HasPrefix(d.Response, " ") {
+				t.Fatalf("drill document %d: %+v", i, d)
+			}
+			if bad := firstWrongStep(t, d.Response); bad != "" {
+				t.Fatalf("drill document %d has a wrong operation %q: %q", i, bad, d.Response)
+			}
+			for _, n := range strings.FieldsFunc(d.Response, func(r rune) bool { return !('0' <= r && r <= '9') }) {
+				if len(n) > 4 {
+					t.Fatalf("drill document %d has a value beyond four digits: %q", i, d.Response)
+				}
+			}
+		default:
+			list, probes, found := strings.Cut(d.Response, "]:")
+			if d.Kind != "lookup" || !found || !strings.HasPrefix(list, " [") {
+				t.Fatalf("look-up document %d: %+v", i, d)
+			}
+			var nums []int
+			for _, f := range strings.Split(list[2:], ", ") {
+				n, err := ParseNumber(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				nums = append(nums, n)
+			}
+			items := strings.Split(probes, ",")
+			if len(items) != lookupProbes {
+				t.Fatalf("look-up document %d has %d probes: %q", i, len(items), d.Response)
+			}
+			for _, it := range items {
+				f := strings.Fields(it)
+				n, err := ParseNumber(f[0])
+				if err != nil || len(f) != 2 {
+					t.Fatalf("look-up %q in %q", it, d.Response)
+				}
+				want := "no"
+				if slices.Contains(nums, n) {
+					want = "ok"
+					ok++
+				} else {
+					no++
+				}
+				if f[1] != want {
+					t.Fatalf("look-up %q in %q: want %s", it, d.Response, want)
+				}
+			}
+		}
+	}
+	// Half the probes are drawn from the given numbers; a near one can
+	// land on another given number, so "ok" is a little more than half.
+	if frac := float64(ok) / float64(ok+no); frac < 0.45 || frac > 0.65 {
+		t.Errorf("%d of %d probes given, want about half", ok, ok+no)
+	}
+}
+
+func TestOperationsHandCounted(t *testing.T) {
+	for _, c := range []struct {
+		text         string
+		ops, correct int
+	}{
+		{" 44+19=63, 63-35=28 </think> <answer> 44 + 19 - 35 </answer>", 2, 2},
+		{" 90-11=78, 78+2=80; numbers ok; 80 = 80", 2, 1},
+		{" 19/35=19/35, 19/35+44=1559/35; numbers ok", 2, 2},
+		{" 10--9=19, -23-5670=-5693, 48*42=2264", 3, 2},
+		{" 44-44=0, 35/0; division by zero", 1, 1},
+		{" 7/0=3, 3/0=0/1", 2, 0},
+		{" invalid \\boxed{False}", 0, 0},
+	} {
+		ops, exact := Operations(c.text)
+		if ops != c.ops || exact != c.correct {
+			t.Errorf("Operations(%q) = %d, %d; want %d, %d", c.text, ops, exact, c.ops, c.correct)
+		}
 	}
 }
