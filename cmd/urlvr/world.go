@@ -169,7 +169,7 @@ suite in the layout --file reads.`,
 				for _, s := range p.Stages {
 					desc := fmt.Sprintf("%s %dx%g", s.Name, s.Corpus.Examples, s.Epochs)
 					if c := s.Countdown; c != nil {
-						desc = fmt.Sprintf("%s countdown %d solve + %d verify (%s) x%g", s.Name, c.Solve, c.Verify, strings.Join(c.Prompts, "+"), s.Epochs)
+						desc = fmt.Sprintf("%s countdown %s x%g", s.Name, c.Summary(), s.Epochs)
 					}
 					for _, r := range s.Corpus.Misconceptions {
 						fam := string(r.Family)

@@ -108,6 +108,24 @@ type CorpusConfig struct {
 	Check string `yaml:"check,omitempty" json:"check,omitempty"`
 }
 
+// Summary describes the corpus in a line: its document counts, the
+// verification prompts and the check ("4000 solve + 48000 verify (P1+P2,
+// explicit check) + 20000 drill").
+func (c CorpusConfig) Summary() string {
+	check := c.Check
+	if check == "" {
+		check = CheckSteps
+	}
+	out := fmt.Sprintf("%d solve + %d verify (%s, %s check)", c.Solve, c.Verify, strings.Join(c.Prompts, "+"), check)
+	if c.Drill > 0 {
+		out += fmt.Sprintf(" + %d drill", c.Drill)
+	}
+	if c.Lookup > 0 {
+		out += fmt.Sprintf(" + %d lookup", c.Lookup)
+	}
+	return out
+}
+
 // The ways a verify document checks its candidate.
 const (
 	// CheckSteps evaluates the candidate in steps, then says whether the

@@ -448,3 +448,14 @@ func TestOperationsHandCounted(t *testing.T) {
 		}
 	}
 }
+
+func TestCorpusSummary(t *testing.T) {
+	c := CorpusConfig{Solve: 4000, Verify: 48000, Prompts: []string{"P1", "P2"}, Check: CheckExplicit}
+	if got, want := c.Summary(), "4000 solve + 48000 verify (P1+P2, explicit check)"; got != want {
+		t.Errorf("Summary() = %q, want %q", got, want)
+	}
+	c = CorpusConfig{Solve: 10, Verify: 5, Prompts: []string{"P2"}, Drill: 7, Lookup: 3}
+	if got, want := c.Summary(), "10 solve + 5 verify (P2, steps check) + 7 drill + 3 lookup"; got != want {
+		t.Errorf("Summary() = %q, want %q", got, want)
+	}
+}
