@@ -493,28 +493,15 @@ func TestBackwardForwardMatchesTurns(t *testing.T) {
 			wantOuts, wantGrads := run(false)
 			gotOuts, gotGrads := run(true)
 			for i := range wantOuts {
-				if !sameBits(gotOuts[i], wantOuts[i]) {
+				if !equalFloats(gotOuts[i], wantOuts[i]) {
 					t.Errorf("%s, entropy %v: output %d differs when the forward runs beside the backward", kind, entropy, i)
 				}
 			}
-			if !sameBits(gotGrads, wantGrads) {
+			if !equalFloats(gotGrads, wantGrads) {
 				t.Errorf("%s, entropy %v: accumulated gradients differ when the forwards run beside the backwards", kind, entropy)
 			}
 		}
 	}
-}
-
-// sameBits reports whether two slices hold the same float32 bit patterns.
-func sameBits(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // TestBackwardForwardRejectsBadInput: the overlapped call checks the

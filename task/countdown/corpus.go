@@ -390,18 +390,7 @@ func CheckResponse(expr string, nums []int, target int) string {
 //
 //	28: 44 ok, 19 ok, 35 ok; 44+19=63, 63-35=28; 28 = 28 \boxed{True}
 func ExplicitCheckResponse(expr string, nums []int, target int) string {
-	e, verdict := parseCandidate(expr, nums, target)
-	if e == nil {
-		return " invalid " + verdict
-	}
-	var sb strings.Builder
-	sb.WriteString(" " + strconv.Itoa(target) + ":")
-	writeLookups(&sb, e.Numbers(), nums)
-	steps, v, err := Steps(e)
-	sb.WriteString("; " + steps)
-	writeValueCheck(&sb, v, err, target)
-	sb.WriteString(" " + verdict)
-	return sb.String()
+	return lookUpCheck(expr, nums, target, true)
 }
 
 // LookupCheckResponse is the response of a verify document that looks up
@@ -416,17 +405,28 @@ func ExplicitCheckResponse(expr string, nums []int, target int) string {
 //
 //	44 ok, 19 ok, 35 ok; 44+19=63, 63-35=28; 28 vs 28 ok \boxed{True}
 func LookupCheckResponse(expr string, nums []int, target int) string {
+	return lookUpCheck(expr, nums, target, false)
+}
+
+// lookUpCheck writes the checks that look each number up: with
+// targetFirst the target copied first and the value compared as
+// CheckResponse does ("28 = 28"), otherwise the value written beside the
+// target ("28 vs 28 ok").
+func lookUpCheck(expr string, nums []int, target int, targetFirst bool) string {
 	e, verdict := parseCandidate(expr, nums, target)
 	if e == nil {
 		return " invalid " + verdict
 	}
 	var sb strings.Builder
+	if targetFirst {
+		sb.WriteString(" " + strconv.Itoa(target) + ":")
+	}
 	writeLookups(&sb, e.Numbers(), nums)
 	steps, v, err := Steps(e)
 	sb.WriteString("; " + steps)
 	switch {
-	case err != nil:
-		sb.WriteString("; division by zero")
+	case targetFirst || err != nil:
+		writeValueCheck(&sb, v, err, target)
 	case v.Cmp(new(big.Rat).SetInt64(int64(target))) == 0:
 		sb.WriteString("; " + v.RatString() + " vs " + strconv.Itoa(target) + " ok")
 	default:
