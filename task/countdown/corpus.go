@@ -320,22 +320,12 @@ func Steps(e *Expr) (string, *big.Rat, error) {
 		if err != nil {
 			return nil, err
 		}
-		v := new(big.Rat)
-		switch n.Op {
-		case '+':
-			v.Add(l, r)
-		case '-':
-			v.Sub(l, r)
-		case '*':
-			v.Mul(l, r)
-		case '/':
-			if r.Sign() == 0 {
-				steps = append(steps, l.RatString()+"/0")
-				return nil, ErrDivisionByZero
-			}
-			v.Quo(l, r)
-		default:
-			return nil, fmt.Errorf("unknown operator %q", n.Op)
+		v, err := apply(n.Op, l, r)
+		if errors.Is(err, ErrDivisionByZero) {
+			steps = append(steps, l.RatString()+"/0")
+		}
+		if err != nil {
+			return nil, err
 		}
 		steps = append(steps, l.RatString()+string(n.Op)+r.RatString()+"="+v.RatString())
 		return v, nil
@@ -902,21 +892,7 @@ func Operations(text string) (ops, exact int) {
 			continue // a zero denominator ("3/0")
 		}
 		ops++
-		v := new(big.Rat)
-		switch m[2] {
-		case "+":
-			v.Add(a, b)
-		case "-":
-			v.Sub(a, b)
-		case "*":
-			v.Mul(a, b)
-		case "/":
-			if b.Sign() == 0 {
-				continue
-			}
-			v.Quo(a, b)
-		}
-		if v.Cmp(c) == 0 {
+		if v, err := apply(m[2][0], a, b); err == nil && v.Cmp(c) == 0 {
 			exact++
 		}
 	}

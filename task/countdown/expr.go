@@ -75,20 +75,27 @@ func (e *Expr) Eval() (*big.Rat, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch e.Op {
+	return apply(e.Op, l, r)
+}
+
+// apply returns a op b as a new value: ErrDivisionByZero for a zero
+// divisor, an error for an operator other than + - * /.
+func apply(op byte, a, b *big.Rat) (*big.Rat, error) {
+	v := new(big.Rat)
+	switch op {
 	case '+':
-		return l.Add(l, r), nil
+		return v.Add(a, b), nil
 	case '-':
-		return l.Sub(l, r), nil
+		return v.Sub(a, b), nil
 	case '*':
-		return l.Mul(l, r), nil
+		return v.Mul(a, b), nil
 	case '/':
-		if r.Sign() == 0 {
+		if b.Sign() == 0 {
 			return nil, ErrDivisionByZero
 		}
-		return l.Quo(l, r), nil
+		return v.Quo(a, b), nil
 	}
-	return nil, fmt.Errorf("unknown operator %q", e.Op)
+	return nil, fmt.Errorf("unknown operator %q", op)
 }
 
 func precedence(op byte) int {
