@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/urlvr/urlvr/grade"
 	"github.com/urlvr/urlvr/task/arith"
@@ -327,5 +328,35 @@ func TestBuildSuiteContinuesAPriorOfTheBuild(t *testing.T) {
 	}
 	if _, err := OpenDir(filepath.Join(out, "tiny-sft")); err != nil {
 		t.Error(err)
+	}
+}
+
+// The cache of embedded models is keyed on every model's manifest: a
+// binary that rebuilt any one model, not only the default, must not read
+// the copy another binary left.
+func TestEmbeddedKeyCoversEveryModel(t *testing.T) {
+	fsys := fstest.MapFS{
+		"mild/manifest.json":               {Data: []byte(`{"name":"mild"}`)},
+		"countdown-base/manifest.json":     {Data: []byte(`{"name":"countdown-base","files":{"model.safetensors":"aa"}}`)},
+		"countdown-base/model.safetensors": {Data: []byte("weights")},
+	}
+	before, err := embeddedKey(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys["countdown-base/manifest.json"] = &fstest.MapFile{Data: []byte(`{"name":"countdown-base","files":{"model.safetensors":"bb"}}`)}
+	after, err := embeddedKey(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before == after {
+		t.Error("rebuilding a model other than the default leaves the cache key unchanged")
+	}
+	if again, _ := embeddedKey(fsys); again != after {
+		t.Error("the key is not a function of the manifests")
+	}
+	delete(fsys, "countdown-base/manifest.json")
+	if _, err := embeddedKey(fsys); err == nil || !strings.Contains(err.Error(), "countdown-base") {
+		t.Errorf("a model without a manifest: %v", err)
 	}
 }

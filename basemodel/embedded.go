@@ -13,25 +13,24 @@ import (
 )
 
 // embeddedRoot returns a directory holding the models embedded in the
-// binary, written once into the user's cache directory (under a name
-// derived from their hashes, so that a new binary never reads an old
-// copy).
+// binary, written once into the user's cache directory under a name
+// derived from every embedded manifest (each names the hashes of its
+// model's files), so that a binary whose models differ in any one model
+// never reads another binary's copy.
 func embeddedRoot() (string, error) {
 	names, err := fs.ReadDir(models.FS, ".")
 	if err != nil || len(names) == 0 {
 		return "", fmt.Errorf("this binary embeds no models")
 	}
-	// The default model's manifest names the hashes of its files, which
-	// change whenever the suite is rebuilt.
-	mf, err := fs.ReadFile(models.FS, Default+"/"+ManifestFile)
+	key, err := embeddedKey(models.FS)
 	if err != nil {
-		return "", fmt.Errorf("embedded models: %w", err)
+		return "", err
 	}
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		cache = os.TempDir()
 	}
-	root := filepath.Join(cache, "urlvr", "models-"+shortHash(mf))
+	root := filepath.Join(cache, "urlvr", "models-"+key)
 	for _, d := range names {
 		if !d.IsDir() {
 			continue
@@ -54,6 +53,29 @@ func embeddedRoot() (string, error) {
 		}
 	}
 	return root, nil
+}
+
+// embeddedKey hashes the manifests of every model directory of fsys, in
+// directory order: any rebuilt model changes it.
+func embeddedKey(fsys fs.FS) (string, error) {
+	names, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return "", fmt.Errorf("embedded models: %w", err)
+	}
+	var all []byte
+	for _, d := range names {
+		if !d.IsDir() {
+			continue
+		}
+		mf, err := fs.ReadFile(fsys, d.Name()+"/"+ManifestFile)
+		if err != nil {
+			return "", fmt.Errorf("embedded model %s: %w", d.Name(), err)
+		}
+		all = append(all, d.Name()...)
+		all = append(all, 0)
+		all = append(all, mf...)
+	}
+	return shortHash(all), nil
 }
 
 // shortHash is the first 12 hex digits of the SHA-256 of data.
