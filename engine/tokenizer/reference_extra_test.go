@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -95,7 +96,10 @@ func TestReferenceFeatures(t *testing.T) {
 	for name, opts := range map[string]CharOptions{"char-unk": {}, "char-byte-fallback": {ByteFallback: true},
 		// Phrase tokens (non-special added tokens), one a prefix of
 		// another, matched before the characters.
-		"char-phrases": {Phrases: []string{"x = ", "x = 3", "; ", "quiz: "}}} {
+		"char-phrases": {Phrases: []string{"x = ", "x = 3", "; ", "quiz: "}},
+		// Two-digit number tokens, as a Countdown prior's number_tokens
+		// adds them: a longer number splits leftmost first.
+		"char-numbers": {Phrases: twoDigitNumbers()}} {
 		tok, err := NewChar(CorpusAlphabet(arithmeticCorpus...), opts)
 		if err != nil {
 			t.Fatal(err)
@@ -140,4 +144,13 @@ func TestReferenceFeatures(t *testing.T) {
 	for i, job := range jobs {
 		compareWithReference(t, toks[job.Name], job, results[i])
 	}
+}
+
+// twoDigitNumbers returns "10" to "99".
+func twoDigitNumbers() []string {
+	var out []string
+	for n := 10; n <= 99; n++ {
+		out = append(out, strconv.Itoa(n))
+	}
+	return out
 }
