@@ -242,6 +242,9 @@ func ParseConfig(data []byte) (Config, error) {
 		} else if err := json.Unmarshal(h.EOSTokenID, &c.EOSTokenIDs); err != nil {
 			return Config{}, fmt.Errorf("config.json: eos_token_id %s: want a number or a list of numbers", h.EOSTokenID)
 		}
+		if len(c.EOSTokenIDs) == 0 {
+			c.EOSTokenIDs = nil // an empty list names no token, as an absent field does
+		}
 	}
 	if s := h.RopeScaling; s != nil {
 		kind := s.RopeType
