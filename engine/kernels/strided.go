@@ -173,17 +173,7 @@ func (s *StridedScratch) inPlace(arch *gemmArch, c []float32, ldc int, a []float
 			// Right edge: keep the columns that exist, with the same
 			// single add MatMul makes.
 			arch.strided(vecs, transA, mcur, kcur, ap, lda, bpanel, bld, &edge[0], w, false)
-			for r := 0; r < mcur; r++ {
-				crow := c[(i+r)*ldc+j : (i+r)*ldc+j+ncur]
-				erow := edge[r*w : r*w+ncur]
-				if acc {
-					for q := range crow {
-						crow[q] += erow[q]
-					}
-				} else {
-					copy(crow, erow)
-				}
-			}
+			mergeEdge(c, ldc, edge, w, i, j, mcur, ncur, acc)
 		}
 	}
 }
