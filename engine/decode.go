@@ -249,17 +249,10 @@ func (d *decoder) step(n int, want []int32, use func(s *samplerScratch, i0, i1 i
 		d.stepClaimed(n, workers, want, wantAt, use)
 		return
 	}
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
+	onWorkers(workers, func(w int) {
 		lo, hi := bounds[w], bounds[w+1]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			d.run(&d.work[w], lo, hi, want, wantAt(lo), wantAt(hi), bar, use)
-		}()
-	}
-	d.run(&d.work[0], 0, bounds[1], want, 0, wantAt(bounds[1]), bar, use)
-	wg.Wait()
+		d.run(&d.work[w], lo, hi, want, wantAt(lo), wantAt(hi), bar, use)
+	})
 }
 
 // stepClaimed runs a step whose sequences need not meet (each lies within
@@ -629,14 +622,5 @@ func (q *groupQueue) run(workers int, step func(worker, group, k int) bool) {
 			}
 		}
 	}
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work(w)
-		}()
-	}
-	work(0)
-	wg.Wait()
+	onWorkers(workers, work)
 }

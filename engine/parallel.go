@@ -19,15 +19,22 @@ func parallelFor(n, maxWorkers int, body func(worker, lo, hi int)) {
 		}
 		return
 	}
+	onWorkers(workers, func(w int) { body(w, w*n/workers, (w+1)*n/workers) })
+}
+
+// onWorkers calls run(w) for w in [0, workers), worker 0 on the calling
+// goroutine and the others each on a goroutine of its own, and returns
+// when all have.
+func onWorkers(workers int, run func(w int)) {
 	var wg sync.WaitGroup
 	for w := 1; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			body(w, w*n/workers, (w+1)*n/workers)
+			run(w)
 		}()
 	}
-	body(0, 0, n/workers)
+	run(0)
 	wg.Wait()
 }
 
@@ -58,14 +65,5 @@ func claimUnits(n, maxWorkers int, body func(worker, unit int)) {
 			body(w, u)
 		}
 	}
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			run(w)
-		}()
-	}
-	run(0)
-	wg.Wait()
+	onWorkers(workers, run)
 }
