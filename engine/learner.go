@@ -76,8 +76,6 @@ type Learner struct {
 	// BackwardForward: the next batch's forward fills it while the
 	// backward reads act, and the two then change places.
 	spare    *activations
-	rows     int // act's capacity in rows, for spare
-	maxT     int
 	grads    []float32
 	g        weights
 	opt      *AdamW
@@ -117,8 +115,6 @@ func NewLearner(m *Model, o LearnerOptions) (*Learner, error) {
 	tr := &Learner{
 		m:        m,
 		act:      newActivations(m.cfg, rows, o.MaxSeqLen, true),
-		rows:     rows,
-		maxT:     o.MaxSeqLen,
 		grads:    make([]float32, len(m.params)),
 		opt:      opt,
 		clipNorm: o.ClipNorm,
@@ -245,7 +241,7 @@ func (tr *Learner) BackwardForward(dLogProbs, dEntropies []float32, next Batch, 
 		return TokenOutputs{}, err
 	}
 	if tr.spare == nil {
-		tr.spare = newActivations(tr.m.cfg, tr.rows, tr.maxT, true)
+		tr.spare = newActivations(tr.m.cfg, tr.act.maxRows, tr.act.maxT, true)
 	}
 	if err := setForwardBatch(tr.spare, next, o); err != nil {
 		return TokenOutputs{}, err
