@@ -180,13 +180,28 @@ func forwardFLOPs(c Config, B, T int) float64 {
 }
 
 // generationFLOPs counts the prefill of a prompt and the decoding of new
-// tokens for one sequence (the last new token is sampled, never fed).
+// tokens for one sequence (the last new token is sampled, never fed). The
+// prompt's tokens before its last need only keys and values from the last
+// layer, not its attention, output projection or MLP, and the decoder
+// skips those, so they are not counted.
 func generationFLOPs(c Config, prompt, newTokens int) float64 {
 	var f float64
 	for t := 0; t < prompt+newTokens-1; t++ {
 		f += tokenFLOPs(c) + attentionFLOPs(c, t)
+		if t < prompt-1 {
+			f -= lastLayerTailFLOPs(c, t)
+		}
 	}
 	return f + float64(newTokens)*2*float64(c.HiddenSize*c.VocabSize)
+}
+
+// lastLayerTailFLOPs is what the last layer spends on a token at position t
+// after its queries, keys and values: attention, the output projection and
+// the MLP.
+func lastLayerTailFLOPs(c Config, t int) float64 {
+	C, F := float64(c.HiddenSize), float64(c.IntermediateSize)
+	qd := float64(c.NumHeads * c.HeadDim)
+	return 2*(qd*C+3*C*F) + attentionFLOPs(c, t)/float64(c.NumLayers)
 }
 
 // SequenceFLOPs is the forward cost, in the FLOPs `urlvr bench engine`

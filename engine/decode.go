@@ -306,22 +306,51 @@ func (d *decoder) run(ws *decodeScratch, lo, hi int, want []int32, w0, w1 int, b
 		copy(d.cos[r*half:(r+1)*half], d.ropeCos[p*half:(p+1)*half])
 		copy(d.sin[r*half:(r+1)*half], d.ropeSin[p*half:(p+1)*half])
 	}
+	last := len(m.w.layers) - 1
+	end := hi // rows lo..end run the layer's attention and MLP
 	for l := range m.w.layers {
 		d.attentionInputs(ws, l, lo, hi)
 		if bar != nil {
 			bar.wait() // every row's keys and values are cached
 		}
-		d.attend(ws, l, lo, hi)
-		d.attentionOutputAndMLP(ws, l, lo, hi)
+		if l == last {
+			end = d.keepWanted(lo, hi, want[w0:w1])
+		}
+		d.attend(ws, l, lo, end)
+		d.attentionOutputAndMLP(ws, l, lo, end)
 	}
 	for i := w0; i < w1; i++ {
-		r := int(want[i])
+		r := lo + i - w0 // keepWanted moved wanted row want[i] here
 		kernels.RMSNormRow(d.xfc[i*C:(i+1)*C], d.x[r*C:(r+1)*C], m.w.finalNorm, eps)
 	}
 	if w1 > w0 {
 		d.w.head.MulBT(d.logits[w0*V:], V, d.xfc[w0*C:], C, w1-w0, false)
 		use(&ws.sampler, w0, w1)
 	}
+}
+
+// keepWanted prepares the last layer of a step, where only the rows whose
+// logits are wanted need more than their keys and values (already cached):
+// the others' attention and MLP outputs would feed nothing. In a prefill
+// that is every prompt token but the last. It moves the wanted rows (want,
+// ascending, within lo..hi) to rows lo, lo+1, …, in order, with the
+// residual stream, queries, sequence and position that the rest of the
+// layer reads, and returns the end of that run. A row's results do not
+// depend on where it sits (see decoder), so neither do the logits.
+func (d *decoder) keepWanted(lo, hi int, want []int32) int {
+	cfg := d.m.cfg
+	C := cfg.HiddenSize
+	W := (cfg.NumHeads + 2*cfg.NumKVHeads) * cfg.HeadDim
+	for k, w := range want {
+		to, from := lo+k, int(w)
+		if to == from {
+			continue
+		}
+		copy(d.x[to*C:(to+1)*C], d.x[from*C:(from+1)*C])
+		copy(d.qkv[to*W:(to+1)*W], d.qkv[from*W:(from+1)*W])
+		d.seq[to], d.pos[to] = d.seq[from], d.pos[from]
+	}
+	return lo + len(want)
 }
 
 // attentionInputs computes rows lo..hi's queries, keys and values for
