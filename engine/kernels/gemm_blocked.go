@@ -141,21 +141,22 @@ func gemmBlockedSegs(arch *gemmArch, transA, transB bool, c, a, b []float32, m, 
 	colA := transA && arch.strided != nil && nr == 32
 	inPlaceB := colA && !transB && n%nr == 0 && n <= 256
 	var bp []float32
+	// packCols packs B's column panels j0..j1, every K block.
+	packCols := func(j0, j1 int) {
+		for jp := j0; jp < j1; jp++ {
+			for pc := 0; pc < k; {
+				end := blockEnd(pc)
+				kcur := end - pc
+				dst := bp[pc*colPanels*nr+jp*kcur*nr : pc*colPanels*nr+(jp+1)*kcur*nr]
+				packB(dst, b, transB, k, n, pc, kcur, jp*nr, nr)
+				pc = end
+			}
+		}
+	}
 	if !inPlaceB {
 		bBuf := getFloats(k * colPanels * nr)
 		defer putFloats(bBuf)
 		bp = *bBuf
-		parallelFor(colPanels, k*n, func(j0, j1 int) {
-			for jp := j0; jp < j1; jp++ {
-				for pc := 0; pc < k; {
-					end := blockEnd(pc)
-					kcur := end - pc
-					dst := bp[pc*colPanels*nr+jp*kcur*nr : pc*colPanels*nr+(jp+1)*kcur*nr]
-					packB(dst, b, transB, k, n, pc, kcur, jp*nr, nr)
-					pc = end
-				}
-			}
-		})
 	}
 
 	workers := runtime.GOMAXPROCS(0)
@@ -163,11 +164,61 @@ func gemmBlockedSegs(arch *gemmArch, transA, transB bool, c, a, b []float32, m, 
 		workers = 1
 	}
 	tr, tc := tileGrid(rowPanels, colPanels, workers, arch.mcPanels, arch.ncPanels)
+	// Packed B shared by the workers crosses between cores: every worker
+	// reads every panel, half of them packed (and so held) by the other
+	// core, and on a machine whose cores do not share a cache close by
+	// that traffic halves the speed of two workers (a 256×2048×1024
+	// weight gradient ran at 290-300 GFLOP/s on two cores and 230 on one).
+	// So when B is packed, the columns split into one group of panels per
+	// worker, each packing and then multiplying its own, in row tiles of
+	// the usual height; a worker that finishes early takes tiles of the
+	// others once their panels are packed. Tiles only group the same
+	// micro-kernel calls differently, so the results do not change.
+	groups := 1
+	if !inPlaceB && workers > 1 && tr*tc > 1 {
+		groups = min(workers, colPanels)
+	}
+	if groups > 1 {
+		tr = (rowPanels + arch.mcPanels - 1) / arch.mcPanels
+		tc = groups
+	} else if !inPlaceB {
+		parallelFor(colPanels, k*n, packCols)
+	}
+	// Tiles t = ti·tc + tj in claim order; group g holds the tiles whose
+	// column tile tj is g (all of them when groups is 1).
 	var next atomic.Int64
+	claims := make([]atomic.Int64, groups)
+	packed := make([]chan struct{}, groups)
+	for g := range packed {
+		packed[g] = make(chan struct{})
+	}
+	// claim returns the next tile worker w should compute, or -1.
+	claim := func(w int) int {
+		if groups == 1 {
+			if t := int(next.Add(1)) - 1; t < tr*tc {
+				return t
+			}
+			return -1
+		}
+		for i := range groups {
+			g := (w + i) % groups
+			if i > 0 {
+				<-packed[g] // another worker's panels: wait until they are packed
+			}
+			if ti := int(claims[g].Add(1)) - 1; ti < tr {
+				return ti*tc + g
+			}
+		}
+		return -1
+	}
 	// A is read in place by a row-major kernel, or by a column-major one
 	// when transposed (A is then [k×m]).
 	inPlaceA := !transA && arch.kernelRowA != nil || colA
-	work := func() {
+	work := func(w int) {
+		if groups > 1 && w < groups {
+			packCols(w*colPanels/groups, (w+1)*colPanels/groups)
+			close(packed[w])
+		}
 		var aBuf *[]float32
 		if !inPlaceA {
 			tileRows := (rowPanels + tr - 1) / tr
@@ -197,8 +248,8 @@ func gemmBlockedSegs(arch *gemmArch, transA, transB bool, c, a, b []float32, m, 
 		defer putFloats(edgeBuf)
 		edge := *edgeBuf
 		for {
-			t := int(next.Add(1)) - 1
-			if t >= tr*tc {
+			t := claim(w)
+			if t < 0 {
 				return
 			}
 			ti, tj := t/tc, t%tc
@@ -249,13 +300,13 @@ func gemmBlockedSegs(arch *gemmArch, transA, transB bool, c, a, b []float32, m, 
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				work()
+				work(w)
 			}()
 		}
-		work()
+		work(0)
 		wg.Wait()
 	} else {
-		work()
+		work(0)
 	}
 }
 
