@@ -44,6 +44,7 @@ type AdamW struct {
 	steps  int
 	m, v   []float32
 	specs  []tensorSpec
+	spans  []kernels.AdamWSpan // specs as AdamWSpans takes them, rebuilt each update (Config may change)
 }
 
 // newAdamW returns zeroed AdamW state for a model laid out by specs.
@@ -56,19 +57,20 @@ func newAdamW(c AdamWConfig, specs []tensorSpec) *AdamW {
 func (o *AdamW) Steps() int { return o.steps }
 
 // update applies one AdamW step with learning rate lr, tensor by tensor so
-// that weight decay skips norms and biases.
+// that weight decay skips norms and biases (every tensor in one parallel
+// pass).
 func (o *AdamW) update(params, grads []float32, lr float64) {
 	o.steps++
 	c := o.Config
+	o.spans = o.spans[:0]
 	for _, s := range o.specs {
-		wd := 0.0
+		span := kernels.AdamWSpan{Offset: s.offset, Size: s.size}
 		if s.decay {
-			wd = c.WeightDecay
+			span.WeightDecay = float32(c.WeightDecay)
 		}
-		r := s.offset
-		kernels.AdamW(params[r:r+s.size], grads[r:r+s.size], o.m[r:r+s.size], o.v[r:r+s.size],
-			float32(lr), float32(c.Beta1), float32(c.Beta2), float32(c.Eps), float32(wd), o.steps)
+		o.spans = append(o.spans, span)
 	}
+	kernels.AdamWSpans(params, grads, o.m, o.v, o.spans, float32(lr), float32(c.Beta1), float32(c.Beta2), float32(c.Eps), o.steps)
 }
 
 // normChunks is the fixed number of partial sums of the gradient norm; it
@@ -100,10 +102,7 @@ func globalNorm(g []float32, partial []float64) float64 {
 func clipGradients(g []float32, maxNorm float64, partial []float64) float64 {
 	norm := globalNorm(g, partial)
 	if maxNorm > 0 && norm > maxNorm && !math.IsInf(norm, 0) {
-		scale := float32(maxNorm / (norm + 1e-6))
-		for i := range g {
-			g[i] *= scale
-		}
+		kernels.Scale(g, float32(maxNorm/(norm+1e-6)))
 	}
 	return norm
 }

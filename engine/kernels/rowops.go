@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"sync/atomic"
 )
 
 // Dot returns Σ a[i]·b[i] over len(a); b must be at least as long. It runs on
@@ -218,6 +219,69 @@ func AdamW(p, g, m, v []float32, lr, beta1, beta2, eps, weightDecay float32, ste
 	bc2 := float32(1 - math.Pow(float64(beta2), float64(step)))
 	parallelForAligned(n, 64, n*12, func(lo, hi int) {
 		adamw(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], lr, beta1, beta2, eps, weightDecay, 1/bc1, 1/bc2)
+	})
+}
+
+// AdamWSpan is one tensor of a flat parameter vector for AdamWSpans: the
+// elements Offset..Offset+Size and the weight decay they take.
+type AdamWSpan struct {
+	Offset, Size int
+	WeightDecay  float32
+}
+
+// adamwChunk is the most elements of one AdamWSpans work unit: large
+// enough that the fan-out costs nothing, small enough that the workers
+// finish together.
+const adamwChunk = 1 << 15
+
+// AdamWSpans applies AdamW (with the same results) to every span of the
+// flat vectors p, g, m, v in one parallel pass, instead of one per tensor:
+// a model's small tensors (norm weights, biases) then cost no fan-out of
+// their own. Spans must lie within p and must not overlap.
+func AdamWSpans(p, g, m, v []float32, spans []AdamWSpan, lr, beta1, beta2, eps float32, step int) {
+	n := len(p)
+	need("AdamWSpans", "g", len(g), n)
+	need("AdamWSpans", "m", len(m), n)
+	need("AdamWSpans", "v", len(v), n)
+	if step < 1 {
+		panic(fmt.Sprintf("kernels.AdamWSpans: step %d, steps count from 1", step))
+	}
+	bc1 := float32(1 - math.Pow(float64(beta1), float64(step)))
+	bc2 := float32(1 - math.Pow(float64(beta2), float64(step)))
+	// Units split each span at multiples of 64 from its start, as AdamW
+	// splits a tensor, so every element takes the same code path.
+	type unit struct{ lo, hi, span int }
+	var units []unit
+	total := 0
+	for i, s := range spans {
+		if s.Offset < 0 || s.Size < 0 || s.Offset+s.Size > n {
+			panic(fmt.Sprintf("kernels.AdamWSpans: span %d [%d, %d) outside %d parameters", i, s.Offset, s.Offset+s.Size, n))
+		}
+		for lo := 0; lo < s.Size; lo += adamwChunk {
+			units = append(units, unit{s.Offset + lo, s.Offset + min(s.Size, lo+adamwChunk), i})
+		}
+		total += s.Size
+	}
+	var next atomic.Int64
+	parallelFor(len(units), total*12, func(int, int) {
+		for {
+			i := int(next.Add(1)) - 1
+			if i >= len(units) {
+				return
+			}
+			u := units[i]
+			adamw(p[u.lo:u.hi], g[u.lo:u.hi], m[u.lo:u.hi], v[u.lo:u.hi], lr, beta1, beta2, eps, spans[u.span].WeightDecay, 1/bc1, 1/bc2)
+		}
+	})
+}
+
+// Scale multiplies x by s in place, each element one float32 product, on
+// every core for long vectors.
+func Scale(x []float32, s float32) {
+	parallelForAligned(len(x), 64, len(x), func(lo, hi int) {
+		for i := range x[lo:hi] {
+			x[lo+i] *= s
+		}
 	})
 }
 

@@ -3,6 +3,7 @@ package kernels
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -562,6 +563,56 @@ func TestRoPEVectorMatchesLoop(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// AdamWSpans must give every element exactly what AdamW gives it tensor by
+// tensor, for spans of any size (chunked, with vector tails) and decay.
+func TestAdamWSpansMatchesAdamW(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	sizes := []int{3, 64, 1000, adamwChunk + 77, 8, 2*adamwChunk + 5}
+	var spans []AdamWSpan
+	n := 0
+	for i, s := range sizes {
+		wd := float32(0)
+		if i%2 == 0 {
+			wd = 0.1
+		}
+		spans = append(spans, AdamWSpan{Offset: n, Size: s, WeightDecay: wd})
+		n += s + i // gaps between spans stay untouched
+	}
+	p, g := randSlice(rng, n), randSlice(rng, n)
+	m, v := randSlice(rng, n), randSlice(rng, n)
+	for i := range v {
+		v[i] *= v[i]
+	}
+	wantP, wantM, wantV := slices.Clone(p), slices.Clone(m), slices.Clone(v)
+	for step := 1; step <= 3; step++ {
+		for _, s := range spans {
+			r := s.Offset
+			AdamW(wantP[r:r+s.Size], g[r:r+s.Size], wantM[r:r+s.Size], wantV[r:r+s.Size], 1e-3, 0.9, 0.95, 1e-8, s.WeightDecay, step)
+		}
+		AdamWSpans(p, g, m, v, spans, 1e-3, 0.9, 0.95, 1e-8, step)
+		for i := range p {
+			if math.Float32bits(p[i]) != math.Float32bits(wantP[i]) || math.Float32bits(m[i]) != math.Float32bits(wantM[i]) || math.Float32bits(v[i]) != math.Float32bits(wantV[i]) {
+				t.Fatalf("step %d element %d: p, m, v = %v, %v, %v; tensor by tensor %v, %v, %v", step, i, p[i], m[i], v[i], wantP[i], wantM[i], wantV[i])
+			}
+		}
+	}
+}
+
+func TestScale(t *testing.T) {
+	rng := rand.New(rand.NewPCG(33, 34))
+	for _, n := range []int{0, 1, 63, 65, 1 << 17} {
+		x := randSlice(rng, n)
+		want := slices.Clone(x)
+		for i := range want {
+			want[i] *= 0.37
+		}
+		Scale(x, 0.37)
+		if !slices.Equal(x, want) {
+			t.Fatalf("Scale over %d elements differs from the scalar products", n)
 		}
 	}
 }
