@@ -208,18 +208,7 @@ func LogSumExpRows(out, x []float32, rows, cols int) {
 //	m = β1·m + (1−β1)·g,  v = β2·v + (1−β2)·g²
 //	p −= lr·( m̂/(√v̂ + eps) + weightDecay·p ),  m̂ = m/(1−β1^step), v̂ = v/(1−β2^step)
 func AdamW(p, g, m, v []float32, lr, beta1, beta2, eps, weightDecay float32, step int) {
-	n := len(p)
-	need("AdamW", "g", len(g), n)
-	need("AdamW", "m", len(m), n)
-	need("AdamW", "v", len(v), n)
-	if step < 1 {
-		panic(fmt.Sprintf("kernels.AdamW: step %d, steps count from 1", step))
-	}
-	bc1 := float32(1 - math.Pow(float64(beta1), float64(step)))
-	bc2 := float32(1 - math.Pow(float64(beta2), float64(step)))
-	parallelForAligned(n, 64, n*12, func(lo, hi int) {
-		adamw(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], lr, beta1, beta2, eps, weightDecay, 1/bc1, 1/bc2)
-	})
+	AdamWSpans(p, g, m, v, []AdamWSpan{{Size: len(p), WeightDecay: weightDecay}}, lr, beta1, beta2, eps, step)
 }
 
 // AdamWSpan is one tensor of a flat parameter vector for AdamWSpans: the
@@ -234,9 +223,9 @@ type AdamWSpan struct {
 // finish together.
 const adamwChunk = 1 << 15
 
-// AdamWSpans applies AdamW (with the same results) to every span of the
-// flat vectors p, g, m, v in one parallel pass, instead of one per tensor:
-// a model's small tensors (norm weights, biases) then cost no fan-out of
+// AdamWSpans applies AdamW to every span of the flat vectors p, g, m, v in
+// one parallel pass, with the results of one AdamW call per span: a
+// model's small tensors (norm weights, biases) then cost no fan-out of
 // their own. Spans must lie within p and must not overlap.
 func AdamWSpans(p, g, m, v []float32, spans []AdamWSpan, lr, beta1, beta2, eps float32, step int) {
 	n := len(p)
