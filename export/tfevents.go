@@ -135,9 +135,14 @@ func ReadEvents(r io.Reader) ([]Event, error) {
 		if length > 64<<20 {
 			return out, fmt.Errorf("record %d: length %d too large", n, length)
 		}
-		data := make([]byte, length+4)
-		if _, err := io.ReadFull(br, data); err != nil {
-			return out, fmt.Errorf("record %d: truncated data: %w", n, err)
+		// Read through a limit rather than allocating the claimed length:
+		// a truncated or corrupt file then costs only the bytes it has.
+		data, err := io.ReadAll(io.LimitReader(br, int64(length)+4))
+		if err != nil {
+			return out, fmt.Errorf("record %d: reading data: %w", n, err)
+		}
+		if uint64(len(data)) < length+4 {
+			return out, fmt.Errorf("record %d: truncated data: %d of %d bytes: %w", n, len(data), length+4, io.ErrUnexpectedEOF)
 		}
 		if got, want := binary.LittleEndian.Uint32(data[length:]), maskedCRC(data[:length]); got != want {
 			return out, fmt.Errorf("record %d: data CRC %08x, want %08x", n, got, want)

@@ -443,18 +443,20 @@ func parallelGroups(n int, score func(k int)) {
 func (s *Server) completeHeld(h *heldGroup, partial bool, warning string) {
 	ctx := context.Background()
 	sc, err := scoreGroup(ctx, s.cfg.Estimator, s.grader, h.group)
-	deliver(h.group, partial, sc, err, warning, h.contribs)
 	if warning != "" {
 		s.log.Warn("partial group", "run", h.run, "group", h.group.PromptID, "rollouts", len(h.group.Rollouts), "group_size", s.rv.size, "reason", warning)
 	}
 	if err != nil {
 		s.log.Warn("held group failed", "run", h.run, "group", h.group.PromptID, "err", err.Error())
-		return
+	} else {
+		// Record before answering: a client that reads its run's report
+		// right after its answer must find this group counted.
+		var rec batchRecord
+		rec.addGroup(sc.scores.Rewards, partial, sc.mgs)
+		s.scored.add(uint64(rec.rollouts))
+		s.tracker.record(h.run, h.step, true, rec, time.Now())
 	}
-	var rec batchRecord
-	rec.addGroup(sc.scores.Rewards, partial, sc.mgs)
-	s.scored.add(uint64(rec.rollouts))
-	s.tracker.record(h.run, h.step, true, rec, time.Now())
+	deliver(h.group, partial, sc, err, warning, h.contribs)
 }
 
 // waitTicket waits for every delivery due to t, or for the client to go.
