@@ -131,7 +131,7 @@ func BenchmarkDecodeAttention(b *testing.B) {
 	}
 	for b.Loop() {
 		for l := range d.kc {
-			d.attend(&d.work[0], l, 0, S)
+			d.attend(&d.work[0], l, 0, S, false)
 		}
 	}
 	flops := attentionFLOPs(cfg, pos) * S

@@ -309,14 +309,21 @@ func (d *decoder) run(ws *decodeScratch, lo, hi int, want []int32, w0, w1 int, b
 	last := len(m.w.layers) - 1
 	end := hi // rows lo..end run the layer's attention and MLP
 	for l := range m.w.layers {
-		d.attentionInputs(ws, l, lo, hi)
+		// Attention caches each row's key and value just before the row
+		// reads its sequence's cache, whose lines (the new position's
+		// among them) it has prefetched: written earlier, right after the
+		// projections, the transposed key's D scattered stores wait on
+		// memory. Rows whose keys other workers read (bar) or that skip
+		// attention (the last layer of a prefill) cache them here.
+		storeEarly := bar != nil || (l == last && w1-w0 < hi-lo)
+		d.attentionInputs(ws, l, lo, hi, storeEarly)
 		if bar != nil {
 			bar.wait() // every row's keys and values are cached
 		}
 		if l == last {
 			end = d.keepWanted(lo, hi, want[w0:w1])
 		}
-		d.attend(ws, l, lo, end)
+		d.attend(ws, l, lo, end, !storeEarly)
 		d.attentionOutputAndMLP(ws, l, lo, end)
 	}
 	for i := w0; i < w1; i++ {
@@ -358,7 +365,9 @@ func (d *decoder) keepWanted(lo, hi int, want []int32) int {
 //
 //	q, k, v = projections of rmsnorm(x) (+ biases), then QK norm and rotary
 //	embeddings on q and k.
-func (d *decoder) attentionInputs(ws *decodeScratch, l, lo, hi int) {
+//
+// Without store, the keys and values stay in d.qkv for attend to cache.
+func (d *decoder) attentionInputs(ws *decodeScratch, l, lo, hi int, store bool) {
 	cfg := d.m.cfg
 	C, D, H, G := cfg.HiddenSize, cfg.HeadDim, cfg.NumHeads, cfg.NumKVHeads
 	qd, kvd := H*D, G*D
@@ -391,15 +400,27 @@ func (d *decoder) attentionInputs(ws *decodeScratch, l, lo, hi int) {
 			}
 		}
 		kernels.RoPERow(row[:qd+kvd], d.cos[r*half:(r+1)*half], d.sin[r*half:(r+1)*half], H+G, D)
-		s, p := int(d.seq[r]), int(d.pos[r])
-		for g := 0; g < G; g++ {
-			kt := kc[d.keyAt(s, g)+p:]
-			for i, v := range row[qd+g*D : qd+(g+1)*D] {
-				kt[i*d.ld] = v
+		if store {
+			for g := 0; g < G; g++ {
+				d.cacheKV(kc, vc, r, g)
 			}
-			copy(vc[d.valueAt(s, g, p):][:D], row[qd+kvd+g*D:][:D])
 		}
 	}
+}
+
+// cacheKV appends row r's key and value of key/value head g (in d.qkv) to
+// its sequence's cache at its position.
+func (d *decoder) cacheKV(kc, vc []float32, r, g int) {
+	cfg := d.m.cfg
+	D, H, G := cfg.HeadDim, cfg.NumHeads, cfg.NumKVHeads
+	qd, kvd := H*D, G*D
+	row := d.qkv[r*(qd+2*kvd):]
+	s, p := int(d.seq[r]), int(d.pos[r])
+	kt := kc[d.keyAt(s, g)+p:]
+	for i, v := range row[qd+g*D : qd+(g+1)*D] {
+		kt[i*d.ld] = v
+	}
+	copy(vc[d.valueAt(s, g, p):][:D], row[qd+kvd+g*D:][:D])
 }
 
 // attend computes rows lo..hi's attention outputs for layer l: each query
@@ -407,8 +428,10 @@ func (d *decoder) attentionInputs(ws *decodeScratch, l, lo, hi int) {
 //
 //	out = softmax(q·Kᵀ/√D)·V,
 //
-// as two vector-matrix products around a softmax.
-func (d *decoder) attend(ws *decodeScratch, l, lo, hi int) {
+// as two vector-matrix products around a softmax. With store, each row
+// first caches its own keys and values (see run); a sequence's rows are in
+// ascending position, so every position a row reads is cached before it.
+func (d *decoder) attend(ws *decodeScratch, l, lo, hi int, store bool) {
 	cfg := d.m.cfg
 	D, H, G := cfg.HeadDim, cfg.NumHeads, cfg.NumKVHeads
 	qd := H * D
@@ -426,6 +449,9 @@ func (d *decoder) attend(ws *decodeScratch, l, lo, hi int) {
 			ahead := (r-lo)*H + h + prefetchPairs
 			nr, nh := min(lo+ahead/H, hi-1), ahead%H
 			ns, ng := int(d.seq[nr]), nh/rep
+			if store && h%rep == 0 {
+				d.cacheKV(kc, vc, r, g)
+			}
 			for i, v := range d.qkv[r*W+h*D : r*W+(h+1)*D] {
 				ws.q[i] = v * scale
 			}

@@ -295,14 +295,17 @@ func (tr *Learner) GradNorm() float64 { return globalNorm(tr.grads, tr.partial) 
 // returns the norm before clipping. A non-finite norm skips the update (the
 // gradients are still discarded) and is an error.
 func (tr *Learner) Step(lr float64) (float64, error) {
-	defer tr.ZeroGrad()
 	if !(lr >= 0) || math.IsInf(lr, 0) {
+		tr.ZeroGrad()
 		return 0, fmt.Errorf("learning rate %v: %w", lr, ErrInvalidLearningRate)
 	}
-	norm := clipGradients(tr.grads, tr.clipNorm, tr.partial)
+	norm := globalNorm(tr.grads, tr.partial)
 	if math.IsNaN(norm) || math.IsInf(norm, 0) {
+		tr.ZeroGrad()
 		return norm, fmt.Errorf("optimiser step %d: %w", tr.opt.steps+1, errNonFinite)
 	}
-	tr.opt.update(tr.m.params, tr.grads, lr)
+	// The update clips (scales) and then zeroes the gradients in its own
+	// pass over them.
+	tr.opt.update(tr.m.params, tr.grads, lr, clipScale(norm, tr.clipNorm))
 	return norm, nil
 }

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/urlvr/urlvr/engine/kernels"
 )
 
 // toyCorpus is four sequences in which every token is determined by the
@@ -167,18 +169,75 @@ func TestScheduleHandValues(t *testing.T) {
 	}
 }
 
-func TestClipGradients(t *testing.T) {
+func TestClipScale(t *testing.T) {
+	for _, c := range []struct {
+		norm, max float64
+		want      float32
+	}{
+		{5, 0, 1},                       // no clipping configured
+		{5, 10, 1},                      // norm below the limit
+		{5, 5, 1},                       // at the limit
+		{5, 1, float32(1 / (5 + 1e-6))}, // scaled to norm 1
+		{math.Inf(1), 1, 1},             // non-finite: left for the caller to refuse
+	} {
+		if got := clipScale(c.norm, c.max); got != c.want {
+			t.Errorf("clipScale(%v, %v) = %v, want %v", c.norm, c.max, got, c.want)
+		}
+	}
+}
+
+// TestStepClipsInsideTheUpdate: a step that clips gives the parameters a
+// separate scaling pass and then AdamW give, bit for bit, and leaves every
+// gradient zero.
+func TestStepClipsInsideTheUpdate(t *testing.T) {
+	m, err := New(toyConfig(), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := NewBatch(toyCorpus(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := LearnerOptions{MaxBatch: 4, MaxSeqLen: 16, AdamW: DefaultAdamW(), ClipNorm: 0.01}
+	fused, err := NewLearner(m, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	separate, err := NewLearner(m.Clone(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for step := range 3 {
+		for _, tr := range []*Learner{fused, separate} {
+			if _, err := tr.CrossEntropy(batch, 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		norm, err := fused.Step(1e-2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := clipScale(globalNorm(separate.grads, separate.partial), opts.ClipNorm)
+		if s == 1 {
+			t.Fatalf("step %d: norm %v is not clipped to %v; the test needs clipping", step, norm, opts.ClipNorm)
+		}
+		kernels.Scale(separate.grads, s)
+		separate.opt.update(separate.m.params, separate.grads, 1e-2, 1)
+		for i, p := range fused.m.params {
+			if math.Float32bits(p) != math.Float32bits(separate.m.params[i]) {
+				t.Fatalf("step %d parameter %d: %v clipped in the update, %v clipped before it", step, i, p, separate.m.params[i])
+			}
+		}
+		for i, g := range fused.grads {
+			if g != 0 {
+				t.Fatalf("step %d: gradient %d is %v after the step, want 0", step, i, g)
+			}
+		}
+	}
+}
+
+func TestGlobalNorm(t *testing.T) {
 	partial := make([]float64, normChunks)
-	g := []float32{3, 4} // norm 5
-	if n := clipGradients(g, 0, partial); n != 5 || g[0] != 3 {
-		t.Errorf("no clipping: norm %v, g %v", n, g)
-	}
-	if n := clipGradients(g, 10, partial); n != 5 || g[0] != 3 {
-		t.Errorf("norm below the limit: norm %v, g %v", n, g)
-	}
-	if n := clipGradients(g, 1, partial); n != 5 || math.Abs(float64(g[0])-0.6) > 1e-6 || math.Abs(float64(g[1])-0.8) > 1e-6 {
-		t.Errorf("clip to 1: norm %v, g %v, want 5 and (0.6, 0.8)", n, g)
-	}
 	// The norm is summed in float64 in a fixed order: a long vector of ones
 	// has norm exactly √n.
 	ones := make([]float32, 10007)

@@ -56,10 +56,10 @@ func newAdamW(c AdamWConfig, specs []tensorSpec) *AdamW {
 // Steps returns the number of updates applied so far.
 func (o *AdamW) Steps() int { return o.steps }
 
-// update applies one AdamW step with learning rate lr, tensor by tensor so
-// that weight decay skips norms and biases (every tensor in one parallel
-// pass).
-func (o *AdamW) update(params, grads []float32, lr float64) {
+// update applies one AdamW step with learning rate lr to the gradients
+// times gradScale, tensor by tensor so that weight decay skips norms and
+// biases (every tensor in one parallel pass), and leaves grads zero.
+func (o *AdamW) update(params, grads []float32, lr float64, gradScale float32) {
 	o.steps++
 	c := o.Config
 	o.spans = o.spans[:0]
@@ -70,7 +70,7 @@ func (o *AdamW) update(params, grads []float32, lr float64) {
 		}
 		o.spans = append(o.spans, span)
 	}
-	kernels.AdamWSpans(params, grads, o.m, o.v, o.spans, float32(lr), float32(c.Beta1), float32(c.Beta2), float32(c.Eps), o.steps)
+	kernels.AdamWSpansConsume(params, grads, o.m, o.v, o.spans, gradScale, float32(lr), float32(c.Beta1), float32(c.Beta2), float32(c.Eps), o.steps)
 }
 
 // normChunks is the fixed number of partial sums of the gradient norm; it
@@ -96,15 +96,14 @@ func globalNorm(g []float32, partial []float64) float64 {
 	return math.Sqrt(s)
 }
 
-// clipGradients scales g down to global norm maxNorm when it is larger (and
-// maxNorm > 0) and returns the norm before clipping. A non-finite norm
-// leaves g as it is.
-func clipGradients(g []float32, maxNorm float64, partial []float64) float64 {
-	norm := globalNorm(g, partial)
+// clipScale is the factor that scales a gradient of global norm norm down
+// to maxNorm when it is larger (and maxNorm > 0), else 1. A non-finite norm
+// gives 1.
+func clipScale(norm, maxNorm float64) float32 {
 	if maxNorm > 0 && norm > maxNorm && !math.IsInf(norm, 0) {
-		kernels.Scale(g, float32(maxNorm/(norm+1e-6)))
+		return float32(maxNorm / (norm + 1e-6))
 	}
-	return norm
+	return 1
 }
 
 // Schedule gives the learning rate of each optimiser step: a linear warm-up

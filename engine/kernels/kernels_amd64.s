@@ -7238,6 +7238,59 @@ adamw_done:
 	VZEROUPPER
 	RET
 
+// func adamwConsumeAVX2(p []float32, g []float32, m []float32, v []float32, lr float32, beta1 float32, beta2 float32, eps float32, wd float32, invBC1 float32, invBC2 float32, gscale float32)
+// Requires: AVX, FMA3
+TEXT ·adamwConsumeAVX2(SB), NOSPLIT, $0-128
+	VBROADCASTSS lr+96(FP), Y0
+	VBROADCASTSS beta1+100(FP), Y1
+	VBROADCASTSS beta2+104(FP), Y2
+	VBROADCASTSS eps+108(FP), Y3
+	VBROADCASTSS wd+112(FP), Y4
+	VBROADCASTSS invBC1+116(FP), Y5
+	VBROADCASTSS invBC2+120(FP), Y6
+	VBROADCASTSS gscale+124(FP), Y7
+	VXORPS       Y8, Y8, Y8
+	VMOVUPS      expOne<>+0(SB), Y9
+	VSUBPS       Y1, Y9, Y9
+	VMOVUPS      expOne<>+0(SB), Y10
+	VSUBPS       Y2, Y10, Y10
+	MOVQ         p_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         m_base+48(FP), DX
+	MOVQ         v_base+72(FP), BX
+	MOVQ         p_len+8(FP), SI
+	XORQ         DI, DI
+	SHLQ         $0x02, SI
+
+adamwConsume_loop:
+	CMPQ         DI, SI
+	JGE          adamwConsume_done
+	VMOVUPS      (CX)(DI*1), Y11
+	VMULPS       Y7, Y11, Y11
+	VMOVUPS      Y8, (CX)(DI*1)
+	VMULPS       Y11, Y9, Y12
+	VFMADD231PS  (DX)(DI*1), Y1, Y12
+	VMOVUPS      Y12, (DX)(DI*1)
+	VMULPS       Y11, Y10, Y13
+	VMULPS       Y11, Y13, Y13
+	VFMADD231PS  (BX)(DI*1), Y2, Y13
+	VMOVUPS      Y13, (BX)(DI*1)
+	VMULPS       Y6, Y13, Y11
+	VSQRTPS      Y11, Y11
+	VADDPS       Y3, Y11, Y11
+	VMULPS       Y5, Y12, Y12
+	VDIVPS       Y11, Y12, Y12
+	VMOVUPS      (AX)(DI*1), Y11
+	VFMADD231PS  Y11, Y4, Y12
+	VFNMADD231PS Y12, Y0, Y11
+	VMOVUPS      Y11, (AX)(DI*1)
+	ADDQ         $0x20, DI
+	JMP          adamwConsume_loop
+
+adamwConsume_done:
+	VZEROUPPER
+	RET
+
 // func packBT8AVX2(dst *float32, nr int, src *float32, lds int, kc int)
 // Requires: AVX
 TEXT ·packBT8AVX2(SB), NOSPLIT, $0-40

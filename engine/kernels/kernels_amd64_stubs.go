@@ -234,6 +234,11 @@ func swigluBackwardAVX2(dgate []float32, dup []float32, dout []float32, gate []f
 //go:noescape
 func adamwAVX2(p []float32, g []float32, m []float32, v []float32, lr float32, beta1 float32, beta2 float32, eps float32, wd float32, invBC1 float32, invBC2 float32)
 
+// adamwConsumeAVX2 is adamwAVX2 on g·gscale that then zeroes g; len(p) is a multiple of 8.
+//
+//go:noescape
+func adamwConsumeAVX2(p []float32, g []float32, m []float32, v []float32, lr float32, beta1 float32, beta2 float32, eps float32, wd float32, invBC1 float32, invBC2 float32, gscale float32)
+
 // packBT8AVX2 sets dst[p·nr+i] = src[i·lds+p] for i < 8, p < kc; kc is a multiple of 8.
 //
 //go:noescape

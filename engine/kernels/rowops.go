@@ -228,12 +228,25 @@ const adamwChunk = 1 << 15
 // model's small tensors (norm weights, biases) then cost no fan-out of
 // their own. Spans must lie within p and must not overlap.
 func AdamWSpans(p, g, m, v []float32, spans []AdamWSpan, lr, beta1, beta2, eps float32, step int) {
+	adamwSpans("AdamWSpans", p, g, m, v, spans, lr, beta1, beta2, eps, step, false, 1)
+}
+
+// AdamWSpansConsume is AdamWSpans on the gradient g·gradScale, each element
+// one float32 product (the bits a separate scaling pass would give), and
+// leaves the spans of g zero. An optimiser step that clips the gradient to
+// a norm and then discards it so makes one pass over memory instead of
+// three.
+func AdamWSpansConsume(p, g, m, v []float32, spans []AdamWSpan, gradScale, lr, beta1, beta2, eps float32, step int) {
+	adamwSpans("AdamWSpansConsume", p, g, m, v, spans, lr, beta1, beta2, eps, step, true, gradScale)
+}
+
+func adamwSpans(kernel string, p, g, m, v []float32, spans []AdamWSpan, lr, beta1, beta2, eps float32, step int, consume bool, gradScale float32) {
 	n := len(p)
-	need("AdamWSpans", "g", len(g), n)
-	need("AdamWSpans", "m", len(m), n)
-	need("AdamWSpans", "v", len(v), n)
+	need(kernel, "g", len(g), n)
+	need(kernel, "m", len(m), n)
+	need(kernel, "v", len(v), n)
 	if step < 1 {
-		panic(fmt.Sprintf("kernels.AdamWSpans: step %d, steps count from 1", step))
+		panic(fmt.Sprintf("kernels.%s: step %d, steps count from 1", kernel, step))
 	}
 	bc1 := float32(1 - math.Pow(float64(beta1), float64(step)))
 	bc2 := float32(1 - math.Pow(float64(beta2), float64(step)))
@@ -244,7 +257,7 @@ func AdamWSpans(p, g, m, v []float32, spans []AdamWSpan, lr, beta1, beta2, eps f
 	total := 0
 	for i, s := range spans {
 		if s.Offset < 0 || s.Size < 0 || s.Offset+s.Size > n {
-			panic(fmt.Sprintf("kernels.AdamWSpans: span %d [%d, %d) outside %d parameters", i, s.Offset, s.Offset+s.Size, n))
+			panic(fmt.Sprintf("kernels.%s: span %d [%d, %d) outside %d parameters", kernel, i, s.Offset, s.Offset+s.Size, n))
 		}
 		for lo := 0; lo < s.Size; lo += adamwChunk {
 			units = append(units, unit{s.Offset + lo, s.Offset + min(s.Size, lo+adamwChunk), i})
@@ -259,7 +272,12 @@ func AdamWSpans(p, g, m, v []float32, spans []AdamWSpan, lr, beta1, beta2, eps f
 				return
 			}
 			u := units[i]
-			adamw(p[u.lo:u.hi], g[u.lo:u.hi], m[u.lo:u.hi], v[u.lo:u.hi], lr, beta1, beta2, eps, spans[u.span].WeightDecay, 1/bc1, 1/bc2)
+			wd := spans[u.span].WeightDecay
+			if consume {
+				adamwConsume(p[u.lo:u.hi], g[u.lo:u.hi], m[u.lo:u.hi], v[u.lo:u.hi], lr, beta1, beta2, eps, wd, 1/bc1, 1/bc2, gradScale)
+			} else {
+				adamw(p[u.lo:u.hi], g[u.lo:u.hi], m[u.lo:u.hi], v[u.lo:u.hi], lr, beta1, beta2, eps, wd, 1/bc1, 1/bc2)
+			}
 		}
 	})
 }

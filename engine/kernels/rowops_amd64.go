@@ -125,6 +125,16 @@ func adamw(p, g, m, v []float32, lr, b1, b2, eps, wd, i1, i2 float32) {
 	adamwGeneric(p[n8:], g[n8:], m[n8:], v[n8:], lr, b1, b2, eps, wd, i1, i2)
 }
 
+func adamwConsume(p, g, m, v []float32, lr, b1, b2, eps, wd, i1, i2, gs float32) {
+	n8 := len(p) &^ 7
+	if rowAVX2 && n8 > 0 {
+		adamwConsumeAVX2(p[:n8], g[:n8], m[:n8], v[:n8], lr, b1, b2, eps, wd, i1, i2, gs)
+	} else {
+		n8 = 0
+	}
+	adamwConsumeGeneric(p[n8:], g[n8:], m[n8:], v[n8:], lr, b1, b2, eps, wd, i1, i2, gs)
+}
+
 // scaleMaxAVX512OK: the kernels' masked tails need AVX-512 (F, DQ and VL)
 // and BMI2's BZHI.
 var scaleMaxAVX512OK = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL && cpu.X86.HasBMI2

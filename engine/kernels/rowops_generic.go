@@ -117,11 +117,24 @@ func logSumExpRow(row []float32) float32 {
 }
 
 func adamwGeneric(p, g, m, v []float32, lr, beta1, beta2, eps, wd, invBC1, invBC2 float32) {
+	adamwStepGeneric(p, g, m, v, lr, beta1, beta2, eps, wd, invBC1, invBC2, 1, false)
+}
+
+// adamwConsumeGeneric is adamwGeneric on g·gs that then zeroes g.
+func adamwConsumeGeneric(p, g, m, v []float32, lr, beta1, beta2, eps, wd, invBC1, invBC2, gs float32) {
+	adamwStepGeneric(p, g, m, v, lr, beta1, beta2, eps, wd, invBC1, invBC2, gs, true)
+}
+
+func adamwStepGeneric(p, g, m, v []float32, lr, beta1, beta2, eps, wd, invBC1, invBC2, gs float32, consume bool) {
 	g = g[:len(p)]
 	m = m[:len(p)]
 	v = v[:len(p)]
 	for i := range p {
 		gi := g[i]
+		if consume {
+			gi *= gs
+			g[i] = 0
+		}
 		mi := beta1*m[i] + (1-beta1)*gi
 		vi := beta2*v[i] + (1-beta2)*gi*gi
 		m[i], v[i] = mi, vi

@@ -21,6 +21,10 @@ func adamw(p, g, m, v []float32, lr, b1, b2, eps, wd, i1, i2 float32) {
 	adamwGeneric(p, g, m, v, lr, b1, b2, eps, wd, i1, i2)
 }
 
+func adamwConsume(p, g, m, v []float32, lr, b1, b2, eps, wd, i1, i2, gs float32) {
+	adamwConsumeGeneric(p, g, m, v, lr, b1, b2, eps, wd, i1, i2, gs)
+}
+
 func scaleMaxRow(x []float32, s float32) float32 { return scaleMaxGeneric(x, s) }
 
 func ropeVector(x, cos, sin []float32, nTok, nHeads, h int, inverse bool) bool { return false }

@@ -49,6 +49,9 @@ func RoPERow(x, cos, sin []float32, nHeads, headDim int) {
 	need("RoPERow", "x", len(x), nHeads*headDim)
 	need("RoPERow", "cos", len(cos), h)
 	need("RoPERow", "sin", len(sin), h)
+	if ropeVector(x, cos, sin, 1, nHeads, h, false) {
+		return
+	}
 	ct, st := cos[:h], sin[:h]
 	for hd := 0; hd < nHeads; hd++ {
 		v := x[hd*headDim : (hd+1)*headDim]

@@ -602,6 +602,51 @@ func TestAdamWSpansMatchesAdamW(t *testing.T) {
 	}
 }
 
+// AdamWSpansConsume must give exactly what scaling g and then AdamWSpans
+// give, and leave g's spans zero and its gaps untouched.
+func TestAdamWSpansConsumeMatchesScaleThenAdamW(t *testing.T) {
+	rng := rand.New(rand.NewPCG(35, 36))
+	sizes := []int{5, 64, adamwChunk + 13, 8, 1001}
+	var spans []AdamWSpan
+	n := 0
+	for i, s := range sizes {
+		spans = append(spans, AdamWSpan{Offset: n, Size: s, WeightDecay: float32(i%2) * 0.1})
+		n += s + i
+	}
+	p, m, v := randSlice(rng, n), randSlice(rng, n), randSlice(rng, n)
+	for i := range v {
+		v[i] *= v[i]
+	}
+	wantP, wantM, wantV := slices.Clone(p), slices.Clone(m), slices.Clone(v)
+	for step, gs := range []float32{0.37, 1, 1e-3} {
+		g := randSlice(rng, n)
+		orig := slices.Clone(g)
+		scaled := slices.Clone(g)
+		Scale(scaled, gs)
+		AdamWSpans(wantP, scaled, wantM, wantV, spans, 1e-3, 0.9, 0.95, 1e-8, step+1)
+		AdamWSpansConsume(p, g, m, v, spans, gs, 1e-3, 0.9, 0.95, 1e-8, step+1)
+		for i := range p {
+			if math.Float32bits(p[i]) != math.Float32bits(wantP[i]) || math.Float32bits(m[i]) != math.Float32bits(wantM[i]) || math.Float32bits(v[i]) != math.Float32bits(wantV[i]) {
+				t.Fatalf("scale %v element %d: p, m, v = %v, %v, %v; scaled then stepped %v, %v, %v", gs, i, p[i], m[i], v[i], wantP[i], wantM[i], wantV[i])
+			}
+		}
+		inSpan := make([]bool, n)
+		for _, s := range spans {
+			for i := s.Offset; i < s.Offset+s.Size; i++ {
+				inSpan[i] = true
+			}
+		}
+		for i := range g {
+			if inSpan[i] && g[i] != 0 {
+				t.Fatalf("scale %v: gradient element %d is %v after the step, want 0", gs, i, g[i])
+			}
+			if !inSpan[i] && math.Float32bits(g[i]) != math.Float32bits(orig[i]) {
+				t.Fatalf("scale %v: gradient element %d outside every span changed from %v to %v", gs, i, orig[i], g[i])
+			}
+		}
+	}
+}
+
 func TestScale(t *testing.T) {
 	rng := rand.New(rand.NewPCG(33, 34))
 	for _, n := range []int{0, 1, 63, 65, 1 << 17} {

@@ -299,9 +299,24 @@ func rowOps() {
 		RET()
 	}
 
-	TEXT("adamwAVX2", NOSPLIT, "func(p, g, m, v []float32, lr, beta1, beta2, eps, wd, invBC1, invBC2 float32)")
-	Pragma("noescape")
-	Doc("adamwAVX2 applies one AdamW step over len(p), a multiple of 8 (see adamwGeneric).")
+	adamwKernel(false)
+	adamwKernel(true)
+}
+
+// adamwKernel emits adamwAVX2 or, with consume, adamwConsumeAVX2: the same
+// step on the gradient times gscale (one float32 product, as a separate
+// scaling pass would give), leaving zeros in g, so that clipping and
+// clearing the gradient cost no passes over memory of their own.
+func adamwKernel(consume bool) {
+	if consume {
+		TEXT("adamwConsumeAVX2", NOSPLIT, "func(p, g, m, v []float32, lr, beta1, beta2, eps, wd, invBC1, invBC2, gscale float32)")
+		Pragma("noescape")
+		Doc("adamwConsumeAVX2 is adamwAVX2 on g·gscale that then zeroes g; len(p) is a multiple of 8.")
+	} else {
+		TEXT("adamwAVX2", NOSPLIT, "func(p, g, m, v []float32, lr, beta1, beta2, eps, wd, invBC1, invBC2 float32)")
+		Pragma("noescape")
+		Doc("adamwAVX2 applies one AdamW step over len(p), a multiple of 8 (see adamwGeneric).")
+	}
 	{
 		bc := func(name string) VecVirtual {
 			r := YMM()
@@ -309,6 +324,11 @@ func rowOps() {
 			return r
 		}
 		lr, b1, b2, eps, wd, i1, i2 := bc("lr"), bc("beta1"), bc("beta2"), bc("eps"), bc("wd"), bc("invBC1"), bc("invBC2")
+		var gs, zero VecVirtual
+		if consume {
+			gs, zero = bc("gscale"), YMM()
+			VXORPS(zero, zero, zero)
+		}
 		omb1, omb2 := YMM(), YMM()
 		VMOVUPS(expC.one, omb1)
 		VSUBPS(b1, omb1, omb1)
@@ -319,9 +339,17 @@ func rowOps() {
 		m := Load(Param("m").Base(), GP64())
 		v := Load(Param("v").Base(), GP64())
 		n := Load(Param("p").Len(), GP64())
-		loop8("adamw", n, func(off GPVirtual) {
+		name := "adamw"
+		if consume {
+			name = "adamwConsume"
+		}
+		loop8(name, n, func(off GPVirtual) {
 			gi, mi, vi, t, u := YMM(), YMM(), YMM(), YMM(), YMM()
 			VMOVUPS(Mem{Base: g, Index: off, Scale: 1}, gi)
+			if consume {
+				VMULPS(gs, gi, gi)
+				VMOVUPS(zero, Mem{Base: g, Index: off, Scale: 1})
+			}
 			// m = β1·m + (1−β1)·g
 			VMULPS(gi, omb1, mi)
 			VFMADD231PS(Mem{Base: m, Index: off, Scale: 1}, b1, mi)
