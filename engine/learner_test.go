@@ -238,6 +238,30 @@ func TestStepClipsInsideTheUpdate(t *testing.T) {
 
 func TestGlobalNorm(t *testing.T) {
 	partial := make([]float64, normChunks)
+	// The chunks summed side by side give the bits of summing each chunk
+	// alone, in order, for any length.
+	if normChunks%normLanes != 0 {
+		t.Fatalf("normChunks %d is not a multiple of normLanes %d", normChunks, normLanes)
+	}
+	rng := rand.New(rand.NewPCG(41, 42))
+	for _, n := range []int{0, 5, 64, 1000, 10007, 1 << 17} {
+		g := make([]float32, n)
+		for i := range g {
+			g[i] = float32(rng.NormFloat64()) * float32(1+rng.IntN(1000))
+		}
+		var want float64
+		for c := range normChunks {
+			var s float64
+			for _, x := range g[c*n/normChunks : (c+1)*n/normChunks] {
+				s += float64(x) * float64(x)
+			}
+			want += s
+		}
+		want = math.Sqrt(want)
+		if got := globalNorm(g, partial); math.Float64bits(got) != math.Float64bits(want) {
+			t.Errorf("norm of %d elements %v, chunk by chunk %v", n, got, want)
+		}
+	}
 	// The norm is summed in float64 in a fixed order: a long vector of ones
 	// has norm exactly √n.
 	ones := make([]float32, 10007)

@@ -77,16 +77,44 @@ func (o *AdamW) update(params, grads []float32, lr float64, gradScale float32) {
 // does not depend on the core count, so the norm is the same everywhere.
 const normChunks = 64
 
+// normLanes is how many chunks' sums globalNorm runs side by side: each
+// chunk is one chain of dependent float64 additions, which alone would wait
+// on the adder's latency at every element.
+const normLanes = 8
+
 // globalNorm returns the Euclidean norm of g, summed in float64 over a fixed
 // chunking in a fixed order. partial holds normChunks floats.
 func globalNorm(g []float32, partial []float64) float64 {
-	parallelFor(normChunks, maxWorkersNow(), func(_, lo, hi int) {
-		for c := lo; c < hi; c++ {
-			var s float64
-			for _, x := range g[c*len(g)/normChunks : (c+1)*len(g)/normChunks] {
-				s += float64(x) * float64(x)
+	bound := func(c int) int { return c * len(g) / normChunks }
+	parallelFor(normChunks/normLanes, maxWorkersNow(), func(_, lo, hi int) {
+		for set := lo; set < hi; set++ {
+			// Chunks c0..c0+7 advance together over their common length,
+			// then each finishes alone; every chunk still adds its
+			// elements in order, so its sum is the same bits.
+			c0 := set * normLanes
+			var x [normLanes][]float32
+			common := len(g)
+			for k := range x {
+				x[k] = g[bound(c0+k):bound(c0+k+1)]
+				common = min(common, len(x[k]))
 			}
-			partial[c] = s
+			var s [normLanes]float64
+			for i := range common {
+				s[0] += float64(x[0][i]) * float64(x[0][i])
+				s[1] += float64(x[1][i]) * float64(x[1][i])
+				s[2] += float64(x[2][i]) * float64(x[2][i])
+				s[3] += float64(x[3][i]) * float64(x[3][i])
+				s[4] += float64(x[4][i]) * float64(x[4][i])
+				s[5] += float64(x[5][i]) * float64(x[5][i])
+				s[6] += float64(x[6][i]) * float64(x[6][i])
+				s[7] += float64(x[7][i]) * float64(x[7][i])
+			}
+			for k := range x {
+				for _, v := range x[k][common:] {
+					s[k] += float64(v) * float64(v)
+				}
+				partial[c0+k] = s[k]
+			}
 		}
 	})
 	var s float64
