@@ -42,16 +42,27 @@ func linearForward(out, inp, w, bias []float32, N, I, O int) {
 // summed over the rows in the segments kSegs (row bounds, ascending, from 0
 // to N), one product per segment added in order: the K blocks of a padded
 // layout whose skipped rows carry exact zeros (see activations.n).
+//
+// The weight and input gradients are independent products of the same
+// size; when that size runs on one worker they run side by side.
 func linearBackwardSegs(dinp, dw, dbias, dout, inp, w []float32, N, I, O int, accInp bool, kSegs []int) {
-	if N > 0 {
-		kernels.MatMulATSegs(dw, dout[:N*O], inp[:N*I], O, N, I, true, kSegs)
-	}
-	if dbias != nil {
-		for r := 0; r < N; r++ {
-			kernels.Axpy(1, dout[r*O:(r+1)*O], dbias)
+	weights := func() {
+		if N > 0 {
+			kernels.MatMulATSegs(dw, dout[:N*O], inp[:N*I], O, N, I, true, kSegs)
+		}
+		if dbias != nil {
+			for r := 0; r < N; r++ {
+				kernels.Axpy(1, dout[r*O:(r+1)*O], dbias)
+			}
 		}
 	}
-	kernels.MatMul(dinp, dout, w, N, O, I, accInp)
+	input := func() { kernels.MatMul(dinp, dout, w, N, O, I, accInp) }
+	if kernels.OneWorker(N, O, I) {
+		sideBySide(weights, input)
+		return
+	}
+	weights()
+	input()
 }
 
 // addBiasRows adds bias [O] to every row of out [N × O]; a nil bias is no bias.

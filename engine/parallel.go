@@ -67,3 +67,11 @@ func claimUnits(n, maxWorkers int, body func(worker, unit int)) {
 	}
 	onWorkers(workers, run)
 }
+
+// sideBySide runs independent jobs on up to two goroutines, each claiming
+// the next job when it finishes one. Callers pass products that each run
+// on one worker (kernels.OneWorker), which alone would leave the second
+// core idle; a job computes the same bits on whichever goroutine runs it.
+func sideBySide(jobs ...func()) {
+	claimUnits(len(jobs), 2, func(_, i int) { jobs[i]() })
+}

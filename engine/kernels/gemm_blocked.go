@@ -160,7 +160,7 @@ func gemmBlockedSegs(arch *gemmArch, transA, transB bool, c, a, b []float32, m, 
 	}
 
 	workers := runtime.GOMAXPROCS(0)
-	if 2*m*n*k < minParallelFLOPs {
+	if OneWorker(m, k, n) {
 		workers = 1
 	}
 	tr, tc := tileGrid(rowPanels, colPanels, workers, arch.mcPanels, arch.ncPanels)
@@ -468,6 +468,11 @@ func mergeEdge(c []float32, ldc int, edge []float32, nr, i, j, mcur, ncur int, a
 		}
 	}
 }
+
+// OneWorker reports whether a product of an m×k and a k×n matrix (in any
+// of the layouts) runs on one worker: a caller with independent products
+// that small can run them side by side to keep every core busy.
+func OneWorker(m, k, n int) bool { return 2*m*n*k < minParallelFLOPs }
 
 // minParallelFLOPs is the smallest product that runs on more than one
 // worker. Below it the workers' start, their wait for each other and the
