@@ -282,16 +282,6 @@ func adamwSpans(kernel string, p, g, m, v []float32, spans []AdamWSpan, lr, beta
 	})
 }
 
-// Scale multiplies x by s in place, each element one float32 product, on
-// every core for long vectors.
-func Scale(x []float32, s float32) {
-	parallelForAligned(len(x), 64, len(x), func(lo, hi int) {
-		for i := range x[lo:hi] {
-			x[lo+i] *= s
-		}
-	})
-}
-
 // ScaleMax multiplies x by s in place (each element one float32 product)
 // and returns the largest product. When a product is NaN, or the largest is
 // a zero of either sign, which of the candidates it returns is unspecified:
