@@ -2,9 +2,12 @@
 # Runs every fuzz target of the module for a short time each (default 5s):
 #   bash .ci/fuzz.sh [duration]
 # A target fails the run when the fuzzer finds a failing input (it is then
-# written under the package's testdata/fuzz). On a loaded machine the Go
-# fuzzer sometimes ends a short run with a bare "context deadline exceeded"
-# and no failing input; such a run is retried up to twice before it counts.
+# written under the package's testdata/fuzz). The Go fuzzer can end a run
+# with a bare "context deadline exceeded" and no failing input: its
+# coordinator races the -fuzztime deadline against its workers' context
+# (go.dev/issue/75804, fixed in Go 1.27), which on a loaded 2-core machine
+# hits about one target per run here. Such a run is retried up to twice
+# before it counts; a real failure always writes its input first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 time="${1:-5s}"
