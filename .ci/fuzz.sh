@@ -18,25 +18,15 @@ for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
     echo "fuzz $pkg $target ($time)"
-    if fuzz "$pkg" "$target"; then
-      continue
-    fi
-    passed=false
-    for retry in 1 2; do
-      if grep -q 'Failing input written' "$log" || ! grep -q 'context deadline exceeded' "$log"; then
-        break
+    retries=0
+    until fuzz "$pkg" "$target"; do
+      if grep -q 'Failing input written' "$log" || ! grep -q 'context deadline exceeded' "$log" || [ "$retries" -eq 2 ]; then
+        cat "$log"
+        exit 1
       fi
-      echo "  the fuzzer timed out without a failing input; retry $retry of 2"
-      if fuzz "$pkg" "$target"; then
-        passed=true
-        break
-      fi
+      retries=$((retries + 1))
+      echo "  the fuzzer timed out without a failing input; retry $retries of 2"
     done
-    if $passed; then
-      continue
-    fi
-    cat "$log"
-    exit 1
   done
 done
 echo "fuzzing passed"

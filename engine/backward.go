@@ -104,12 +104,7 @@ func (a *activations) headBackward(m *Model, g *weights, dlogp, dent []float32) 
 		})
 		weights := func() { kernels.MatMulAT(g.lmHead, a.logits[:n*V], a.xfc[:n*C], V, n, C, true) }
 		input := func() { kernels.MatMul(a.dxfc[:n*C], a.logits[:n*V], m.w.lmHead, n, V, C, false) }
-		if kernels.OneWorker(n, V, C) {
-			sideBySide(weights, input)
-		} else {
-			weights()
-			input()
-		}
+		sideBySide(n, V, C, weights, input)
 		for r, src := range srcRows {
 			copy(dxf[int(src)*C:int(src+1)*C], a.dxfc[r*C:(r+1)*C])
 		}

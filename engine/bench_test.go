@@ -62,7 +62,6 @@ func BenchmarkOptimizerStep(b *testing.B) {
 	if _, err := tr.Step(1e-4); err != nil {
 		b.Fatal(err)
 	}
-	copy(tr.grads, grads)
 	b.ResetTimer()
 	for b.Loop() {
 		b.StopTimer()

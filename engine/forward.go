@@ -298,13 +298,7 @@ func layerForward(cfg Config, lw *layerWeights, la *layerActs, out []float32, n 
 	projectQ := func() { linearForward(q, xn1, lw.q, lw.qBias, n, C, qd) }
 	projectK := func() { linearForward(k, xn1, lw.k, lw.kBias, n, C, kvd) }
 	projectV := func() { linearForward(la.v[:n*kvd], xn1, lw.v, lw.vBias, n, C, kvd) }
-	if kernels.OneWorker(n, C, max(qd, kvd)) {
-		sideBySide(projectQ, projectK, projectV)
-	} else {
-		projectQ()
-		projectK()
-		projectV()
-	}
+	sideBySide(n, C, max(qd, kvd), projectQ, projectK, projectV)
 	if cfg.QKNorm() {
 		kernels.RMSNorm(la.q, la.qRstd, q, lw.qNorm, n*H, D, eps)
 		kernels.RMSNorm(la.k, la.kRstd, k, lw.kNorm, n*G, D, eps)
@@ -320,12 +314,7 @@ func layerForward(cfg Config, lw *layerWeights, la *layerActs, out []float32, n 
 	xn2 := la.xn2[:n*C]
 	gate := func() { linearForward(la.gate[:n*F], xn2, lw.gate, nil, n, C, F) }
 	up := func() { linearForward(la.up[:n*F], xn2, lw.up, nil, n, C, F) }
-	if kernels.OneWorker(n, C, F) {
-		sideBySide(gate, up)
-	} else {
-		gate()
-		up()
-	}
+	sideBySide(n, C, F, gate, up)
 	kernels.SwiGLU(la.act[:n*F], la.gate[:n*F], la.up[:n*F])
 	copy(out, mid)
 	kernels.MatMulBT(out, la.act[:n*F], lw.down, n, F, C, true)

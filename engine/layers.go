@@ -57,12 +57,7 @@ func linearBackwardSegs(dinp, dw, dbias, dout, inp, w []float32, N, I, O int, ac
 		}
 	}
 	input := func() { kernels.MatMul(dinp, dout, w, N, O, I, accInp) }
-	if kernels.OneWorker(N, O, I) {
-		sideBySide(weights, input)
-		return
-	}
-	weights()
-	input()
+	sideBySide(N, O, I, weights, input)
 }
 
 // addBiasRows adds bias [O] to every row of out [N × O]; a nil bias is no bias.

@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/urlvr/urlvr/engine/kernels"
 )
 
 // parallelFor calls body(worker, lo, hi) over [0, n) in contiguous chunks on
@@ -68,10 +70,18 @@ func claimUnits(n, maxWorkers int, body func(worker, unit int)) {
 	onWorkers(workers, run)
 }
 
-// sideBySide runs independent jobs on up to two goroutines, each claiming
-// the next job when it finishes one. Callers pass products that each run
-// on one worker (kernels.OneWorker), which alone would leave the second
-// core idle; a job computes the same bits on whichever goroutine runs it.
-func sideBySide(jobs ...func()) {
+// sideBySide runs independent jobs, each a product of at most an m×k and
+// a k×n matrix. Products that small run on one worker (kernels.OneWorker)
+// and alone would leave the second core idle, so the jobs run on up to two
+// goroutines, each claiming the next job when it finishes one; larger
+// products spread over every core themselves and run in order. A job
+// computes the same bits on whichever goroutine runs it.
+func sideBySide(m, k, n int, jobs ...func()) {
+	if !kernels.OneWorker(m, k, n) {
+		for _, job := range jobs {
+			job()
+		}
+		return
+	}
 	claimUnits(len(jobs), 2, func(_, i int) { jobs[i]() })
 }
