@@ -8,49 +8,118 @@ import (
 // log-probs (dlogp [N]) and, when non-nil, the entropies (dent [N]) computed
 // by the last forward, and adds the parameter gradients into g. Positions
 // that were not scored carry no gradient.
+//
+// Each block of a layer runs in two phases. The input gradients, which are
+// per row, run on the two halves of the batch side by side when it splits
+// (see split), each half on its own core; then the weight gradients, sums
+// over all rows, run over the whole batch exactly as they would without the
+// split, each tensor's products added in the same order. So the split
+// changes no bit of any gradient.
 func (a *activations) backward(m *Model, g *weights, dlogp, dent []float32) {
 	cfg := a.cfg
 	N := a.n
 	C, F, D, H, G := cfg.HiddenSize, cfg.IntermediateSize, cfg.HeadDim, cfg.NumHeads, cfg.NumKVHeads
 	qd, kvd := H*D, G*D
-	shape := a.shape()
-	linearBackward := func(dinp, dw, dbias, dout, inp, w []float32, N, I, O int, accInp bool) {
-		linearBackwardSegs(dinp, dw, dbias, dout, inp, w, N, I, O, accInp, a.kSegs)
+	halves, split := a.split()
+	perRow := func(part func(h *activations)) {
+		if split {
+			onWorkers(2, func(w int) { part(halves[w]) })
+		} else {
+			part(a)
+		}
+	}
+	weightGrad := func(dw, dbias, dout, inp []float32, I, O int) func() {
+		return func() { linearWeightGrad(dw, dbias, dout, inp, N, I, O, a.kSegs) }
 	}
 
-	dres := a.dres[:N*C]
 	a.headBackward(m, g, dlogp, dent)
-	kernels.RMSNormBackward(dres, g.finalNorm, a.dxn[:N*C], a.final[:N*C], m.w.finalNorm, a.rstdF, N, C)
+	perRow(func(h *activations) {
+		n := h.n
+		h.workers.RMSNormInputGrad(h.dres[:n*C], h.dxn[:n*C], h.final[:n*C], m.w.finalNorm, h.rstdF[:n], n, C)
+	})
+	kernels.RMSNormWeightGrad(g.finalNorm, a.dxn[:N*C], a.final[:N*C], a.rstdF[:N], N, C)
 
 	for l := len(a.layers) - 1; l >= 0; l-- {
 		la, lw, gw := &a.layers[l], &m.w.layers[l], &g.layers[l]
-		// dres is the gradient of the layer's output: backward through the MLP block.
-		linearBackward(a.dact[:N*F], gw.down, nil, dres, la.act[:N*F], lw.down, N, F, C, false)
-		kernels.SwiGLUBackward(a.dgate[:N*F], a.dup[:N*F], a.dact[:N*F], la.gate, la.up)
-		linearBackward(a.dxn[:N*C], gw.gate, nil, a.dgate[:N*F], la.xn2[:N*C], lw.gate, N, C, F, false)
-		linearBackward(a.dxn[:N*C], gw.up, nil, a.dup[:N*F], la.xn2[:N*C], lw.up, N, C, F, true)
-		kernels.RMSNormBackward(a.tmp[:N*C], gw.postNorm, a.dxn[:N*C], la.mid[:N*C], lw.postNorm, la.rstd2, N, C)
-		kernels.Axpy(1, a.tmp[:N*C], dres)
+		// dres is the gradient of the layer's output (once the previous
+		// layer's tmp is added in): backward through the MLP block.
+		addTmp := l < len(a.layers)-1
+		perRow(func(h *activations) { h.mlpInputGrad(lw, &h.layers[l], addTmp) })
+		sideBySide(kernels.AllCores, C, N, F,
+			weightGrad(gw.down, nil, a.dres, la.act, F, C),
+			weightGrad(gw.gate, nil, a.dgate, la.xn2, C, F),
+			weightGrad(gw.up, nil, a.dup, la.xn2, C, F),
+			func() { kernels.RMSNormWeightGrad(gw.postNorm, a.dxn[:N*C], la.mid[:N*C], la.rstd2[:N], N, C) })
 
-		// dres is now the gradient of mid: backward through the attention block.
-		linearBackward(a.dAttOut[:N*qd], gw.o, gw.oBias, dres, la.attOut[:N*qd], lw.o, N, qd, C, false)
-		attentionBackward(a.dq, a.dk, a.dv, a.dAttOut, la.att, la.q, la.k, la.v, shape, a.attScratch)
-		kernels.RoPEBackward(a.dq, a.cos, a.sin, N, H, D)
-		kernels.RoPEBackward(a.dk, a.cos, a.sin, N, G, D)
-		dq, dk := a.dq[:N*qd], a.dk[:N*kvd]
+		// dres plus tmp is the gradient of mid: backward through the
+		// attention block.
+		perRow(func(h *activations) { h.attentionInputGrad(lw, &h.layers[l]) })
+		dq, dk := a.dq, a.dk
+		jobs := []func(){}
 		if cfg.QKNorm() {
-			kernels.RMSNormBackward(a.dqPre, gw.qNorm, dq, la.qPre, lw.qNorm, la.qRstd, N*H, D)
-			kernels.RMSNormBackward(a.dkPre, gw.kNorm, dk, la.kPre, lw.kNorm, la.kRstd, N*G, D)
-			dq, dk = a.dqPre[:N*qd], a.dkPre[:N*kvd]
+			dq, dk = a.dqPre, a.dkPre
+			jobs = append(jobs,
+				func() { kernels.RMSNormWeightGrad(gw.qNorm, a.dq[:N*qd], la.qPre[:N*qd], la.qRstd[:N*H], N*H, D) },
+				func() { kernels.RMSNormWeightGrad(gw.kNorm, a.dk[:N*kvd], la.kPre[:N*kvd], la.kRstd[:N*G], N*G, D) })
 		}
-		xn1 := la.xn1[:N*C]
-		linearBackward(a.dxn[:N*C], gw.q, gw.qBias, dq, xn1, lw.q, N, C, qd, false)
-		linearBackward(a.dxn[:N*C], gw.k, gw.kBias, dk, xn1, lw.k, N, C, kvd, true)
-		linearBackward(a.dxn[:N*C], gw.v, gw.vBias, a.dv[:N*kvd], xn1, lw.v, N, C, kvd, true)
-		kernels.RMSNormBackward(a.tmp[:N*C], gw.inNorm, a.dxn[:N*C], la.in[:N*C], lw.inNorm, la.rstd1, N, C)
-		kernels.Axpy(1, a.tmp[:N*C], dres)
+		jobs = append(jobs,
+			weightGrad(gw.o, gw.oBias, a.dres, la.attOut, qd, C),
+			weightGrad(gw.q, gw.qBias, dq, la.xn1, C, qd),
+			weightGrad(gw.k, gw.kBias, dk, la.xn1, C, kvd),
+			weightGrad(gw.v, gw.vBias, a.dv, la.xn1, C, kvd),
+			func() { kernels.RMSNormWeightGrad(gw.inNorm, a.dxn[:N*C], la.in[:N*C], la.rstd1[:N], N, C) })
+		sideBySide(kernels.AllCores, C, N, max(qd, C), jobs...)
 	}
+	dres := a.dres[:N*C]
+	kernels.Axpy(1, a.tmp[:N*C], dres)
 	embeddingBackward(g.embed, dres, a.ptokens[:N], C)
+}
+
+// mlpInputGrad is the per-row half of the MLP block's backward over this
+// workspace's rows: with dres the gradient of the block's output (after
+// adding tmp when addTmp is set), it leaves the gradients of the gate and up
+// projections in dgate and dup, of the post-attention RMSNorm's output in
+// dxn and of its input in tmp.
+func (a *activations) mlpInputGrad(lw *layerWeights, la *layerActs, addTmp bool) {
+	C, F := a.cfg.HiddenSize, a.cfg.IntermediateSize
+	n, w := a.n, a.workers
+	dres := a.dres[:n*C]
+	if addTmp {
+		kernels.Axpy(1, a.tmp[:n*C], dres)
+	}
+	linearInputGrad(w, a.dact[:n*F], dres, lw.down, n, F, C, false)
+	w.SwiGLUBackward(a.dgate[:n*F], a.dup[:n*F], a.dact[:n*F], la.gate, la.up)
+	linearInputGrad(w, a.dxn[:n*C], a.dgate[:n*F], lw.gate, n, C, F, false)
+	linearInputGrad(w, a.dxn[:n*C], a.dup[:n*F], lw.up, n, C, F, true)
+	w.RMSNormInputGrad(a.tmp[:n*C], a.dxn[:n*C], la.mid[:n*C], lw.postNorm, la.rstd2[:n], n, C)
+}
+
+// attentionInputGrad is the per-row half of the attention block's backward:
+// it adds tmp into dres, making it the gradient of mid, and leaves the
+// gradients of the q, k, v projections in dq (dqPre with QK norm), dk
+// (dkPre) and dv, of the input RMSNorm's output in dxn and of its input in
+// tmp.
+func (a *activations) attentionInputGrad(lw *layerWeights, la *layerActs) {
+	cfg := a.cfg
+	C, D, H, G := cfg.HiddenSize, cfg.HeadDim, cfg.NumHeads, cfg.NumKVHeads
+	qd, kvd := H*D, G*D
+	n, w := a.n, a.workers
+	dres := a.dres[:n*C]
+	kernels.Axpy(1, a.tmp[:n*C], dres)
+	linearInputGrad(w, a.dAttOut[:n*qd], dres, lw.o, n, qd, C, false)
+	attentionBackward(a.dq, a.dk, a.dv, a.dAttOut, la.att, la.q, la.k, la.v, a.shape(), a.attScratch)
+	w.RoPEBackward(a.dq, a.cos, a.sin, n, H, D)
+	w.RoPEBackward(a.dk, a.cos, a.sin, n, G, D)
+	dq, dk := a.dq[:n*qd], a.dk[:n*kvd]
+	if cfg.QKNorm() {
+		w.RMSNormInputGrad(a.dqPre[:n*qd], dq, la.qPre[:n*qd], lw.qNorm, la.qRstd[:n*H], n*H, D)
+		w.RMSNormInputGrad(a.dkPre[:n*kvd], dk, la.kPre[:n*kvd], lw.kNorm, la.kRstd[:n*G], n*G, D)
+		dq, dk = a.dqPre[:n*qd], a.dkPre[:n*kvd]
+	}
+	linearInputGrad(w, a.dxn[:n*C], dq, lw.q, n, C, qd, false)
+	linearInputGrad(w, a.dxn[:n*C], dk, lw.k, n, C, kvd, true)
+	linearInputGrad(w, a.dxn[:n*C], a.dv[:n*kvd], lw.v, n, C, kvd, true)
+	w.RMSNormInputGrad(a.tmp[:n*C], a.dxn[:n*C], la.in[:n*C], lw.inNorm, la.rstd1[:n], n, C)
 }
 
 // headBackward turns the per-position gradients into the gradient of the
@@ -104,7 +173,7 @@ func (a *activations) headBackward(m *Model, g *weights, dlogp, dent []float32) 
 		})
 		weights := func() { kernels.MatMulAT(g.lmHead, a.logits[:n*V], a.xfc[:n*C], V, n, C, true) }
 		input := func() { kernels.MatMul(a.dxfc[:n*C], a.logits[:n*V], m.w.lmHead, n, V, C, false) }
-		sideBySide(n, V, C, weights, input)
+		sideBySide(kernels.AllCores, n, V, C, weights, input)
 		for r, src := range srcRows {
 			copy(dxf[int(src)*C:int(src+1)*C], a.dxfc[r*C:(r+1)*C])
 		}

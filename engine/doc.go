@@ -20,4 +20,9 @@
 // compute only the positions up to each sequence's last scored token, packed
 // without padding, and sum weight gradients in the padded layout's K blocks,
 // so they give the bits of the padded computation (TestGoldenBits pins them).
+// On two or more cores a batch splits into two halves of whole sequences
+// (activations.split): the per-row work of the layers, forward and
+// backward, runs on each half on its own core, and the weight gradients,
+// sums over every row, run over the whole batch as before, so the split
+// changes no bit either.
 package engine

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"runtime"
 
 	"github.com/urlvr/urlvr/engine/kernels"
 )
@@ -81,6 +82,13 @@ type activations struct {
 	dgate, dup, dact    []float32 // [N × F]
 
 	attScratch []attentionScratch // per worker, forward and backward
+
+	// workers bounds the goroutines of the per-row kernels: every core for
+	// a whole batch, one core's share for a half (see split).
+	workers kernels.Workers
+	// halves are the two views split hands out, allocated by its first
+	// call; nil in a view.
+	halves *[2]*activations
 }
 
 // newActivations allocates the forward memory for batches of at most maxRows
@@ -157,6 +165,116 @@ func newLayerActs(cfg Config, R int, in, mid []float32, attLen int) layerActs {
 		l.att = nil // not kept (see attentionForward)
 	}
 	return l
+}
+
+// minHalfRows is the fewest packed rows split gives a half. It must exceed
+// the kernels' small-row limit (4), below which a product takes another
+// path with other bits; and a half's products should be large enough to
+// repay the hand-off to another goroutine.
+const minHalfRows = 16
+
+// split divides the current batch into two halves of whole sequences with
+// about as many packed rows each and returns views of this workspace over
+// them, one per core: each per-row buffer of a view is this workspace's
+// memory from the half's first row (or, for attention probabilities, its
+// first sequence) on, so what a half computes lands where the whole batch
+// would put it. A kernel computes a row with the same bits whatever rows
+// surround it, given more rows than its small-row limit (the kernels' test
+// TestRowsDoNotDependOnTheirNeighbours), and attention works per sequence,
+// so the two halves compute exactly the whole batch's bits. Running the
+// halves side by side keeps each core on its own rows and drops the
+// hand-offs between the cores inside every kernel, which cost a batch
+// spread over both cores a quarter of its speed. It does not split on one
+// core, or when a half would get fewer than minHalfRows rows.
+func (a *activations) split() ([2]*activations, bool) {
+	cores := runtime.GOMAXPROCS(0)
+	if cores < 2 || a.B < 2 || a.n < 2*minHalfRows {
+		return [2]*activations{}, false
+	}
+	// The first sequence of the second half: the cut nearest the middle row.
+	cut, rows, best := 0, 0, a.n
+	for b := 1; b < a.B; b++ {
+		rows += int(a.span[b-1])
+		if d := abs(2*rows - a.n); d < best {
+			cut, best = b, d
+		}
+	}
+	r0 := int(a.off[cut])
+	if r0 < minHalfRows || a.n-r0 < minHalfRows {
+		return [2]*activations{}, false
+	}
+	if a.halves == nil {
+		a.halves = &[2]*activations{{}, {}}
+	}
+	a.view(a.halves[0], 0, cut, kernels.Workers((cores+1)/2))
+	a.view(a.halves[1], cut, a.B, kernels.Workers(cores/2))
+	return *a.halves, true
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// view makes v a view of sequences [b0, b1) of the current batch, whose
+// per-row kernels use at most w goroutines. Only what forwardLayers (and
+// the per-row part of the backward) reads is set: the LM head's buffers and
+// the scored positions stay with the whole batch.
+func (a *activations) view(v *activations, b0, b1 int, w kernels.Workers) {
+	cfg := a.cfg
+	C, F, D, H, G := cfg.HiddenSize, cfg.IntermediateSize, cfg.HeadDim, cfg.NumHeads, cfg.NumKVHeads
+	qd, kvd := H*D, G*D
+	T := a.T
+	r0 := int(a.off[b0])
+	r1 := a.n
+	if b1 < a.B {
+		r1 = int(a.off[b1])
+	}
+	if len(v.off) < a.maxRows {
+		v.off = make([]int32, a.maxRows)
+	}
+	if len(v.attScratch) != w.Count() {
+		v.attScratch = newAttentionScratch(w.Count(), a.maxT, D)
+	}
+	if len(v.layers) != len(a.layers) {
+		v.layers = make([]layerActs, len(a.layers))
+	}
+	v.cfg, v.maxRows, v.maxT, v.workers = cfg, r1-r0, a.maxT, w
+	v.B, v.T, v.invTemp, v.n = b1-b0, T, a.invTemp, r1-r0
+	v.lens, v.span = a.lens[b0:b1], a.span[b0:b1]
+	for b := b0; b < b1; b++ {
+		v.off[b-b0] = a.off[b] - int32(r0)
+	}
+	half := D / 2
+	v.ptokens = a.ptokens[r0:]
+	v.cos, v.sin = a.cos[r0*half:], a.sin[r0*half:]
+	for l := range a.layers {
+		la := &a.layers[l]
+		v.layers[l] = layerActs{
+			in: from(la.in, r0*C), xn1: from(la.xn1, r0*C), rstd1: from(la.rstd1, r0),
+			qPre: from(la.qPre, r0*qd), kPre: from(la.kPre, r0*kvd),
+			qRstd: from(la.qRstd, r0*H), kRstd: from(la.kRstd, r0*G),
+			q: from(la.q, r0*qd), k: from(la.k, r0*kvd), v: from(la.v, r0*kvd),
+			att: from(la.att, b0*H*T*T), attOut: from(la.attOut, r0*qd),
+			mid: from(la.mid, r0*C), xn2: from(la.xn2, r0*C), rstd2: from(la.rstd2, r0),
+			gate: from(la.gate, r0*F), up: from(la.up, r0*F), act: from(la.act, r0*F),
+		}
+	}
+	v.final, v.xf, v.rstdF = from(a.final, r0*C), from(a.xf, r0*C), from(a.rstdF, r0)
+	v.dres, v.dxn, v.tmp = from(a.dres, r0*C), from(a.dxn, r0*C), from(a.tmp, r0*C)
+	v.dq, v.dk, v.dv, v.dAttOut = from(a.dq, r0*qd), from(a.dk, r0*kvd), from(a.dv, r0*kvd), from(a.dAttOut, r0*qd)
+	v.dqPre, v.dkPre = from(a.dqPre, r0*qd), from(a.dkPre, r0*kvd)
+	v.dgate, v.dup, v.dact = from(a.dgate, r0*F), from(a.dup, r0*F), from(a.dact, r0*F)
+}
+
+// from is s[i:], and nil for a buffer the workspace does not have.
+func from(s []float32, i int) []float32 {
+	if s == nil {
+		return nil
+	}
+	return s[i:]
 }
 
 // layerOut is the buffer layer l writes its output residual stream into.
@@ -258,8 +376,22 @@ func (a *activations) shape() attentionShape {
 }
 
 // forward runs the model over the batch set by setBatch and fills logp (and
-// ent when entropy is set) at the scored positions.
+// ent when entropy is set) at the scored positions. With two or more cores
+// and a batch that splits (see split), each half of the sequences runs
+// through the layers on its own core; only the LM head, whose row chunks
+// must not change, runs over the whole batch.
 func (a *activations) forward(m *Model, entropy bool) {
+	if halves, ok := a.split(); ok {
+		onWorkers(2, func(w int) { halves[w].forwardLayers(m) })
+	} else {
+		a.forwardLayers(m)
+	}
+	a.headForward(m, entropy)
+}
+
+// forwardLayers runs the embedding, the decoder layers and the final RMSNorm
+// over the a.n packed rows, filling xf.
+func (a *activations) forwardLayers(m *Model) {
 	cfg := a.cfg
 	N, C := a.n, cfg.HiddenSize
 	shape := a.shape()
@@ -269,10 +401,9 @@ func (a *activations) forward(m *Model, entropy bool) {
 		attentionForward(la.attOut, la.att, la.q, la.k, la.v, shape, a.attScratch)
 	}
 	for l := range a.layers {
-		layerForward(cfg, &m.w.layers[l], &a.layers[l], a.layerOut(l)[:N*C], N, a.cos, a.sin, attend)
+		layerForward(cfg, a.workers, &m.w.layers[l], &a.layers[l], a.layerOut(l)[:N*C], N, a.cos, a.sin, attend)
 	}
-	kernels.RMSNorm(a.xf, a.rstdF, a.final[:N*C], m.w.finalNorm, N, C, float32(cfg.RMSNormEps))
-	a.headForward(m, entropy)
+	a.workers.RMSNorm(a.xf, a.rstdF, a.final[:N*C], m.w.finalNorm, N, C, float32(cfg.RMSNormEps))
 }
 
 // layerForward runs decoder layer lw over n rows of la.in:
@@ -283,41 +414,41 @@ func (a *activations) forward(m *Model, entropy bool) {
 // attend fills la.attOut from la.q, la.k and la.v. in, mid and out may all be
 // one buffer (the residual stream updated in place) when nothing is kept for
 // a backward pass.
-func layerForward(cfg Config, lw *layerWeights, la *layerActs, out []float32, n int, cos, sin []float32, attend func(*layerActs)) {
+func layerForward(cfg Config, w kernels.Workers, lw *layerWeights, la *layerActs, out []float32, n int, cos, sin []float32, attend func(*layerActs)) {
 	C, F, D, H, G := cfg.HiddenSize, cfg.IntermediateSize, cfg.HeadDim, cfg.NumHeads, cfg.NumKVHeads
 	qd, kvd := H*D, G*D
 	eps := float32(cfg.RMSNormEps)
 	in, mid := la.in[:n*C], la.mid[:n*C]
 
-	kernels.RMSNorm(la.xn1, la.rstd1, in, lw.inNorm, n, C, eps)
+	w.RMSNorm(la.xn1, la.rstd1, in, lw.inNorm, n, C, eps)
 	q, k := la.q[:n*qd], la.k[:n*kvd]
 	if cfg.QKNorm() {
 		q, k = la.qPre[:n*qd], la.kPre[:n*kvd]
 	}
 	xn1 := la.xn1[:n*C]
-	projectQ := func() { linearForward(q, xn1, lw.q, lw.qBias, n, C, qd) }
-	projectK := func() { linearForward(k, xn1, lw.k, lw.kBias, n, C, kvd) }
-	projectV := func() { linearForward(la.v[:n*kvd], xn1, lw.v, lw.vBias, n, C, kvd) }
-	sideBySide(n, C, max(qd, kvd), projectQ, projectK, projectV)
+	projectQ := func() { linearForward(w, q, xn1, lw.q, lw.qBias, n, C, qd) }
+	projectK := func() { linearForward(w, k, xn1, lw.k, lw.kBias, n, C, kvd) }
+	projectV := func() { linearForward(w, la.v[:n*kvd], xn1, lw.v, lw.vBias, n, C, kvd) }
+	sideBySide(w, n, C, max(qd, kvd), projectQ, projectK, projectV)
 	if cfg.QKNorm() {
-		kernels.RMSNorm(la.q, la.qRstd, q, lw.qNorm, n*H, D, eps)
-		kernels.RMSNorm(la.k, la.kRstd, k, lw.kNorm, n*G, D, eps)
+		w.RMSNorm(la.q, la.qRstd, q, lw.qNorm, n*H, D, eps)
+		w.RMSNorm(la.k, la.kRstd, k, lw.kNorm, n*G, D, eps)
 	}
-	kernels.RoPE(la.q, cos, sin, n, H, D)
-	kernels.RoPE(la.k, cos, sin, n, G, D)
+	w.RoPE(la.q, cos, sin, n, H, D)
+	w.RoPE(la.k, cos, sin, n, G, D)
 	attend(la)
 	copy(mid, in)
-	kernels.MatMulBT(mid, la.attOut[:n*qd], lw.o, n, qd, C, true)
+	w.MatMulBT(mid, la.attOut[:n*qd], lw.o, n, qd, C, true)
 	addBiasRows(mid, lw.oBias, n, C)
 
-	kernels.RMSNorm(la.xn2, la.rstd2, mid, lw.postNorm, n, C, eps)
+	w.RMSNorm(la.xn2, la.rstd2, mid, lw.postNorm, n, C, eps)
 	xn2 := la.xn2[:n*C]
-	gate := func() { linearForward(la.gate[:n*F], xn2, lw.gate, nil, n, C, F) }
-	up := func() { linearForward(la.up[:n*F], xn2, lw.up, nil, n, C, F) }
-	sideBySide(n, C, F, gate, up)
-	kernels.SwiGLU(la.act[:n*F], la.gate[:n*F], la.up[:n*F])
+	gate := func() { linearForward(w, la.gate[:n*F], xn2, lw.gate, nil, n, C, F) }
+	up := func() { linearForward(w, la.up[:n*F], xn2, lw.up, nil, n, C, F) }
+	sideBySide(w, n, C, F, gate, up)
+	w.SwiGLU(la.act[:n*F], la.gate[:n*F], la.up[:n*F])
 	copy(out, mid)
-	kernels.MatMulBT(out, la.act[:n*F], lw.down, n, F, C, true)
+	w.MatMulBT(out, la.act[:n*F], lw.down, n, F, C, true)
 }
 
 // headForward computes, chunk by chunk over the scored positions, the

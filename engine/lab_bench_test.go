@@ -73,3 +73,61 @@ func BenchmarkAttentionSoftmax(b *testing.B) {
 		causalSoftmax(p, L, 0.25, &exp)
 	}
 }
+
+// BenchmarkLabMicroBatches: the lab's RL update over four micro-batches of
+// the shape above, each backward run beside the next one's forward
+// (BackwardForward), as the trainer runs them.
+func BenchmarkLabMicroBatches(b *testing.B) {
+	cfg := goldenConfig("lab")
+	m, err := New(cfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var micro []Batch
+	var flops float64
+	for range 4 {
+		seqs := make([][]int, 64)
+		from := make([]int, len(seqs))
+		for i := range seqs {
+			seqs[i] = randomTokens(rng, cfg.VocabSize, 20+rng.IntN(81))
+			from[i] = 16
+			flops += 3 * SequenceFLOPs(cfg, len(seqs[i]))
+		}
+		batch, err := NewBatch(seqs, from)
+		if err != nil {
+			b.Fatal(err)
+		}
+		micro = append(micro, batch)
+	}
+	tr, err := NewLearner(m, LearnerOptions{MaxBatch: 64, MaxSeqLen: cfg.MaxPositions, AdamW: DefaultAdamW(), ClipNorm: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	grad := func(batch Batch) []float32 {
+		d := make([]float32, batch.B*batch.T)
+		for i, mk := range batch.Mask {
+			if mk {
+				d[i] = 1e-3
+			}
+		}
+		return d
+	}
+	c0 := cputime.Process()
+	for b.Loop() {
+		if _, err := tr.Forward(micro[0], ForwardOptions{Temperature: 1}); err != nil {
+			b.Fatal(err)
+		}
+		for k := 1; k < len(micro); k++ {
+			if _, err := tr.BackwardForward(grad(micro[k-1]), nil, micro[k], ForwardOptions{Temperature: 1}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := tr.Backward(grad(micro[len(micro)-1]), nil); err != nil {
+			b.Fatal(err)
+		}
+		tr.ZeroGrad()
+	}
+	b.ReportMetric(flops/1e9*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
+	b.ReportMetric((cputime.Process()-c0).Seconds()*1e3/float64(b.N), "cpu-ms/op")
+}

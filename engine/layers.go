@@ -32,32 +32,28 @@ func embeddingBackward(demb, dout []float32, tokens []int32, C int) {
 	})
 }
 
-// linearForward: out [N × O] = inp [N × I] · w[O × I]ᵀ (+ bias [O] when non-nil).
-func linearForward(out, inp, w, bias []float32, N, I, O int) {
-	kernels.MatMulBT(out, inp, w, N, I, O, false)
+// linearForward: out [N × O] = inp [N × I] · w[O × I]ᵀ (+ bias [O] when
+// non-nil), on at most wk goroutines.
+func linearForward(wk kernels.Workers, out, inp, w, bias []float32, N, I, O int) {
+	wk.MatMulBT(out, inp, w, N, I, O, false)
 	addBiasRows(out, bias, N, O)
 }
 
-// linearBackwardSegs is linearBackward with the weight and bias gradients
-// summed over the rows in the segments kSegs (row bounds, ascending, from 0
-// to N), one product per segment added in order: the K blocks of a padded
-// layout whose skipped rows carry exact zeros (see activations.n).
-//
-// The weight and input gradients are independent products of the same
-// size; when that size runs on one worker they run side by side.
-func linearBackwardSegs(dinp, dw, dbias, dout, inp, w []float32, N, I, O int, accInp bool, kSegs []int) {
-	weights := func() {
-		if N > 0 {
-			kernels.MatMulATSegs(dw, dout[:N*O], inp[:N*I], O, N, I, true, kSegs)
-		}
-		if dbias != nil {
-			for r := 0; r < N; r++ {
-				kernels.Axpy(1, dout[r*O:(r+1)*O], dbias)
-			}
+// linearWeightGrad is the weight half of a linear layer's backward: from
+// dout [N × O] and the forward's inp [N × I] it adds the weight gradient
+// into dw [O × I] and, when dbias is non-nil, the bias gradient into dbias
+// [O], summed over the rows in the segments kSegs (row bounds, ascending,
+// from 0 to N), one product per segment added in order: the K blocks of a
+// padded layout whose skipped rows carry exact zeros (see activations.n).
+func linearWeightGrad(dw, dbias, dout, inp []float32, N, I, O int, kSegs []int) {
+	if N > 0 {
+		kernels.MatMulATSegs(dw, dout[:N*O], inp[:N*I], O, N, I, true, kSegs)
+	}
+	if dbias != nil {
+		for r := 0; r < N; r++ {
+			kernels.Axpy(1, dout[r*O:(r+1)*O], dbias)
 		}
 	}
-	input := func() { kernels.MatMul(dinp, dout, w, N, O, I, accInp) }
-	sideBySide(N, O, I, weights, input)
 }
 
 // addBiasRows adds bias [O] to every row of out [N × O]; a nil bias is no bias.
@@ -70,17 +66,11 @@ func addBiasRows(out, bias []float32, N, O int) {
 	}
 }
 
-// linearBackward takes dout [N × O] and the forward's inp [N × I] and w [O × I];
-// it adds the weight gradient into dw [O × I], the bias gradient into dbias [O]
-// (when non-nil), and writes dinp [N × I], or adds into it when accInp is set.
-func linearBackward(dinp, dw, dbias, dout, inp, w []float32, N, I, O int, accInp bool) {
-	kernels.MatMulAT(dw, dout, inp, O, N, I, true)
-	if dbias != nil {
-		for r := 0; r < N; r++ {
-			kernels.Axpy(1, dout[r*O:(r+1)*O], dbias)
-		}
-	}
-	kernels.MatMul(dinp, dout, w, N, O, I, accInp)
+// linearInputGrad is the input half of a linear layer's backward: from
+// dout [N × O] and the weight w [O × I] it writes dinp [N × I], or adds into
+// it when acc is set, on at most wk goroutines.
+func linearInputGrad(wk kernels.Workers, dinp, dout, w []float32, N, I, O int, acc bool) {
+	wk.MatMul(dinp, dout, w, N, O, I, acc)
 }
 
 // attentionShape names the sizes of one causal grouped-query attention call.

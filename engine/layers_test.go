@@ -112,13 +112,17 @@ func TestLinearGradients(t *testing.T) {
 		return total
 	}
 	out := make([]float32, N*O)
-	linearForward(out, to32(x), to32(W), to32(bias), N, I, O)
+	linearForward(kernels.AllCores, out, to32(x), to32(W), to32(bias), N, I, O)
 	var fwd []float64
 	for r := 0; r < N; r++ {
 		fwd = append(fwd, refLinear(x[r*I:(r+1)*I], W, bias, O)...)
 	}
 	expectClose(t, "linear forward", out, fwd, 1e-6)
 	dx, dW, db := make([]float32, N*I), make([]float32, O*I), make([]float32, O)
+	linearBackward := func(dx, dW, db, dout, inp, W []float32, N, I, O int, acc bool) {
+		linearWeightGrad(dW, db, dout, inp, N, I, O, []int{0, N})
+		linearInputGrad(kernels.AllCores, dx, dout, W, N, I, O, acc)
+	}
 	linearBackward(dx, dW, db, to32(w), to32(x), to32(W), N, I, O, false)
 	expectGrad(t, "linear dx", dx, centralDiff(x, fdStep, ref))
 	expectGrad(t, "linear dW", dW, centralDiff(W, fdStep, ref))

@@ -71,13 +71,14 @@ func claimUnits(n, maxWorkers int, body func(worker, unit int)) {
 }
 
 // sideBySide runs independent jobs, each a product of at most an m×k and
-// a k×n matrix. Products that small run on one worker (kernels.OneWorker)
-// and alone would leave the second core idle, so the jobs run on up to two
-// goroutines, each claiming the next job when it finishes one; larger
-// products spread over every core themselves and run in order. A job
-// computes the same bits on whichever goroutine runs it.
-func sideBySide(m, k, n int, jobs ...func()) {
-	if !kernels.OneWorker(m, k, n) {
+// a k×n matrix, within the worker budget w. Products that small run on one
+// worker (kernels.OneWorker) and alone would leave the second core idle, so
+// the jobs run on up to two goroutines, each claiming the next job when it
+// finishes one; larger products spread over every core themselves and run
+// in order, as do all jobs when the budget is one worker. A job computes
+// the same bits on whichever goroutine runs it.
+func sideBySide(w kernels.Workers, m, k, n int, jobs ...func()) {
+	if !kernels.OneWorker(m, k, n) || w.Count() < 2 {
 		for _, job := range jobs {
 			job()
 		}

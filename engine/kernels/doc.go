@@ -35,7 +35,11 @@
 //
 // Work is split over cores only across independent outputs (tiles of C,
 // rows, 64-aligned column ranges), never across a reduction, and the K block
-// size is fixed, so every result is bit-identical for any GOMAXPROCS. Each
+// size is fixed, so every result is bit-identical for any GOMAXPROCS, and
+// for any cap on the goroutines of one call (Workers, whose methods a caller
+// running its own work side by side on the cores uses). A row of a product
+// also has the same bits whatever rows surround it, once the product has
+// more rows than the small-row limit. Each
 // fast kernel has a plain reference beside it (reference.go) that the tests
 // hold it to, together with float64 references.
 //

@@ -1,7 +1,6 @@
 package kernels
 
 import (
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -104,14 +103,14 @@ func putFloats(p *[]float32) {
 
 // gemmBlocked computes C[m×n] (+)= op(A)·op(B). With outT it writes the
 // transpose instead: C is [n×m] and receives (op(A)·op(B))ᵀ.
-func gemmBlocked(arch *gemmArch, transA, transB bool, c, a, b []float32, m, k, n int, acc, outT bool) {
-	gemmBlockedSegs(arch, transA, transB, c, a, b, m, k, n, acc, outT, nil)
+func gemmBlocked(arch *gemmArch, workers int, transA, transB bool, c, a, b []float32, m, k, n int, acc, outT bool) {
+	gemmBlockedSegs(arch, workers, transA, transB, c, a, b, m, k, n, acc, outT, nil)
 }
 
 // gemmBlockedSegs is gemmBlocked with the K blocks given: bounds (from 0
 // to k, ascending, each block at most kc long) replace the uniform blocks
 // of kc, or nil keeps them.
-func gemmBlockedSegs(arch *gemmArch, transA, transB bool, c, a, b []float32, m, k, n int, acc, outT bool, bounds []int) {
+func gemmBlockedSegs(arch *gemmArch, workers int, transA, transB bool, c, a, b []float32, m, k, n int, acc, outT bool, bounds []int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -159,7 +158,6 @@ func gemmBlockedSegs(arch *gemmArch, transA, transB bool, c, a, b []float32, m, 
 		bp = *bBuf
 	}
 
-	workers := runtime.GOMAXPROCS(0)
 	if OneWorker(m, k, n) {
 		workers = 1
 	}
@@ -182,7 +180,7 @@ func gemmBlockedSegs(arch *gemmArch, transA, transB bool, c, a, b []float32, m, 
 		tr = (rowPanels + arch.mcPanels - 1) / arch.mcPanels
 		tc = groups
 	} else if !inPlaceB {
-		parallelFor(colPanels, k*n, packCols)
+		parallelFor(workers, colPanels, k*n, packCols)
 	}
 	// Tiles t = ti·tc + tj in claim order; group g holds the tiles whose
 	// column tile tj is g (all of them when groups is 1).

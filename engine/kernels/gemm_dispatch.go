@@ -9,24 +9,24 @@ const smallRows = 4
 
 // gemm is the multiplication behind MatMul, MatMulBT and MatMulAT. The path
 // depends only on the shape, so results do not depend on the core count.
-func gemm(transA, transB bool, c, a, b []float32, m, k, n int, acc bool) {
-	gemmWith(archs[0], transA, transB, c, a, b, m, k, n, acc)
+func gemm(workers int, transA, transB bool, c, a, b []float32, m, k, n int, acc bool) {
+	gemmWith(archs[0], workers, transA, transB, c, a, b, m, k, n, acc)
 }
 
 // gemmWith multiplies with one micro-kernel; the portable one takes the
 // portable row loops on the small-row path too.
-func gemmWith(arch *gemmArch, transA, transB bool, c, a, b []float32, m, k, n int, acc bool) {
+func gemmWith(arch *gemmArch, workers int, transA, transB bool, c, a, b []float32, m, k, n int, acc bool) {
 	if m <= smallRows {
-		gemmSimple(arch == &genericArch, transA, transB, c, a, b, m, k, n, acc)
+		gemmSimple(arch == &genericArch, workers, transA, transB, c, a, b, m, k, n, acc)
 		return
 	}
 	if transB && arch.kernelRowA != nil && swapPays(m, k, n, arch.kc) {
 		// C = A·Bᵀ  ⇔  Cᵀ = B·Aᵀ: B [n×k] is read in place as the left
 		// operand and only the few rows of A are packed.
-		gemmBlocked(arch, false, true, c, b, a, n, k, m, acc, true)
+		gemmBlocked(arch, workers, false, true, c, b, a, n, k, m, acc, true)
 		return
 	}
-	gemmBlocked(arch, transA, transB, c, a, b, m, k, n, acc, false)
+	gemmBlocked(arch, workers, transA, transB, c, a, b, m, k, n, acc, false)
 }
 
 // swapPays reports whether computing A·Bᵀ as (B·Aᵀ)ᵀ moves less memory:

@@ -7,7 +7,7 @@ package kernels
 // is split over rows of C, or over 64-aligned column ranges when C has few
 // rows, so the split never moves an element between the vector and scalar
 // parts of a loop. portable selects the pure-Go row loops.
-func gemmSimple(portable, transA, transB bool, c, a, b []float32, m, k, n int, acc bool) {
+func gemmSimple(portable bool, workers int, transA, transB bool, c, a, b []float32, m, k, n int, acc bool) {
 	dot, axpy := dot, axpy
 	if portable {
 		dot, axpy = dotGeneric, axpyGeneric
@@ -35,5 +35,5 @@ func gemmSimple(portable, transA, transB bool, c, a, b []float32, m, k, n int, a
 			}
 		}
 	}
-	parallelForAligned(n, 64, m*k*n, func(j0, j1 int) { rows(0, m, j0, j1) })
+	parallelForAligned(workers, n, 64, m*k*n, func(j0, j1 int) { rows(0, m, j0, j1) })
 }

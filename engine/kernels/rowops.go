@@ -23,12 +23,17 @@ func Axpy(alpha float32, x, y []float32) {
 // scales by w [dim]: out = x·rstd·w with rstd[r] = 1/√(mean(x[r]²)+eps).
 // rstd [rows] is kept for the backward pass.
 func RMSNorm(out, rstd, x, w []float32, rows, dim int, eps float32) {
+	AllCores.RMSNorm(out, rstd, x, w, rows, dim, eps)
+}
+
+// RMSNorm is RMSNorm on at most wk goroutines.
+func (wk Workers) RMSNorm(out, rstd, x, w []float32, rows, dim int, eps float32) {
 	needDims("RMSNorm", rows, dim)
 	need("RMSNorm", "out", len(out), rows*dim)
 	need("RMSNorm", "rstd", len(rstd), rows)
 	need("RMSNorm", "x", len(x), rows*dim)
 	need("RMSNorm", "w", len(w), dim)
-	parallelFor(rows, rows*dim*4, func(r0, r1 int) {
+	parallelFor(wk.count(), rows, rows*dim*4, func(r0, r1 int) {
 		for r := r0; r < r1; r++ {
 			row := x[r*dim : (r+1)*dim]
 			s := float32(1 / math.Sqrt(float64(dot(row, row)/float32(dim)+eps)))
@@ -39,20 +44,28 @@ func RMSNorm(out, rstd, x, w []float32, rows, dim int, eps float32) {
 }
 
 // RMSNormBackward takes dout [rows×dim] and the forward's x, w, rstd, writes
-// dx [rows×dim] and adds the weight gradient into dw [dim].
+// dx [rows×dim] and adds the weight gradient into dw [dim]: RMSNormInputGrad
+// then RMSNormWeightGrad.
 func RMSNormBackward(dx, dw, dout, x, w, rstd []float32, rows, dim int) {
-	needDims("RMSNormBackward", rows, dim)
-	need("RMSNormBackward", "dx", len(dx), rows*dim)
-	need("RMSNormBackward", "dw", len(dw), dim)
-	need("RMSNormBackward", "dout", len(dout), rows*dim)
-	need("RMSNormBackward", "x", len(x), rows*dim)
-	need("RMSNormBackward", "w", len(w), dim)
-	need("RMSNormBackward", "rstd", len(rstd), rows)
+	AllCores.RMSNormInputGrad(dx, dout, x, w, rstd, rows, dim)
+	RMSNormWeightGrad(dw, dout, x, rstd, rows, dim)
+}
+
+// RMSNormInputGrad is the input half of RMSNormBackward: it writes dx
+// [rows×dim] from dout [rows×dim] and the forward's x, w, rstd, each row on
+// its own, on at most wk goroutines.
+func (wk Workers) RMSNormInputGrad(dx, dout, x, w, rstd []float32, rows, dim int) {
+	needDims("RMSNormInputGrad", rows, dim)
+	need("RMSNormInputGrad", "dx", len(dx), rows*dim)
+	need("RMSNormInputGrad", "dout", len(dout), rows*dim)
+	need("RMSNormInputGrad", "x", len(x), rows*dim)
+	need("RMSNormInputGrad", "w", len(w), dim)
+	need("RMSNormInputGrad", "rstd", len(rstd), rows)
 	// dx: rows are independent.
 	// Each row's dot product is one float32 chain in order; four rows at a
 	// time keep four chains in flight.
 	w = w[:dim]
-	parallelFor(rows, rows*dim*6, func(r0, r1 int) {
+	parallelFor(wk.count(), rows, rows*dim*6, func(r0, r1 int) {
 		var ds [4]float32
 		for q := r0; q < r1; q += 4 {
 			n := min(4, r1-q)
@@ -87,9 +100,19 @@ func RMSNormBackward(dx, dw, dout, x, w, rstd []float32, rows, dim int) {
 			}
 		}
 	})
-	// dw is a sum over rows: split over columns so each column is summed in
-	// row order by one goroutine whatever the core count.
-	parallelFor(dim, rows*dim*2, func(c0, c1 int) {
+}
+
+// RMSNormWeightGrad is the weight half of RMSNormBackward: it adds into dw
+// [dim] the sum over rows of dout·x·rstd, each column summed in row order.
+func RMSNormWeightGrad(dw, dout, x, rstd []float32, rows, dim int) {
+	needDims("RMSNormWeightGrad", rows, dim)
+	need("RMSNormWeightGrad", "dw", len(dw), dim)
+	need("RMSNormWeightGrad", "dout", len(dout), rows*dim)
+	need("RMSNormWeightGrad", "x", len(x), rows*dim)
+	need("RMSNormWeightGrad", "rstd", len(rstd), rows)
+	// The columns are split between the goroutines, so each column is
+	// summed in row order by one of them whatever the core count.
+	parallelFor(AllCores.count(), dim, rows*dim*2, func(c0, c1 int) {
 		for r := 0; r < rows; r++ {
 			s := rstd[r]
 			rmsDw(dw[c0:c1], dout[r*dim+c0:r*dim+c1], x[r*dim+c0:r*dim+c1], s)
@@ -98,11 +121,14 @@ func RMSNormBackward(dx, dw, dout, x, w, rstd []float32, rows, dim int) {
 }
 
 // SwiGLU computes out = silu(gate)·up = gate·σ(gate)·up elementwise over len(out).
-func SwiGLU(out, gate, up []float32) {
+func SwiGLU(out, gate, up []float32) { AllCores.SwiGLU(out, gate, up) }
+
+// SwiGLU is SwiGLU on at most w goroutines.
+func (w Workers) SwiGLU(out, gate, up []float32) {
 	n := len(out)
 	need("SwiGLU", "gate", len(gate), n)
 	need("SwiGLU", "up", len(up), n)
-	parallelForAligned(n, 64, n*16, func(lo, hi int) {
+	parallelForAligned(w.count(), n, 64, n*16, func(lo, hi int) {
 		swiglu(out[lo:hi], gate[lo:hi], up[lo:hi])
 	})
 }
@@ -110,12 +136,17 @@ func SwiGLU(out, gate, up []float32) {
 // SwiGLUBackward writes dgate and dup (overwriting both) from dout and the
 // forward inputs, over len(dout).
 func SwiGLUBackward(dgate, dup, dout, gate, up []float32) {
+	AllCores.SwiGLUBackward(dgate, dup, dout, gate, up)
+}
+
+// SwiGLUBackward is SwiGLUBackward on at most w goroutines.
+func (w Workers) SwiGLUBackward(dgate, dup, dout, gate, up []float32) {
 	n := len(dout)
 	need("SwiGLUBackward", "dgate", len(dgate), n)
 	need("SwiGLUBackward", "dup", len(dup), n)
 	need("SwiGLUBackward", "gate", len(gate), n)
 	need("SwiGLUBackward", "up", len(up), n)
-	parallelForAligned(n, 64, n*20, func(lo, hi int) {
+	parallelForAligned(w.count(), n, 64, n*20, func(lo, hi int) {
 		swigluBackward(dgate[lo:hi], dup[lo:hi], dout[lo:hi], gate[lo:hi], up[lo:hi])
 	})
 }
@@ -125,15 +156,25 @@ func SwiGLUBackward(dgate, dup, dout, gate, up []float32) {
 // (x_i, x_{i+h}) is rotated by the angle whose cos/sin are cos[t·h+i],
 // sin[t·h+i] (cos, sin [nTok×h]). headDim must be even.
 func RoPE(x, cos, sin []float32, nTok, nHeads, headDim int) {
+	AllCores.RoPE(x, cos, sin, nTok, nHeads, headDim)
+}
+
+// RoPE is RoPE on at most w goroutines.
+func (w Workers) RoPE(x, cos, sin []float32, nTok, nHeads, headDim int) {
 	checkRoPE("RoPE", x, cos, sin, nTok, nHeads, headDim)
-	rope(x, cos, sin, nTok, nHeads, headDim, false)
+	rope(w.count(), x, cos, sin, nTok, nHeads, headDim, false)
 }
 
 // RoPEBackward turns the gradient with respect to RoPE's output into the
 // gradient with respect to its input, in place: the inverse rotation.
 func RoPEBackward(dx, cos, sin []float32, nTok, nHeads, headDim int) {
+	AllCores.RoPEBackward(dx, cos, sin, nTok, nHeads, headDim)
+}
+
+// RoPEBackward is RoPEBackward on at most w goroutines.
+func (w Workers) RoPEBackward(dx, cos, sin []float32, nTok, nHeads, headDim int) {
 	checkRoPE("RoPEBackward", dx, cos, sin, nTok, nHeads, headDim)
-	rope(dx, cos, sin, nTok, nHeads, headDim, true)
+	rope(w.count(), dx, cos, sin, nTok, nHeads, headDim, true)
 }
 
 func checkRoPE(kernel string, x, cos, sin []float32, nTok, nHeads, headDim int) {
@@ -146,9 +187,9 @@ func checkRoPE(kernel string, x, cos, sin []float32, nTok, nHeads, headDim int) 
 	need(kernel, "sin", len(sin), nTok*headDim/2)
 }
 
-func rope(x, cos, sin []float32, nTok, nHeads, headDim int, inverse bool) {
+func rope(workers int, x, cos, sin []float32, nTok, nHeads, headDim int, inverse bool) {
 	h := headDim / 2
-	parallelFor(nTok, nTok*nHeads*headDim*3, func(t0, t1 int) {
+	parallelFor(workers, nTok, nTok*nHeads*headDim*3, func(t0, t1 int) {
 		if ropeVector(x[t0*nHeads*headDim:t1*nHeads*headDim], cos[t0*h:t1*h], sin[t0*h:t1*h], t1-t0, nHeads, h, inverse) {
 			return
 		}
@@ -181,7 +222,7 @@ func rope(x, cos, sin []float32, nTok, nHeads, headDim int, inverse bool) {
 func SoftmaxRows(x []float32, rows, cols int) {
 	needDims("SoftmaxRows", rows, cols)
 	need("SoftmaxRows", "x", len(x), rows*cols)
-	parallelFor(rows, rows*cols*16, func(r0, r1 int) {
+	parallelFor(AllCores.count(), rows, rows*cols*16, func(r0, r1 int) {
 		for r := r0; r < r1; r++ {
 			softmaxRow(x[r*cols : (r+1)*cols])
 		}
@@ -194,7 +235,7 @@ func LogSumExpRows(out, x []float32, rows, cols int) {
 	needDims("LogSumExpRows", rows, cols)
 	need("LogSumExpRows", "out", len(out), rows)
 	need("LogSumExpRows", "x", len(x), rows*cols)
-	parallelFor(rows, rows*cols*16, func(r0, r1 int) {
+	parallelFor(AllCores.count(), rows, rows*cols*16, func(r0, r1 int) {
 		for r := r0; r < r1; r++ {
 			out[r] = logSumExpRow(x[r*cols : (r+1)*cols])
 		}
@@ -265,7 +306,7 @@ func adamwSpans(kernel string, p, g, m, v []float32, spans []AdamWSpan, lr, beta
 		total += s.Size
 	}
 	var next atomic.Int64
-	parallelFor(len(units), total*12, func(int, int) {
+	parallelFor(AllCores.count(), len(units), total*12, func(int, int) {
 		for {
 			i := int(next.Add(1)) - 1
 			if i >= len(units) {
