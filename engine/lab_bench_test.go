@@ -113,8 +113,7 @@ func BenchmarkLabMicroBatches(b *testing.B) {
 		}
 		return d
 	}
-	c0 := cputime.Process()
-	for b.Loop() {
+	update := func() {
 		if _, err := tr.Forward(micro[0], ForwardOptions{Temperature: 1}); err != nil {
 			b.Fatal(err)
 		}
@@ -127,6 +126,11 @@ func BenchmarkLabMicroBatches(b *testing.B) {
 			b.Fatal(err)
 		}
 		tr.ZeroGrad()
+	}
+	update() // allocates the second set of activations, untimed
+	c0 := cputime.Process()
+	for b.Loop() {
+		update()
 	}
 	b.ReportMetric(flops/1e9*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
 	b.ReportMetric((cputime.Process()-c0).Seconds()*1e3/float64(b.N), "cpu-ms/op")
