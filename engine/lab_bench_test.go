@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 
@@ -134,4 +135,34 @@ func BenchmarkLabMicroBatches(b *testing.B) {
 	}
 	b.ReportMetric(flops/1e9*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
 	b.ReportMetric((cputime.Process()-c0).Seconds()*1e3/float64(b.N), "cpu-ms/op")
+}
+
+// BenchmarkLabLogProbs: the log-probs of 256 rollouts of the lab's shape
+// under a model of its size (what the update's reference-policy scores
+// cost), after one untimed call that allocates the scoring memory.
+func BenchmarkLabLogProbs(b *testing.B) {
+	cfg := goldenConfig("lab")
+	m, err := New(cfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	seqs := make([][]int, 256)
+	from := make([]int, len(seqs))
+	var flops float64
+	for i := range seqs {
+		seqs[i] = randomTokens(rng, cfg.VocabSize, 20+rng.IntN(81))
+		from[i] = 16
+		flops += SequenceFLOPs(cfg, len(seqs[i]))
+	}
+	score := func() {
+		if _, err := m.LogProbs(context.Background(), seqs, ScoreOptions{Temperature: 1, ScoreFrom: from}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	score()
+	for b.Loop() {
+		score()
+	}
+	b.ReportMetric(flops/1e9*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
 }
