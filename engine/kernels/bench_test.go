@@ -78,3 +78,31 @@ func BenchmarkRowOps(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkColdOutput: one worker's 1024×256×1024 A·Bᵀ (a half batch's gate
+// projection) writing, round by round, each of 16 outputs of 4 MB in turn,
+// 64 MB in all, so that the output's lines come from memory as in a
+// training pass, against the same product always writing one output that
+// stays in cache.
+func BenchmarkColdOutput(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	m, k, n := 1024, 256, 1024
+	a, w := randSlice(rng, m*k), randSlice(rng, n*k)
+	outs := make([][]float32, 16)
+	for i := range outs {
+		outs[i] = make([]float32, m*n)
+		Workers(1).MatMulBT(outs[i], a, w, m, k, n, false) // pages touched
+	}
+	for _, cold := range []bool{false, true} {
+		b.Run(fmt.Sprintf("cold=%v", cold), func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				if cold {
+					i = (i + 1) % len(outs)
+				}
+				Workers(1).MatMulBT(outs[i], a, w, m, k, n, false)
+			}
+			b.ReportMetric(2*float64(m*k*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

@@ -94,6 +94,7 @@ func gemmKernel(name string, mr, strideMR int, bank vecBank, rowMajorA, prefetch
 		pf = Load(Param("pf"), GP64())
 	}
 	SHLQ(U8(2), ldc)
+	prefetchTile(c, ldc, mr, 2*bank.bytes)
 
 	// aAt is the address of A element (r, p) relative to the current step.
 	var aAt func(r, p int) Mem
@@ -186,6 +187,28 @@ func gemmKernel(name string, mr, strideMR int, bank vecBank, rowMajorA, prefetch
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// prefetchTile asks, before a micro-kernel's FMA loop, for the cache lines
+// of its mr-row block of C, width bytes wide, at c with row stride ldc (in
+// bytes). A product's output is often memory it has not touched lately (a
+// layer's activations are written once per pass), so each row's stores at
+// the end of the block would wait for their lines, and the accumulating
+// form's loads too; asked for now, they arrive while the loop runs. A
+// prefetch changes no result.
+func prefetchTile(c, ldc Register, mr, width int) {
+	p := GP64()
+	MOVQ(c, p)
+	for r := 0; r < mr; r++ {
+		for d := 0; d < width; d += 64 {
+			PREFETCHT0(Mem{Base: p, Disp: d})
+		}
+		// A row that does not start on a line boundary ends in one more.
+		PREFETCHT0(Mem{Base: p, Disp: width - 1})
+		if r < mr-1 {
+			ADDQ(ldc, p)
+		}
+	}
 }
 
 // rowMajorAddressing reads mr rows of a row-major A in place (lda in bytes):

@@ -90,6 +90,12 @@ func stridedKernel(name string, mr, vecs int, colA bool) {
 	nTmp := min(4, 30-vecs*mr)
 	tmp := func(i int) VecPhysical { return zmmRegs[vecs*mr+i%nTmp] }
 
+	{
+		c := Load(Param("c"), GP64())
+		ldc := Load(Param("ldc"), GP64())
+		SHLQ(U8(2), ldc)
+		prefetchTile(c, ldc, mr, 64*vecs)
+	}
 	for r := 0; r < mr; r++ {
 		for h := 0; h < vecs; h++ {
 			VXORPS(acc(r, h), acc(r, h), acc(r, h))
