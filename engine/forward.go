@@ -88,7 +88,7 @@ type activations struct {
 	workers kernels.Workers
 	// halves are the two views split hands out, allocated by its first
 	// call; nil in a view.
-	halves *[2]*activations
+	halves [2]*activations
 }
 
 // newActivations allocates the forward memory for batches of at most maxRows
@@ -203,12 +203,12 @@ func (a *activations) split() ([2]*activations, bool) {
 	if r0 < minHalfRows || a.n-r0 < minHalfRows {
 		return [2]*activations{}, false
 	}
-	if a.halves == nil {
-		a.halves = &[2]*activations{{}, {}}
+	if a.halves[0] == nil {
+		a.halves = [2]*activations{{}, {}}
 	}
 	a.view(a.halves[0], 0, cut, kernels.Workers((cores+1)/2))
 	a.view(a.halves[1], cut, a.B, kernels.Workers(cores/2))
-	return *a.halves, true
+	return a.halves, true
 }
 
 func abs(x int) int {

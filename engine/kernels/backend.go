@@ -28,15 +28,15 @@ func archBackend(arch *gemmArch) Backend {
 		Portable: arch == &genericArch,
 		MatMul: func(c, a, b []float32, m, k, n int, acc bool) {
 			checkGemm("MatMul", c, a, b, m, k, n)
-			gemmWith(arch, AllCores.count(), false, false, c, a, b, m, k, n, acc)
+			gemmWith(arch, AllCores.Count(), false, false, c, a, b, m, k, n, acc)
 		},
 		MatMulBT: func(c, a, b []float32, m, k, n int, acc bool) {
 			checkGemm("MatMulBT", c, a, b, m, k, n)
-			gemmWith(arch, AllCores.count(), false, true, c, a, b, m, k, n, acc)
+			gemmWith(arch, AllCores.Count(), false, true, c, a, b, m, k, n, acc)
 		},
 		MatMulAT: func(c, a, b []float32, m, k, n int, acc bool) {
 			checkGemm("MatMulAT", c, a, b, m, k, n)
-			gemmWith(arch, AllCores.count(), true, false, c, a, b, m, k, n, acc)
+			gemmWith(arch, AllCores.Count(), true, false, c, a, b, m, k, n, acc)
 		},
 	}
 }

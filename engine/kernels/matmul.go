@@ -6,7 +6,7 @@ func MatMul(c, a, b []float32, m, k, n int, acc bool) { AllCores.MatMul(c, a, b,
 // MatMul is MatMul on at most w goroutines.
 func (w Workers) MatMul(c, a, b []float32, m, k, n int, acc bool) {
 	checkGemm("MatMul", c, a, b, m, k, n)
-	gemm(w.count(), false, false, c, a, b, m, k, n, acc)
+	gemm(w.Count(), false, false, c, a, b, m, k, n, acc)
 }
 
 // MatMulBT computes C[m×n] = A[m×k]·B[n×k]ᵀ (+= when acc): a linear layer's
@@ -16,14 +16,14 @@ func MatMulBT(c, a, b []float32, m, k, n int, acc bool) { AllCores.MatMulBT(c, a
 // MatMulBT is MatMulBT on at most w goroutines.
 func (w Workers) MatMulBT(c, a, b []float32, m, k, n int, acc bool) {
 	checkGemm("MatMulBT", c, a, b, m, k, n)
-	gemm(w.count(), false, true, c, a, b, m, k, n, acc)
+	gemm(w.Count(), false, true, c, a, b, m, k, n, acc)
 }
 
 // MatMulAT computes C[m×n] = A[k×m]ᵀ·B[k×n] (+= when acc): a linear layer's
 // weight gradient, summing over the k tokens.
 func MatMulAT(c, a, b []float32, m, k, n int, acc bool) {
 	checkGemm("MatMulAT", c, a, b, m, k, n)
-	gemm(AllCores.count(), true, false, c, a, b, m, k, n, acc)
+	gemm(AllCores.Count(), true, false, c, a, b, m, k, n, acc)
 }
 
 func checkGemm(kernel string, c, a, b []float32, m, k, n int) {
@@ -58,7 +58,7 @@ func MatMulATSegs(c, a, b []float32, m, k, n int, acc bool, bounds []int) {
 			if r1 < r0 {
 				panic("kernels.MatMulATSegs: bounds must ascend")
 			}
-			gemm(AllCores.count(), true, false, c, a[r0*m:r1*m], b[r0*n:r1*n], m, r1-r0, n, acc || i > 1)
+			gemm(AllCores.Count(), true, false, c, a[r0*m:r1*m], b[r0*n:r1*n], m, r1-r0, n, acc || i > 1)
 		}
 		return
 	}
@@ -74,5 +74,5 @@ func MatMulATSegs(c, a, b []float32, m, k, n int, acc bool, bounds []int) {
 			blocks = append(blocks, min(r1, p+kc))
 		}
 	}
-	gemmBlockedSegs(archs[0], AllCores.count(), true, false, c, a, b, m, k, n, acc, false, blocks)
+	gemmBlockedSegs(archs[0], AllCores.Count(), true, false, c, a, b, m, k, n, acc, false, blocks)
 }

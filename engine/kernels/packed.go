@@ -114,7 +114,7 @@ func (p *PackedBT) packWith(arch *gemmArch, k int, parts [][]float32) {
 	} else {
 		p.data = p.data[:need]
 	}
-	parallelFor(AllCores.count(), np, k*np*nr, func(j0, j1 int) {
+	parallelFor(AllCores.Count(), np, k*np*nr, func(j0, j1 int) {
 		for jp := j0; jp < j1; jp++ {
 			s := src[jp]
 			for pc := 0; pc < k; pc += kc {

@@ -23,9 +23,7 @@ const AllCores Workers = 0
 
 // Count is the number of goroutines a call with this cap may use: the cap,
 // or GOMAXPROCS when that is smaller or the cap is AllCores.
-func (w Workers) Count() int { return w.count() }
-
-func (w Workers) count() int {
+func (w Workers) Count() int {
 	p := runtime.GOMAXPROCS(0)
 	if w > 0 && int(w) < p {
 		return int(w)

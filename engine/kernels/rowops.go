@@ -33,7 +33,7 @@ func (wk Workers) RMSNorm(out, rstd, x, w []float32, rows, dim int, eps float32)
 	need("RMSNorm", "rstd", len(rstd), rows)
 	need("RMSNorm", "x", len(x), rows*dim)
 	need("RMSNorm", "w", len(w), dim)
-	parallelFor(wk.count(), rows, rows*dim*4, func(r0, r1 int) {
+	parallelFor(wk.Count(), rows, rows*dim*4, func(r0, r1 int) {
 		for r := r0; r < r1; r++ {
 			row := x[r*dim : (r+1)*dim]
 			s := float32(1 / math.Sqrt(float64(dot(row, row)/float32(dim)+eps)))
@@ -65,7 +65,7 @@ func (wk Workers) RMSNormInputGrad(dx, dout, x, w, rstd []float32, rows, dim int
 	// Each row's dot product is one float32 chain in order; four rows at a
 	// time keep four chains in flight.
 	w = w[:dim]
-	parallelFor(wk.count(), rows, rows*dim*6, func(r0, r1 int) {
+	parallelFor(wk.Count(), rows, rows*dim*6, func(r0, r1 int) {
 		var ds [4]float32
 		for q := r0; q < r1; q += 4 {
 			n := min(4, r1-q)
@@ -112,7 +112,7 @@ func RMSNormWeightGrad(dw, dout, x, rstd []float32, rows, dim int) {
 	need("RMSNormWeightGrad", "rstd", len(rstd), rows)
 	// The columns are split between the goroutines, so each column is
 	// summed in row order by one of them whatever the core count.
-	parallelFor(AllCores.count(), dim, rows*dim*2, func(c0, c1 int) {
+	parallelFor(AllCores.Count(), dim, rows*dim*2, func(c0, c1 int) {
 		for r := 0; r < rows; r++ {
 			s := rstd[r]
 			rmsDw(dw[c0:c1], dout[r*dim+c0:r*dim+c1], x[r*dim+c0:r*dim+c1], s)
@@ -128,7 +128,7 @@ func (w Workers) SwiGLU(out, gate, up []float32) {
 	n := len(out)
 	need("SwiGLU", "gate", len(gate), n)
 	need("SwiGLU", "up", len(up), n)
-	parallelForAligned(w.count(), n, 64, n*16, func(lo, hi int) {
+	parallelForAligned(w.Count(), n, 64, n*16, func(lo, hi int) {
 		swiglu(out[lo:hi], gate[lo:hi], up[lo:hi])
 	})
 }
@@ -146,7 +146,7 @@ func (w Workers) SwiGLUBackward(dgate, dup, dout, gate, up []float32) {
 	need("SwiGLUBackward", "dup", len(dup), n)
 	need("SwiGLUBackward", "gate", len(gate), n)
 	need("SwiGLUBackward", "up", len(up), n)
-	parallelForAligned(w.count(), n, 64, n*20, func(lo, hi int) {
+	parallelForAligned(w.Count(), n, 64, n*20, func(lo, hi int) {
 		swigluBackward(dgate[lo:hi], dup[lo:hi], dout[lo:hi], gate[lo:hi], up[lo:hi])
 	})
 }
@@ -162,7 +162,7 @@ func RoPE(x, cos, sin []float32, nTok, nHeads, headDim int) {
 // RoPE is RoPE on at most w goroutines.
 func (w Workers) RoPE(x, cos, sin []float32, nTok, nHeads, headDim int) {
 	checkRoPE("RoPE", x, cos, sin, nTok, nHeads, headDim)
-	rope(w.count(), x, cos, sin, nTok, nHeads, headDim, false)
+	rope(w.Count(), x, cos, sin, nTok, nHeads, headDim, false)
 }
 
 // RoPEBackward turns the gradient with respect to RoPE's output into the
@@ -174,7 +174,7 @@ func RoPEBackward(dx, cos, sin []float32, nTok, nHeads, headDim int) {
 // RoPEBackward is RoPEBackward on at most w goroutines.
 func (w Workers) RoPEBackward(dx, cos, sin []float32, nTok, nHeads, headDim int) {
 	checkRoPE("RoPEBackward", dx, cos, sin, nTok, nHeads, headDim)
-	rope(w.count(), dx, cos, sin, nTok, nHeads, headDim, true)
+	rope(w.Count(), dx, cos, sin, nTok, nHeads, headDim, true)
 }
 
 func checkRoPE(kernel string, x, cos, sin []float32, nTok, nHeads, headDim int) {
@@ -222,7 +222,7 @@ func rope(workers int, x, cos, sin []float32, nTok, nHeads, headDim int, inverse
 func SoftmaxRows(x []float32, rows, cols int) {
 	needDims("SoftmaxRows", rows, cols)
 	need("SoftmaxRows", "x", len(x), rows*cols)
-	parallelFor(AllCores.count(), rows, rows*cols*16, func(r0, r1 int) {
+	parallelFor(AllCores.Count(), rows, rows*cols*16, func(r0, r1 int) {
 		for r := r0; r < r1; r++ {
 			softmaxRow(x[r*cols : (r+1)*cols])
 		}
@@ -235,7 +235,7 @@ func LogSumExpRows(out, x []float32, rows, cols int) {
 	needDims("LogSumExpRows", rows, cols)
 	need("LogSumExpRows", "out", len(out), rows)
 	need("LogSumExpRows", "x", len(x), rows*cols)
-	parallelFor(AllCores.count(), rows, rows*cols*16, func(r0, r1 int) {
+	parallelFor(AllCores.Count(), rows, rows*cols*16, func(r0, r1 int) {
 		for r := r0; r < r1; r++ {
 			out[r] = logSumExpRow(x[r*cols : (r+1)*cols])
 		}
@@ -306,7 +306,7 @@ func adamwSpans(kernel string, p, g, m, v []float32, spans []AdamWSpan, lr, beta
 		total += s.Size
 	}
 	var next atomic.Int64
-	parallelFor(AllCores.count(), len(units), total*12, func(int, int) {
+	parallelFor(AllCores.Count(), len(units), total*12, func(int, int) {
 		for {
 			i := int(next.Add(1)) - 1
 			if i >= len(units) {

@@ -310,7 +310,7 @@ func (s *StridedScratch) contiguous(transA, transB bool, c []float32, ldc int, a
 	} else {
 		gc = grow(&s.gc, m*n)
 	}
-	gemm(AllCores.count(), transA, transB, gc, ga, gb, m, k, n, acc)
+	gemm(AllCores.Count(), transA, transB, gc, ga, gb, m, k, n, acc)
 	for r := 0; r < m; r++ {
 		copy(c[r*ldc:r*ldc+n], gc[r*n:(r+1)*n])
 	}

@@ -27,9 +27,9 @@ func TestStridedKernelsMatchPacked(t *testing.T) {
 					c0 := randSlice(rng, m*n)
 					acc := rng.IntN(2) == 0
 					want := append([]float32(nil), c0...)
-					gemmWith(&packedOnly, AllCores.count(), l == layoutATB, l == layoutABT, want, a, b, m, k, n, acc)
+					gemmWith(&packedOnly, AllCores.Count(), l == layoutATB, l == layoutABT, want, a, b, m, k, n, acc)
 					got := append([]float32(nil), c0...)
-					gemmWith(&avx512Arch, AllCores.count(), l == layoutATB, l == layoutABT, got, a, b, m, k, n, acc)
+					gemmWith(&avx512Arch, AllCores.Count(), l == layoutATB, l == layoutABT, got, a, b, m, k, n, acc)
 					var f StridedFlags
 					switch l {
 					case layoutATB:
