@@ -23,6 +23,7 @@ func init() {
 		threads int
 		minRun  time.Duration
 		only    string
+		peakRds int
 	)
 	cmd := &cobra.Command{
 		Use:   "kernels",
@@ -33,7 +34,8 @@ pure-Go one, and OpenBLAS when the binary is built with -tags openblas. The
 backends take turns round after round and every call is timed; the best call
 (on a busy machine, the closest to the unloaded speed) and the median call are
 printed in GFLOP/s, with the ratio of each backend's best to OpenBLAS's best
-when OpenBLAS is present.`,
+when OpenBLAS is present, and as a fraction of the machine's peak on the
+run's threads, measured just before and just after.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sh, err := parseShapes(shapes)
 			if err != nil {
@@ -53,7 +55,11 @@ when OpenBLAS is present.`,
 					return fmt.Errorf("--backends %q matches none of this build's backends", only)
 				}
 			}
-			res, err := kernels.MeasureGemm(cmd.Context(), backends, sh, strings.Split(layouts, ","), rounds, minRun)
+			var res []kernels.GemmTiming
+			peak, err := aroundPeak(cmd, peakRds, func() (err error) {
+				res, err = kernels.MeasureGemm(cmd.Context(), backends, sh, strings.Split(layouts, ","), rounds, minRun)
+				return err
+			})
 			if err != nil {
 				return err
 			}
@@ -69,6 +75,11 @@ when OpenBLAS is present.`,
 					fmt.Fprintf(w, "%s/openblas\t", be.Name)
 				}
 			}
+			if peak.measured {
+				for _, be := range backends {
+					fmt.Fprintf(w, "%s/peak\t", be.Name)
+				}
+			}
 			fmt.Fprintln(w)
 			for i := 0; i < len(res); i += len(backends) {
 				row := res[i : i+len(backends)]
@@ -82,6 +93,11 @@ when OpenBLAS is present.`,
 						fmt.Fprintf(w, "%.0f%%\t", 100*r.Best/ref)
 					}
 				}
+				if peak.measured {
+					for _, r := range row {
+						fmt.Fprintf(w, "%.0f%%\t", 100*peak.Fraction(r.Best))
+					}
+				}
 				fmt.Fprintln(w)
 			}
 			if err := w.Flush(); err != nil {
@@ -89,6 +105,7 @@ when OpenBLAS is present.`,
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "GFLOP/s per call (best and median), %d threads, %d rounds of >= %v per backend; openblas linked: %v\n",
 				runtime.GOMAXPROCS(0), rounds, minRun, openblas.Available)
+			printPeak(cmd.OutOrStdout(), peak)
 			return nil
 		},
 	}
@@ -99,6 +116,7 @@ when OpenBLAS is present.`,
 	cmd.Flags().IntVar(&threads, "threads", 0, "GOMAXPROCS for the run (0: leave as is)")
 	cmd.Flags().StringVar(&only, "backends", "", "comma-separated backend names to run (default: all in this build)")
 	cmd.Flags().DurationVar(&minRun, "min-run", 150*time.Millisecond, "minimum duration of one timed run")
+	addPeakFlag(cmd, &peakRds)
 	benchCmd.AddCommand(cmd)
 }
 

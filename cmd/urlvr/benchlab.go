@@ -13,6 +13,7 @@ import (
 
 func init() {
 	var opts labbench.Options
+	var peakRounds int
 	lab := &cobra.Command{
 		Use:   "lab",
 		Short: "Time the default model's RL step and pre-training beside the reference step",
@@ -25,21 +26,27 @@ func init() {
   - study-scale throughput: rollouts per second of whole RL steps;
 and then the reference step of 'urlvr bench engine'. GFLOP/s count the FLOPs of
 'urlvr bench engine' (matrix products and attention, real tokens only), and
-each is printed with its ratio to the reference step's GFLOP/s. Times are
-medians.`,
+each is printed with its ratio to the reference step's GFLOP/s and as a
+fraction of the machine's peak, measured just before and just after. Times
+are medians.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := labbench.Run(cmd.Context(), opts)
+			var res labbench.Result
+			peak, err := aroundPeak(cmd, peakRounds, func() (err error) {
+				res, err = labbench.Run(cmd.Context(), opts)
+				return err
+			})
 			if err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
 			c, o := res.Config, res.Options
 			refG := res.Reference.StepGFLOPS
-			ratio := func(g float64) string { return fmt.Sprintf("%.2fx reference", g/refG) }
+			ratio := func(g float64) string { return fmt.Sprintf("%.2fx reference%s", g/refG, peak.of(g)) }
 			ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", d.Seconds()*1e3) }
 			fmt.Fprintf(w, "lab model %s: d_model %d, %d layers, %d heads, MLP %d, vocab %d (%d parameters); GOMAXPROCS %d\n",
 				o.Model, c.HiddenSize, c.NumLayers, c.NumHeads, c.IntermediateSize, c.VocabSize, res.Params, runtime.GOMAXPROCS(0))
+			printPeak(w, peak)
 			fmt.Fprintf(w, "RL step (%d prompts x %d rollouts, %d tokens): median %s = sample %s + update %s over %d steps\n",
 				o.Prompts, o.Rollouts, res.Tokens, ms(res.Step), ms(res.Sample), ms(res.Update), o.Steps)
 			fmt.Fprintf(w, "  CPU time (all threads): sample %s, update %s\n", ms(res.SampleCPU), ms(res.UpdateCPU))
@@ -50,13 +57,14 @@ medians.`,
 			fmt.Fprintf(w, "pre-training (%d documents, %d tokens a step): median %s, %.0f tokens/s, %.1f GFLOP/s  %s\n",
 				o.PretrainBatch, res.PretrainTokens, ms(res.PretrainStep), res.PretrainTokensSec, res.PretrainGFLOPS, ratio(res.PretrainGFLOPS))
 			r := res.Reference
-			fmt.Fprintf(w, "reference step (d_model %d, %d layers, %dx%d tokens): median %s, %.1f GFLOP/s\n",
-				r.Options.Config.HiddenSize, r.Options.Config.NumLayers, r.Options.Batch, r.Options.SeqLen, ms(r.StepMedian), refG)
+			fmt.Fprintf(w, "reference step (d_model %d, %d layers, %dx%d tokens): median %s, %.1f GFLOP/s%s\n",
+				r.Options.Config.HiddenSize, r.Options.Config.NumLayers, r.Options.Batch, r.Options.SeqLen, ms(r.StepMedian), refG, peak.of(refG))
 			return nil
 		},
 	}
 	lab.Flags().IntVar(&opts.Steps, "steps", 5, "timed RL steps")
 	lab.Flags().IntVar(&opts.PretrainSteps, "pretrain-steps", 10, "timed pre-training steps")
+	addPeakFlag(lab, &peakRounds)
 	benchCmd.AddCommand(lab)
 
 	var rounds int

@@ -69,3 +69,49 @@ func MeasurePeak(ctx context.Context, rounds int, round time.Duration) (PeakFLOP
 	p.CoreGFLOPS, p.AllGFLOPS = slices.Max(one), slices.Max(all)
 	return p, true, nil
 }
+
+// PeakBracket is the peak measured just before and just after a timed run.
+// The speed of a shared machine drifts over minutes (other tenants take
+// cycles, clocks change), so a fraction of peak means something only
+// against a peak taken around the very run it divides; the two readings
+// also show how far the machine drifted meanwhile.
+type PeakBracket struct {
+	Before, After PeakFLOPS
+}
+
+// GFLOPS is the higher of the two all-core peaks: the ceiling the run's
+// GFLOP/s are fractions of. Taking the higher never flatters a fraction.
+func (b PeakBracket) GFLOPS() float64 { return max(b.Before.AllGFLOPS, b.After.AllGFLOPS) }
+
+// Fraction is gflops as a fraction of GFLOPS, or 0 when no peak was
+// measured.
+func (b PeakBracket) Fraction(gflops float64) float64 {
+	p := b.GFLOPS()
+	if !(p > 0) {
+		return 0
+	}
+	return gflops / p
+}
+
+// MeasurePeakAround runs MeasurePeak, then run, then MeasurePeak again, and
+// returns both peaks. It reports false, after calling run, where the package
+// has no FMA loop; an error from run or a cancelled context is returned as
+// it is.
+func MeasurePeakAround(ctx context.Context, rounds int, round time.Duration, run func() error) (PeakBracket, bool, error) {
+	var b PeakBracket
+	before, ok, err := MeasurePeak(ctx, rounds, round)
+	if err != nil {
+		return b, ok, err
+	}
+	if err := run(); err != nil {
+		return b, ok, err
+	}
+	if !ok {
+		return b, false, nil
+	}
+	after, _, err := MeasurePeak(ctx, rounds, round)
+	if err != nil {
+		return b, true, err
+	}
+	return PeakBracket{Before: before, After: after}, true, nil
+}
