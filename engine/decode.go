@@ -174,19 +174,31 @@ func (d *decoder) prepare(rows int) {
 	if rows < packMinRows || matrices > packMaxFloats {
 		prep = (*kernels.PackedBT).View
 	}
-	for l := range w.layers {
-		lw, dl := &w.layers[l], &d.w.layers[l]
-		prep(&dl.qkv, C, lw.q, lw.k, lw.v)
-		prep(&dl.o, qd, lw.o)
-		prep(&dl.gateUp, C, lw.gate, lw.up)
-		prep(&dl.down, F, lw.down)
-		if dl.qkvBias != nil {
-			copy(dl.qkvBias, lw.qBias)
-			copy(dl.qkvBias[len(lw.qBias):], lw.kBias)
-			copy(dl.qkvBias[len(lw.qBias)+len(lw.kBias):], lw.vBias)
+	// Each matrix is prepared on its own (a unit), so the workers share the
+	// copying; a matrix's packed bits do not depend on who packs it.
+	const perLayer = 4
+	claimUnits(perLayer*len(w.layers)+1, maxWorkersNow(), func(_, u int) {
+		if u == perLayer*len(w.layers) {
+			prep(&d.w.head, C, w.lmHead)
+			return
 		}
-	}
-	prep(&d.w.head, C, w.lmHead)
+		lw, dl := &w.layers[u/perLayer], &d.w.layers[u/perLayer]
+		switch u % perLayer {
+		case 0:
+			prep(&dl.qkv, C, lw.q, lw.k, lw.v)
+			if dl.qkvBias != nil {
+				copy(dl.qkvBias, lw.qBias)
+				copy(dl.qkvBias[len(lw.qBias):], lw.kBias)
+				copy(dl.qkvBias[len(lw.qBias)+len(lw.kBias):], lw.vBias)
+			}
+		case 1:
+			prep(&dl.o, qd, lw.o)
+		case 2:
+			prep(&dl.gateUp, C, lw.gate, lw.up)
+		case 3:
+			prep(&dl.down, F, lw.down)
+		}
+	})
 }
 
 // keyAt is the offset of (sequence, key/value head)'s transposed keys
@@ -452,9 +464,8 @@ func (d *decoder) attend(ws *decodeScratch, l, lo, hi int, store bool) {
 			if store && h%rep == 0 {
 				d.cacheKV(kc, vc, r, g)
 			}
-			for i, v := range d.qkv[r*W+h*D : r*W+(h+1)*D] {
-				ws.q[i] = v * scale
-			}
+			copy(ws.q, d.qkv[r*W+h*D:r*W+(h+1)*D])
+			kernels.Scale(ws.q, scale)
 			p := ws.scores[:n]
 			kernels.VecMatPrefetch(p, ws.q, kc[d.keyAt(s, g):], d.ld, kc[d.keyAt(ns, ng):])
 			kernels.SoftmaxRow(p)

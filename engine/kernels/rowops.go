@@ -323,6 +323,11 @@ func adamwSpans(kernel string, p, g, m, v []float32, spans []AdamWSpan, lr, beta
 	})
 }
 
+// Scale multiplies x by s in place, each element one float32 product (the
+// bits of x[i] *= s). It runs on the calling goroutine, for short rows such
+// as one attention query.
+func Scale(x []float32, s float32) { scale(x, s) }
+
 // ScaleMax multiplies x by s in place (each element one float32 product)
 // and returns the largest product. When a product is NaN, or the largest is
 // a zero of either sign, which of the candidates it returns is unspecified:

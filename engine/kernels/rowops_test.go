@@ -648,3 +648,22 @@ func TestAdamWSpansConsumeMatchesScaleThenAdamW(t *testing.T) {
 		}
 	}
 }
+
+// TestScaleIsOneProductPerElement: every element comes out as the scalar
+// float32 product, bit for bit, over the vector body and the tail.
+func TestScaleIsOneProductPerElement(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for n := 0; n <= 37; n++ {
+		x := randSlice(rng, n)
+		want := make([]float32, n)
+		for i, v := range x {
+			want[i] = v * 0.125
+		}
+		Scale(x, 0.125)
+		for i := range x {
+			if math.Float32bits(x[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("n %d: x[%d] = %v, want %v", n, i, x[i], want[i])
+			}
+		}
+	}
+}
