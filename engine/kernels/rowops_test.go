@@ -657,9 +657,9 @@ func TestScaleIsOneProductPerElement(t *testing.T) {
 		x := randSlice(rng, n)
 		want := make([]float32, n)
 		for i, v := range x {
-			want[i] = v * 0.125
+			want[i] = v * float32(0.3)
 		}
-		Scale(x, 0.125)
+		Scale(x, 0.3)
 		for i := range x {
 			if math.Float32bits(x[i]) != math.Float32bits(want[i]) {
 				t.Fatalf("n %d: x[%d] = %v, want %v", n, i, x[i], want[i])
