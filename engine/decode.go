@@ -170,14 +170,15 @@ func (d *decoder) prepare(rows int) {
 		matrices += len(lw.q) + len(lw.k) + len(lw.v) + len(lw.o) + len(lw.gate) + len(lw.up) + len(lw.down)
 	}
 	d.weightFloats = matrices
-	prep := (*kernels.PackedBT).Pack
+	prep, workers := (*kernels.PackedBT).Pack, maxWorkersNow()
 	if rows < packMinRows || matrices > packMaxFloats {
-		prep = (*kernels.PackedBT).View
+		// A view copies nothing, so it is not worth a goroutine.
+		prep, workers = (*kernels.PackedBT).View, 1
 	}
 	// Each matrix is prepared on its own (a unit), so the workers share the
 	// copying; a matrix's packed bits do not depend on who packs it.
 	const perLayer = 4
-	claimUnits(perLayer*len(w.layers)+1, maxWorkersNow(), func(_, u int) {
+	claimUnits(perLayer*len(w.layers)+1, workers, func(_, u int) {
 		if u == perLayer*len(w.layers) {
 			prep(&d.w.head, C, w.lmHead)
 			return

@@ -46,9 +46,9 @@ attention. The machine's peak is measured just before and just after (see
 			}
 			o, c := res.Options, res.Options.Config
 			w := cmd.OutOrStdout()
-			printPeak(w, peak)
 			fmt.Fprintf(w, "model: vocab %d, context %d, d_model %d, %d layers, %d heads, MLP %d (%d parameters); GOMAXPROCS %d\n",
 				c.VocabSize, c.MaxPositions, c.HiddenSize, c.NumLayers, c.NumHeads, c.IntermediateSize, res.Params, runtime.GOMAXPROCS(0))
+			printPeak(w, peak)
 			fmt.Fprintf(w, "train step (%dx%d tokens, fwd+bwd+AdamW): median %v, min %v over %d steps; %.1f GFLOP per step, %.1f GFLOP/s%s\n",
 				o.Batch, o.SeqLen, res.StepMedian.Round(100_000), res.StepMin.Round(100_000), o.Steps, res.StepFLOPs/1e9, res.StepGFLOPS, peak.of(res.StepGFLOPS))
 			fmt.Fprintf(w, "generation (batch %d, %d-token prompts, %d new tokens): median %v, min %v over %d runs; %.0f tokens/s, %.1f GFLOP/s%s\n",
@@ -67,8 +67,10 @@ attention. The machine's peak is measured just before and just after (see
 // measurement: --peak-rounds 0, or no FMA loop for this CPU) prints nothing.
 type benchPeak struct {
 	kernels.PeakBracket
-	measured bool
 }
+
+// measured reports whether a peak was measured.
+func (p benchPeak) measured() bool { return p.GFLOPS() > 0 }
 
 // peakRound is the length of one round of the peak's FMA loop: short, so
 // that on a busy machine some rounds run undisturbed.
@@ -85,13 +87,13 @@ func aroundPeak(cmd *cobra.Command, rounds int, run func() error) (benchPeak, er
 	if rounds <= 0 {
 		return benchPeak{}, run()
 	}
-	b, ok, err := kernels.MeasurePeakAround(cmd.Context(), rounds, peakRound, run)
-	return benchPeak{PeakBracket: b, measured: ok}, err
+	b, _, err := kernels.MeasurePeakAround(cmd.Context(), rounds, peakRound, run)
+	return benchPeak{b}, err
 }
 
 // of is ", N% of peak" for a rate of gflops, or "" without a peak.
 func (p benchPeak) of(gflops float64) string {
-	if !p.measured {
+	if !p.measured() {
 		return ""
 	}
 	return fmt.Sprintf(", %.0f%% of peak", 100*p.Fraction(gflops))
@@ -99,7 +101,7 @@ func (p benchPeak) of(gflops float64) string {
 
 // printPeak says what the fractions of peak are fractions of.
 func printPeak(w io.Writer, p benchPeak) {
-	if !p.measured {
+	if !p.measured() {
 		return
 	}
 	fmt.Fprintf(w, "peak (%s FMA loop on %d cores, best of %d rounds): %.1f GFLOP/s just before the timing, %.1f just after; fractions of peak are of %.1f\n",

@@ -13,7 +13,7 @@ func TestBenchPeakFractions(t *testing.T) {
 	p := benchPeak{PeakBracket: kernels.PeakBracket{
 		Before: kernels.PeakFLOPS{ISA: "avx512", Cores: 2, Rounds: 25, AllGFLOPS: 400},
 		After:  kernels.PeakFLOPS{ISA: "avx512", Cores: 2, Rounds: 25, AllGFLOPS: 500},
-	}, measured: true}
+	}}
 	if got := p.of(350); got != ", 70% of peak" {
 		t.Fatalf("of(350) = %q", got)
 	}

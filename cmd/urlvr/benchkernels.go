@@ -75,7 +75,7 @@ run's threads, measured just before and just after.`,
 					fmt.Fprintf(w, "%s/openblas\t", be.Name)
 				}
 			}
-			if peak.measured {
+			if peak.measured() {
 				for _, be := range backends {
 					fmt.Fprintf(w, "%s/peak\t", be.Name)
 				}
@@ -93,7 +93,7 @@ run's threads, measured just before and just after.`,
 						fmt.Fprintf(w, "%.0f%%\t", 100*r.Best/ref)
 					}
 				}
-				if peak.measured {
+				if peak.measured() {
 					for _, r := range row {
 						fmt.Fprintf(w, "%.0f%%\t", 100*peak.Fraction(r.Best))
 					}
