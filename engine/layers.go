@@ -352,7 +352,11 @@ func causalSoftmaxRows(p []float32, L, t0, t1, n int, scale float32, exp *[]floa
 	clear(arg[n:])
 	kernels.ExpF64(e, arg)
 	// Each row's sum is one chain in ascending order; four rows at a time
-	// keep four independent chains in flight.
+	// keep four independent chains in flight. The rows are then rounded to
+	// float32 and normalised by a vector kernel (the same bits as rounding
+	// each element and then scaling it in float32): a scalar conversion
+	// writes only the low lane of its register, so in this loop every
+	// conversion would wait on the one before.
 	o = 0
 	t := t0
 	for ; t+4 <= t1; t += 4 {
@@ -360,58 +364,36 @@ func causalSoftmaxRows(p []float32, L, t0, t1, n int, scale float32, exp *[]floa
 		e1 := e[o+t+1 : o+2*t+3]
 		e2 := e[o+2*t+3 : o+3*t+6]
 		e3 := e[o+3*t+6 : o+4*t+10]
-		r0, r1, r2, r3 := p[t*L:t*L+t+1], p[(t+1)*L:(t+1)*L+t+2], p[(t+2)*L:(t+2)*L+t+3], p[(t+3)*L:(t+3)*L+t+4]
 		var s0, s1, s2, s3 float64
 		// The first t+1 positions, common to the four rows (resliced to
 		// one length, so that the loop needs no bounds checks).
 		n := t + 1
 		c0, c1, c2, c3 := e0[:n], e1[:n], e2[:n], e3[:n]
-		q0, q1, q2, q3 := r0[:n], r1[:n], r2[:n], r3[:n]
 		for i := range c0 {
-			v0, v1, v2, v3 := c0[i], c1[i], c2[i], c3[i]
-			q0[i], q1[i], q2[i], q3[i] = float32(v0), float32(v1), float32(v2), float32(v3)
-			s0 += v0
-			s1 += v1
-			s2 += v2
-			s3 += v3
+			s0 += c0[i]
+			s1 += c1[i]
+			s2 += c2[i]
+			s3 += c3[i]
 		}
-		i := t + 1
-		v1, v2, v3 := e1[i], e2[i], e3[i]
-		r1[i], r2[i], r3[i] = float32(v1), float32(v2), float32(v3)
-		s1 += v1
-		s2 += v2
-		s3 += v3
-		i++
-		v2, v3 = e2[i], e3[i]
-		r2[i], r3[i] = float32(v2), float32(v3)
-		s2 += v2
-		s3 += v3
-		i++
-		v3 = e3[i]
-		r3[i] = float32(v3)
-		s3 += v3
-		scaleRow(r0, float32(1/s0))
-		scaleRow(r1, float32(1/s1))
-		scaleRow(r2, float32(1/s2))
-		scaleRow(r3, float32(1/s3))
+		s1 += e1[n]
+		s2 += e2[n]
+		s3 += e3[n]
+		s2 += e2[n+1]
+		s3 += e3[n+1]
+		s3 += e3[n+2]
+		kernels.NarrowScale(p[t*L:t*L+t+1], e0, float32(1/s0))
+		kernels.NarrowScale(p[(t+1)*L:(t+1)*L+t+2], e1, float32(1/s1))
+		kernels.NarrowScale(p[(t+2)*L:(t+2)*L+t+3], e2, float32(1/s2))
+		kernels.NarrowScale(p[(t+3)*L:(t+3)*L+t+4], e3, float32(1/s3))
 		o += 4*t + 10
 	}
 	for ; t < t1; t++ {
-		row := p[t*L : t*L+t+1]
 		var sum float64
-		for i, v := range e[o : o+t+1] {
-			row[i] = float32(v)
+		for _, v := range e[o : o+t+1] {
 			sum += v
 		}
+		kernels.NarrowScale(p[t*L:t*L+t+1], e[o:o+t+1], float32(1/sum))
 		o += t + 1
-		scaleRow(row, float32(1/sum))
-	}
-}
-
-// scaleRow multiplies x by s.
-func scaleRow(x []float32, s float32) {
-	for i := range x {
-		x[i] *= s
 	}
 }
 

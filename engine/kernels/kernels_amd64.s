@@ -21914,6 +21914,40 @@ scaleMaxArgsAVX512_done:
 	VZEROUPPER
 	RET
 
+// func narrowScaleAVX512(dst *float32, src *float64, n int, s float32)
+// Requires: AVX, AVX512F, AVX512VL, BMI2
+TEXT ·narrowScaleAVX512(SB), NOSPLIT, $0-28
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSS s+24(FP), Y0
+
+narrowScaleAVX512_loop:
+	CMPQ      DX, $0x08
+	JL        narrowScaleAVX512_tail
+	VCVTPD2PS (CX), Y1
+	VMULPS    Y0, Y1, Y1
+	VMOVUPS   Y1, (AX)
+	ADDQ      $0x40, CX
+	ADDQ      $0x20, AX
+	SUBQ      $0x08, DX
+	JMP       narrowScaleAVX512_loop
+
+narrowScaleAVX512_tail:
+	TESTQ     DX, DX
+	JZ        narrowScaleAVX512_done
+	MOVL      $0x000000ff, BX
+	BZHIL     DX, BX, DX
+	KMOVW     DX, K1
+	VMOVUPD.Z (CX), K1, Z1
+	VCVTPD2PS Z1, Y1
+	VMULPS    Y0, Y1, Y1
+	VMOVUPS   Y1, K1, (AX)
+
+narrowScaleAVX512_done:
+	VZEROUPPER
+	RET
+
 // func ropeAVX2(x *float32, cos *float32, sin *float32, nTok int, nHeads int, h int, inverse bool)
 // Requires: AVX
 TEXT ·ropeAVX2(SB), NOSPLIT, $0-49

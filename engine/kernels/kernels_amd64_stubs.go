@@ -589,6 +589,11 @@ func scaleMaxAVX512(x *float32, n int, s float32) float32
 //go:noescape
 func scaleMaxArgsAVX512(x *float32, n int, s float32, arg *float64) float32
 
+// narrowScaleAVX512 sets dst[i] = float32(src[i])·s for i < n.
+//
+//go:noescape
+func narrowScaleAVX512(dst *float32, src *float64, n int, s float32)
+
 // ropeAVX2 rotates the pairs (x_i, x_{i+h}) of every head of nTok rows of x [nTok×nHeads×2h] by cos, sin [nTok×h]; h is a positive multiple of 8. Forward: (a·c − b·s, b·c + a·s); inverse: (a·c + b·s, b·c − a·s).
 //
 //go:noescape

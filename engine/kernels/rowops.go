@@ -390,6 +390,24 @@ func ScaleMaxArgs(x []float32, s float32, arg []float64) float32 {
 	return scaleMaxArgsRow(x, s, arg)
 }
 
+// NarrowScale sets dst[i] = float32(src[i])·s: float64 values rounded to
+// float32, then scaled in float32 (a softmax's exponentials, normalised).
+// dst must hold len(src) values.
+func NarrowScale(dst []float32, src []float64, s float32) {
+	need("NarrowScale", "dst", len(dst), len(src))
+	if len(src) == 0 {
+		return
+	}
+	narrowScale(dst[:len(src)], src, s)
+}
+
+func narrowScaleGeneric(dst []float32, src []float64, s float32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = float32(v) * s
+	}
+}
+
 func scaleMaxArgsGeneric(x []float32, s float32, arg []float64) float32 {
 	m := scaleMaxRow(x, s)
 	arg = arg[:len(x)]

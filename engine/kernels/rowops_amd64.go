@@ -146,6 +146,14 @@ func scaleMaxRow(x []float32, s float32) float32 {
 	return scaleMaxAVX512(&x[0], len(x), s)
 }
 
+func narrowScale(dst []float32, src []float64, s float32) {
+	if !scaleMaxAVX512OK {
+		narrowScaleGeneric(dst, src, s)
+		return
+	}
+	narrowScaleAVX512(&dst[0], &src[0], len(src), s)
+}
+
 // ropeVector rotates nTok whole rows with the AVX2 kernel when the half
 // head is a multiple of 8, reporting whether it did.
 func ropeVector(x, cos, sin []float32, nTok, nHeads, h int, inverse bool) bool {

@@ -35,3 +35,5 @@ func rmsDw(dw, dr, x []float32, s float32)          { rmsDwGeneric(dw, dr, x, s)
 func scaleMaxArgsRow(x []float32, s float32, arg []float64) float32 {
 	return scaleMaxArgsGeneric(x, s, arg)
 }
+
+func narrowScale(dst []float32, src []float64, s float32) { narrowScaleGeneric(dst, src, s) }

@@ -493,6 +493,44 @@ func TestScaleMax(t *testing.T) {
 	}
 }
 
+// TestNarrowScaleRoundsThenScales: NarrowScale rounds each float64 to
+// float32 and then multiplies in float32, bit for bit the scalar
+// float32(v)·s, over lengths around the vector width (masked tails) and
+// values that overflow, underflow, carry signs of zero and NaN; it writes
+// nothing past len(src).
+func TestNarrowScaleRoundsThenScales(t *testing.T) {
+	hand := []float64{1.5, 1e300, -1e300, math.Copysign(0, -1), 1e-50, math.NaN(), 0.1}
+	got := make([]float32, len(hand))
+	NarrowScale(got, hand, 2)
+	want := []float32{3, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1)), 0, float32(math.NaN()), 0.2}
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want[i]))) {
+			t.Errorf("NarrowScale(%v by 2)[%d] = %v, want %v", hand[i], i, got[i], want[i])
+		}
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	for n := 0; n <= 40; n++ {
+		src := make([]float64, n)
+		for i := range src {
+			src[i] = rng.NormFloat64() * math.Exp(rng.NormFloat64()*30)
+		}
+		s := float32(1 / (0.3 + rng.Float64()))
+		for _, f := range []func([]float32, []float64, float32){NarrowScale, narrowScaleGeneric} {
+			dst := make([]float32, n+1)
+			dst[n] = 42 // past the row: untouched
+			f(dst, src, s)
+			for i, v := range src {
+				if w := float32(v) * s; math.Float32bits(dst[i]) != math.Float32bits(w) {
+					t.Fatalf("n %d: dst[%d] = %v, want float32(%v)·%v = %v", n, i, dst[i], v, s, w)
+				}
+			}
+			if dst[n] != 42 {
+				t.Fatalf("n %d: wrote past the row", n)
+			}
+		}
+	}
+}
+
 // TestRMSNormBackwardRowsMatchPlainLoop: dx, computed four rows at a time
 // and in vectors, and dw are bit for bit the plain loops', for row counts
 // around multiples of four and widths with and without a scalar tail.

@@ -32,6 +32,7 @@ func main() {
 	peakKernels()
 	stridedKernels()
 	scaleMaxKernel()
+	narrowScaleKernel()
 	ropeKernel()
 	packRowsKernel()
 	rmsNormBackwardKernels()

@@ -274,6 +274,54 @@ func scaleMax(name string, args bool) {
 	RET()
 }
 
+// narrowScaleKernel emits narrowScaleAVX512: dst[i] = float32(src[i])·s,
+// eight at a time with a masked tail. VCVTPD2PS and VMULPS round as the
+// scalar conversion and product do, so the results are the portable
+// loop's bits; the scalar conversion, which writes only the low lane of its
+// register, makes each element wait on the one before it.
+func narrowScaleKernel() {
+	name := "narrowScaleAVX512"
+	TEXT(name, NOSPLIT, "func(dst *float32, src *float64, n int, s float32)")
+	Doc(name + " sets dst[i] = float32(src[i])·s for i < n.")
+	Pragma("noescape")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := GP64()
+	Load(Param("n"), n)
+	vs := YMM()
+	VBROADCASTSS(NewParamAddr("s", 24), vs)
+	y := YMM()
+
+	Label(name + "_loop")
+	CMPQ(n, U8(8))
+	JL(LabelRef(name + "_tail"))
+	VCVTPD2PS(Mem{Base: src}, y)
+	VMULPS(vs, y, y)
+	VMOVUPS(y, Mem{Base: dst})
+	ADDQ(U8(64), src)
+	ADDQ(U8(32), dst)
+	SUBQ(U8(8), n)
+	JMP(LabelRef(name + "_loop"))
+
+	Label(name + "_tail")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	ones, mask := GP32(), GP32()
+	MOVL(U32(0xff), ones)
+	BZHIL(n.As32(), ones, mask)
+	k := K()
+	KMOVW(mask, k)
+	z := ZMM()
+	VMOVUPD_Z(Mem{Base: src}, k, z)
+	VCVTPD2PS(z, y)
+	VMULPS(vs, y, y)
+	VMOVUPS(y, k, Mem{Base: dst})
+
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
 // ropeKernel emits ropeAVX2: rotary embeddings over whole rows of heads,
 // eight pairs at a time, with the rounding of the portable loop (two
 // products, then their difference or sum; no FMA).
