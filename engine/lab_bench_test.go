@@ -97,6 +97,39 @@ func BenchmarkAttentionSoftmax(b *testing.B) {
 	}
 }
 
+// BenchmarkLabAttention: one layer's attention, forward and backward, over
+// 64 sequences of 56 positions with the lab's heads (4 of 16 dimensions),
+// on the calling goroutine: at this size the softmax and its backward cost
+// as much as the products.
+func BenchmarkLabAttention(b *testing.B) {
+	const B, T, H, D = 64, 56, 4, 16
+	s := attentionShape{B: B, T: T, H: H, G: H, D: D}
+	rng := rand.New(rand.NewPCG(1, 2))
+	normal := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		return x
+	}
+	N := B * T * H * D
+	q, k, v, dout := normal(N), normal(N), normal(N), normal(N)
+	out, dq, dk, dv := make([]float32, N), make([]float32, N), make([]float32, N), make([]float32, N)
+	att := make([]float32, B*H*T*T)
+	scratch := newAttentionScratch(1, T, D)
+	b.Run("forward", func(b *testing.B) {
+		for b.Loop() {
+			attentionForward(out, att, q, k, v, s, scratch)
+		}
+	})
+	attentionForward(out, att, q, k, v, s, scratch)
+	b.Run("backward", func(b *testing.B) {
+		for b.Loop() {
+			attentionBackward(dq, dk, dv, dout, att, q, k, v, s, scratch)
+		}
+	})
+}
+
 // BenchmarkLabMicroBatches: the lab's RL update over four micro-batches of
 // the shape above, each backward run beside the next one's forward
 // (BackwardForward), as the trainer runs them.

@@ -246,7 +246,8 @@ func attentionBackward(dq, dk, dv, dout, att, q, k, v []float32, s attentionShap
 // probabilities P [L × L], into the gradient with respect to the scores
 // before scaling, in place: row t of dS is scale·P ⊙ (dP − Σ_j P·dP) over
 // positions 0..t, zeros after. Each row's sum is one float32 chain in
-// order; four rows at a time keep four chains in flight.
+// order; four rows at a time keep four chains in flight. The elementwise
+// finish runs as a vector kernel with the same rounding.
 func softmaxBackward(p, ds []float32, L int, scale float32) {
 	var sums [4]float32
 	for t0 := 0; t0 < L; t0 += 4 {
@@ -291,10 +292,7 @@ func softmaxBackward(p, ds []float32, L int, scale float32) {
 		for r := 0; r < rows; r++ {
 			t := t0 + r
 			pr, dr := p[t*L:t*L+t+1], ds[t*L:t*L+t+1]
-			sum := sums[r]
-			for j := range dr {
-				dr[j] = pr[j] * (dr[j] - sum) * scale
-			}
+			kernels.SoftmaxGradRow(dr, pr, sums[r], scale)
 			clear(ds[t*L+t+1 : (t+1)*L])
 		}
 	}

@@ -21948,6 +21948,45 @@ narrowScaleAVX512_done:
 	VZEROUPPER
 	RET
 
+// func softmaxGradAVX512(d *float32, p *float32, n int, dot float32, scale float32)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·softmaxGradAVX512(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         p+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSS dot+24(FP), Z0
+	VBROADCASTSS scale+28(FP), Z1
+
+softmaxGradAVX512_loop:
+	CMPQ    DX, $0x10
+	JL      softmaxGradAVX512_tail
+	VMOVUPS (AX), Z2
+	VSUBPS  Z0, Z2, Z2
+	VMULPS  (CX), Z2, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, (AX)
+	ADDQ    $0x40, AX
+	ADDQ    $0x40, CX
+	SUBQ    $0x10, DX
+	JMP     softmaxGradAVX512_loop
+
+softmaxGradAVX512_tail:
+	TESTQ     DX, DX
+	JZ        softmaxGradAVX512_done
+	MOVL      $0xffffffff, BX
+	BZHIL     DX, BX, DX
+	KMOVW     DX, K1
+	VMOVUPS.Z (AX), K1, Z2
+	VMOVUPS.Z (CX), K1, Z3
+	VSUBPS    Z0, Z2, Z2
+	VMULPS    Z3, Z2, Z2
+	VMULPS    Z1, Z2, Z2
+	VMOVUPS   Z2, K1, (AX)
+
+softmaxGradAVX512_done:
+	VZEROUPPER
+	RET
+
 // func ropeAVX2(x *float32, cos *float32, sin *float32, nTok int, nHeads int, h int, inverse bool)
 // Requires: AVX
 TEXT ·ropeAVX2(SB), NOSPLIT, $0-49

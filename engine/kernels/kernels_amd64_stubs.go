@@ -594,6 +594,11 @@ func scaleMaxArgsAVX512(x *float32, n int, s float32, arg *float64) float32
 //go:noescape
 func narrowScaleAVX512(dst *float32, src *float64, n int, s float32)
 
+// softmaxGradAVX512 sets d[i] = p[i]·(d[i] − dot)·scale for i < n, rounding after each operation.
+//
+//go:noescape
+func softmaxGradAVX512(d *float32, p *float32, n int, dot float32, scale float32)
+
 // ropeAVX2 rotates the pairs (x_i, x_{i+h}) of every head of nTok rows of x [nTok×nHeads×2h] by cos, sin [nTok×h]; h is a positive multiple of 8. Forward: (a·c − b·s, b·c + a·s); inverse: (a·c + b·s, b·c − a·s).
 //
 //go:noescape

@@ -401,6 +401,25 @@ func NarrowScale(dst []float32, src []float64, s float32) {
 	narrowScale(dst[:len(src)], src, s)
 }
 
+// SoftmaxGradRow finishes one softmax row's backward: with dot = Σ p·d
+// (the caller's sum, whose order it fixes), it sets
+// d[i] = p[i]·(d[i] − dot)·scale, rounding after each operation in that
+// order. p must hold len(d) values.
+func SoftmaxGradRow(d, p []float32, dot, scale float32) {
+	need("SoftmaxGradRow", "p", len(p), len(d))
+	if len(d) == 0 {
+		return
+	}
+	softmaxGrad(d, p[:len(d)], dot, scale)
+}
+
+func softmaxGradGeneric(d, p []float32, dot, scale float32) {
+	p = p[:len(d)]
+	for i := range d {
+		d[i] = p[i] * (d[i] - dot) * scale
+	}
+}
+
 func narrowScaleGeneric(dst []float32, src []float64, s float32) {
 	dst = dst[:len(src)]
 	for i, v := range src {

@@ -154,6 +154,14 @@ func narrowScale(dst []float32, src []float64, s float32) {
 	narrowScaleAVX512(&dst[0], &src[0], len(src), s)
 }
 
+func softmaxGrad(d, p []float32, dot, scale float32) {
+	if !scaleMaxAVX512OK {
+		softmaxGradGeneric(d, p, dot, scale)
+		return
+	}
+	softmaxGradAVX512(&d[0], &p[0], len(d), dot, scale)
+}
+
 // ropeVector rotates nTok whole rows with the AVX2 kernel when the half
 // head is a multiple of 8, reporting whether it did.
 func ropeVector(x, cos, sin []float32, nTok, nHeads, h int, inverse bool) bool {

@@ -37,3 +37,5 @@ func scaleMaxArgsRow(x []float32, s float32, arg []float64) float32 {
 }
 
 func narrowScale(dst []float32, src []float64, s float32) { narrowScaleGeneric(dst, src, s) }
+
+func softmaxGrad(d, p []float32, dot, scale float32) { softmaxGradGeneric(d, p, dot, scale) }

@@ -531,6 +531,34 @@ func TestNarrowScaleRoundsThenScales(t *testing.T) {
 	}
 }
 
+// TestSoftmaxGradRowMatchesLoop: SoftmaxGradRow is bit for bit the scalar
+// p·(d − dot)·scale, rounded after each operation in that order, over
+// lengths around the vector width; it writes nothing past len(d).
+func TestSoftmaxGradRowMatchesLoop(t *testing.T) {
+	d, p := []float32{1, 0.5, 3}, []float32{0.25, 0.5, 0.25}
+	SoftmaxGradRow(d, p, 1.5, 2)
+	if want := []float32{-0.25, -1, 0.75}; !slices.Equal(d, want) {
+		t.Fatalf("SoftmaxGradRow = %v, want %v", d, want)
+	}
+	rng := rand.New(rand.NewPCG(8, 8))
+	for n := 0; n <= 40; n++ {
+		src, p := randSlice(rng, n+1), randSlice(rng, n)
+		dot, scale := float32(rng.NormFloat64()), float32(0.1+rng.Float64())
+		for _, f := range []func([]float32, []float32, float32, float32){SoftmaxGradRow, softmaxGradGeneric} {
+			d := append([]float32(nil), src...)
+			f(d[:n], p, dot, scale)
+			for i := range n {
+				if w := p[i] * (src[i] - dot) * scale; math.Float32bits(d[i]) != math.Float32bits(w) {
+					t.Fatalf("n %d: d[%d] = %v, want %v", n, i, d[i], w)
+				}
+			}
+			if d[n] != src[n] {
+				t.Fatalf("n %d: wrote past the row", n)
+			}
+		}
+	}
+}
+
 // TestRMSNormBackwardRowsMatchPlainLoop: dx, computed four rows at a time
 // and in vectors, and dw are bit for bit the plain loops', for row counts
 // around multiples of four and widths with and without a scalar tail.

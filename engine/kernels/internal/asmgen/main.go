@@ -33,6 +33,7 @@ func main() {
 	stridedKernels()
 	scaleMaxKernel()
 	narrowScaleKernel()
+	softmaxGradKernel()
 	ropeKernel()
 	packRowsKernel()
 	rmsNormBackwardKernels()

@@ -322,6 +322,57 @@ func narrowScaleKernel() {
 	RET()
 }
 
+// softmaxGradKernel emits softmaxGradAVX512: d[i] = p[i]·(d[i] − dot)·scale,
+// sixteen at a time with a masked tail, rounding after each operation in
+// the order written, as the portable loop does.
+func softmaxGradKernel() {
+	name := "softmaxGradAVX512"
+	TEXT(name, NOSPLIT, "func(d, p *float32, n int, dot, scale float32)")
+	Doc(name + " sets d[i] = p[i]·(d[i] − dot)·scale for i < n, rounding after each operation.")
+	Pragma("noescape")
+	d := Load(Param("d"), GP64())
+	p := Load(Param("p"), GP64())
+	n := GP64()
+	Load(Param("n"), n)
+	vdot, vs := ZMM(), ZMM()
+	VBROADCASTSS(NewParamAddr("dot", 24), vdot)
+	VBROADCASTSS(NewParamAddr("scale", 28), vs)
+	v := ZMM()
+
+	Label(name + "_loop")
+	CMPQ(n, U8(16))
+	JL(LabelRef(name + "_tail"))
+	VMOVUPS(Mem{Base: d}, v)
+	VSUBPS(vdot, v, v)
+	VMULPS(Mem{Base: p}, v, v)
+	VMULPS(vs, v, v)
+	VMOVUPS(v, Mem{Base: d})
+	ADDQ(U8(64), d)
+	ADDQ(U8(64), p)
+	SUBQ(U8(16), n)
+	JMP(LabelRef(name + "_loop"))
+
+	Label(name + "_tail")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	ones, mask := GP32(), GP32()
+	MOVL(U32(0xffffffff), ones)
+	BZHIL(n.As32(), ones, mask)
+	k := K()
+	KMOVW(mask, k)
+	pv := ZMM()
+	VMOVUPS_Z(Mem{Base: d}, k, v)
+	VMOVUPS_Z(Mem{Base: p}, k, pv)
+	VSUBPS(vdot, v, v)
+	VMULPS(pv, v, v)
+	VMULPS(vs, v, v)
+	VMOVUPS(v, k, Mem{Base: d})
+
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
 // ropeKernel emits ropeAVX2: rotary embeddings over whole rows of heads,
 // eight pairs at a time, with the rounding of the portable loop (two
 // products, then their difference or sum; no FMA).
