@@ -320,53 +320,62 @@ func TestSampleReportsFirstDivergedSequence(t *testing.T) {
 // every group still runs the steps before the stop.
 func TestGroupQueue(t *testing.T) {
 	steps := []int{5, 1, 9, 3, 4}
-	for _, workers := range []int{1, 2, 3, 8} {
-		for _, stop := range []int{-1, 0, 2} {
-			q := newGroupQueue(len(steps), 0)
-			var mu sync.Mutex
-			done := make([]int, len(steps))
-			busy := make([]bool, len(steps))
-			q.run(workers, func(w, g, k int) bool {
-				mu.Lock()
-				if busy[g] {
-					t.Errorf("workers=%d: group %d run by two workers at once", workers, g)
-				}
-				if k != done[g] {
-					t.Errorf("workers=%d: group %d step %d after %d steps", workers, g, k, done[g])
-				}
-				if w < 0 || w >= workers {
-					t.Errorf("workers=%d: worker %d", workers, w)
-				}
-				busy[g] = true
-				mu.Unlock()
-				if g == 2 && k == stop {
-					q.stopAt(k + 1)
-				}
-				time.Sleep(50 * time.Microsecond) // let other workers overlap
-				mu.Lock()
-				busy[g] = false
-				done[g]++
-				mu.Unlock()
-				return k+1 < steps[g]
-			})
-			for g, n := range done {
-				// Steps before the stop all run; with one worker, taking
-				// the group furthest behind first, none after it.
-				least, most := steps[g], steps[g]
-				if stop >= 0 {
-					least = min(least, stop+1)
-					if workers == 1 {
-						most = least
-					}
-				}
-				if n < least || n > most {
-					t.Errorf("workers=%d stop=%d: group %d ran %d steps, want %d to %d", workers, stop, g, n, least, most)
-				}
-			}
-			if stop >= 0 && done[2] != stop+1 {
-				t.Errorf("workers=%d stop=%d: the stopping group ran %d steps", workers, stop, done[2])
+	for _, depthFirst := range []bool{false, true} {
+		for _, workers := range []int{1, 2, 3, 8} {
+			for _, stop := range []int{-1, 0, 2} {
+				testGroupQueueRun(t, steps, depthFirst, workers, stop)
 			}
 		}
+	}
+}
+
+func testGroupQueueRun(t *testing.T, steps []int, depthFirst bool, workers, stop int) {
+	t.Helper()
+	q := newGroupQueue(len(steps), 0, depthFirst)
+	var mu sync.Mutex
+	done := make([]int, len(steps))
+	busy := make([]bool, len(steps))
+	q.run(workers, func(w, g, k int) bool {
+		mu.Lock()
+		if busy[g] {
+			t.Errorf("depthFirst=%v workers=%d: group %d run by two workers at once", depthFirst, workers, g)
+		}
+		if k != done[g] {
+			t.Errorf("depthFirst=%v workers=%d: group %d step %d after %d steps", depthFirst, workers, g, k, done[g])
+		}
+		if w < 0 || w >= workers {
+			t.Errorf("depthFirst=%v workers=%d: worker %d", depthFirst, workers, w)
+		}
+		busy[g] = true
+		mu.Unlock()
+		if g == 2 && k == stop {
+			q.stopAt(k + 1)
+		}
+		time.Sleep(50 * time.Microsecond) // let other workers overlap
+		mu.Lock()
+		busy[g] = false
+		done[g]++
+		mu.Unlock()
+		return k+1 < steps[g]
+	})
+	for g, n := range done {
+		// Steps before the stop all run. With one worker, taking
+		// the group furthest behind first, none after it; depth
+		// first, the groups before the stopping one ran to their
+		// end before it started.
+		least, most := steps[g], steps[g]
+		if stop >= 0 {
+			least = min(least, stop+1)
+			if workers == 1 && (!depthFirst || g > 2) {
+				most = least
+			}
+		}
+		if n < least || n > most {
+			t.Errorf("depthFirst=%v workers=%d stop=%d: group %d ran %d steps, want %d to %d", depthFirst, workers, stop, g, n, least, most)
+		}
+	}
+	if stop >= 0 && done[2] != stop+1 {
+		t.Errorf("depthFirst=%v workers=%d stop=%d: the stopping group ran %d steps", depthFirst, workers, stop, done[2])
 	}
 }
 
@@ -375,7 +384,7 @@ func TestGroupQueue(t *testing.T) {
 // affinityLag steps ahead of the group furthest behind overall, and that
 // group otherwise; held and finished groups are never taken.
 func TestGroupQueueClaimKeepsWorkersToTheirGroups(t *testing.T) {
-	q := newGroupQueue(4, 0)
+	q := newGroupQueue(4, 0, false)
 	q.next = []int{3, 2, 3 + affinityLag, 4}
 	cases := []struct {
 		w, want int
@@ -399,5 +408,37 @@ func TestGroupQueueClaimKeepsWorkersToTheirGroups(t *testing.T) {
 	q.next[1], q.next[3] = -1, -1
 	if g, _ := q.claim(1, 2); g != 0 {
 		t.Errorf("worker 1's groups finished: claimed %d, want 0", g)
+	}
+}
+
+// TestGroupQueueClaimDepthFirst: depth first, a worker goes on with the
+// group it ran last, else takes its own group furthest ahead, else the
+// others' group furthest behind; held and finished groups are never taken.
+func TestGroupQueueClaimDepthFirst(t *testing.T) {
+	q := newGroupQueue(6, 0, true)
+	q.last = []int{-1, -1}
+	q.next = []int{2, 0, 4, 0, 0, -1}
+	if g, _ := q.claim(0, 2); g != 2 {
+		t.Errorf("next %v: worker 0 claimed %d, want its own group furthest ahead, 2", q.next, g)
+	}
+	q.last[0] = 4
+	if g, _ := q.claim(0, 2); g != 4 {
+		t.Errorf("next %v, worker 0 ran group 4 last: claimed %d, want 4", q.next, g)
+	}
+	q.held[4] = true
+	if g, _ := q.claim(0, 2); g != 2 {
+		t.Errorf("next %v, its last group held: worker 0 claimed %d, want 2", q.next, g)
+	}
+	q.held[4] = false
+	if g, _ := q.claim(1, 2); g != 1 {
+		t.Errorf("next %v: worker 1 claimed %d, want 1 (own groups 1 and 3 level, 5 done)", q.next, g)
+	}
+	q.next[1], q.next[3] = -1, -1
+	if g, _ := q.claim(1, 2); g != 4 {
+		t.Errorf("next %v, worker 1's groups done: claimed %d, want the others' furthest behind, 4", q.next, g)
+	}
+	q.held[0], q.held[2], q.held[4] = true, true, true
+	if g, wait := q.claim(1, 2); g != -1 || !wait {
+		t.Errorf("every group held or done: claimed %d (wait %v), want -1 (wait true)", g, wait)
 	}
 }

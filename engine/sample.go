@@ -183,7 +183,7 @@ func (m *Model) Sample(ctx context.Context, prompts [][]int, o SampleOptions) ([
 	// the decoder's rows from base[g]: within its own prompts' rows when it
 	// prefills them, else from its first sequence (d.cap ≥ S).
 	workers := min(len(d.work), runtime.GOMAXPROCS(0))
-	bounds := d.groupBounds(S, workers)
+	bounds := d.groupBounds(S, maxLen, workers)
 	groups := len(bounds) - 1
 	base := make([]int, groups)
 	for g := range base {
@@ -199,7 +199,7 @@ func (m *Model) Sample(ctx context.Context, prompts [][]int, o SampleOptions) ([
 	if prefillTogether {
 		first = 1
 	}
-	q := newGroupQueue(groups, first)
+	q := newGroupQueue(groups, first, d.depthFirst() && groups > workers)
 	var errMu sync.Mutex
 	var ctxErr error
 	badStep := math.MaxInt // the first step at which a sequence's logits were not finite

@@ -54,3 +54,38 @@ func BenchmarkRLUpdate(b *testing.B) {
 	b.ReportMetric(flops/1e9*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
 	b.ReportMetric((cputime.Process()-c0).Seconds()*1e3/float64(b.N), "cpu-ms/op")
 }
+
+// BenchmarkRLSample times the sampling half of the lab's RL step: one
+// response for each of 32 training prompts × 8 rollouts from the default
+// base model at temperature 1, reporting GFLOP/s as `urlvr bench lab`
+// counts them and the CPU time of all threads.
+func BenchmarkRLSample(b *testing.B) {
+	ctx := context.Background()
+	o := Options{}.withDefaults()
+	base, err := basemodel.Open(o.Model)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := base.Engine.Config()
+	train, err := arith.Split("train")
+	if err != nil {
+		b.Fatal(err)
+	}
+	prompts := trainingPrompts(base, train, o.Prompts, o.Rollouts, rand.New(rand.NewPCG(5, 6)))
+	maxNew, _ := responseBudget(cfg, prompts)
+	var flops float64
+	seed := uint64(100)
+	c0 := cputime.Process()
+	for b.Loop() {
+		gens, err := sampleRollouts(ctx, base, prompts, maxNew, seed)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i, g := range gens {
+			flops += engine.GenerationFLOPs(cfg, len(prompts[i]), len(g.Tokens))
+		}
+		seed++
+	}
+	b.ReportMetric(flops/1e9/b.Elapsed().Seconds(), "GFLOP/s")
+	b.ReportMetric((cputime.Process()-c0).Seconds()*1e3/float64(b.N), "cpu-ms/op")
+}
