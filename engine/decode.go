@@ -76,8 +76,8 @@ type decodeLayer struct {
 
 // decodeScratch is one worker's memory.
 type decodeScratch struct {
-	scores []float32 // [ld] one query's attention weights
-	q      []float32 // [D] the query scaled by 1/√D
+	scores []float32 // [4 × ld] the attention weights of up to four heads of one query
+	q      []float32 // [4 × D] their queries scaled by 1/√D
 	normed []float32 // [D] QK-norm output (nil without QK norm)
 	gateUp []float32 // [mlpRows × 2F]
 	act    []float32 // [mlpRows × F]
@@ -125,7 +125,7 @@ func newDecoder(m *Model, S, maxLen, rows int) *decoder {
 	mlpRows := min(rows, blockRows)
 	for i := range d.work {
 		ws := &d.work[i]
-		ws.scores, ws.q = f(d.ld), f(D)
+		ws.scores, ws.q = f(4*d.ld), f(4*D) // four heads at a time (attendFour)
 		if cfg.QKNorm() {
 			ws.normed = f(D)
 		}
@@ -457,7 +457,13 @@ func (d *decoder) attend(ws *decodeScratch, l, lo, hi int, store bool) {
 	// prefetchPairs ahead as they go.
 	for r := lo; r < hi; r++ {
 		s, n := int(d.seq[r]), int(d.pos[r])+1
-		for h := 0; h < H; h++ {
+		h := 0
+		if D == 16 {
+			for ; h+4 <= H; h += 4 {
+				d.attendFour(ws, kc, vc, l, lo, hi, r, h, store)
+			}
+		}
+		for ; h < H; h++ {
 			g := h / rep
 			ahead := (r-lo)*H + h + prefetchPairs
 			nr, nh := min(lo+ahead/H, hi-1), ahead%H
@@ -465,14 +471,51 @@ func (d *decoder) attend(ws *decodeScratch, l, lo, hi int, store bool) {
 			if store && h%rep == 0 {
 				d.cacheKV(kc, vc, r, g)
 			}
-			copy(ws.q, d.qkv[r*W+h*D:r*W+(h+1)*D])
-			kernels.Scale(ws.q, scale)
+			q := ws.q[:D]
+			copy(q, d.qkv[r*W+h*D:r*W+(h+1)*D])
+			kernels.Scale(q, scale)
 			p := ws.scores[:n]
-			kernels.VecMatPrefetch(p, ws.q, kc[d.keyAt(s, g):], d.ld, kc[d.keyAt(ns, ng):])
+			kernels.VecMatPrefetch(p, q, kc[d.keyAt(s, g):], d.ld, kc[d.keyAt(ns, ng):])
 			kernels.SoftmaxRow(p)
 			kernels.VecMatPrefetch(d.attOut[r*qd+h*D:r*qd+(h+1)*D], p, vc[d.valueAt(s, g, 0):], D, vc[d.valueAt(ns, ng, 0):])
 		}
 	}
+}
+
+// attendFour is attend's work for row r's heads h..h+3 when heads have 16
+// dimensions: the four heads' scores one after the other, then their
+// softmaxes and their mixes of values each as one kernel over the four
+// (kernels.SoftmaxRows4, kernels.VecMat4x16), which run the heads' short
+// chains together with each head's own operations, so the bits are those
+// of one head at a time.
+func (d *decoder) attendFour(ws *decodeScratch, kc, vc []float32, l, lo, hi, r, h int, store bool) {
+	cfg := d.m.cfg
+	const D = 16
+	H, G := cfg.NumHeads, cfg.NumKVHeads
+	W := H*D + 2*G*D
+	rep := H / G
+	s, n := int(d.seq[r]), int(d.pos[r])+1
+	if store {
+		for k := h; k < h+4; k++ {
+			if k%rep == 0 {
+				d.cacheKV(kc, vc, r, k/rep)
+			}
+		}
+	}
+	q := ws.q[:4*D]
+	copy(q, d.qkv[r*W+h*D:r*W+(h+4)*D])
+	kernels.Scale(q, float32(1/math.Sqrt(D)))
+	for k := range 4 {
+		g := (h + k) / rep
+		ahead := (r-lo)*H + h + k + prefetchPairs
+		nr, nh := min(lo+ahead/H, hi-1), ahead%H
+		ns, ng := int(d.seq[nr]), nh/rep
+		kernels.VecMatPrefetch(ws.scores[k*d.ld:k*d.ld+n], q[k*D:(k+1)*D], kc[d.keyAt(s, g):], d.ld, kc[d.keyAt(ns, ng):])
+	}
+	kernels.SoftmaxRows4(ws.scores, d.ld, n)
+	qd := H * D
+	kernels.VecMat4x16(d.attOut[r*qd+h*D:r*qd+(h+4)*D], ws.scores, d.ld, n,
+		vc[d.valueAt(s, h/rep, 0):], vc[d.valueAt(s, (h+1)/rep, 0):], vc[d.valueAt(s, (h+2)/rep, 0):], vc[d.valueAt(s, (h+3)/rep, 0):])
 }
 
 // attentionOutputAndMLP finishes layer l for rows lo..hi:

@@ -22279,3 +22279,250 @@ swigluBack512_loop:
 swigluBack512_done:
 	VZEROUPPER
 	RET
+
+// func expSubSum4AVX2(x *float32, ld int, n8 int, mx *[4]float32, sums *[4]float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·expSubSum4AVX2(SB), NOSPLIT, $0-40
+	MOVQ         x+0(FP), AX
+	MOVQ         ld+8(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         n8+16(FP), DX
+	MOVQ         mx+24(FP), BX
+	LEAQ         (AX)(CX*1), SI
+	LEAQ         (SI)(CX*1), DI
+	LEAQ         (DI)(CX*1), CX
+	VBROADCASTSS (BX), Y0
+	VXORPS       Y1, Y1, Y1
+	VBROADCASTSS 4(BX), Y2
+	VXORPS       Y3, Y3, Y3
+	VBROADCASTSS 8(BX), Y4
+	VXORPS       Y5, Y5, Y5
+	VBROADCASTSS 12(BX), Y6
+	VXORPS       Y7, Y7, Y7
+	XORQ         BX, BX
+	SHLQ         $0x02, DX
+
+expSubSum4_loop:
+	CMPQ         BX, DX
+	JGE          expSubSum4_done
+	VMOVUPS      (AX)(BX*1), Y8
+	VSUBPS       Y0, Y8, Y8
+	VCMPPS       $0x01, expLo<>+0(SB), Y8, Y10
+	VMOVUPS      expHi<>+0(SB), Y12
+	VMINPS       Y8, Y12, Y8
+	VMOVUPS      expLo<>+0(SB), Y12
+	VMAXPS       Y8, Y12, Y8
+	VMULPS       expLog2e<>+0(SB), Y8, Y11
+	VROUNDPS     $0x00, Y11, Y11
+	VFNMADD231PS expLn2Hi<>+0(SB), Y11, Y8
+	VFNMADD231PS expLn2Lo<>+0(SB), Y11, Y8
+	VMOVUPS      expP5<>+0(SB), Y9
+	VFMADD213PS  expP4<>+0(SB), Y8, Y9
+	VFMADD213PS  expP3<>+0(SB), Y8, Y9
+	VFMADD213PS  expP2<>+0(SB), Y8, Y9
+	VFMADD213PS  expP1<>+0(SB), Y8, Y9
+	VFMADD213PS  expP0<>+0(SB), Y8, Y9
+	VMULPS       Y8, Y8, Y12
+	VFMADD213PS  Y8, Y12, Y9
+	VADDPS       expOne<>+0(SB), Y9, Y9
+	VCVTPS2DQ    Y11, Y11
+	VPADDD       expBias<>+0(SB), Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VMULPS       Y11, Y9, Y9
+	VANDNPS      Y9, Y10, Y9
+	VADDPS       Y9, Y1, Y1
+	VMOVUPS      Y9, (AX)(BX*1)
+	VMOVUPS      (SI)(BX*1), Y8
+	VSUBPS       Y2, Y8, Y8
+	VCMPPS       $0x01, expLo<>+0(SB), Y8, Y10
+	VMOVUPS      expHi<>+0(SB), Y12
+	VMINPS       Y8, Y12, Y8
+	VMOVUPS      expLo<>+0(SB), Y12
+	VMAXPS       Y8, Y12, Y8
+	VMULPS       expLog2e<>+0(SB), Y8, Y11
+	VROUNDPS     $0x00, Y11, Y11
+	VFNMADD231PS expLn2Hi<>+0(SB), Y11, Y8
+	VFNMADD231PS expLn2Lo<>+0(SB), Y11, Y8
+	VMOVUPS      expP5<>+0(SB), Y9
+	VFMADD213PS  expP4<>+0(SB), Y8, Y9
+	VFMADD213PS  expP3<>+0(SB), Y8, Y9
+	VFMADD213PS  expP2<>+0(SB), Y8, Y9
+	VFMADD213PS  expP1<>+0(SB), Y8, Y9
+	VFMADD213PS  expP0<>+0(SB), Y8, Y9
+	VMULPS       Y8, Y8, Y12
+	VFMADD213PS  Y8, Y12, Y9
+	VADDPS       expOne<>+0(SB), Y9, Y9
+	VCVTPS2DQ    Y11, Y11
+	VPADDD       expBias<>+0(SB), Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VMULPS       Y11, Y9, Y9
+	VANDNPS      Y9, Y10, Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y9, (SI)(BX*1)
+	VMOVUPS      (DI)(BX*1), Y8
+	VSUBPS       Y4, Y8, Y8
+	VCMPPS       $0x01, expLo<>+0(SB), Y8, Y10
+	VMOVUPS      expHi<>+0(SB), Y12
+	VMINPS       Y8, Y12, Y8
+	VMOVUPS      expLo<>+0(SB), Y12
+	VMAXPS       Y8, Y12, Y8
+	VMULPS       expLog2e<>+0(SB), Y8, Y11
+	VROUNDPS     $0x00, Y11, Y11
+	VFNMADD231PS expLn2Hi<>+0(SB), Y11, Y8
+	VFNMADD231PS expLn2Lo<>+0(SB), Y11, Y8
+	VMOVUPS      expP5<>+0(SB), Y9
+	VFMADD213PS  expP4<>+0(SB), Y8, Y9
+	VFMADD213PS  expP3<>+0(SB), Y8, Y9
+	VFMADD213PS  expP2<>+0(SB), Y8, Y9
+	VFMADD213PS  expP1<>+0(SB), Y8, Y9
+	VFMADD213PS  expP0<>+0(SB), Y8, Y9
+	VMULPS       Y8, Y8, Y12
+	VFMADD213PS  Y8, Y12, Y9
+	VADDPS       expOne<>+0(SB), Y9, Y9
+	VCVTPS2DQ    Y11, Y11
+	VPADDD       expBias<>+0(SB), Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VMULPS       Y11, Y9, Y9
+	VANDNPS      Y9, Y10, Y9
+	VADDPS       Y9, Y5, Y5
+	VMOVUPS      Y9, (DI)(BX*1)
+	VMOVUPS      (CX)(BX*1), Y8
+	VSUBPS       Y6, Y8, Y8
+	VCMPPS       $0x01, expLo<>+0(SB), Y8, Y10
+	VMOVUPS      expHi<>+0(SB), Y12
+	VMINPS       Y8, Y12, Y8
+	VMOVUPS      expLo<>+0(SB), Y12
+	VMAXPS       Y8, Y12, Y8
+	VMULPS       expLog2e<>+0(SB), Y8, Y11
+	VROUNDPS     $0x00, Y11, Y11
+	VFNMADD231PS expLn2Hi<>+0(SB), Y11, Y8
+	VFNMADD231PS expLn2Lo<>+0(SB), Y11, Y8
+	VMOVUPS      expP5<>+0(SB), Y9
+	VFMADD213PS  expP4<>+0(SB), Y8, Y9
+	VFMADD213PS  expP3<>+0(SB), Y8, Y9
+	VFMADD213PS  expP2<>+0(SB), Y8, Y9
+	VFMADD213PS  expP1<>+0(SB), Y8, Y9
+	VFMADD213PS  expP0<>+0(SB), Y8, Y9
+	VMULPS       Y8, Y8, Y12
+	VFMADD213PS  Y8, Y12, Y9
+	VADDPS       expOne<>+0(SB), Y9, Y9
+	VCVTPS2DQ    Y11, Y11
+	VPADDD       expBias<>+0(SB), Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VMULPS       Y11, Y9, Y9
+	VANDNPS      Y9, Y10, Y9
+	VADDPS       Y9, Y7, Y7
+	VMOVUPS      Y9, (CX)(BX*1)
+	ADDQ         $0x20, BX
+	JMP          expSubSum4_loop
+
+expSubSum4_done:
+	MOVQ         sums+32(FP), AX
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (AX)
+	VEXTRACTF128 $0x01, Y3, X0
+	VADDPS       X0, X3, X3
+	VMOVHLPS     X3, X3, X0
+	VADDPS       X0, X3, X3
+	VMOVSHDUP    X3, X0
+	VADDSS       X0, X3, X3
+	VMOVSS       X3, 4(AX)
+	VEXTRACTF128 $0x01, Y5, X0
+	VADDPS       X0, X5, X5
+	VMOVHLPS     X5, X5, X0
+	VADDPS       X0, X5, X5
+	VMOVSHDUP    X5, X0
+	VADDSS       X0, X5, X5
+	VMOVSS       X5, 8(AX)
+	VEXTRACTF128 $0x01, Y7, X0
+	VADDPS       X0, X7, X7
+	VMOVHLPS     X7, X7, X0
+	VADDPS       X0, X7, X7
+	VMOVSHDUP    X7, X0
+	VADDSS       X0, X7, X7
+	VMOVSS       X7, 12(AX)
+	VZEROUPPER
+	RET
+
+// func vecMat4x16AVX512(y *float32, x *float32, ldx int, rows int, m0 *float32, m1 *float32, m2 *float32, m3 *float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·vecMat4x16AVX512(SB), NOSPLIT, $0-64
+	MOVQ   y+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   ldx+16(FP), DX
+	SHLQ   $0x02, DX
+	MOVQ   rows+24(FP), BX
+	LEAQ   (CX)(DX*1), SI
+	LEAQ   (SI)(DX*1), DI
+	LEAQ   (DI)(DX*1), DX
+	MOVQ   m0+32(FP), R8
+	MOVQ   m1+40(FP), R9
+	MOVQ   m2+48(FP), R10
+	MOVQ   m3+56(FP), R11
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+
+vecmat4_pairs:
+	CMPQ         BX, $0x02
+	JL           vecmat4_last
+	VBROADCASTSS (CX), Z8
+	VBROADCASTSS 4(CX), Z9
+	VFMADD231PS  (R8), Z8, Z0
+	VFMADD231PS  64(R8), Z9, Z1
+	ADDQ         $0x08, CX
+	ADDQ         $0x80, R8
+	VBROADCASTSS (SI), Z8
+	VBROADCASTSS 4(SI), Z9
+	VFMADD231PS  (R9), Z8, Z2
+	VFMADD231PS  64(R9), Z9, Z3
+	ADDQ         $0x08, SI
+	ADDQ         $0x80, R9
+	VBROADCASTSS (DI), Z8
+	VBROADCASTSS 4(DI), Z9
+	VFMADD231PS  (R10), Z8, Z4
+	VFMADD231PS  64(R10), Z9, Z5
+	ADDQ         $0x08, DI
+	ADDQ         $0x80, R10
+	VBROADCASTSS (DX), Z8
+	VBROADCASTSS 4(DX), Z9
+	VFMADD231PS  (R11), Z8, Z6
+	VFMADD231PS  64(R11), Z9, Z7
+	ADDQ         $0x08, DX
+	ADDQ         $0x80, R11
+	SUBQ         $0x02, BX
+	JMP          vecmat4_pairs
+
+vecmat4_last:
+	TESTQ        BX, BX
+	JZ           vecmat4_store
+	VBROADCASTSS (CX), Z8
+	VFMADD231PS  (R8), Z8, Z0
+	VBROADCASTSS (SI), Z8
+	VFMADD231PS  (R9), Z8, Z2
+	VBROADCASTSS (DI), Z8
+	VFMADD231PS  (R10), Z8, Z4
+	VBROADCASTSS (DX), Z8
+	VFMADD231PS  (R11), Z8, Z6
+
+vecmat4_store:
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, (AX)
+	VADDPS  Z3, Z2, Z2
+	VMOVUPS Z2, 64(AX)
+	VADDPS  Z5, Z4, Z4
+	VMOVUPS Z4, 128(AX)
+	VADDPS  Z7, Z6, Z6
+	VMOVUPS Z6, 192(AX)
+	VZEROUPPER
+	RET

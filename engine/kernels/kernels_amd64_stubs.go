@@ -628,3 +628,13 @@ func swigluAVX512(out []float32, gate []float32, up []float32)
 //
 //go:noescape
 func swigluBackwardAVX512(dgate []float32, dup []float32, dout []float32, gate []float32, up []float32)
+
+// expSubSum4AVX2 sets x[h·ld+i] = e^(x[h·ld+i]−mx[h]) for h < 4, i < n8 (a multiple of 8), and sums[h] to the row's sum as expSubSumAVX2 adds it.
+//
+//go:noescape
+func expSubSum4AVX2(x *float32, ld int, n8 int, mx *[4]float32, sums *[4]float32)
+
+// vecMat4x16AVX512 sets y[h·16+j] = Σ_i x[h·ldx+i]·m_h[i·16+j] for h < 4, j < 16, over rows rows, each as two chains (even and odd rows).
+//
+//go:noescape
+func vecMat4x16AVX512(y *float32, x *float32, ldx int, rows int, m0 *float32, m1 *float32, m2 *float32, m3 *float32)

@@ -38,6 +38,7 @@ func main() {
 	packRowsKernel()
 	rmsNormBackwardKernels()
 	swiglu512()
+	headsKernels()
 	Generate()
 }
 
