@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -190,4 +191,41 @@ func BenchmarkLabLogProbs(b *testing.B) {
 		score()
 	}
 	b.ReportMetric(flops/1e9*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
+}
+
+// BenchmarkLabDecodeAttention: one decoding step's attention on a model of
+// the lab's size (4 heads of 16 dimensions, both layers), for 8 sequences
+// (their caches in L1/L2) and 256 (the lab's rollouts, caches beyond L2),
+// at positions 20, 40 and 80; ns/pair is per (token, head).
+func BenchmarkLabDecodeAttention(b *testing.B) {
+	cfg, m := labModel(b)
+	for _, S := range []int{8, 256} {
+		for _, pos := range []int{20, 40, 80} {
+			b.Run(fmt.Sprintf("seqs=%d/pos=%d", S, pos), func(b *testing.B) {
+				d := newDecoder(m, S, cfg.MaxPositions-1, S)
+				rng := rand.New(rand.NewPCG(5, 6))
+				for l := range d.kc {
+					for i := range d.kc[l] {
+						d.kc[l][i] = float32(rng.NormFloat64())
+					}
+					for i := range d.vc[l] {
+						d.vc[l][i] = float32(rng.NormFloat64())
+					}
+				}
+				for i := range d.qkv {
+					d.qkv[i] = float32(rng.NormFloat64())
+				}
+				for r := range S {
+					d.seq[r], d.pos[r] = int32(r), int32(pos)
+				}
+				for b.Loop() {
+					for l := range d.kc {
+						d.attend(&d.work[0], l, 0, S, false)
+					}
+				}
+				pairs := S * len(d.kc) * cfg.NumHeads
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(pairs), "ns/pair")
+			})
+		}
+	}
 }
