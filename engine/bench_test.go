@@ -147,6 +147,20 @@ func BenchmarkDecodeAttention(b *testing.B) {
 		b.Fatal(err)
 	}
 	const S, maxLen, pos = 64, 63, 40
+	d := filledDecoder(m, S, maxLen, pos)
+	for b.Loop() {
+		for l := range d.kc {
+			d.attend(&d.work[0], l, 0, S, false)
+		}
+	}
+	flops := attentionFLOPs(cfg, pos) * S
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// filledDecoder is a decoder for S sequences of up to maxLen positions
+// whose caches and queries hold normal noise, row r being sequence r at
+// position pos: the state of one decoding step's attention.
+func filledDecoder(m *Model, S, maxLen, pos int) *decoder {
 	d := newDecoder(m, S, maxLen, S)
 	rng := rand.New(rand.NewPCG(5, 6))
 	for l := range d.kc {
@@ -161,13 +175,7 @@ func BenchmarkDecodeAttention(b *testing.B) {
 		d.qkv[i] = float32(rng.NormFloat64())
 	}
 	for r := range S {
-		d.seq[r], d.pos[r] = int32(r), pos
+		d.seq[r], d.pos[r] = int32(r), int32(pos)
 	}
-	for b.Loop() {
-		for l := range d.kc {
-			d.attend(&d.work[0], l, 0, S, false)
-		}
-	}
-	flops := attentionFLOPs(cfg, pos) * S
-	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	return d
 }

@@ -202,22 +202,7 @@ func BenchmarkLabDecodeAttention(b *testing.B) {
 	for _, S := range []int{8, 256} {
 		for _, pos := range []int{20, 40, 80} {
 			b.Run(fmt.Sprintf("seqs=%d/pos=%d", S, pos), func(b *testing.B) {
-				d := newDecoder(m, S, cfg.MaxPositions-1, S)
-				rng := rand.New(rand.NewPCG(5, 6))
-				for l := range d.kc {
-					for i := range d.kc[l] {
-						d.kc[l][i] = float32(rng.NormFloat64())
-					}
-					for i := range d.vc[l] {
-						d.vc[l][i] = float32(rng.NormFloat64())
-					}
-				}
-				for i := range d.qkv {
-					d.qkv[i] = float32(rng.NormFloat64())
-				}
-				for r := range S {
-					d.seq[r], d.pos[r] = int32(r), int32(pos)
-				}
+				d := filledDecoder(m, S, cfg.MaxPositions-1, pos)
 				for b.Loop() {
 					for l := range d.kc {
 						d.attend(&d.work[0], l, 0, S, false)

@@ -251,11 +251,7 @@ func scaleMax(name string, args bool) {
 	Label(name + "_tail")
 	TESTQ(n, n)
 	JZ(LabelRef(name + "_reduce"))
-	ones, mask := GP32(), GP32()
-	MOVL(U32(0xffffffff), ones)
-	BZHIL(n.As32(), ones, mask)
-	k := K()
-	KMOVW(mask, k)
+	k := tailMask(n, 0xffffffff)
 	VMOVUPS_Z(Mem{Base: x}, k, v)
 	VMULPS(v, vs, v)
 	VMOVUPS(v, k, Mem{Base: x})
@@ -297,11 +293,7 @@ func scaleMax(name string, args bool) {
 		Label(name + "_argtail")
 		TESTQ(n0, n0)
 		JZ(LabelRef(name + "_done"))
-		ones2, mask2 := GP32(), GP32()
-		MOVL(U32(0xffffffff), ones2)
-		BZHIL(n0.As32(), ones2, mask2)
-		k2 := K()
-		KMOVW(mask2, k2)
+		k2 := tailMask(n0, 0xffffffff)
 		VMOVUPS_Z(Mem{Base: x0}, k2, dy)
 		VSUBPS(mx, dy, dy)
 		VCVTPS2PD(dy, d)
@@ -344,11 +336,7 @@ func narrowScaleKernel() {
 	Label(name + "_tail")
 	TESTQ(n, n)
 	JZ(LabelRef(name + "_done"))
-	ones, mask := GP32(), GP32()
-	MOVL(U32(0xff), ones)
-	BZHIL(n.As32(), ones, mask)
-	k := K()
-	KMOVW(mask, k)
+	k := tailMask(n, 0xff)
 	z := ZMM()
 	VMOVUPD_Z(Mem{Base: src}, k, z)
 	VCVTPD2PS(z, y)
@@ -393,11 +381,7 @@ func softmaxGradKernel() {
 	Label(name + "_tail")
 	TESTQ(n, n)
 	JZ(LabelRef(name + "_done"))
-	ones, mask := GP32(), GP32()
-	MOVL(U32(0xffffffff), ones)
-	BZHIL(n.As32(), ones, mask)
-	k := K()
-	KMOVW(mask, k)
+	k := tailMask(n, 0xffffffff)
 	pv := ZMM()
 	VMOVUPS_Z(Mem{Base: d}, k, v)
 	VMOVUPS_Z(Mem{Base: p}, k, pv)
@@ -567,4 +551,15 @@ func rmsNormBackwardKernels() {
 		VZEROUPPER()
 		RET()
 	}
+}
+
+// tailMask returns a mask register with the low n bits of all set: the
+// lanes of a loop's last, partial vector.
+func tailMask(n GPVirtual, all uint32) OpmaskVirtual {
+	ones, mask := GP32(), GP32()
+	MOVL(U32(all), ones)
+	BZHIL(n.As32(), ones, mask)
+	k := K()
+	KMOVW(mask, k)
+	return k
 }
