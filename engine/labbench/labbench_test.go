@@ -17,20 +17,11 @@ import (
 // lab` counts them and the CPU time of all threads.
 func BenchmarkRLUpdate(b *testing.B) {
 	ctx := context.Background()
-	o := Options{}.withDefaults()
-	base, err := basemodel.Open(o.Model)
-	if err != nil {
-		b.Fatal(err)
-	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	o, base, prompts := benchStep(b, rng)
 	m := base.Engine
 	cfg := m.Config()
 	ref := m.Clone()
-	rng := rand.New(rand.NewPCG(5, 6))
-	train, err := arith.Split("train")
-	if err != nil {
-		b.Fatal(err)
-	}
-	prompts := trainingPrompts(base, train, o.Prompts, o.Rollouts, rng)
 	maxNew, maxLen := responseBudget(cfg, prompts)
 	gens, err := sampleRollouts(ctx, base, prompts, maxNew, 100)
 	if err != nil {
@@ -61,17 +52,8 @@ func BenchmarkRLUpdate(b *testing.B) {
 // counts them and the CPU time of all threads.
 func BenchmarkRLSample(b *testing.B) {
 	ctx := context.Background()
-	o := Options{}.withDefaults()
-	base, err := basemodel.Open(o.Model)
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, base, prompts := benchStep(b, rand.New(rand.NewPCG(5, 6)))
 	cfg := base.Engine.Config()
-	train, err := arith.Split("train")
-	if err != nil {
-		b.Fatal(err)
-	}
-	prompts := trainingPrompts(base, train, o.Prompts, o.Rollouts, rand.New(rand.NewPCG(5, 6)))
 	maxNew, _ := responseBudget(cfg, prompts)
 	var flops float64
 	seed := uint64(100)
@@ -88,4 +70,20 @@ func BenchmarkRLSample(b *testing.B) {
 	}
 	b.ReportMetric(flops/1e9/b.Elapsed().Seconds(), "GFLOP/s")
 	b.ReportMetric((cputime.Process()-c0).Seconds()*1e3/float64(b.N), "cpu-ms/op")
+}
+
+// benchStep opens the default base model and draws one RL step's prompts
+// (the main job's training problems, each repeated once per rollout) with
+// rng, as `urlvr bench lab` does.
+func benchStep(b *testing.B, rng *rand.Rand) (Options, *basemodel.Model, [][]int) {
+	o := Options{}.withDefaults()
+	base, err := basemodel.Open(o.Model)
+	if err != nil {
+		b.Fatal(err)
+	}
+	train, err := arith.Split("train")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return o, base, trainingPrompts(base, train, o.Prompts, o.Rollouts, rng)
 }
