@@ -29,6 +29,10 @@ func midConfig(kind string) Config {
 		c.ModelType, c.TieWordEmbeddings = "qwen2", false
 	case "qwen3": // QK norm
 		c.ModelType = "qwen3"
+	case "heads16": // heads of 16, decoded four at a time (attendFour)
+		c.NumHeads, c.NumKVHeads, c.HeadDim = 8, 8, 16
+	case "gqa16": // heads of 16 sharing key/value heads; four together, then two alone
+		c.NumHeads, c.NumKVHeads, c.HeadDim = 6, 3, 16
 	default:
 		panic("unknown mid config " + kind)
 	}
@@ -94,7 +98,7 @@ func TestDecodeBitIdentical(t *testing.T) {
 // entropies reported while sampling are those the training forward
 // recomputes.
 func TestDecodeMatchesScore(t *testing.T) {
-	for _, kind := range []string{"llama", "qwen2", "qwen3"} {
+	for _, kind := range []string{"llama", "qwen2", "qwen3", "heads16", "gqa16"} {
 		cfg := midConfig(kind)
 		m := randomModel(t, cfg, 71)
 		prompts := samplePrompts(rand.New(rand.NewPCG(72, 73)), cfg.VocabSize, 40, 5, 12)
