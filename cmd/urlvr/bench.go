@@ -10,6 +10,7 @@ import (
 
 	"github.com/urlvr/urlvr/engine"
 	"github.com/urlvr/urlvr/engine/kernels"
+	"github.com/urlvr/urlvr/internal/hostinfo"
 )
 
 // benchCmd groups the performance measurements; each measured component adds
@@ -46,6 +47,7 @@ attention. The machine's peak is measured just before and just after (see
 			}
 			o, c := res.Options, res.Options.Config
 			w := cmd.OutOrStdout()
+			printHost(w)
 			fmt.Fprintf(w, "model: vocab %d, context %d, d_model %d, %d layers, %d heads, MLP %d (%d parameters); GOMAXPROCS %d\n",
 				c.VocabSize, c.MaxPositions, c.HiddenSize, c.NumLayers, c.NumHeads, c.IntermediateSize, res.Params, runtime.GOMAXPROCS(0))
 			printPeak(w, peak)
@@ -97,6 +99,12 @@ func (p benchPeak) of(gflops float64) string {
 		return ""
 	}
 	return fmt.Sprintf(", %.0f%% of peak", 100*p.Fraction(gflops))
+}
+
+// printHost names the machine the figures were measured on: they depend on
+// it as much as on the code.
+func printHost(w io.Writer) {
+	fmt.Fprintf(w, "host: %s\n", hostinfo.Describe())
 }
 
 // printPeak says what the fractions of peak are fractions of.

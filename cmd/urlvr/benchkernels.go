@@ -63,6 +63,7 @@ run's threads, measured just before and just after.`,
 			if err != nil {
 				return err
 			}
+			printHost(cmd.OutOrStdout())
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprintf(w, "shape\tlayout\t")
 			for _, be := range backends {

@@ -40,6 +40,7 @@ are medians.`,
 				return err
 			}
 			w := cmd.OutOrStdout()
+			printHost(w)
 			c, o := res.Config, res.Options
 			refG := res.Reference.StepGFLOPS
 			ratio := func(g float64) string { return fmt.Sprintf("%.2fx reference%s", g/refG, peak.of(g)) }
@@ -83,6 +84,7 @@ round: the ceiling that kernel and step GFLOP/s are fractions of.`,
 			if !ok {
 				return fmt.Errorf("no FMA loop for this architecture")
 			}
+			printHost(cmd.OutOrStdout())
 			fmt.Fprintf(cmd.OutOrStdout(), "peak (%s FMA loop, best of %d rounds): %.1f GFLOP/s on one core, %.1f GFLOP/s on %d cores\n",
 				p.ISA, p.Rounds, p.CoreGFLOPS, p.AllGFLOPS, p.Cores)
 			return nil
