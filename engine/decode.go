@@ -465,9 +465,7 @@ func (d *decoder) attend(ws *decodeScratch, l, lo, hi int, store bool) {
 		}
 		for ; h < H; h++ {
 			g := h / rep
-			ahead := (r-lo)*H + h + prefetchPairs
-			nr, nh := min(lo+ahead/H, hi-1), ahead%H
-			ns, ng := int(d.seq[nr]), nh/rep
+			ns, ng := d.prefetchTarget(lo, hi, r, h)
 			if store && h%rep == 0 {
 				d.cacheKV(kc, vc, r, g)
 			}
@@ -480,6 +478,16 @@ func (d *decoder) attend(ws *decodeScratch, l, lo, hi int, store bool) {
 			kernels.VecMatPrefetch(d.attOut[r*qd+h*D:r*qd+(h+1)*D], p, vc[d.valueAt(s, g, 0):], D, vc[d.valueAt(ns, ng, 0):])
 		}
 	}
+}
+
+// prefetchTarget is the (sequence, key/value head) whose cache the products
+// of row r's head h fetch: that of the (token, head) pair prefetchPairs
+// ahead in attend's order over rows lo..hi, or the last row's.
+func (d *decoder) prefetchTarget(lo, hi, r, h int) (seq, g int) {
+	H := d.m.cfg.NumHeads
+	ahead := (r-lo)*H + h + prefetchPairs
+	nr, nh := min(lo+ahead/H, hi-1), ahead%H
+	return int(d.seq[nr]), nh / (H / d.m.cfg.NumKVHeads)
 }
 
 // attendFour is attend's work for row r's heads h..h+3 when heads have 16
@@ -507,9 +515,7 @@ func (d *decoder) attendFour(ws *decodeScratch, kc, vc []float32, l, lo, hi, r, 
 	kernels.Scale(q, float32(1/math.Sqrt(D)))
 	for k := range 4 {
 		g := (h + k) / rep
-		ahead := (r-lo)*H + h + k + prefetchPairs
-		nr, nh := min(lo+ahead/H, hi-1), ahead%H
-		ns, ng := int(d.seq[nr]), nh/rep
+		ns, ng := d.prefetchTarget(lo, hi, r, h+k)
 		kernels.VecMatPrefetch(ws.scores[k*d.ld:k*d.ld+n], q[k*D:(k+1)*D], kc[d.keyAt(s, g):], d.ld, kc[d.keyAt(ns, ng):])
 	}
 	kernels.SoftmaxRows4(ws.scores, d.ld, n)
@@ -619,7 +625,8 @@ func (d *decoder) groupBounds(S, maxLen, workers int) []int {
 	case decodeGroups > 0:
 		groups = decodeGroups
 	case d.depthFirst():
-		groups = (S + d.groupRows(maxLen) - 1) / d.groupRows(maxLen)
+		rows := d.groupRows(maxLen)
+		groups = (S + rows - 1) / rows
 	case workers <= 1:
 	default:
 		groups = workers
@@ -721,9 +728,9 @@ func (q *groupQueue) claim(w, workers int) (g int, wait bool) {
 			if own < 0 || (q.depthFirst && k > q.next[own]) || (!q.depthFirst && k < q.next[own]) {
 				own = i
 			}
-		}
-		if q.depthFirst && i%workers == w {
-			continue
+			if q.depthFirst {
+				continue // depth first, g is among the others' groups only
+			}
 		}
 		if g < 0 || k < q.next[g] {
 			g = i
