@@ -339,6 +339,9 @@ func fmaPeakAVX512(iters int)
 // (192 FLOPs per iteration).
 func fmaPeakAVX2(iters int)
 
+// cpuVendor returns the registers of CPUID leaf 0 that spell the vendor string.
+func cpuVendor() (ebx uint32, edx uint32, ecx uint32)
+
 // sgemmAVX512RowAN16_1 computes a 1×16 block of c (row stride ldc): c (+)= Σ_p a[r·lda+p]·b[p·ldb+j] over kc steps.
 //
 //go:noescape
@@ -578,6 +581,66 @@ func sgemmAVX512ColAN32_11(kc int, a *float32, lda int, b *float32, ldb int, c *
 //
 //go:noescape
 func sgemmAVX512ColAN32_12(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAPfN32_1 computes a 1×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAPfN32_1(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAPfN32_2 computes a 2×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAPfN32_2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAPfN32_3 computes a 3×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAPfN32_3(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAPfN32_4 computes a 4×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAPfN32_4(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAPfN32_5 computes a 5×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAPfN32_5(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAPfN32_6 computes a 6×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAPfN32_6(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAPfN32_7 computes a 7×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAPfN32_7(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAPfN32_8 computes a 8×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAPfN32_8(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAPfN32_9 computes a 9×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAPfN32_9(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAPfN32_10 computes a 10×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAPfN32_10(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAPfN32_11 computes a 11×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAPfN32_11(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// sgemmAVX512ColAPfN32_12 computes a 12×32 block of c (row stride ldc): c (+)= Σ_p a[p·lda+r]·b[p·ldb+j] over kc steps.
+//
+//go:noescape
+func sgemmAVX512ColAPfN32_12(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add bool)
 
 // scaleMaxAVX512 sets x[i] *= s for i < n (n > 0) and returns the largest x[i] (VMAXPS: NaNs are skipped).
 //

@@ -13,6 +13,22 @@ import (
 func peakKernels() {
 	peakKernel("fmaPeakAVX512", zmmBank, 24)
 	peakKernel("fmaPeakAVX2", ymmBank, 12)
+	cpuVendorKernel()
+}
+
+// cpuVendorKernel emits cpuVendor: CPUID leaf 0's vendor string, in the
+// order the processor returns it (EBX, EDX, ECX spell e.g. "GenuineIntel").
+// Kernels whose speed differs by maker, not by feature flag, pick on it.
+func cpuVendorKernel() {
+	TEXT("cpuVendor", NOSPLIT, "func() (ebx, edx, ecx uint32)")
+	Doc("cpuVendor returns the registers of CPUID leaf 0 that spell the vendor string.")
+	XORL(EAX, EAX)
+	XORL(ECX, ECX)
+	CPUID()
+	Store(EBX, ReturnIndex(0))
+	Store(EDX, ReturnIndex(1))
+	Store(ECX, ReturnIndex(2))
+	RET()
 }
 
 func peakKernel(name string, bank vecBank, acc int) {

@@ -14,6 +14,11 @@ import (
 // p at b[p·ldb]), one or two vectors (16 or 32 columns) wide. Each element
 // of C is the FMA chain over p in ascending order that the packed kernels
 // run, so they give the same bits without packing either operand.
+//
+// The column-A kernels two vectors wide (the weight gradients' products)
+// come twice: as ColAN32, and as ColAPfN32, which also fetches its
+// operands ahead (see colAPrefetchSteps). Which one runs is the CPU's
+// choice (package kernels picks at start-up); both give the same bits.
 func stridedKernels() {
 	for _, vecs := range []int{1, 2} {
 		for _, colA := range []bool{false, true} {
@@ -22,15 +27,19 @@ func stridedKernels() {
 				kind = "ColA"
 			}
 			for mr := 1; mr <= 12; mr++ {
-				stridedKernel(fmt.Sprintf("sgemmAVX512%sN%d_%d", kind, 16*vecs, mr), mr, vecs, colA)
+				stridedKernel(fmt.Sprintf("sgemmAVX512%sN%d_%d", kind, 16*vecs, mr), mr, vecs, colA, false)
 			}
 		}
+	}
+	for mr := 1; mr <= 12; mr++ {
+		stridedKernel(fmt.Sprintf("sgemmAVX512ColAPfN32_%d", mr), mr, 2, true, true)
 	}
 }
 
 // stridedKernel emits one kernel: an mr×(16·vecs) block of C (row stride
-// ldc) gets c (+)= Σ_p A(r, p)·b[p·ldb+j] over kc steps.
-func stridedKernel(name string, mr, vecs int, colA bool) {
+// ldc) gets c (+)= Σ_p A(r, p)·b[p·ldb+j] over kc steps, fetching its
+// operands colAPrefetchSteps ahead when prefetch is set (column-A only).
+func stridedKernel(name string, mr, vecs int, colA, prefetch bool) {
 	nr := 16 * vecs
 	layout := "a[r·lda+p]"
 	if colA {
@@ -120,7 +129,7 @@ func stridedKernel(name string, mr, vecs int, colA bool) {
 	for p := 0; p < unroll; p++ {
 		step(p)
 	}
-	if colA && vecs == 2 {
+	if prefetch {
 		prefetchColA(a, lda, b, ldb, mr, unroll)
 	}
 	advanceA(unroll)
@@ -174,9 +183,12 @@ func stridedKernel(name string, mr, vecs int, colA bool) {
 // the last, too far for the processor's own stride prefetchers, which
 // also stop at page boundaries, so without a fetch every step waited on
 // the last-level cache. Sixteen steps (about 200 cycles of FMAs) cover
-// that latency; measured on an Intel Xeon host, one core, Aᵀ·B
-// 2048×2048×256 rose from 98-120 to 139-142 GFLOP/s (medians), where 8
-// steps gave 122-133 and 32 gave 126-127.
+// that latency; measured on an Intel Xeon host (Sapphire Rapids class),
+// one core, Aᵀ·B 2048×2048×256 rose from 98-120 to 139-142 GFLOP/s
+// (medians), where 8 steps gave 122-133 and 32 gave 126-127. On an AMD
+// EPYC host (Zen 5 class), whose prefetchers do follow these strides, the
+// same fetches cost: Aᵀ·B 2048×384×1536 on two cores fell from 374 to 324
+// GFLOP/s (medians), so those kernels are a second set, not the only one.
 const colAPrefetchSteps = 16
 
 // prefetchColA emits, after steps K steps of a column-A kernel, fetches of
