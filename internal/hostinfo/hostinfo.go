@@ -14,20 +14,29 @@ import (
 )
 
 // Describe returns one line naming the CPU, its logical CPUs and its caches,
-// e.g. "Intel(R) Xeon(R) Processor; 2 CPUs; L1d 48K, L2 2048K, L3 491520K".
+// e.g. "Intel(R) Xeon(R) Processor (family 6 model 143); 2 CPUs; L1d 48K,
+// L2 2048K, L3 491520K". A virtual machine may report a bare model name
+// ("AMD EPYC"), so the x86 family and model numbers follow it; where sysfs
+// has no cache directories, /proc/cpuinfo's one "cache size" stands in.
 // What the system does not report is left out; on systems without
 // /proc/cpuinfo it names GOOS/GOARCH.
 func Describe() string {
-	model := ""
+	info := ""
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		model = cpuModel(string(b))
+		info = string(b)
 	}
+	model := cpuModel(info)
 	if model == "" {
 		model = runtime.GOOS + "/" + runtime.GOARCH
+	}
+	if fam, mod := field(info, "cpu family"), field(info, "model"); fam != "" && mod != "" {
+		model += fmt.Sprintf(" (family %s model %s)", fam, mod)
 	}
 	parts := []string{model, fmt.Sprintf("%d CPUs", runtime.NumCPU())}
 	if c := caches("/sys/devices/system/cpu/cpu0/cache"); c != "" {
 		parts = append(parts, c)
+	} else if c := field(info, "cache size"); c != "" {
+		parts = append(parts, "cache size "+c)
 	}
 	return strings.Join(parts, "; ")
 }
@@ -37,12 +46,21 @@ func Describe() string {
 // line (some ARM and MIPS kernels), or "".
 func cpuModel(cpuinfo string) string {
 	for _, key := range []string{"model name", "Processor", "cpu model"} {
-		for line := range strings.SplitSeq(cpuinfo, "\n") {
-			k, v, ok := strings.Cut(line, ":")
-			if ok && strings.TrimSpace(k) == key {
-				if v = strings.TrimSpace(v); v != "" {
-					return v
-				}
+		if v := field(cpuinfo, key); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// field returns the value of the first non-empty "key : value" line of a
+// /proc/cpuinfo text whose key is exactly key, or "".
+func field(cpuinfo, key string) string {
+	for line := range strings.SplitSeq(cpuinfo, "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if ok && strings.TrimSpace(k) == key {
+			if v = strings.TrimSpace(v); v != "" {
+				return v
 			}
 		}
 	}

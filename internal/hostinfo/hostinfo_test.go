@@ -55,6 +55,16 @@ func TestCaches(t *testing.T) {
 	}
 }
 
+// TestField reads exact keys only: "model" is not "model name".
+func TestField(t *testing.T) {
+	info := "vendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\ncache size\t: 1024 KB\n\nprocessor\t: 1\nmodel\t\t: 3\n"
+	for key, want := range map[string]string{"cpu family": "26", "model": "2", "model name": "AMD EPYC", "cache size": "1024 KB", "stepping": ""} {
+		if got := field(info, key); got != want {
+			t.Errorf("field(%q) = %q, want %q", key, got, want)
+		}
+	}
+}
+
 func TestDescribeNamesCPUs(t *testing.T) {
 	d := Describe()
 	if !strings.Contains(d, " CPUs") || strings.Count(d, "; ") < 1 {
