@@ -14,7 +14,7 @@ import (
 )
 
 // Describe returns one line naming the CPU, its logical CPUs and its caches,
-// e.g. "Intel(R) Xeon(R) Processor (family 6 model 143); 2 CPUs; L1d 48K,
+// e.g. "Intel(R) Xeon(R) Processor (family 6 model 167); 2 CPUs; L1d 48K,
 // L2 2048K, L3 491520K". A virtual machine may report a bare model name
 // ("AMD EPYC"), so the x86 family and model numbers follow it; where sysfs
 // has no cache directories, /proc/cpuinfo's one "cache size" stands in.
