@@ -480,8 +480,8 @@ func OneWorker(m, k, n int) bool { return 2*m*n*k < minParallelFLOPs }
 // 128×256×1024 (67 MFLOP) 323 against 285 µs and 1024×64×192 (25 MFLOP)
 // 113 against 103 µs, while 256×256×1024 (134 MFLOP) took 490 against
 // 596 µs and 2048×64×256 (67 MFLOP) 226 against 276 µs. Most of that start
-// is the second core waking: on that virtual machine a goroutine started
-// while the other core slept began 135-171 µs later. Helpers that spin
+// is the second core waking: on that virtual machine a goroutine woken
+// while the other core slept ran 135-171 µs later. Helpers that spin
 // between calls make two workers win on every size, but did not speed up
 // the training passes, whose cores are rarely idle (docs/speed.md).
 var minParallelFLOPs = 1 << 26
