@@ -460,7 +460,7 @@ func (d *decoder) attend(ws *decodeScratch, l, lo, hi int, store bool) {
 		h := 0
 		if D == 16 {
 			for ; h+4 <= H; h += 4 {
-				d.attendFour(ws, kc, vc, l, lo, hi, r, h, store)
+				d.attendFour(ws, kc, vc, scale, lo, hi, r, h, store)
 			}
 		}
 		for ; h < H; h++ {
@@ -496,7 +496,7 @@ func (d *decoder) prefetchTarget(lo, hi, r, h int) (seq, g int) {
 // (kernels.SoftmaxRows4, kernels.VecMat4x16), which run the heads' short
 // chains together with each head's own operations, so the bits are those
 // of one head at a time.
-func (d *decoder) attendFour(ws *decodeScratch, kc, vc []float32, l, lo, hi, r, h int, store bool) {
+func (d *decoder) attendFour(ws *decodeScratch, kc, vc []float32, scale float32, lo, hi, r, h int, store bool) {
 	cfg := d.m.cfg
 	const D = 16
 	H, G := cfg.NumHeads, cfg.NumKVHeads
@@ -512,7 +512,7 @@ func (d *decoder) attendFour(ws *decodeScratch, kc, vc []float32, l, lo, hi, r, 
 	}
 	q := ws.q[:4*D]
 	copy(q, d.qkv[r*W+h*D:r*W+(h+4)*D])
-	kernels.Scale(q, float32(1/math.Sqrt(D)))
+	kernels.Scale(q, scale)
 	for k := range 4 {
 		g := (h + k) / rep
 		ns, ng := d.prefetchTarget(lo, hi, r, h+k)
