@@ -16,6 +16,18 @@ func headsKernels() {
 	vecMat4x16()
 }
 
+// fourRows returns registers holding base and the three rows after it,
+// each ld bytes past the last: the four heads' rows of a kernel here.
+func fourRows(base, ld Register) [4]Register {
+	rows := [4]Register{base}
+	for h := 1; h < 4; h++ {
+		r := GP64()
+		LEAQ(Mem{Base: rows[h-1], Index: ld, Scale: 1}, r)
+		rows[h] = r
+	}
+	return rows
+}
+
 // expSubSum4 emits expSubSum4AVX2: expSubSumAVX2 over four rows of n8
 // floats at once (rows ld floats apart), each with its own maximum, its
 // own eight-lane sum and the same final reduction.
@@ -28,12 +40,7 @@ func expSubSum4() {
 	SHLQ(U8(2), ld)
 	n := Load(Param("n8"), GP64())
 	mxp := Load(Param("mx"), GP64())
-	var rows [4]Register
-	rows[0] = x
-	for h := 1; h < 4; h++ {
-		rows[h] = GP64()
-		LEAQ(Mem{Base: rows[h-1], Index: ld, Scale: 1}, rows[h])
-	}
+	rows := fourRows(x, ld)
 	var mx, sum [4]VecVirtual
 	for h := range mx {
 		mx[h], sum[h] = YMM(), YMM()
@@ -73,12 +80,8 @@ func vecMat4x16() {
 	ldx := Load(Param("ldx"), GP64())
 	SHLQ(U8(2), ldx)
 	rows := Load(Param("rows"), GP64())
-	var xs, ms [4]Register
-	xs[0] = x
-	for h := 1; h < 4; h++ {
-		xs[h] = GP64()
-		LEAQ(Mem{Base: xs[h-1], Index: ldx, Scale: 1}, xs[h])
-	}
+	xs := fourRows(x, ldx)
+	var ms [4]Register
 	for h, name := range []string{"m0", "m1", "m2", "m3"} {
 		ms[h] = Load(Param(name), GP64())
 	}
