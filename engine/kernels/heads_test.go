@@ -44,25 +44,18 @@ func TestSoftmaxRows4MatchesSoftmaxRow(t *testing.T) {
 // even), with the heads' matrices apart in memory.
 func TestVecMat4x16MatchesVecMat(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	normal := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(rng.NormFloat64())
-		}
-		return v
-	}
 	for rows := 0; rows <= 101; rows++ {
 		ldx := rows + rng.IntN(5)
-		x := normal(3*ldx + rows)
+		x := randSlice(rng, 3*ldx+rows)
 		var m [4][]float32
 		for h := range m {
-			m[h] = normal(rows*16 + rng.IntN(40))
+			m[h] = randSlice(rng, rows*16+rng.IntN(40))
 		}
 		want := make([]float32, 64)
 		for h := range m {
 			VecMat(want[h*16:(h+1)*16], x[h*ldx:h*ldx+rows], m[h], 16)
 		}
-		got := normal(64)
+		got := randSlice(rng, 64)
 		VecMat4x16(got, x, ldx, rows, m[0], m[1], m[2], m[3])
 		for i := range got {
 			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
