@@ -591,9 +591,10 @@ func (b *barrier) wait() {
 // workers never wait for one another between steps: each claims a group
 // that is not held, runs one step of it and releases it (see
 // groupQueue.claim). A worker slowed by a busy core holds up only the
-// group in its hands, while the other workers carry the rest forward; the
-// step at which a worker waits for lack of work comes only at the very
-// end, when fewer groups than workers are left.
+// group in its hands, while the other workers carry the rest forward; when
+// fewer groups than workers are left, at the very end, a worker that finds
+// none free takes half of the sequences of the next group released
+// (groupQueue.release).
 //
 // A group's step passes once over the weights, whatever its rows, so
 // groups cost weight traffic: with more groups than workers the load
@@ -613,12 +614,12 @@ func (b *barrier) wait() {
 //
 // Larger models take one group per worker: their products read each weight
 // panel from memory once per group step, so the step is cheapest per row
-// with the most rows. A worker slowed by a busy core still holds up no one:
-// the other runs its own group ahead and then takes steps of the slow one's
-// whenever it is free. (On the reference generation, 64 sequences of the
-// 4.2M-parameter model on two cores, two groups of 32 gave 30.4-31.0k
-// tokens/s against 28.2k for three groups of 20-22; with two busy loops
-// beside it, 13.7-15.2k against 13.3-13.8k.)
+// with the most rows. A worker slowed by a busy core still holds up no one
+// for long: the other runs its own group ahead and, once that is done, takes
+// half of the slow one's unfinished sequences. (On the reference
+// generation, 64 sequences of the 4.2M-parameter model on two cores, two
+// groups of 32 gave 30.4-31.0k tokens/s against 28.2k for three groups of
+// 20-22; with two busy loops beside it, 13.7-15.2k against 13.3-13.8k.)
 func (d *decoder) groupBounds(S, maxLen, workers int) []int {
 	groups := 1
 	switch {
@@ -663,33 +664,49 @@ const groupCacheBytes = 1 << 20
 // it never changes a result).
 var decodeGroups = 0
 
-// groupQueue hands out the steps of independent groups, each a sequence of
-// steps 0, 1, 2, … that must run in order, to workers: a free worker takes
-// a group that no one holds, with the fewest steps done among its own
-// groups unless another is further behind (see claim). Groups may run any
-// number of steps ahead of others, so a worker waits only when every
+// groupQueue hands out the steps of independent groups, each a range of
+// sequences whose steps 0, 1, 2, … must run in order, to workers: a free
+// worker takes a group that no one holds, with the fewest steps done among
+// its own groups unless another is further behind (see claim). Groups may
+// run any number of steps ahead of others, so a worker waits only when every
 // unfinished group is held, near the end.
+//
+// A worker that would wait does not wait long: the group held next to be
+// released is divided, its sequences split between two groups at the same
+// step (see release), and the waiting worker takes the second. So the last
+// steps of a run are shared between the cores too, instead of being left to
+// whichever worker holds the last group. (The two cores of a virtual machine
+// need not run at the same speed: on the reference generation, one worker
+// finished its group 20-45 ms before the other, of runs of 150-190 ms.)
 type groupQueue struct {
 	mu      sync.Mutex
 	freed   sync.Cond
 	next    []int  // each group's next step; -1 once it has none
 	held    []bool // a worker is running the group's step
+	lo, hi  []int  // each group's sequences lo..hi
 	limit   int    // steps from limit on are not run (see stopAt)
 	waiting int    // workers waiting for a group
 	// depthFirst: a worker runs the group it ran last until that group is
 	// done (see claim); last is that group per worker, -1 for none.
 	depthFirst bool
 	last       []int
+	// divide, if set, chooses where to split the sequences lo..hi of a
+	// group (lo < m < hi), or reports that they are too few to be worth two
+	// groups.
+	divide func(lo, hi int) (m int, ok bool)
 }
 
-// newGroupQueue makes a queue of groups whose first step is first, taken
-// depth first or not (see claim).
-func newGroupQueue(groups, first int, depthFirst bool) *groupQueue {
+// newGroupQueue makes a queue of the groups of sequences bounds[g] ..
+// bounds[g+1], whose first step is first, taken depth first or not (see
+// claim).
+func newGroupQueue(bounds []int, first int, depthFirst bool) *groupQueue {
+	groups := len(bounds) - 1
 	q := &groupQueue{next: make([]int, groups), held: make([]bool, groups), limit: math.MaxInt, depthFirst: depthFirst}
 	q.freed.L = &q.mu
 	for g := range q.next {
 		q.next[g] = first
 	}
+	q.lo, q.hi = append([]int(nil), bounds[:groups]...), append([]int(nil), bounds[1:]...)
 	return q
 }
 
@@ -753,15 +770,50 @@ func (q *groupQueue) claim(w, workers int) (g int, wait bool) {
 	return g, wait
 }
 
+// release hands back group g after its step k, which said whether the group
+// has a next step. With a worker waiting, a group with a next step is first
+// divided: its sequences from the divide point on become a new group at the
+// same step, which the waiting worker takes (the releasing worker claims one
+// of the two next, so only one of them is left unheld). The sequences of a
+// group never depend on one another (see decoder), so neither does any
+// result on where a group is divided.
+func (q *groupQueue) release(g, k int, more bool) {
+	q.held[g] = false
+	if !more {
+		q.next[g] = -1
+	} else {
+		q.next[g] = k + 1
+		if (q.waiting > 0 || divideAlways) && q.divide != nil && k+1 < q.limit {
+			if m, ok := q.divide(q.lo[g], q.hi[g]); ok {
+				q.next, q.held = append(q.next, k+1), append(q.held, false)
+				q.lo, q.hi = append(q.lo, m), append(q.hi, q.hi[g])
+				q.hi[g] = m
+			}
+		}
+	}
+	if q.waiting > 0 {
+		q.freed.Broadcast()
+	}
+}
+
+// divideMinRows is the fewest unfinished sequences each part of a divided
+// group keeps (see groupQueue.release): the rows of one step. (A variable so
+// that tests can divide small groups.)
+var divideMinRows = minChunkRows
+
+// divideAlways makes release divide every group it can, whether or not a
+// worker waits (tests check that no division changes a result).
+var divideAlways = false
+
 // affinityLag is how many steps a worker's own groups may run ahead of the
 // group furthest behind before the worker takes that one instead.
 const affinityLag = 1
 
-// run calls step(worker, group, k) for every step of every group on at most
-// workers goroutines, worker numbering the goroutine from 0; step returns
-// whether the group has a next step. It returns when no group has a step
-// left to run.
-func (q *groupQueue) run(workers int, step func(worker, group, k int) bool) {
+// run calls step(worker, group, k, lo, hi) for every step k of every group,
+// whose sequences are then lo..hi, on at most workers goroutines, worker
+// numbering the goroutine from 0; step returns whether the group has a next
+// step. It returns when no group has a step left to run.
+func (q *groupQueue) run(workers int, step func(worker, group, k, lo, hi int) bool) {
 	q.last = make([]int, workers)
 	for w := range q.last {
 		q.last[w] = -1
@@ -780,25 +832,17 @@ func (q *groupQueue) run(workers int, step func(worker, group, k int) bool) {
 				q.waiting--
 				continue
 			}
-			k := q.next[g]
+			k, lo, hi := q.next[g], q.lo[g], q.hi[g]
 			q.held[g] = true
 			q.last[w] = g
 			q.mu.Unlock()
-			more := step(w, g, k)
+			more := step(w, g, k, lo, hi)
 			// A worker runs for the whole call: yielding between steps
 			// spares it the runtime's forced preemption (every 10ms, in
 			// the middle of a kernel), which costs more.
 			runtime.Gosched()
 			q.mu.Lock()
-			q.held[g] = false
-			if more {
-				q.next[g] = k + 1
-			} else {
-				q.next[g] = -1
-			}
-			if q.waiting > 0 {
-				q.freed.Broadcast()
-			}
+			q.release(g, k, more)
 		}
 	}
 	onWorkers(workers, work)

@@ -292,6 +292,22 @@ func TestSampleIndependentOfGroups(t *testing.T) {
 			}
 		}
 	}
+	// Groups divided after every step, down to single sequences.
+	savedMin := divideMinRows
+	defer func() { divideAlways, divideMinRows = false, savedMin }()
+	divideAlways, divideMinRows = true, 1
+	for _, procs := range []int{1, 2, 3} {
+		runtime.GOMAXPROCS(procs)
+		for _, groups := range []int{1, 2} {
+			decodeGroups = groups
+			for _, rows := range []int{savedRows, 7} {
+				prefillRows = rows
+				if got := sampleOrFail(t, m, prompts, opts); !reflect.DeepEqual(got, want) {
+					t.Errorf("GOMAXPROCS=%d, %d groups divided at every step, prefill rows %d: the generations changed", procs, groups, rows)
+				}
+			}
+		}
+	}
 }
 
 // TestSampleReportsFirstDivergedSequence: when several sequences' logits
@@ -335,11 +351,11 @@ func TestGroupQueue(t *testing.T) {
 
 func testGroupQueueRun(t *testing.T, steps []int, depthFirst bool, workers, stop int) {
 	t.Helper()
-	q := newGroupQueue(len(steps), 0, depthFirst)
+	q := newGroupQueue(seqBounds(len(steps)), 0, depthFirst)
 	var mu sync.Mutex
 	done := make([]int, len(steps))
 	busy := make([]bool, len(steps))
-	q.run(workers, func(w, g, k int) bool {
+	q.run(workers, func(w, g, k, _, _ int) bool {
 		mu.Lock()
 		if busy[g] {
 			t.Errorf("depthFirst=%v workers=%d: group %d run by two workers at once", depthFirst, workers, g)
@@ -383,12 +399,126 @@ func testGroupQueueRun(t *testing.T, steps []int, depthFirst bool, workers, stop
 	}
 }
 
+// TestGroupQueueDividesForWaitingWorkers: groups of several sequences, one
+// worker much slower than the others. Every sequence's steps run once each,
+// in order, never two at once; the last steps are shared by division (the
+// fast workers run steps of groups they did not start with), and no part of
+// a division is smaller than the divide function allows.
+func TestGroupQueueDividesForWaitingWorkers(t *testing.T) {
+	const seqs, steps, minRows = 16, 12, 2
+	for _, workers := range []int{2, 3} {
+		bounds := []int{0, 8, 16}
+		if workers == 3 {
+			bounds = []int{0, 6, 11, 16}
+		}
+		q := newGroupQueue(bounds, 0, false)
+		q.divide = func(lo, hi int) (int, bool) {
+			if hi-lo < 2*minRows {
+				return 0, false
+			}
+			return (lo + hi) / 2, true
+		}
+		var mu sync.Mutex
+		done := make([]int, seqs)
+		busy := make([]bool, seqs)
+		ranBy := make([]map[int]bool, seqs) // the workers that ran each sequence's steps
+		for i := range ranBy {
+			ranBy[i] = map[int]bool{}
+		}
+		q.run(workers, func(w, g, k, lo, hi int) bool {
+			mu.Lock()
+			if hi-lo < minRows {
+				t.Errorf("workers=%d: group %d has sequences %d..%d, fewer than %d", workers, g, lo, hi, minRows)
+			}
+			for i := lo; i < hi; i++ {
+				if busy[i] {
+					t.Errorf("workers=%d: sequence %d in two steps at once", workers, i)
+				}
+				if done[i] != k {
+					t.Errorf("workers=%d: sequence %d's step %d after %d steps", workers, i, k, done[i])
+				}
+				busy[i] = true
+				ranBy[i][w] = true
+			}
+			mu.Unlock()
+			pause := 20 * time.Microsecond
+			if w == 0 {
+				pause = 2 * time.Millisecond // a slow core
+			}
+			time.Sleep(pause)
+			mu.Lock()
+			for i := lo; i < hi; i++ {
+				busy[i] = false
+				done[i]++
+			}
+			mu.Unlock()
+			return k+1 < steps
+		})
+		for i, n := range done {
+			if n != steps {
+				t.Errorf("workers=%d: sequence %d ran %d steps, want %d", workers, i, n, steps)
+			}
+		}
+		shared := 0
+		for i := range seqs {
+			if ranBy[i][0] && len(ranBy[i]) > 1 {
+				shared++
+			}
+		}
+		if shared == 0 || len(q.next) == len(bounds)-1 {
+			t.Errorf("workers=%d: %d groups at the end, and no sequence of the slow worker's group was run by another: nothing was divided", workers, len(q.next))
+		}
+	}
+}
+
+// TestGroupQueueReleaseDivides: release divides a group with a next step
+// only while a worker waits (or divideAlways), within the limit, where the
+// divide function says, leaving the second part unheld at the same step.
+func TestGroupQueueReleaseDivides(t *testing.T) {
+	q := newGroupQueue([]int{0, 10, 20}, 0, false)
+	var asked [][2]int
+	q.divide = func(lo, hi int) (int, bool) {
+		asked = append(asked, [2]int{lo, hi})
+		return lo + 3, hi-lo >= 6
+	}
+	q.held[0] = true
+	q.release(0, 4, true) // no one waits
+	if len(q.next) != 2 || len(asked) != 0 {
+		t.Fatalf("released with no worker waiting: %d groups, divide asked %v", len(q.next), asked)
+	}
+	q.waiting = 1
+	q.held[0] = true
+	q.release(0, 5, false) // group 0 has no next step
+	if len(q.next) != 2 || q.next[0] != -1 || len(asked) != 0 {
+		t.Fatalf("released after its last step: %d groups, next %v, divide asked %v", len(q.next), q.next, asked)
+	}
+	q.held[1] = true
+	q.release(1, 2, true)
+	if len(q.next) != 3 || q.lo[1] != 10 || q.hi[1] != 13 || q.lo[2] != 13 || q.hi[2] != 20 || q.next[1] != 3 || q.next[2] != 3 || q.held[1] || q.held[2] {
+		t.Fatalf("divided at 13: lo %v, hi %v, next %v, held %v", q.lo, q.hi, q.next, q.held)
+	}
+	q.held[1] = true
+	q.release(1, 3, true) // sequences 10..13: too few, say the divide function
+	if len(q.next) != 3 || q.next[1] != 4 {
+		t.Fatalf("too few to divide: %d groups, next %v", len(q.next), q.next)
+	}
+	q.stopAt(4)
+	q.held[2] = true
+	q.release(2, 3, true) // its next step is past the limit
+	if len(q.next) != 3 {
+		t.Fatalf("next step past the limit: divided into %d groups", len(q.next))
+	}
+	if want := [][2]int{{10, 20}, {10, 13}}; !reflect.DeepEqual(asked, want) {
+		t.Errorf("divide asked about %v, want %v", asked, want)
+	}
+}
+
 // TestGroupQueueClaimKeepsWorkersToTheirGroups: a worker takes its own
 // group furthest behind (g ≡ w mod workers) while that is at most
 // affinityLag steps ahead of the group furthest behind overall, and that
 // group otherwise; held and finished groups are never taken.
 func TestGroupQueueClaimKeepsWorkersToTheirGroups(t *testing.T) {
-	q := newGroupQueue(4, 0, false)
+	q := newGroupQueue(seqBounds(4), 0, false)
 	q.next = []int{3, 2, 3 + affinityLag, 4}
 	cases := []struct {
 		w, want int
@@ -419,7 +549,7 @@ func TestGroupQueueClaimKeepsWorkersToTheirGroups(t *testing.T) {
 // group it ran last, else takes its own group furthest ahead, else the
 // others' group furthest behind; held and finished groups are never taken.
 func TestGroupQueueClaimDepthFirst(t *testing.T) {
-	q := newGroupQueue(6, 0, true)
+	q := newGroupQueue(seqBounds(6), 0, true)
 	q.last = []int{-1, -1}
 	q.next = []int{2, 0, 4, 0, 0, -1}
 	if g, _ := q.claim(0, 2); g != 2 {
@@ -445,4 +575,13 @@ func TestGroupQueueClaimDepthFirst(t *testing.T) {
 	if g, wait := q.claim(1, 2); g != -1 || !wait {
 		t.Errorf("every group held or done: claimed %d (wait %v), want -1 (wait true)", g, wait)
 	}
+}
+
+// seqBounds are the bounds of n groups of one sequence each.
+func seqBounds(n int) []int {
+	b := make([]int, n+1)
+	for i := range b {
+		b[i] = i
+	}
+	return b
 }

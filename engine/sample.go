@@ -178,32 +178,51 @@ func (m *Model) Sample(ctx context.Context, prompts [][]int, o SampleOptions) ([
 	}
 
 	// Decode by groups of sequences (see decoder.groupBounds), each step of
-	// a group one row per unfinished sequence, feeding its last token.
-	// Group g owns sequences bounds[g]..bounds[g+1], their logits rows, and
-	// the decoder's rows from base[g]: within its own prompts' rows when it
-	// prefills them, else from its first sequence (d.cap ≥ S).
+	// a group one row per unfinished sequence, feeding its last token. The
+	// group of sequences a..b uses the decoder's rows from rowBase[a]: within
+	// its own prompts' rows when it prefills them, else from its first
+	// sequence (d.cap ≥ S). Either way a group divided at the end of a step
+	// (see groupQueue.release) leaves each part rows of its own.
 	workers := min(len(d.work), runtime.GOMAXPROCS(0))
 	bounds := d.groupBounds(S, maxLen, workers)
 	groups := len(bounds) - 1
-	base := make([]int, groups)
-	for g := range base {
-		base[g] = bounds[g]
-		if !prefillTogether {
-			base[g] = 0
-			for _, p := range prompts[:bounds[g]] {
-				base[g] += len(p)
-			}
+	rowBase := make([]int, S)
+	for i := 1; i < S; i++ {
+		if prefillTogether {
+			rowBase[i] = i
+		} else {
+			rowBase[i] = rowBase[i-1] + len(prompts[i-1])
 		}
 	}
 	first := 0
 	if prefillTogether {
 		first = 1
 	}
-	q := newGroupQueue(groups, first, d.depthFirst() && groups > workers)
+	q := newGroupQueue(bounds, first, d.depthFirst() && groups > workers)
+	// A group is divided between its unfinished sequences, half of them to
+	// each part.
+	q.divide = func(a, b int) (int, bool) {
+		unfinished := 0
+		for i := a; i < b; i++ {
+			if gens[i].FinishReason == "" {
+				unfinished++
+			}
+		}
+		if unfinished < 2*divideMinRows {
+			return 0, false
+		}
+		for i, k := a, 0; ; i++ {
+			if gens[i].FinishReason == "" {
+				if k++; k == unfinished/2 {
+					return i + 1, true
+				}
+			}
+		}
+	}
 	var errMu sync.Mutex
 	var ctxErr error
 	badStep := math.MaxInt // the first step at which a sequence's logits were not finite
-	q.run(min(workers, groups), func(worker, g, k int) bool {
+	q.run(min(workers, groups), func(worker, _, k, a, b int) bool {
 		if err := ctx.Err(); err != nil {
 			errMu.Lock()
 			ctxErr = err
@@ -211,8 +230,7 @@ func (m *Model) Sample(ctx context.Context, prompts [][]int, o SampleOptions) ([
 			q.stopAt(0)
 			return false
 		}
-		a, b := bounds[g], bounds[g+1]
-		lo, n, w := base[g], base[g], a
+		lo, n, w := rowBase[a], rowBase[a], a
 		for i := a; i < b; i++ {
 			gen := &gens[i]
 			if k == 0 { // prefill
