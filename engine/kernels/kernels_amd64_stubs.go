@@ -259,7 +259,7 @@ func addT4x8AVX2(c *float32, ldc int, t *float32, ldt int, add bool)
 //go:noescape
 func vecMatAVX512(y *float32, x *float32, rows int, m *float32, ld int, masks uint64)
 
-// vecMatPfAVX512 is vecMatAVX512 that also prefetches, for zn (1 to 4) zmm columns, the lines of pf at the offsets it reads from m.
+// vecMatPfAVX512 is vecMatAVX512 that also prefetches, for zn (1 to 4) zmm columns, the lines of pf at the offsets it reads from m; masks must have no bit set beyond those zn columns.
 //
 //go:noescape
 func vecMatPfAVX512(y *float32, x *float32, rows int, m *float32, ld int, masks uint64, pf *float32, zn int)

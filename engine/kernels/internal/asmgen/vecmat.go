@@ -85,10 +85,19 @@ func vecMat() {
 // Attention reads a different slice of the cache for every head and token,
 // each once per step, so its cost is memory latency unless the next
 // slice's requests are in flight.
+//
+// Its pairs of rows also load and multiply only those zn columns, the ones
+// masks leaves any lane of (the last row, alone, takes all four, masked).
+// Every lane of the others is masked off, so the bits are the same, but a
+// load whose lanes are all masked off still costs its cache line: a head's
+// transposed keys are rows of up to 64 positions, of which a step before
+// position 48 reads 1-3 zmm. (The reference generation's decoding attention,
+// `go test -bench DecodeAttention ./engine`: 758-791 µs against 848-905 with
+// all four.)
 func vecMatPrefetch() {
 	TEXT("vecMatPfAVX512", NOSPLIT, "func(y, x *float32, rows int, m *float32, ld int, masks uint64, pf *float32, zn int)")
 	Pragma("noescape")
-	Doc("vecMatPfAVX512 is vecMatAVX512 that also prefetches, for zn (1 to 4) zmm columns, the lines of pf at the offsets it reads from m.")
+	Doc("vecMatPfAVX512 is vecMatAVX512 that also prefetches, for zn (1 to 4) zmm columns, the lines of pf at the offsets it reads from m; masks must have no bit set beyond those zn columns.")
 	y := Load(Param("y"), GP64())
 	x := Load(Param("x"), GP64())
 	rows := Load(Param("rows"), GP64())
@@ -131,10 +140,10 @@ func vecMatPrefetch() {
 			PREFETCHT0(Mem{Base: pf, Disp: 64 * z})
 			PREFETCHT0(Mem{Base: pf, Index: ld, Scale: 1, Disp: 64 * z})
 		}
-		for z := 0; z < 4; z++ {
+		for z := 0; z < lines; z++ {
 			VFMADD231PS(Mem{Base: m, Disp: 64 * z}, xe, k[z], even[z])
 		}
-		for z := 0; z < 4; z++ {
+		for z := 0; z < lines; z++ {
 			VFMADD231PS(Mem{Base: m, Index: ld, Scale: 1, Disp: 64 * z}, xo, k[z], odd[z])
 		}
 		LEAQ(Mem{Base: m, Index: ld, Scale: 2}, m)
