@@ -61,7 +61,8 @@ func lockRun(dir string) (*runLock, error) {
 		return nil, fmt.Errorf("locking run directory %s: %w", dir, err)
 	}
 	pid := []byte(strconv.Itoa(os.Getpid()) + "\n")
-	if err := f.Truncate(0); err == nil {
+	err = f.Truncate(0)
+	if err == nil {
 		_, err = f.WriteAt(pid, 0)
 	}
 	if err != nil {

@@ -69,3 +69,23 @@ func TestLockIsHeldAcrossProcessesAndFreedByACrash(t *testing.T) {
 		t.Fatalf("lock file holds %q, want this process's ID", b)
 	}
 }
+
+// A lock whose process ID cannot be recorded is not taken: the file is
+// /dev/full (through a link), which cannot be truncated or written.
+func TestLockFailsWhenThePIDCannotBeRecorded(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full:", err)
+	}
+	dir := t.TempDir()
+	if err := os.Symlink("/dev/full", filepath.Join(dir, LockFile)); err != nil {
+		t.Fatal(err)
+	}
+	l, err := lockRun(dir)
+	if err == nil {
+		l.release()
+		t.Fatal("lockRun succeeded on a lock file that cannot hold the process ID")
+	}
+	if !strings.Contains(err.Error(), "recording the process ID") {
+		t.Errorf("error %q, want it to say that the process ID could not be recorded", err)
+	}
+}
