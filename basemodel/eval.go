@@ -212,7 +212,7 @@ func Evaluate(ctx context.Context, m *Model, o EvalOptions) (*Report, error) {
 			rep.Families = append(rep.Families, fr)
 		}
 	}
-	rep.Seconds = time.Now().Sub(start).Seconds()
+	rep.Seconds = time.Since(start).Seconds()
 	return rep, nil
 }
 

@@ -218,12 +218,10 @@ func tablePayload(t *Table, only map[string]*Series) *TablePayload {
 		}
 		tp.Series[k] = d
 	}
-	if only != nil {
-		for k, s := range only {
-			d := Downsample(s, MaxPoints)
-			tp.Downsampled = tp.Downsampled || len(d.X) < len(s.X)
-			tp.Series[k] = d
-		}
+	for k, s := range only {
+		d := Downsample(s, MaxPoints)
+		tp.Downsampled = tp.Downsampled || len(d.X) < len(s.X)
+		tp.Series[k] = d
 	}
 	return tp
 }

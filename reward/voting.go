@@ -323,7 +323,7 @@ type EMPO struct{ Voting }
 func (EMPO) Name() string { return "empo" }
 
 func (e EMPO) Score(ctx context.Context, g *rollout.Group) (Scores, error) {
-	s, err := SoftVoting{e.Voting}.Score(ctx, g)
+	s, err := SoftVoting(e).Score(ctx, g)
 	if err != nil {
 		return s, err
 	}

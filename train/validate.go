@@ -23,10 +23,6 @@ type evalSet struct {
 	fingerprint string
 }
 
-// meanKey is the validation metric that ranks checkpoints: avg@n averaged
-// over the validation sets.
-func (t *Trainer) meanKey() string { return runlog.MeanKey(t.cfg.Eval.N) }
-
 // evalSeed gives a validation set the same sampling seed at every
 // validation, and in every run with the same seed, so that accuracy changes
 // come from the policy and not from the draw.

@@ -54,21 +54,20 @@ type Config struct {
 // Server is the reward service. Create it with New, serve Handler, and call
 // Close on shutdown so that held groups are answered.
 type Server struct {
-	cfg      Config
-	family   string
-	limits   serve.Limits
-	log      *slog.Logger
-	grader   *grade.Grader
-	limiter  *serve.Limiter
-	budget   *serve.ByteBudget
-	auth     *serve.Auth
-	stats    *serve.Stats
-	tracker  *tracker
-	rv       *rendezvous
-	started  time.Time
-	scored   counter
-	closing  chan struct{}
-	closeErr error
+	cfg     Config
+	family  string
+	limits  serve.Limits
+	log     *slog.Logger
+	grader  *grade.Grader
+	limiter *serve.Limiter
+	budget  *serve.ByteBudget
+	auth    *serve.Auth
+	stats   *serve.Stats
+	tracker *tracker
+	rv      *rendezvous
+	started time.Time
+	scored  counter
+	closing chan struct{}
 }
 
 // New checks cfg and returns a server.

@@ -69,10 +69,6 @@ func (k *Kind) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// readsExpr reports whether k changes how the expression is read rather
-// than the result of a step.
-func (k Kind) readsExpr() bool { return k == IgnorePrecedence || k == DropParens }
-
 // faultyStep computes a op b as a writer holding the kinds in active would.
 // It returns the result and the kinds that fired (changed the result).
 func faultyStep(op byte, a, b *big.Rat, active kindSet) (*big.Rat, []Kind, error) {
