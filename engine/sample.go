@@ -368,7 +368,7 @@ func sampleToken(logits []float32, invTemp float64, greedy bool, topK int, topP 
 	var sumZ float64
 	for _, l := range logits {
 		z := float64(l) * invTemp
-		mx = math.Max(mx, z)
+		mx = max(mx, z)
 		sumZ += z
 	}
 	var sum, sumEZ float64
