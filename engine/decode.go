@@ -21,7 +21,7 @@ import (
 // same bits either way) and attention reads only the row's own sequence. So results do not depend on how prompts are
 // chunked, on which sequences share a step, or on how the rows are split
 // between goroutines. Sample decodes groups of whole sequences that advance
-// independently (see groupBounds), each group's step run by one worker.
+// independently (see Model.groupBounds), each group's step run by one worker.
 // Prompts too long to prefill that way are prefilled together, in steps
 // whose rows are split into one contiguous range per worker, and each
 // worker runs its range through every layer on its own: the workers meet
@@ -165,10 +165,7 @@ func (d *decoder) prepare(rows int) {
 	w := &d.m.w
 	C, F := d.m.cfg.HiddenSize, d.m.cfg.IntermediateSize
 	qd := d.m.cfg.NumHeads * d.m.cfg.HeadDim
-	matrices := len(w.lmHead)
-	for _, lw := range w.layers {
-		matrices += len(lw.q) + len(lw.k) + len(lw.v) + len(lw.o) + len(lw.gate) + len(lw.up) + len(lw.down)
-	}
+	matrices := d.m.matrixFloats()
 	d.weightFloats = matrices
 	prep, workers := (*kernels.PackedBT).Pack, maxWorkersNow()
 	if rows < packMinRows || matrices > packMaxFloats {
@@ -620,13 +617,13 @@ func (b *barrier) wait() {
 // generation, 64 sequences of the 4.2M-parameter model on two cores, two
 // groups of 32 gave 30.4-31.0k tokens/s against 28.2k for three groups of
 // 20-22; with two busy loops beside it, 13.7-15.2k against 13.3-13.8k.)
-func (d *decoder) groupBounds(S, maxLen, workers int) []int {
+func (m *Model) groupBounds(S, maxLen, workers int) []int {
 	groups := 1
 	switch {
 	case decodeGroups > 0:
 		groups = decodeGroups
-	case d.depthFirst():
-		rows := d.groupRows(maxLen)
+	case m.decodesDepthFirst():
+		rows := m.groupRows(maxLen)
 		groups = (S + rows - 1) / rows
 	case workers <= 1:
 	default:
@@ -643,14 +640,24 @@ func (d *decoder) groupBounds(S, maxLen, workers int) []int {
 	return bounds
 }
 
-// depthFirst reports whether the model's weights stay in cache, so that
-// Sample runs small groups depth first (see groupBounds).
-func (d *decoder) depthFirst() bool { return d.weightFloats <= cachedWeightFloats }
+// decodesDepthFirst reports whether the model's weights stay in cache, so
+// that Sample runs small groups depth first (see groupBounds).
+func (m *Model) decodesDepthFirst() bool { return m.matrixFloats() <= cachedWeightFloats }
+
+// matrixFloats is the size of the model's matrices in floats: what one pass
+// over the weights reads.
+func (m *Model) matrixFloats() int {
+	n := len(m.w.lmHead)
+	for _, lw := range m.w.layers {
+		n += len(lw.q) + len(lw.k) + len(lw.v) + len(lw.o) + len(lw.gate) + len(lw.up) + len(lw.down)
+	}
+	return n
+}
 
 // groupRows is how many sequences of up to maxLen positions hold at most
 // groupCacheBytes of keys and values (at least minChunkRows).
-func (d *decoder) groupRows(maxLen int) int {
-	cfg := d.m.cfg
+func (m *Model) groupRows(maxLen int) int {
+	cfg := m.cfg
 	perSeq := cfg.NumLayers * 2 * cfg.NumKVHeads * cfg.HeadDim * max(maxLen, 1) * 4
 	return max(minChunkRows, groupCacheBytes/perSeq)
 }

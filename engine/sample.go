@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"sync"
 
 	"github.com/urlvr/urlvr/engine/kernels"
@@ -57,8 +56,10 @@ type Generation struct {
 	FinishReason string `json:"finish_reason"`
 }
 
-// prefillRows bounds the rows of one prefill step; longer batches of prompts
-// are prefilled in chunks. (A variable so that tests can force chunking.)
+// prefillRows bounds the rows of one prefill step: a group whose prompts
+// are longer has them prefilled with every other group's first, in chunks of
+// about this many rows (see groupRegion). (A variable so that tests can
+// force chunking.)
 var prefillRows = 2048
 
 // Sample generates a continuation of each prompt (token IDs; prompts may
@@ -78,7 +79,17 @@ func (m *Model) Sample(ctx context.Context, prompts [][]int, o SampleOptions) ([
 		return nil, err
 	}
 	S := len(prompts)
-	d := m.getDecoder(S, maxLen, max(S, min(total, prefillRows)))
+	// The groups of sequences that decode independently (see
+	// Model.groupBounds), and the decoder's rows each worker runs their
+	// steps in (see groupRegion).
+	workers := maxWorkersNow()
+	bounds := m.groupBounds(S, maxLen, workers)
+	region, prefillTogether := groupRegion(prompts, bounds)
+	rows := workers * region
+	if prefillTogether {
+		rows = max(rows, min(total, prefillRows))
+	}
+	d := m.getDecoder(S, maxLen, rows)
 	defer m.decoders.put(d)
 	d.prepare(total + S*o.MaxNewTokens)
 	stops := make(map[int]bool, len(o.StopTokens))
@@ -135,13 +146,12 @@ func (m *Model) Sample(ctx context.Context, prompts [][]int, o SampleOptions) ([
 		}
 	}
 
-	// Prompts too long to prefill as one step are prefilled first, all
-	// together, in chunks of at most d.cap rows; the last row of each
-	// prompt gives the logits of its first new token, consumed before the
-	// next chunk reuses the logits buffer. Otherwise each group of
+	// Prompts too long for a group to prefill as one step are prefilled
+	// first, all together, in chunks of at most d.cap rows; the last row of
+	// each prompt gives the logits of its first new token, consumed before
+	// the next chunk reuses the logits buffer. Otherwise each group of
 	// sequences prefills its own prompts as its first step.
 	want := make([]int32, S) // the rows whose logits are wanted, by logits row
-	prefillTogether := total > d.cap
 	if prefillTogether {
 		rows, n := want[:0], 0
 		flush := func() error {
@@ -177,28 +187,18 @@ func (m *Model) Sample(ctx context.Context, prompts [][]int, o SampleOptions) ([
 		}
 	}
 
-	// Decode by groups of sequences (see decoder.groupBounds), each step of
-	// a group one row per unfinished sequence, feeding its last token. The
-	// group of sequences a..b uses the decoder's rows from rowBase[a]: within
-	// its own prompts' rows when it prefills them, else from its first
-	// sequence (d.cap ≥ S). Either way a group divided at the end of a step
-	// (see groupQueue.release) leaves each part rows of its own.
-	workers := min(len(d.work), runtime.GOMAXPROCS(0))
-	bounds := d.groupBounds(S, maxLen, workers)
+	// Decode by groups of sequences, each step of a group one row per
+	// unfinished sequence, feeding its last token (its first step, unless
+	// the prompts were prefilled together, its prompts' tokens). A worker
+	// runs a step in its own rows, region of them from worker·region: a
+	// worker runs one step at a time, so a group divided at the end of a
+	// step (see groupQueue.release) needs no rows of its own either.
 	groups := len(bounds) - 1
-	rowBase := make([]int, S)
-	for i := 1; i < S; i++ {
-		if prefillTogether {
-			rowBase[i] = i
-		} else {
-			rowBase[i] = rowBase[i-1] + len(prompts[i-1])
-		}
-	}
 	first := 0
 	if prefillTogether {
 		first = 1
 	}
-	q := newGroupQueue(bounds, first, d.depthFirst() && groups > workers)
+	q := newGroupQueue(bounds, first, m.decodesDepthFirst() && groups > workers)
 	// A group is divided between its unfinished sequences, half of them to
 	// each part.
 	q.divide = func(a, b int) (int, bool) {
@@ -230,7 +230,8 @@ func (m *Model) Sample(ctx context.Context, prompts [][]int, o SampleOptions) ([
 			q.stopAt(0)
 			return false
 		}
-		lo, n, w := rowBase[a], rowBase[a], a
+		lo := worker * region
+		n, w := lo, a
 		for i := a; i < b; i++ {
 			gen := &gens[i]
 			if k == 0 { // prefill
@@ -278,6 +279,31 @@ func (m *Model) Sample(ctx context.Context, prompts [][]int, o SampleOptions) ([
 		}
 	}
 	return gens, nil
+}
+
+// groupRegion is how many of the decoder's rows each worker needs to run
+// the steps of the groups of sequences bounds[g]..bounds[g+1]: the prompt
+// tokens of the largest group, which it prefills as its first step, so that
+// the group's keys and values are written by the worker that goes on to
+// read them, just before it does. Where one group's prompts exceed
+// prefillRows they are prefilled together instead (together), and a
+// worker's rows need hold one per sequence of the largest group.
+func groupRegion(prompts [][]int, bounds []int) (rows int, together bool) {
+	for g := range len(bounds) - 1 {
+		tokens := 0
+		for _, p := range prompts[bounds[g]:bounds[g+1]] {
+			tokens += len(p)
+		}
+		rows = max(rows, tokens)
+	}
+	if rows <= prefillRows {
+		return rows, false
+	}
+	rows = 0
+	for g := range len(bounds) - 1 {
+		rows = max(rows, bounds[g+1]-bounds[g])
+	}
+	return rows, true
 }
 
 // getDecoder returns the kept decoder if it is big enough for the call, or a
