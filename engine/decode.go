@@ -599,15 +599,15 @@ func (b *barrier) wait() {
 //
 // Weights that stay in cache (up to cachedWeightFloats) make a pass cheap;
 // what a step then reads from memory is its sequences' keys and values. So
-// such models decode in small groups, each a worker runs step after step
-// until it is done (depth first): a group's cache, sized by
-// groupCacheBytes, stays in the core's L2 from one step to the next
-// instead of being evicted by the other groups' caches. This holds on one
-// core too, where the alternative is one group of every sequence. (The lab's
-// RL step on mild, 256 rollouts on two cores: sampling took 28.4-30.0 ms in
-// groups of 8 or 16 sequences run depth first, against 37.7-38.0 ms in eight
-// groups of 32 taken in turn; on one core, 52.5-53.1 ms against 70.9-71.2 in
-// one group.)
+// such models decode in groups that each a worker runs step after step
+// until it is done (depth first), from the group's prefill on: a group's
+// cache, sized by groupCacheBytes, stays near the core from one step to the
+// next instead of being evicted by the other groups' caches. This holds on
+// one core too, where the alternative is one group of every sequence. (The
+// lab's RL step on mild, 256 rollouts on two cores: sampling took 28.4-30.0
+// ms in groups of 8 or 16 sequences run depth first, against 37.7-38.0 ms in
+// eight groups of 32 taken in turn; on one core, 52.5-53.1 ms against
+// 70.9-71.2 in one group.)
 //
 // Larger models take one group per worker: their products read each weight
 // panel from memory once per group step, so the step is cheapest per row
@@ -663,9 +663,16 @@ func (m *Model) groupRows(maxLen int) int {
 }
 
 // groupCacheBytes bounds the keys and values of a group decoded depth
-// first: half of a 2 MB L2, or all of a 1 MB one, leaving room for the
-// weights (at most 1 MB, cachedWeightFloats) and the step's activations.
-const groupCacheBytes = 1 << 20
+// first. Groups whose caches fit the L2 (1 MB: about 17 of the lab's
+// sequences) were the fastest while every prompt was prefilled before any
+// group decoded, the caches then all written beforehand; since each group
+// prefills its own, the caches of groups of four times as many sequences
+// stay in the L3, and their steps' products have four times the rows. (On
+// a 1 MB-L2 host, alternated: the main job's sampling took 26.3-27.0 ms
+// against 27.5-28.6 with 1 MB; 1,600 validation-sized samples 205-216 ms
+// against 227-234; 2 MB and 8 MB were within the noise of 4 MB, 16 MB, two
+// groups of the lab's 256 rollouts, slower.)
+const groupCacheBytes = 4 << 20
 
 // decodeGroups, when positive, fixes the number of groups (tests check that
 // it never changes a result).
