@@ -294,13 +294,24 @@ func (d *decoder) stepClaimed(n, workers int, want []int32, wantAt func(int) int
 // chunksPerWorker and minChunkRows size the chunks a decoding step is
 // claimed in: several per worker, for balance, but not so small that the
 // per-chunk overhead dominates. Each chunk makes one pass over the weights,
-// which costs little while they stay in cache (up to cachedWeightFloats, a
-// share of a core's L2) and a full read of memory beyond; larger models
-// therefore take one chunk per worker.
+// which costs little while they stay in cache (up to cachedWeightFloats)
+// and a full read of memory beyond; larger models therefore take one chunk
+// per worker.
+//
+// cachedWeightFloats (8 MB) holds the lab's Countdown models (4.3 MB) and
+// its widest arithmetic one (2.1 MB), whose weights stay in the L3 from one
+// group's step to the next, but not the reference model (17 MB), whose
+// weights do not. (Depth-first groups for the Countdown model, alternated
+// with the previous bound of 1 MB, which put it in two groups: 128
+// sequences of 24-token prompts 116-121 ms against 141-144 ms, of 100-token
+// prompts 214-216 against 264-274, 800 of 24-token prompts 706-723 against
+// 954-984; the wide model's 256 sequences 102-110 against 137-139 ms, and
+// its 64 about 2% slower. For the reference model depth-first groups were
+// slower; see docs/speed.md.)
 const (
 	chunksPerWorker    = 4
 	minChunkRows       = 8
-	cachedWeightFloats = 1 << 18
+	cachedWeightFloats = 1 << 21
 )
 
 // run takes rows lo..hi through the model, writes the logits of
