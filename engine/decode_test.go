@@ -33,6 +33,10 @@ func midConfig(kind string) Config {
 		c.NumHeads, c.NumKVHeads, c.HeadDim = 8, 8, 16
 	case "gqa16": // heads of 16 sharing key/value heads; four together, then two alone
 		c.NumHeads, c.NumKVHeads, c.HeadDim = 6, 3, 16
+	case "heads32": // heads of 32, decoded four at a time (attendFour)
+		c.NumHeads, c.NumKVHeads, c.HeadDim = 4, 4, 32
+	case "gqa32": // heads of 32 sharing key/value heads; four together, then two alone
+		c.NumHeads, c.NumKVHeads, c.HeadDim = 6, 2, 32
 	default:
 		panic("unknown mid config " + kind)
 	}
@@ -98,7 +102,7 @@ func TestDecodeBitIdentical(t *testing.T) {
 // entropies reported while sampling are those the training forward
 // recomputes.
 func TestDecodeMatchesScore(t *testing.T) {
-	for _, kind := range []string{"llama", "qwen2", "qwen3", "heads16", "gqa16"} {
+	for _, kind := range []string{"llama", "qwen2", "qwen3", "heads16", "gqa16", "heads32", "gqa32"} {
 		cfg := midConfig(kind)
 		m := randomModel(t, cfg, 71)
 		prompts := samplePrompts(rand.New(rand.NewPCG(72, 73)), cfg.VocabSize, 40, 5, 12)
@@ -584,4 +588,23 @@ func seqBounds(n int) []int {
 		b[i] = i
 	}
 	return b
+}
+
+// TestAttendFourHeadsMatchesOneAtATime: with heads of 16 or 32 dimensions,
+// attending four heads at a time gives every generation the bits of
+// attending one head at a time, with grouped-query heads too.
+func TestAttendFourHeadsMatchesOneAtATime(t *testing.T) {
+	defer func() { attendFourHeads = true }()
+	for _, kind := range []string{"heads16", "gqa16", "heads32", "gqa32"} {
+		cfg := midConfig(kind)
+		m := randomModel(t, cfg, 77)
+		prompts := samplePrompts(rand.New(rand.NewPCG(78, 79)), cfg.VocabSize, 9, 3, 40, 17, 1)
+		opts := SampleOptions{MaxNewTokens: 40, Temperature: 1, Seed: 6}
+		attendFourHeads = false
+		want := sampleOrFail(t, m, prompts, opts)
+		attendFourHeads = true
+		if got := sampleOrFail(t, m, prompts, opts); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: the generations differ from those of one head at a time", kind)
+		}
+	}
 }

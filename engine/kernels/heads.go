@@ -32,25 +32,42 @@ func softmaxRows4Generic(x []float32, ld, n int) {
 // y[h·16+j] = Σ_i x[h·ldx+i]·m_h[i·16+j] for h < 4, j < 16, i < rows, where
 // m_0..m_3 are m0..m3 (each [rows × 16], rows contiguous).
 func VecMat4x16(y, x []float32, ldx, rows int, m0, m1, m2, m3 []float32) {
-	needDims("VecMat4x16", ldx, rows)
-	need("VecMat4x16", "y", len(y), 64)
-	if rows == 0 {
-		clear(y[:64])
-		return
+	if checkVecMat4("VecMat4x16", 16, y, x, ldx, rows, m0, m1, m2, m3) {
+		vecMat4x16(y, x, ldx, rows, m0, m1, m2, m3)
 	}
-	if ldx < rows {
-		panic("kernels.VecMat4x16: ldx < rows")
-	}
-	need("VecMat4x16", "x", len(x), 3*ldx+rows)
-	for _, m := range [][]float32{m0, m1, m2, m3} {
-		need("VecMat4x16", "m", len(m), rows*16)
-	}
-	vecMat4x16(y, x, ldx, rows, m0, m1, m2, m3)
 }
 
-// vecMat4x16Generic runs VecMat on each head.
-func vecMat4x16Generic(y, x []float32, ldx, rows int, m0, m1, m2, m3 []float32) {
+// VecMat4x32 is VecMat4x16 for heads of 32 columns: y [128], each m_h
+// [rows × 32].
+func VecMat4x32(y, x []float32, ldx, rows int, m0, m1, m2, m3 []float32) {
+	if checkVecMat4("VecMat4x32", 32, y, x, ldx, rows, m0, m1, m2, m3) {
+		vecMat4x32(y, x, ldx, rows, m0, m1, m2, m3)
+	}
+}
+
+// checkVecMat4 checks the operands of a four-head product of width columns
+// and reports whether there is a product to run: with no rows it sets y to
+// zeros.
+func checkVecMat4(name string, width int, y, x []float32, ldx, rows int, m0, m1, m2, m3 []float32) bool {
+	needDims(name, ldx, rows)
+	need(name, "y", len(y), 4*width)
+	if rows == 0 {
+		clear(y[:4*width])
+		return false
+	}
+	if ldx < rows {
+		panic("kernels." + name + ": ldx < rows")
+	}
+	need(name, "x", len(x), 3*ldx+rows)
+	for _, m := range [][]float32{m0, m1, m2, m3} {
+		need(name, "m", len(m), rows*width)
+	}
+	return true
+}
+
+// vecMat4Generic runs VecMat on each head of width columns.
+func vecMat4Generic(width int, y, x []float32, ldx, rows int, m0, m1, m2, m3 []float32) {
 	for h, m := range [][]float32{m0, m1, m2, m3} {
-		vecMat(y[h*16:(h+1)*16], x[h*ldx:h*ldx+rows], m, 16)
+		vecMat(y[h*width:(h+1)*width], x[h*ldx:h*ldx+rows], m, width)
 	}
 }

@@ -39,8 +39,16 @@ func softmaxRows4(x []float32, ld, n int) {
 
 func vecMat4x16(y, x []float32, ldx, rows int, m0, m1, m2, m3 []float32) {
 	if !vecMatAVX {
-		vecMat4x16Generic(y, x, ldx, rows, m0, m1, m2, m3)
+		vecMat4Generic(16, y, x, ldx, rows, m0, m1, m2, m3)
 		return
 	}
 	vecMat4x16AVX512(&y[0], &x[0], ldx, rows, &m0[0], &m1[0], &m2[0], &m3[0])
+}
+
+func vecMat4x32(y, x []float32, ldx, rows int, m0, m1, m2, m3 []float32) {
+	if !vecMatAVX {
+		vecMat4Generic(32, y, x, ldx, rows, m0, m1, m2, m3)
+		return
+	}
+	vecMat4x32AVX512(&y[0], &x[0], ldx, rows, &m0[0], &m1[0], &m2[0], &m3[0])
 }

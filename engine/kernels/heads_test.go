@@ -39,27 +39,33 @@ func TestSoftmaxRows4MatchesSoftmaxRow(t *testing.T) {
 	}
 }
 
-// TestVecMat4x16MatchesVecMat: each head's 16 outputs have the bits of
-// VecMat over that head alone, for every row count up to 101 (odd and
-// even), with the heads' matrices apart in memory.
-func TestVecMat4x16MatchesVecMat(t *testing.T) {
+// TestVecMat4MatchesVecMat: each head's outputs (16 or 32 of them) have
+// the bits of VecMat over that head alone, for every row count up to 101
+// (odd and even), with the heads' matrices apart in memory.
+func TestVecMat4MatchesVecMat(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	for rows := 0; rows <= 101; rows++ {
-		ldx := rows + rng.IntN(5)
-		x := randSlice(rng, 3*ldx+rows)
-		var m [4][]float32
-		for h := range m {
-			m[h] = randSlice(rng, rows*16+rng.IntN(40))
+	for _, width := range []int{16, 32} {
+		four := VecMat4x16
+		if width == 32 {
+			four = VecMat4x32
 		}
-		want := make([]float32, 64)
-		for h := range m {
-			VecMat(want[h*16:(h+1)*16], x[h*ldx:h*ldx+rows], m[h], 16)
-		}
-		got := randSlice(rng, 64)
-		VecMat4x16(got, x, ldx, rows, m[0], m[1], m[2], m[3])
-		for i := range got {
-			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-				t.Fatalf("rows=%d: y[%d] = %v, VecMat gives %v", rows, i, got[i], want[i])
+		for rows := 0; rows <= 101; rows++ {
+			ldx := rows + rng.IntN(5)
+			x := randSlice(rng, 3*ldx+rows)
+			var m [4][]float32
+			for h := range m {
+				m[h] = randSlice(rng, rows*width+rng.IntN(40))
+			}
+			want := make([]float32, 4*width)
+			for h := range m {
+				VecMat(want[h*width:(h+1)*width], x[h*ldx:h*ldx+rows], m[h], width)
+			}
+			got := randSlice(rng, 4*width)
+			four(got, x, ldx, rows, m[0], m[1], m[2], m[3])
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("width %d, rows=%d: y[%d] = %v, VecMat gives %v", width, rows, i, got[i], want[i])
+				}
 			}
 		}
 	}

@@ -701,3 +701,8 @@ func expSubSum4AVX2(x *float32, ld int, n8 int, mx *[4]float32, sums *[4]float32
 //
 //go:noescape
 func vecMat4x16AVX512(y *float32, x *float32, ldx int, rows int, m0 *float32, m1 *float32, m2 *float32, m3 *float32)
+
+// vecMat4x32AVX512 sets y[h·32+j] = Σ_i x[h·ldx+i]·m_h[i·32+j] for h < 4, j < 32, over rows rows, each as two chains (even and odd rows).
+//
+//go:noescape
+func vecMat4x32AVX512(y *float32, x *float32, ldx int, rows int, m0 *float32, m1 *float32, m2 *float32, m3 *float32)

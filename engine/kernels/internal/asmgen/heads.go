@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -13,7 +15,8 @@ import (
 // chains instead of waiting on one at a time.
 func headsKernels() {
 	expSubSum4()
-	vecMat4x16()
+	vecMat4(16)
+	vecMat4(32)
 }
 
 // fourRows returns registers holding base and the three rows after it,
@@ -66,15 +69,18 @@ func expSubSum4() {
 	RET()
 }
 
-// vecMat4x16 emits vecMat4x16AVX512: four vector-matrix products of 16
-// columns, y[h·16+j] = Σ_i x[h·ldx+i]·m_h[i·16+j] for h < 4, each column the
-// two chains of vecMatAVX512 (even rows, odd rows, ascending, added at the
-// end): the mix of a decoding token's values over four heads of 16
-// dimensions.
-func vecMat4x16() {
-	TEXT("vecMat4x16AVX512", NOSPLIT, "func(y, x *float32, ldx int, rows int, m0, m1, m2, m3 *float32)")
+// vecMat4 emits vecMat4x<width>AVX512 (width 16 or 32): four
+// vector-matrix products of width columns, y[h·width+j] = Σ_i
+// x[h·ldx+i]·m_h[i·width+j] for h < 4, each column the two chains of
+// vecMatAVX512 (even rows, odd rows, ascending, added at the end): the mix of
+// a decoding token's values over four heads of width dimensions.
+func vecMat4(width int) {
+	name := fmt.Sprintf("vecMat4x%dAVX512", width)
+	TEXT(name, NOSPLIT, "func(y, x *float32, ldx int, rows int, m0, m1, m2, m3 *float32)")
 	Pragma("noescape")
-	Doc("vecMat4x16AVX512 sets y[h·16+j] = Σ_i x[h·ldx+i]·m_h[i·16+j] for h < 4, j < 16, over rows rows, each as two chains (even and odd rows).")
+	Doc(fmt.Sprintf("%s sets y[h·%d+j] = Σ_i x[h·ldx+i]·m_h[i·%d+j] for h < 4, j < %d, over rows rows, each as two chains (even and odd rows).", name, width, width, width))
+	zs := width / 16 // zmm columns per head
+	row := 4 * width // bytes per row of a head's matrix
 	y := Load(Param("y"), GP64())
 	x := Load(Param("x"), GP64())
 	ldx := Load(Param("ldx"), GP64())
@@ -85,40 +91,52 @@ func vecMat4x16() {
 	for h, name := range []string{"m0", "m1", "m2", "m3"} {
 		ms[h] = Load(Param(name), GP64())
 	}
-	var even, odd [4]VecVirtual
+	var even, odd [4][]VecVirtual
 	for h := range even {
-		even[h], odd[h] = ZMM(), ZMM()
-		VXORPS(even[h], even[h], even[h])
-		VXORPS(odd[h], odd[h], odd[h])
+		for range zs {
+			e, o := ZMM(), ZMM()
+			VXORPS(e, e, e)
+			VXORPS(o, o, o)
+			even[h], odd[h] = append(even[h], e), append(odd[h], o)
+		}
 	}
-	Label("vecmat4_pairs")
+	pairs, last, store := fmt.Sprintf("vecmat4x%d_pairs", width), fmt.Sprintf("vecmat4x%d_last", width), fmt.Sprintf("vecmat4x%d_store", width)
+	Label(pairs)
 	CMPQ(rows, U8(2))
-	JL(LabelRef("vecmat4_last"))
+	JL(LabelRef(last))
 	for h := 0; h < 4; h++ {
 		xe, xo := ZMM(), ZMM()
 		VBROADCASTSS(Mem{Base: xs[h]}, xe)
 		VBROADCASTSS(Mem{Base: xs[h], Disp: 4}, xo)
-		VFMADD231PS(Mem{Base: ms[h]}, xe, even[h])
-		VFMADD231PS(Mem{Base: ms[h], Disp: 64}, xo, odd[h])
+		for z := range zs {
+			VFMADD231PS(Mem{Base: ms[h], Disp: 64 * z}, xe, even[h][z])
+		}
+		for z := range zs {
+			VFMADD231PS(Mem{Base: ms[h], Disp: row + 64*z}, xo, odd[h][z])
+		}
 		ADDQ(U8(8), xs[h])
-		ADDQ(U8(128), ms[h])
+		ADDQ(U32(2*row), ms[h])
 	}
 	SUBQ(U8(2), rows)
-	JMP(LabelRef("vecmat4_pairs"))
+	JMP(LabelRef(pairs))
 
-	Label("vecmat4_last")
+	Label(last)
 	TESTQ(rows, rows)
-	JZ(LabelRef("vecmat4_store"))
+	JZ(LabelRef(store))
 	for h := 0; h < 4; h++ {
 		xe := ZMM()
 		VBROADCASTSS(Mem{Base: xs[h]}, xe)
-		VFMADD231PS(Mem{Base: ms[h]}, xe, even[h])
+		for z := range zs {
+			VFMADD231PS(Mem{Base: ms[h], Disp: 64 * z}, xe, even[h][z])
+		}
 	}
 
-	Label("vecmat4_store")
+	Label(store)
 	for h := 0; h < 4; h++ {
-		VADDPS(odd[h], even[h], even[h])
-		VMOVUPS(even[h], Mem{Base: y, Disp: 64 * h})
+		for z := range zs {
+			VADDPS(odd[h][z], even[h][z], even[h][z])
+			VMOVUPS(even[h][z], Mem{Base: y, Disp: 64 * (h*zs + z)})
+		}
 	}
 	VZEROUPPER()
 	RET()
