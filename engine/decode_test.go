@@ -608,3 +608,43 @@ func TestAttendFourHeadsMatchesOneAtATime(t *testing.T) {
 		}
 	}
 }
+
+// TestSampleSchedulesAgree: random batches (prompt lengths, sequence counts,
+// stop tokens) give the same generations under every schedule the decoder
+// may pick: one core or three, the default groups or forced ones, prompts
+// prefilled by group or together in small chunks, groups divided after every
+// step or only for a waiting worker. The reference is one core, one group.
+func TestSampleSchedulesAgree(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	savedRows, savedGroups, savedMin := prefillRows, decodeGroups, divideMinRows
+	defer func() {
+		prefillRows, decodeGroups, divideMinRows, divideAlways = savedRows, savedGroups, savedMin, false
+	}()
+	cfg := midConfig("heads16")
+	m := randomModel(t, cfg, 97)
+	rng := rand.New(rand.NewPCG(98, 99))
+	for trial := range 6 {
+		lengths := make([]int, 1+rng.IntN(24))
+		for i := range lengths {
+			lengths[i] = 1 + rng.IntN(30)
+		}
+		prompts := samplePrompts(rng, cfg.VocabSize, lengths...)
+		opts := SampleOptions{MaxNewTokens: 1 + rng.IntN(30), Temperature: 1, StopTokens: []int{rng.IntN(cfg.VocabSize)}, Seed: uint64(trial)}
+		runtime.GOMAXPROCS(1)
+		prefillRows, decodeGroups, divideAlways, divideMinRows = savedRows, 1, false, savedMin
+		want := sampleOrFail(t, m, prompts, opts)
+		for _, procs := range []int{1, 3} {
+			for _, groups := range []int{0, 2, 5} {
+				for _, rows := range []int{savedRows, 5 + rng.IntN(40)} {
+					for _, always := range []bool{false, true} {
+						runtime.GOMAXPROCS(procs)
+						prefillRows, decodeGroups, divideAlways, divideMinRows = rows, groups, always, 1+rng.IntN(3)
+						if got := sampleOrFail(t, m, prompts, opts); !reflect.DeepEqual(got, want) {
+							t.Fatalf("trial %d (%d prompts): GOMAXPROCS=%d, %d groups, prefill rows %d, divide always %v: the generations changed", trial, len(prompts), procs, groups, rows, always)
+						}
+					}
+				}
+			}
+		}
+	}
+}
