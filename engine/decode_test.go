@@ -648,3 +648,33 @@ func TestSampleSchedulesAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupRegion: a worker's rows hold the largest group's prompt tokens,
+// unless those exceed prefillRows or the rows' memory exceeds regionBytes;
+// then prompts are prefilled together and the rows hold the largest group's
+// sequences.
+func TestGroupRegion(t *testing.T) {
+	saved := prefillRows
+	defer func() { prefillRows = saved }()
+	prefillRows = 100
+	prompts := samplePrompts(rand.New(rand.NewPCG(1, 2)), 10, 5, 7, 30, 2, 40, 1)
+	bounds := []int{0, 2, 4, 6} // groups of 12, 32 and 41 prompt tokens
+	cases := []struct {
+		rowBytes       int
+		rows           int
+		together       bool
+		prefillRowsNow int
+	}{
+		{rowBytes: 1000, rows: 41, prefillRowsNow: 100},
+		{rowBytes: 1000, rows: 2, together: true, prefillRowsNow: 40},                // 41 tokens > 40
+		{rowBytes: regionBytes / 41, rows: 41, prefillRowsNow: 100},                  // exactly the budget
+		{rowBytes: regionBytes/41 + 1, rows: 2, together: true, prefillRowsNow: 100}, // past it
+	}
+	for _, c := range cases {
+		prefillRows = c.prefillRowsNow
+		rows, together := groupRegion(prompts, bounds, c.rowBytes)
+		if rows != c.rows || together != c.together {
+			t.Errorf("prefill rows %d, row bytes %d: %d rows, together %v; want %d, %v", c.prefillRowsNow, c.rowBytes, rows, together, c.rows, c.together)
+		}
+	}
+}

@@ -84,7 +84,7 @@ func (m *Model) Sample(ctx context.Context, prompts [][]int, o SampleOptions) ([
 	// steps in (see groupRegion).
 	workers := maxWorkersNow()
 	bounds := m.groupBounds(S, maxLen, workers)
-	region, prefillTogether := groupRegion(prompts, bounds)
+	region, prefillTogether := groupRegion(prompts, bounds, workers*m.decodeRowBytes())
 	rows := workers * region
 	if prefillTogether {
 		rows = max(rows, min(total, prefillRows))
@@ -285,10 +285,12 @@ func (m *Model) Sample(ctx context.Context, prompts [][]int, o SampleOptions) ([
 // the steps of the groups of sequences bounds[g]..bounds[g+1]: the prompt
 // tokens of the largest group, which it prefills as its first step, so that
 // the group's keys and values are written by the worker that goes on to
-// read them, just before it does. Where one group's prompts exceed
-// prefillRows they are prefilled together instead (together), and a
-// worker's rows need hold one per sequence of the largest group.
-func groupRegion(prompts [][]int, bounds []int) (rows int, together bool) {
+// read them, just before it does. rowBytes is the memory of one row on
+// every worker. Where one group's prompts exceed prefillRows, or the rows
+// would take more than regionBytes, the prompts are prefilled together
+// instead (together), and a worker's rows need hold one per sequence of
+// the largest group.
+func groupRegion(prompts [][]int, bounds []int, rowBytes int) (rows int, together bool) {
 	for g := range len(bounds) - 1 {
 		tokens := 0
 		for _, p := range prompts[bounds[g]:bounds[g+1]] {
@@ -296,7 +298,7 @@ func groupRegion(prompts [][]int, bounds []int) (rows int, together bool) {
 		}
 		rows = max(rows, tokens)
 	}
-	if rows <= prefillRows {
+	if rows <= prefillRows && rows*rowBytes <= regionBytes {
 		return rows, false
 	}
 	rows = 0
@@ -304,6 +306,22 @@ func groupRegion(prompts [][]int, bounds []int) (rows int, together bool) {
 		rows = max(rows, bounds[g+1]-bounds[g])
 	}
 	return rows, true
+}
+
+// regionBytes bounds the decoder's rows when every group prefills its own
+// prompts. A small model's rows are small (1.6 KB for the lab's), but a
+// large one's breadth-first groups of long prompts on many cores would
+// otherwise hold the activations of every prompt token at once, where
+// prefilling them together in chunks holds prefillRows.
+const regionBytes = 32 << 20
+
+// decodeRowBytes is the decoder's memory for one row: its residual stream
+// and norm, queries, keys and values, attention output and rotary angles.
+func (m *Model) decodeRowBytes() int {
+	cfg := m.cfg
+	C, D := cfg.HiddenSize, cfg.HeadDim
+	qd, kvd := cfg.NumHeads*D, cfg.NumKVHeads*D
+	return 4 * (2*C + qd + 2*kvd + qd + D)
 }
 
 // getDecoder returns the kept decoder if it is big enough for the call, or a
