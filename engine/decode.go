@@ -712,9 +712,10 @@ var decodeGroups = 0
 // released is divided, its sequences split between two groups at the same
 // step (see release), and the waiting worker takes the second. So the last
 // steps of a run are shared between the cores too, instead of being left to
-// whichever worker holds the last group. (The two cores of a virtual machine
-// need not run at the same speed: on the reference generation, one worker
-// finished its group 20-45 ms before the other, of runs of 150-190 ms.)
+// whichever worker holds the last group. (Two workers with equal shares
+// need not finish together: on the reference generation, one finished its
+// group 20-45 ms before the other, in runs of 150-190 ms, while the cores'
+// FMA loops ran at the same speed.)
 type groupQueue struct {
 	mu      sync.Mutex
 	freed   sync.Cond
